@@ -1,0 +1,114 @@
+#include "api/service.hpp"
+
+#include "core/json.hpp"
+#include "core/log.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <cassert>
+
+namespace schwarm::api {
+
+response json_response(http::status status, const boost::json::value& body) {
+    return {status, "application/json", boost::json::serialize(body), {}};
+}
+
+response problem_response(const problem& p, const std::string& request_id) {
+    boost::json::object body{{"type", type_uri(p.type())},
+                             {"title", p.type().title},
+                             {"status", p.status()},
+                             {"detail", p.detail()},
+                             {"request_id", request_id}};
+    for (const auto& [key, value] : p.extensions()) body[key] = value;
+    return {static_cast<http::status>(p.status()), "application/problem+json",
+            boost::json::serialize(body), {}};
+}
+
+pqxx::transaction_base& context::tx() const {
+    assert(tx_ && "route declared db_use::none");
+    return *tx_;
+}
+
+pqxx::work& context::work() const {
+    assert(work_ && "route must be declared db_use::write to change anything");
+    return *work_;
+}
+
+const users::principal& context::who() const {
+    assert(principal && "route allows anyone but asks who is calling");
+    return *principal;
+}
+
+boost::json::object context::json_body() const {
+    auto type = request[http::field::content_type];
+    if (!type.starts_with("application/json")) {
+        throw problem(problems::unsupported_media, "Send the body as application/json");
+    }
+    return json::parse_object(request.body());
+}
+
+namespace {
+
+void authorize(const route& r, context& ctx, pqxx::transaction_base& tx) {
+    if (r.who == access::anyone) return;
+    ctx.principal = users::authenticate(tx, ctx.bearer_token);
+    if (!ctx.principal) {
+        throw problem(problems::unauthorized, "The bearer token is unknown, expired or revoked");
+    }
+    if (!allows(r.who, ctx.principal->role_)) {
+        throw problem(problems::forbidden, "The role " + std::string(users::to_string(ctx.principal->role_)) +
+                                               " may not do this");
+    }
+}
+
+response run_in_transaction(const route& r, context& ctx, pqxx::connection& connection) {
+    if (r.db == db_use::read) {
+        pqxx::nontransaction tx(connection);
+        authorize(r, ctx, tx);
+        ctx.bind(&tx, nullptr);
+        return r.handle(ctx);
+    }
+    pqxx::work tx(connection);
+    authorize(r, ctx, tx);
+    ctx.bind(&tx, &tx);
+    response result = r.handle(ctx);
+    tx.commit();
+    return result;
+}
+
+response internal_error(const context& ctx, std::string_view what, const char* detail) {
+    log::error("request failed", {{"request_id", ctx.request_id}, {"error", what}});
+    return problem_response(problem(problems::internal, detail), ctx.request_id);
+}
+
+} // namespace
+
+response run_route(const route& r, context& ctx, db::worker_context* worker) {
+    try {
+        if (r.db == db_use::none) return r.handle(ctx);
+        assert(worker);
+        return run_in_transaction(r, ctx, worker->connection());
+    } catch (const problem& p) {
+        if (p.status() >= 500) {
+            log::error("request failed", {{"request_id", ctx.request_id},
+                                          {"problem", p.type().slug},
+                                          {"error", p.log_message().empty() ? p.detail() : p.log_message()}});
+        }
+        return problem_response(p, ctx.request_id);
+    } catch (const pqxx::broken_connection& e) {
+        log::error("database connection lost", {{"request_id", ctx.request_id}, {"error", e.what()}});
+        response res = problem_response(
+            problem(problems::unavailable, "The database is not reachable; try again"), ctx.request_id);
+        res.headers.emplace_back(http::field::retry_after, "1");
+        return res;
+    } catch (const pqxx::in_doubt_error& e) {
+        return internal_error(ctx, e.what(), "The outcome is unknown; retry with the same Idempotency-Key");
+    } catch (const pqxx::sql_error& e) {
+        // Database text goes to the log, never to the client.
+        return internal_error(ctx, std::string(e.sqlstate()) + " " + e.what(), "An internal error occurred");
+    } catch (const std::exception& e) {
+        return internal_error(ctx, e.what(), "An internal error occurred");
+    }
+}
+
+} // namespace schwarm::api

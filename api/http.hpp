@@ -1,0 +1,100 @@
+#pragma once
+// What a resource handler sees and returns. Handlers parse, call the domain
+// and describe the response; authentication, role checks, rate limits, body
+// limits and the transaction around them are the router's and the server's.
+
+#include "core/config.hpp"
+#include "core/problem.hpp"
+#include "core/users.hpp"
+
+#include <boost/beast/http.hpp>
+#include <boost/json/value.hpp>
+
+#include <pqxx/pqxx>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace schwarm::api {
+
+namespace http = boost::beast::http;
+using http_request = http::request<http::string_body>;
+
+struct response {
+    http::status status = http::status::ok;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<http::field, std::string>> headers;
+};
+
+response json_response(http::status status, const boost::json::value& body);
+response problem_response(const problem& p, const std::string& request_id);
+
+// Who may call a route. `anyone` skips authentication entirely.
+enum class access : std::uint8_t {
+    anyone = 0,
+    customer = 1 << 0,
+    staff = 1 << 1,
+    auditor = 1 << 2,
+    admin = 1 << 3,
+};
+constexpr access operator|(access a, access b) {
+    return static_cast<access>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b));
+}
+constexpr bool allows(access set, users::role r) {
+    return (static_cast<std::uint8_t>(set) & (1u << static_cast<unsigned>(r))) != 0;
+}
+inline constexpr access any_user = access::customer | access::staff | access::auditor | access::admin;
+
+// How a route uses the database: not at all (answered on the I/O thread),
+// reading (autocommit statements, no BEGIN/COMMIT round trips), or writing
+// (one transaction around authentication, handler and audit record: the
+// request commits whole or changes nothing).
+enum class db_use { none, read, write };
+
+struct service;
+
+class context {
+public:
+    const http_request& request;
+    const std::string& request_id;
+    const std::string& client_address;
+    const service& app;
+    std::map<std::string, std::string, std::less<>> path_params;
+    std::optional<users::principal> principal;
+    std::string bearer_token;
+
+    context(const http_request& req, const std::string& id, const std::string& client,
+            const service& s)
+        : request(req), request_id(id), client_address(client), app(s) {}
+
+    // The open transaction: any for db_use::read, pqxx::work for db_use::write.
+    pqxx::transaction_base& tx() const;
+    pqxx::work& work() const;
+    void bind(pqxx::transaction_base* tx, pqxx::work* work) { tx_ = tx; work_ = work; }
+
+    const users::principal& who() const; // asserts an authenticated route
+    boost::json::object json_body() const;
+
+private:
+    pqxx::transaction_base* tx_ = nullptr;
+    pqxx::work* work_ = nullptr;
+};
+
+using handler = std::function<response(context&)>;
+
+struct route {
+    http::verb method;
+    std::string_view pattern; // "/v1/users/me", "/v1/projects/{id}"
+    access who;
+    db_use db;
+    handler handle;
+    bool login_limited = false; // the tighter per-client login limit applies
+};
+
+} // namespace schwarm::api

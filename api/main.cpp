@@ -1,0 +1,158 @@
+// schwarm: the HTTPS server and its command line. The only place that wires
+// the modules together.
+#include "api/server.hpp"
+#include "core/crypto.hpp"
+#include "core/log.hpp"
+#include "core/migrate.hpp"
+#include "core/users.hpp"
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+using namespace schwarm;
+
+constexpr int exit_usage = 2;
+constexpr int exit_failure = 1;
+
+constexpr const char* usage =
+    "usage: schwarm [serve]                      run the HTTPS server (applies pending migrations)\n"
+    "       schwarm migrate                      apply pending migrations and exit\n"
+    "       schwarm user create --email E --role customer|staff|auditor|admin\n"
+    "                           [--display-name N] --password-stdin\n"
+    "       schwarm routes                       print the route table\n"
+    "Configuration comes from the environment; see README.md.\n";
+
+config load_or_exit() {
+    try {
+        return load_config(environment());
+    } catch (const config_error& e) {
+        std::fprintf(stderr, "schwarm: configuration: %s\n", e.what());
+        std::exit(exit_usage);
+    }
+}
+
+int migrate(const config& cfg) {
+    auto connection = db::connect(cfg.database_url);
+    int applied = migrations::apply(*connection, migrations::bundled());
+    log::info("migrations current", {{"applied", applied}});
+    return 0;
+}
+
+int serve(const config& cfg) {
+    if (cfg.tls_cert_path.empty()) {
+        std::fprintf(stderr, "schwarm: configuration: SCHWARM_TLS_CERT and SCHWARM_TLS_KEY must be set "
+                             "(./run.sh makes a self-signed pair for localhost)\n");
+        return exit_usage;
+    }
+    migrate(cfg);
+    auto tls = api::make_tls_context(cfg.tls_cert_path, cfg.tls_key_path);
+    db::pool pool(cfg.database_url, cfg.db_workers, static_cast<std::size_t>(cfg.db_queue_max));
+    api::service app(cfg, pool);
+
+    api::net::io_context ioc(cfg.io_threads);
+    auto server = std::make_shared<api::listener>(ioc, tls, app);
+    server->run();
+    log::info("listening", {{"address", cfg.listen_address}, {"port", server->port()}});
+
+    // On SIGINT/SIGTERM: stop accepting, let in-flight requests finish, then
+    // stop once every connection is gone or the grace period is over.
+    api::net::signal_set signals(ioc, SIGINT, SIGTERM);
+    api::net::steady_timer drain(ioc);
+    auto deadline = std::chrono::steady_clock::time_point::max();
+    std::function<void()> poll_drained = [&] {
+        if (app.connections.load() == 0 || std::chrono::steady_clock::now() >= deadline) return ioc.stop();
+        drain.expires_after(std::chrono::milliseconds(20));
+        drain.async_wait([&](boost::system::error_code) { poll_drained(); });
+    };
+    signals.async_wait([&](boost::system::error_code ec, int signal) {
+        if (ec) return;
+        log::info("shutting down", {{"signal", signal}, {"connections", app.connections.load()}});
+        server->shutdown();
+        deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg.shutdown_grace_ms);
+        poll_drained();
+    });
+
+    std::vector<std::thread> threads;
+    for (int i = 1; i < cfg.io_threads; ++i) threads.emplace_back([&] { ioc.run(); });
+    ioc.run();
+    for (auto& t : threads) t.join();
+    pool.stop();
+    log::info("stopped");
+    return 0;
+}
+
+int create_user(const config& cfg, int argc, char** argv) {
+    std::string email, role_name, display_name;
+    bool password_stdin = false;
+    for (int i = 3; i < argc; ++i) {
+        std::string arg = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
+            return argv[++i];
+        };
+        if (arg == "--email") email = value();
+        else if (arg == "--role") role_name = value();
+        else if (arg == "--display-name") display_name = value();
+        else if (arg == "--password-stdin") password_stdin = true;
+        else throw std::invalid_argument("unknown option " + arg);
+    }
+    auto r = users::parse_role(role_name);
+    if (email.empty() || !r || !password_stdin) throw std::invalid_argument("--email, --role and --password-stdin are required");
+    std::string password;
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    if (display_name.empty()) display_name = email.substr(0, email.find('@'));
+
+    auto connection = db::connect(cfg.database_url);
+    pqxx::work tx(*connection);
+    users::user created = users::create(tx, {email, password, display_name}, *r, "cli-" + crypto::random_hex(8),
+                                        std::nullopt);
+    tx.commit();
+    std::printf("created user %s (%s) with role %s\n", created.id.str().c_str(), created.email.c_str(),
+                std::string(users::to_string(created.role_)).c_str());
+    return 0;
+}
+
+int print_routes() {
+    for (const auto& r : api::all_routes()) {
+        std::printf("%s %s\n", std::string(api::http::to_string(r.method)).c_str(), std::string(r.pattern).c_str());
+    }
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    std::string command = argc > 1 ? argv[1] : "serve";
+    try {
+        if (command == "routes") return print_routes();
+        if (command == "serve") return serve(load_or_exit());
+        if (command == "migrate") return migrate(load_or_exit());
+        if (command == "user" && argc > 2 && std::string(argv[2]) == "create") return create_user(load_or_exit(), argc, argv);
+        if (command == "--help" || command == "-h" || command == "help") {
+            std::fputs(usage, stdout);
+            return 0;
+        }
+        std::fputs(usage, stderr);
+        return exit_usage;
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "schwarm: %s\n%s", e.what(), usage);
+        return exit_usage;
+    } catch (const problem& p) {
+        std::fprintf(stderr, "schwarm: %s\n", p.detail().c_str());
+        return exit_failure;
+    } catch (const migrations::migration_error& e) {
+        std::fprintf(stderr, "schwarm: migrations: %s\n", e.what());
+        return exit_failure;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "schwarm: %s\n", e.what());
+        return exit_failure;
+    }
+}

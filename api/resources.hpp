@@ -1,0 +1,14 @@
+#pragma once
+// One function per resource file, each returning that file's route table.
+
+#include "api/service.hpp"
+
+#include <vector>
+
+namespace schwarm::api {
+
+std::vector<route> health_routes();
+std::vector<route> users_routes();
+std::vector<route> sessions_routes();
+
+} // namespace schwarm::api

@@ -1,0 +1,40 @@
+#pragma once
+// Everything a request may touch, built once in main() and shared by the
+// I/O threads and the database workers.
+
+#include "api/metrics.hpp"
+#include "api/rate_limit.hpp"
+#include "api/router.hpp"
+#include "core/config.hpp"
+#include "core/db.hpp"
+
+#include <atomic>
+#include <string_view>
+
+namespace schwarm::api {
+
+struct service {
+    service(config c, db::pool& p)
+        : cfg(std::move(c)), routes(all_routes()), pool(p),
+          per_client(cfg.rate_per_client_per_s, cfg.rate_burst),
+          login_per_client(cfg.login_per_client_per_min / 60.0, cfg.login_per_client_per_min) {}
+
+    const config cfg;
+    const router routes;
+    db::pool& pool;
+    metrics stats;
+    rate_limiter per_client;
+    rate_limiter login_per_client;
+    std::atomic<int> connections{0};
+    std::atomic<bool> shutting_down{false};
+};
+
+// api/openapi.yaml, compiled in.
+std::string_view openapi_document();
+
+// Runs a matched route: authentication and role check, the transaction, the
+// handler, and the one place where errors become problem+json. `worker` is
+// null for routes that do not use the database.
+response run_route(const route& r, context& ctx, db::worker_context* worker);
+
+} // namespace schwarm::api

@@ -1,0 +1,123 @@
+#include "core/config.hpp"
+
+#include <charconv>
+#include <functional>
+#include <vector>
+
+extern char** environ;
+
+namespace schwarm {
+
+namespace {
+
+struct setting {
+    const char* name;
+    std::function<void(config&, const std::string&)> apply;
+};
+
+std::int64_t parse_int(const std::string& name, const std::string& text, std::int64_t min,
+                       std::int64_t max) {
+    std::int64_t value = 0;
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, value);
+    if (text.empty() || ec != std::errc{} || ptr != end) {
+        throw config_error(name + " must be a whole number, got '" + text + "'");
+    }
+    if (value < min || value > max) {
+        throw config_error(name + " must be between " + std::to_string(min) + " and " +
+                           std::to_string(max) + ", got " + text);
+    }
+    return value;
+}
+
+template <typename T>
+setting integer(const char* name, T config::*member, std::int64_t min, std::int64_t max) {
+    return {name, [=](config& c, const std::string& text) {
+                c.*member = static_cast<T>(parse_int(name, text, min, max));
+            }};
+}
+
+setting text(const char* name, std::string config::*member) {
+    return {name, [=](config& c, const std::string& value) {
+                if (value.empty()) throw config_error(std::string(name) + " must not be empty");
+                c.*member = value;
+            }};
+}
+
+const std::vector<setting>& settings() {
+    constexpr std::int64_t day_ms = 24LL * 3600 * 1000;
+    static const std::vector<setting> all{
+        text("DATABASE_URL", &config::database_url),
+        text("SCHWARM_LISTEN_ADDRESS", &config::listen_address),
+        integer("SCHWARM_PORT", &config::port, 0, 65535),
+        text("SCHWARM_TLS_CERT", &config::tls_cert_path),
+        text("SCHWARM_TLS_KEY", &config::tls_key_path),
+        integer("SCHWARM_IO_THREADS", &config::io_threads, 1, 64),
+        integer("SCHWARM_DB_WORKERS", &config::db_workers, 1, 256),
+        integer("SCHWARM_DB_QUEUE_MAX", &config::db_queue_max, 1, 100'000),
+        integer("SCHWARM_BODY_LIMIT_BYTES", &config::body_limit_bytes, 1024, 1LL << 30),
+        integer("SCHWARM_HEADER_LIMIT_BYTES", &config::header_limit_bytes, 1024, 1 << 20),
+        integer("SCHWARM_HEADER_TIMEOUT_MS", &config::header_timeout_ms, 100, day_ms),
+        integer("SCHWARM_BODY_TIMEOUT_MS", &config::body_timeout_ms, 100, day_ms),
+        integer("SCHWARM_IDLE_TIMEOUT_MS", &config::idle_timeout_ms, 100, day_ms),
+        integer("SCHWARM_WRITE_TIMEOUT_MS", &config::write_timeout_ms, 100, day_ms),
+        integer("SCHWARM_SHUTDOWN_GRACE_MS", &config::shutdown_grace_ms, 0, day_ms),
+        integer("SCHWARM_CONNECTIONS_MAX", &config::connections_max, 1, 1'000'000),
+        integer("SCHWARM_RATE_PER_CLIENT_PER_S", &config::rate_per_client_per_s, 0, 1'000'000),
+        integer("SCHWARM_RATE_BURST", &config::rate_burst, 1, 10'000'000),
+        integer("SCHWARM_LOGIN_FAILURES_MAX", &config::login_failures_max, 1, 1000),
+        integer("SCHWARM_LOGIN_WINDOW_S", &config::login_window_s, 1, 86'400),
+        integer("SCHWARM_LOGIN_PER_CLIENT_PER_MIN", &config::login_per_client_per_min, 1, 100'000),
+        integer("SCHWARM_SESSION_TTL_S", &config::session_ttl_s, 60, 90LL * 86'400),
+        integer("SCHWARM_PAGE_SIZE_MAX", &config::page_size_max, 1, 10'000),
+    };
+    return all;
+}
+
+// Read by run.sh and test.sh, not by the server, but legitimately present.
+constexpr const char* launcher_settings[] = {"SCHWARM_VAR_DIR", "SCHWARM_PG_PORT"};
+
+bool is_known(const std::string& name) {
+    for (const char* launcher : launcher_settings) {
+        if (name == launcher) return true;
+    }
+    for (const auto& s : settings()) {
+        if (name == s.name) return true;
+    }
+    return false;
+}
+
+} // namespace
+
+config load_config(const std::map<std::string, std::string>& env) {
+    config c;
+    for (const auto& [name, value] : env) {
+        if (name.starts_with("SCHWARM_") && !name.starts_with("SCHWARM_TEST_") && !is_known(name)) {
+            throw config_error("unknown setting " + name + " (see README.md, Configuration)");
+        }
+    }
+    for (const auto& s : settings()) {
+        if (auto it = env.find(s.name); it != env.end()) s.apply(c, it->second);
+    }
+    if (c.database_url.empty()) throw config_error("DATABASE_URL is not set");
+    if (c.tls_cert_path.empty() != c.tls_key_path.empty()) {
+        throw config_error("SCHWARM_TLS_CERT and SCHWARM_TLS_KEY must be set together");
+    }
+    if (c.rate_per_client_per_s > 0 && c.rate_burst < c.rate_per_client_per_s) {
+        throw config_error("SCHWARM_RATE_BURST must be at least SCHWARM_RATE_PER_CLIENT_PER_S");
+    }
+    return c;
+}
+
+std::map<std::string, std::string> environment() {
+    std::map<std::string, std::string> env;
+    for (char** e = environ; e && *e; ++e) {
+        std::string entry(*e);
+        if (auto eq = entry.find('='); eq != std::string::npos) {
+            env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+        }
+    }
+    return env;
+}
+
+} // namespace schwarm

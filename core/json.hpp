@@ -1,0 +1,47 @@
+#pragma once
+// Reading request bodies. `parse_object` turns text into a JSON object or a
+// problem; `object_reader` takes fields out of it one by one, checks their
+// type, and at the end refuses any field nobody asked for, naming it.
+
+#include "core/problem.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace schwarm::json {
+
+inline constexpr std::size_t nesting_depth_max = 32;
+
+// Throws problem(malformed_json) for text that is not a JSON object.
+boost::json::object parse_object(std::string_view text);
+
+class object_reader {
+public:
+    explicit object_reader(const boost::json::object& object) : object_(object) {}
+
+    std::string required_string(std::string_view field, std::size_t length_min,
+                                std::size_t length_max);
+    std::optional<std::string> optional_string(std::string_view field, std::size_t length_min,
+                                               std::size_t length_max);
+    std::int64_t required_int(std::string_view field, std::int64_t min, std::int64_t max);
+    std::optional<std::int64_t> optional_int(std::string_view field, std::int64_t min,
+                                             std::int64_t max);
+    std::optional<bool> optional_bool(std::string_view field);
+
+    // Throws a validation problem for the first field not read above.
+    void reject_unknown() const;
+
+private:
+    const boost::json::value* find(std::string_view field);
+
+    const boost::json::object& object_;
+    std::set<std::string, std::less<>> read_;
+};
+
+} // namespace schwarm::json

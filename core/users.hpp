@@ -1,0 +1,86 @@
+#pragma once
+// Users, roles and sessions. Passwords are kept only as Argon2id hashes and
+// bearer tokens only as SHA-256 hashes; a token is shown once, at login.
+
+#include "core/ids.hpp"
+#include "core/problem.hpp"
+
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace schwarm::users {
+
+enum class role { customer, staff, auditor, admin };
+
+std::string_view to_string(role r);
+std::optional<role> parse_role(std::string_view text);
+
+struct principal {
+    user_id id;
+    role role_;
+};
+
+struct user {
+    user_id id;
+    std::string email;
+    std::string display_name;
+    role role_;
+    std::string created_at; // RFC 3339, UTC
+};
+
+struct new_user {
+    std::string email;
+    std::string password;
+    std::string display_name;
+};
+
+inline constexpr std::size_t password_length_min = 10;
+inline constexpr std::size_t password_length_max = 256;
+inline constexpr std::size_t display_name_length_max = 100;
+inline constexpr std::size_t email_length_max = 254;
+
+// Checks the fields (throws a validation problem naming the field), hashes
+// the password and inserts; throws problem(email_taken) for a taken address.
+// Writes the audit record in the same transaction.
+user create(pqxx::work& tx, const new_user& fields, role r, const std::string& request_id,
+            std::optional<user_id> created_by);
+
+user find(pqxx::transaction_base& tx, user_id id);
+
+struct login_limits {
+    int failures_max;
+    std::chrono::seconds window;
+    std::chrono::seconds session_ttl;
+};
+
+struct session {
+    std::string token;      // shown once; only its hash is stored
+    std::string expires_at; // RFC 3339, UTC
+    user_id user;
+};
+
+// A refused login: wrong credentials (401) or too many failures (429), with
+// how long to wait. The failure count must be committed, so this is a value,
+// not an exception that would roll the transaction back.
+struct login_refusal {
+    problem reason;
+    std::chrono::seconds retry_after{0};
+};
+
+std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view email,
+                                           std::string_view password, const login_limits& limits,
+                                           const std::string& request_id);
+
+// The principal behind a bearer token, if the token is known, unexpired and
+// not revoked.
+std::optional<principal> authenticate(pqxx::transaction_base& tx, std::string_view token);
+
+// Revokes the session behind `token`; audited.
+void logout(pqxx::work& tx, std::string_view token, user_id who, const std::string& request_id);
+
+} // namespace schwarm::users

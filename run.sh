@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Builds schwarm and serves HTTPS. With no DATABASE_URL it runs a private
+# PostgreSQL cluster under var/ and a self-signed certificate for localhost.
+# test.sh sources this file for its functions; run directly, it serves.
+set -euo pipefail
+
+SCHWARM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PG_BIN=/usr/lib/postgresql/15/bin
+APT_PACKAGES=(build-essential cmake pkg-config libboost1.81-dev libboost-json1.81-dev
+  libboost-url1.81-dev libpqxx-dev libssl-dev catch2 libargon2-dev postgresql-15 openssl)
+
+say() { printf 'schwarm: %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs the Debian packages that are missing (and only those).
+install_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+  local dir=$1; shift
+  cmake -S "$SCHWARM_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  cmake --build "$dir" -j "$(nproc)"
+}
+
+# Runs a PostgreSQL tool as the cluster's owner: initdb refuses root, so as
+# root the cluster belongs to the postgres user.
+pg_as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_start DIR PORT: creates (first time) and starts a cluster in DIR that
+# listens only on a Unix socket in DIR/socket. Prints its DATABASE_URL base.
+pg_start() {
+  local dir=$1 port=$2
+  mkdir -p "$dir"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    pg_as_owner "$PG_BIN/initdb" -D "$dir/data" -U schwarm --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  pg_as_owner mkdir -p "$dir/socket"
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+    -o "-c listen_addresses='' -k $dir/socket -p $port -c max_connections=200" start >/dev/null
+}
+
+pg_stop() {
+  local dir=$1
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+pg_url() {
+  local dir=$1 port=$2 db=$3
+  printf 'postgresql:///%s?host=%s/socket&port=%s&user=schwarm' "$db" "$dir" "$port"
+}
+
+pg_ensure_database() {
+  local dir=$1 port=$2 db=$3
+  if ! psql -q "$(pg_url "$dir" "$port" postgres)" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+    psql -q "$(pg_url "$dir" "$port" postgres)" -c "CREATE DATABASE $db" >/dev/null
+  fi
+}
+
+# make_certificate DIR: a self-signed certificate for localhost, if none yet.
+make_certificate() {
+  local dir=$1
+  mkdir -p "$dir"
+  [ -f "$dir/cert.pem" ] && [ -f "$dir/key.pem" ] && return 0
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+  chmod 600 "$dir/key.pem"
+}
+
+main() {
+  install_packages "${APT_PACKAGES[@]}"
+  build "$SCHWARM_ROOT/build" -DSCHWARM_TESTS=OFF
+
+  local var=${SCHWARM_VAR_DIR:-$SCHWARM_ROOT/var}
+  local pg_port=${SCHWARM_PG_PORT:-54329}
+  local own_cluster=
+  if [ -z "${DATABASE_URL:-}" ]; then
+    pg_start "$var/pg" "$pg_port"
+    own_cluster=1
+    pg_ensure_database "$var/pg" "$pg_port" schwarm
+    export DATABASE_URL; DATABASE_URL=$(pg_url "$var/pg" "$pg_port" schwarm)
+    say "private PostgreSQL in $var/pg (port $pg_port)"
+  fi
+  if [ -z "${SCHWARM_TLS_CERT:-}" ]; then
+    make_certificate "$var/tls"
+    export SCHWARM_TLS_CERT=$var/tls/cert.pem SCHWARM_TLS_KEY=$var/tls/key.pem
+    say "self-signed certificate for localhost: $SCHWARM_TLS_CERT"
+  fi
+
+  say "serving https://localhost:${SCHWARM_PORT:-8443}/ (Ctrl-C stops)"
+  local status=0
+  "$SCHWARM_ROOT/build/schwarm" serve &
+  local server=$!
+  trap 'kill -TERM $server 2>/dev/null || true' INT TERM
+  wait $server || status=$?
+  # wait returns early when a trapped signal arrives; wait for the drain.
+  if kill -0 $server 2>/dev/null; then wait $server || status=$?; fi
+  trap - INT TERM
+  [ -n "$own_cluster" ] && pg_stop "$var/pg"
+  return $status
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  main "$@"
+fi

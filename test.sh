@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds schwarm with its tests, starts a throwaway PostgreSQL, runs every
+# test through CTest, stops PostgreSQL, and exits non-zero on any failure.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/run.sh"
+
+TEST_PACKAGES=(hledger libxml2-utils)
+
+install_packages "${APT_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+build "$SCHWARM_ROOT/build" -DSCHWARM_TESTS=ON
+
+scratch=$(mktemp -d /tmp/schwarm-test.XXXXXX)
+chmod 755 "$scratch"
+trap 'pg_stop "$scratch/pg"; rm -rf "$scratch"' EXIT
+pg_port=${SCHWARM_PG_PORT:-$((40000 + RANDOM % 20000))}
+pg_start "$scratch/pg" "$pg_port"
+make_certificate "$scratch/tls"
+
+export SCHWARM_TEST_DATABASE_URL; SCHWARM_TEST_DATABASE_URL=$(pg_url "$scratch/pg" "$pg_port" postgres)
+export SCHWARM_TEST_TLS_CERT=$scratch/tls/cert.pem SCHWARM_TEST_TLS_KEY=$scratch/tls/key.pem
+export SCHWARM_TEST_BINARY=$SCHWARM_ROOT/build/schwarm
+export SCHWARM_TEST_SHARED_DIR=${SCHWARM_TEST_SHARED_DIR:-$SCHWARM_ROOT/../shared}
+export SCHWARM_TEST_SCRATCH=$scratch
+
+cd "$SCHWARM_ROOT/build"
+ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"
