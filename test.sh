@@ -16,7 +16,8 @@ pg_port=${SCHWARM_PG_PORT:-$((40000 + RANDOM % 20000))}
 pg_start "$scratch/pg" "$pg_port"
 make_certificate "$scratch/tls"
 
-export SCHWARM_TEST_DATABASE_URL; SCHWARM_TEST_DATABASE_URL=$(pg_url "$scratch/pg" "$pg_port" postgres)
+# Tests make their own databases on this cluster: postgresql:///NAME?host=…&port=…&user=schwarm
+export SCHWARM_TEST_PG_HOST=$scratch/pg/socket SCHWARM_TEST_PG_PORT=$pg_port
 export SCHWARM_TEST_TLS_CERT=$scratch/tls/cert.pem SCHWARM_TEST_TLS_KEY=$scratch/tls/key.pem
 export SCHWARM_TEST_BINARY=$SCHWARM_ROOT/build/schwarm
 export SCHWARM_TEST_SHARED_DIR=${SCHWARM_TEST_SHARED_DIR:-$SCHWARM_ROOT/../shared}

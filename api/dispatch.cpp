@@ -4,6 +4,9 @@
 #include "core/log.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+
+#include <charconv>
 
 #include <cassert>
 
@@ -45,6 +48,26 @@ boost::json::object context::json_body() const {
         throw problem(problems::unsupported_media, "Send the body as application/json");
     }
     return json::parse_object(request.body());
+}
+
+std::optional<std::string> context::query_param(std::string_view name) const {
+    auto target = boost::urls::parse_origin_form(request.target());
+    if (!target) return std::nullopt; // refused before routing; cannot happen here
+    auto params = target->params();
+    auto it = params.find(name);
+    if (it == params.end()) return std::nullopt;
+    return std::string((*it).value);
+}
+
+int context::page_size(int page_size_default) const {
+    auto text = query_param("limit");
+    if (!text) return std::min(page_size_default, app.cfg.page_size_max);
+    int value = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc{} || end != text->data() + text->size() || value < 1 || value > app.cfg.page_size_max) {
+        throw field_problem("limit", "limit must be a whole number from 1 to " + std::to_string(app.cfg.page_size_max));
+    }
+    return value;
 }
 
 namespace {

@@ -80,6 +80,11 @@ public:
 
     const users::principal& who() const; // asserts an authenticated route
     boost::json::object json_body() const;
+    // A query parameter, percent-decoded; nullopt when absent.
+    std::optional<std::string> query_param(std::string_view name) const;
+    // `limit` from the query: default `page_size_default`, at most the
+    // configured page_size_max; anything else is a validation problem.
+    int page_size(int page_size_default = 50) const;
 
 private:
     pqxx::transaction_base* tx_ = nullptr;

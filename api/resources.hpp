@@ -10,5 +10,6 @@ namespace schwarm::api {
 std::vector<route> health_routes();
 std::vector<route> users_routes();
 std::vector<route> sessions_routes();
+std::vector<route> audit_routes();
 
 } // namespace schwarm::api

@@ -46,6 +46,9 @@ namespace {
 
 constexpr std::size_t request_id_length_max = 64;
 constexpr std::size_t first_read_bytes = 4096;
+// How long to wait for the peer's close_notify. Many clients never send one;
+// waiting longer would only hold the socket (and delay shutdown).
+constexpr std::chrono::milliseconds tls_close_timeout{1000};
 
 // A client's X-Request-Id is kept when it is short and plain, so traces join
 // up across systems; anything else is replaced by our own.
@@ -320,7 +323,7 @@ private:
     }
 
     void do_close() {
-        expire_in(app_.cfg.write_timeout_ms);
+        beast::get_lowest_layer(stream_).expires_after(tls_close_timeout);
         stream_.async_shutdown(beast::bind_front_handler(&session::on_shutdown, shared_from_this()));
     }
 

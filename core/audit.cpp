@@ -19,3 +19,24 @@ void write(pqxx::work& tx, const record& entry) {
 }
 
 } // namespace schwarm::audit
+
+namespace schwarm::audit {
+
+namespace {
+const db::query select_page{
+    "audit.page",
+    "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor_id, action, subject, "
+    "request_id, details::text FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2"};
+}
+
+std::vector<stored_record> list(pqxx::transaction_base& tx, std::int64_t after_id, int limit) {
+    std::vector<stored_record> out;
+    for (const auto& row : tx.exec_prepared(select_page.name, after_id, limit)) {
+        out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), db::nullable<std::int64_t>(row[2]),
+                       row[3].as<std::string>(), row[4].as<std::string>(), row[5].as<std::string>(),
+                       row[6].as<std::string>()});
+    }
+    return out;
+}
+
+} // namespace schwarm::audit

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace schwarm::audit {
 
@@ -20,5 +21,22 @@ struct record {
 };
 
 void write(pqxx::work& tx, const record& entry);
+
+} // namespace schwarm::audit
+
+namespace schwarm::audit {
+
+struct stored_record {
+    std::int64_t id;
+    std::string at; // RFC 3339, UTC, microseconds
+    std::optional<std::int64_t> actor;
+    std::string action;
+    std::string subject;
+    std::string request_id;
+    std::string details_json;
+};
+
+// Records after `after_id` (keyset), oldest first, at most `limit`.
+std::vector<stored_record> list(pqxx::transaction_base& tx, std::int64_t after_id, int limit);
 
 } // namespace schwarm::audit

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +31,14 @@ struct query {
     const char* name;
     const char* sql;
 };
+
+// A nullable column. (libpqxx 6.4's own field::as<std::optional<T>> does not
+// compile under C++20.)
+template <typename T>
+std::optional<T> nullable(const pqxx::field& f) {
+    if (f.is_null()) return std::nullopt;
+    return f.as<T>();
+}
 
 // Opens a connection with every registered query prepared.
 std::unique_ptr<pqxx::connection> connect(const std::string& url);

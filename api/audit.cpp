@@ -1,0 +1,56 @@
+// The audit log, for auditors: every state change, who, what, when, request id.
+#include "api/resources.hpp"
+
+#include "core/audit.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <charconv>
+
+namespace schwarm::api {
+
+namespace {
+response list_audit_log(context&);
+} // namespace
+
+std::vector<route> audit_routes() {
+    return {
+        {http::verb::get, "/v1/audit-log", access::auditor, db_use::read, list_audit_log},
+    };
+}
+
+namespace {
+
+std::int64_t cursor_of(const context& ctx) {
+    auto text = ctx.query_param("cursor");
+    if (!text) return 0;
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc{} || end != text->data() + text->size() || value < 0) {
+        throw field_problem("cursor", "cursor must be a value from an earlier page's next_cursor");
+    }
+    return value;
+}
+
+response list_audit_log(context& ctx) {
+    int limit = ctx.page_size();
+    auto records = audit::list(ctx.tx(), cursor_of(ctx), limit);
+    boost::json::array items;
+    for (const auto& r : records) {
+        boost::json::object item{{"id", std::to_string(r.id)},
+                                 {"at", r.at},
+                                 {"action", r.action},
+                                 {"subject", r.subject},
+                                 {"request_id", r.request_id},
+                                 {"details", boost::json::parse(r.details_json)}};
+        item["actor_id"] = r.actor ? boost::json::value(std::to_string(*r.actor)) : boost::json::value(nullptr);
+        items.push_back(std::move(item));
+    }
+    boost::json::object page{{"items", std::move(items)}};
+    page["next_cursor"] = static_cast<int>(records.size()) == limit ? boost::json::value(std::to_string(records.back().id))
+                                                                      : boost::json::value(nullptr);
+    return json_response(http::status::ok, page);
+}
+
+} // namespace
+} // namespace schwarm::api

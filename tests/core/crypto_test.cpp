@@ -1,0 +1,46 @@
+#include "core/crypto.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+using namespace schwarm::crypto;
+
+TEST_CASE("crypto: SHA-256 of known inputs", "[crypto]") {
+    CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST_CASE("crypto: HMAC-SHA256, RFC 4231 test case 2", "[crypto]") {
+    CHECK(hmac_sha256_hex("Jefe", "what do ya want for nothing?") ==
+          "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST_CASE("crypto: random tokens are URL-safe and distinct", "[crypto]") {
+    std::set<std::string> seen;
+    for (int i = 0; i < 1000; ++i) {
+        auto token = random_token(32);
+        CHECK(token.size() == 43);
+        CHECK(token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
+              std::string::npos);
+        seen.insert(token);
+    }
+    CHECK(seen.size() == 1000);
+    CHECK(random_hex(16).size() == 32);
+}
+
+TEST_CASE("crypto: Argon2id hashes verify only the right password", "[crypto]") {
+    auto hash = hash_password("correct horse battery");
+    CHECK(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    CHECK(verify_password(hash, "correct horse battery"));
+    CHECK_FALSE(verify_password(hash, "correct horse batterY"));
+    CHECK_FALSE(verify_password(hash, ""));
+    CHECK(hash != hash_password("correct horse battery")); // salted
+    CHECK_FALSE(verify_password("not a hash", "x"));
+}
+
+TEST_CASE("crypto: constant-time comparison", "[crypto]") {
+    CHECK(equal_constant_time("abc", "abc"));
+    CHECK_FALSE(equal_constant_time("abc", "abd"));
+    CHECK_FALSE(equal_constant_time("abc", "abcd"));
+}

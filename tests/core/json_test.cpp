@@ -1,0 +1,60 @@
+#include "core/json.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace schwarm;
+
+namespace {
+std::string field_of(const problem& p) {
+    auto it = p.extensions().find("field");
+    return it == p.extensions().end() ? "" : it->second;
+}
+
+template <typename F>
+problem caught(F f) {
+    try {
+        f();
+    } catch (const problem& p) {
+        return p;
+    }
+    FAIL("no problem thrown");
+    return problem(problems::internal, "");
+}
+} // namespace
+
+TEST_CASE("json: bodies that are not one JSON object", "[json]") {
+    CHECK(caught([] { json::parse_object("{"); }).type().slug == "malformed-json");
+    CHECK(caught([] { json::parse_object("[1]"); }).type().slug == "malformed-json");
+    CHECK(caught([] { json::parse_object(""); }).type().slug == "malformed-json");
+    std::string deep(json::nesting_depth_max + 5, '[');
+    CHECK(caught([&] { json::parse_object("{\"a\":" + deep); }).type().slug == "malformed-json");
+    CHECK(json::parse_object(R"({"a":1})").at("a").as_int64() == 1);
+}
+
+TEST_CASE("json: fields are typed, bounded and named in refusals", "[json]") {
+    auto object = json::parse_object(R"({"name":"Ada","age":36,"nick":7,"big":18446744073709551615,"extra":true})");
+    json::object_reader r(object);
+    CHECK(r.required_string("name", 1, 10) == "Ada");
+    CHECK(r.required_int("age", 0, 200) == 36);
+
+    auto wrong_type = caught([&] { r.required_string("nick", 1, 10); });
+    CHECK(wrong_type.status() == 400);
+    CHECK(field_of(wrong_type) == "nick");
+
+    auto too_big = caught([&] { r.required_int("big", 0, 1000); });
+    CHECK(field_of(too_big) == "big");
+
+    auto missing = caught([&] { r.required_string("email", 1, 10); });
+    CHECK(missing.detail() == "email is required");
+
+    auto too_long = caught([&] { json::object_reader(object).required_string("name", 1, 2); });
+    CHECK(field_of(too_long) == "name");
+
+    auto unknown = caught([&] { r.reject_unknown(); });
+    CHECK(field_of(unknown) == "extra");
+}
+
+TEST_CASE("json: string length counts characters, not bytes", "[json]") {
+    auto object = json::parse_object(R"({"name":"Jürgen"})");
+    CHECK(json::object_reader(object).required_string("name", 6, 6) == "Jürgen");
+}

@@ -1,0 +1,156 @@
+#include "core/users.hpp"
+
+#include "core/crypto.hpp"
+#include "core/db.hpp"
+#include "tests/support/support.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace schwarm;
+
+namespace {
+
+users::login_limits limits{3, std::chrono::seconds(900), std::chrono::seconds(3600)};
+
+users::user make_user(pqxx::connection& c, const std::string& email, users::role r = users::role::customer) {
+    pqxx::work tx(c);
+    auto u = users::create(tx, {email, "correct horse battery", "Test"}, r, "req-1", std::nullopt);
+    tx.commit();
+    return u;
+}
+
+template <typename F>
+problem caught(F f) {
+    try {
+        f();
+    } catch (const problem& p) {
+        return p;
+    }
+    FAIL("no problem thrown");
+    return problem(problems::internal, "");
+}
+
+std::variant<users::session, users::login_refusal> try_login(pqxx::connection& c, const std::string& email,
+                                                             const std::string& password) {
+    pqxx::work tx(c);
+    auto outcome = users::login(tx, email, password, limits, "req-2");
+    tx.commit();
+    return outcome;
+}
+
+} // namespace
+
+TEST_CASE("users: create stores an Argon2id hash and an audit record", "[pg][users]") {
+    test::database db;
+    auto c = db::connect(db.url());
+    auto u = make_user(*c, "ada@example.org");
+    CHECK(u.id.value > 0);
+    CHECK(db.scalar("SELECT password_hash LIKE '$argon2id$%' FROM users") == "t");
+    CHECK(db.scalar("SELECT action || ' ' || subject || ' ' || request_id FROM audit_log") ==
+          "user.create user:" + u.id.str() + " req-1");
+}
+
+TEST_CASE("users: refusals change nothing", "[pg][users]") {
+    test::database db;
+    auto c = db::connect(db.url());
+    make_user(*c, "ada@example.org");
+
+    auto attempt = [&](users::new_user fields) {
+        return caught([&] {
+            pqxx::work tx(*c);
+            users::create(tx, fields, users::role::customer, "r", std::nullopt);
+            tx.commit();
+        });
+    };
+    auto taken = attempt({"ADA@example.org", "correct horse battery", "Ada"});
+    CHECK(taken.type().slug == "email-taken");
+    CHECK(taken.status() == 409);
+    CHECK(attempt({"no-at-sign", "correct horse battery", "X"}).extensions().at("field") == "email");
+    CHECK(attempt({"a@b", "correct horse battery", "X"}).extensions().at("field") == "email");
+    CHECK(attempt({"x@example.org", "short", "X"}).extensions().at("field") == "password");
+    CHECK(attempt({"x@example.org", "correct horse battery", "   "}).extensions().at("field") == "display_name");
+    CHECK(db.scalar("SELECT count(*) FROM users") == "1");
+    CHECK(db.scalar("SELECT count(*) FROM audit_log") == "1");
+}
+
+TEST_CASE("users: login gives a token that authenticates until logout", "[pg][users]") {
+    test::database db;
+    auto c = db::connect(db.url());
+    auto u = make_user(*c, "ada@example.org", users::role::staff);
+    auto outcome = try_login(*c, "Ada@Example.org", "correct horse battery");
+    REQUIRE(std::holds_alternative<users::session>(outcome));
+    auto s = std::get<users::session>(outcome);
+    // Only the token's hash is stored.
+    CHECK(db.scalar("SELECT encode(token_hash, 'hex') FROM sessions") == crypto::sha256_hex(s.token));
+
+    pqxx::nontransaction tx(*c);
+    auto who = users::authenticate(tx, s.token);
+    REQUIRE(who);
+    CHECK(who->id == u.id);
+    CHECK(who->role_ == users::role::staff);
+    CHECK_FALSE(users::authenticate(tx, s.token + "x"));
+    CHECK_FALSE(users::authenticate(tx, ""));
+    tx.commit();
+
+    {
+        pqxx::work w(*c);
+        users::logout(w, s.token, u.id, "req-3");
+        w.commit();
+    }
+    pqxx::nontransaction after(*c);
+    CHECK_FALSE(users::authenticate(after, s.token));
+}
+
+TEST_CASE("users: an expired session does not authenticate", "[pg][users]") {
+    test::database db;
+    auto c = db::connect(db.url());
+    make_user(*c, "ada@example.org");
+    auto s = std::get<users::session>(try_login(*c, "ada@example.org", "correct horse battery"));
+    db.exec("UPDATE sessions SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 hour'");
+    pqxx::nontransaction tx(*c);
+    CHECK_FALSE(users::authenticate(tx, s.token));
+}
+
+TEST_CASE("users: repeated failed logins lock the account for the window", "[pg][users]") {
+    test::database db;
+    auto c = db::connect(db.url());
+    make_user(*c, "ada@example.org");
+
+    for (int i = 0; i < limits.failures_max; ++i) {
+        auto refused = try_login(*c, "ada@example.org", "wrong password!");
+        REQUIRE(std::holds_alternative<users::login_refusal>(refused));
+        CHECK(std::get<users::login_refusal>(refused).reason.status() == 401);
+    }
+    // Now even the right password is refused, with the time to wait.
+    auto locked = try_login(*c, "ADA@example.org", "correct horse battery");
+    REQUIRE(std::holds_alternative<users::login_refusal>(locked));
+    const auto& refusal = std::get<users::login_refusal>(locked);
+    CHECK(refusal.reason.status() == 429);
+    CHECK(refusal.retry_after.count() > 0);
+    CHECK(refusal.retry_after.count() <= 900);
+    CHECK(db.scalar("SELECT count(*) FROM sessions") == "0");
+
+    // After the window, a right password succeeds and clears the count.
+    db.exec("UPDATE login_failures SET window_start = now() - interval '1 hour'");
+    CHECK(std::holds_alternative<users::session>(try_login(*c, "ada@example.org", "correct horse battery")));
+    CHECK(db.scalar("SELECT count(*) FROM login_failures") == "0");
+}
+
+TEST_CASE("users: unknown addresses are throttled too, and stored only hashed", "[pg][users]") {
+    test::database db;
+    auto c = db::connect(db.url());
+    auto refused = try_login(*c, "nobody@example.org", "whatever it is");
+    REQUIRE(std::holds_alternative<users::login_refusal>(refused));
+    CHECK(std::get<users::login_refusal>(refused).reason.status() == 401);
+    CHECK(db.scalar("SELECT encode(email_hash, 'hex') FROM login_failures") == crypto::sha256_hex("nobody@example.org"));
+}
+
+TEST_CASE("audit log: the database refuses UPDATE, DELETE and TRUNCATE", "[pg][audit]") {
+    test::database db;
+    auto c = db::connect(db.url());
+    make_user(*c, "ada@example.org");
+    CHECK_THROWS_WITH(db.exec("UPDATE audit_log SET action = 'user.forged'"), Catch::Contains("append-only"));
+    CHECK_THROWS_WITH(db.exec("DELETE FROM audit_log"), Catch::Contains("append-only"));
+    CHECK_THROWS_WITH(db.exec("TRUNCATE audit_log"), Catch::Contains("append-only"));
+    CHECK(db.scalar("SELECT action FROM audit_log") == "user.create");
+}

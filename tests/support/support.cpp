@@ -1,0 +1,289 @@
+#include "tests/support/support.hpp"
+
+#include "core/db.hpp"
+#include "core/migrate.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
+#include <regex>
+#include <signal.h>
+#include <spawn.h>
+#include <sstream>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace schwarm::test {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+std::string required_env(const char* name) {
+    const char* value = std::getenv(name);
+    if (!value || !*value) FAIL(std::string(name) + " is not set: run the tests with ./test.sh");
+    return value;
+}
+
+namespace {
+
+std::string url_for(const std::string& db) {
+    return "postgresql:///" + db + "?host=" + required_env("SCHWARM_TEST_PG_HOST") +
+           "&port=" + required_env("SCHWARM_TEST_PG_PORT") + "&user=schwarm";
+}
+
+std::string unique_name(const char* prefix) {
+    static std::atomic<int> counter{0};
+    return std::string(prefix) + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+}
+
+} // namespace
+
+database::database(bool migrated) : name_(unique_name("t_")), url_(url_for(name_)) {
+    {
+        pqxx::connection admin(url_for("postgres"));
+        pqxx::nontransaction tx(admin);
+        tx.exec("CREATE DATABASE " + tx.quote_name(name_));
+    }
+    if (migrated) {
+        pqxx::connection c(url_);
+        migrations::apply(c, migrations::bundled());
+    }
+}
+
+database::~database() {
+    try {
+        pqxx::connection admin(url_for("postgres"));
+        pqxx::nontransaction tx(admin);
+        tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
+    } catch (const std::exception&) {
+        // Dropped with the cluster at the end of the run anyway.
+    }
+}
+
+std::string database::scalar(const std::string& sql) const {
+    pqxx::connection c(url_);
+    pqxx::nontransaction tx(c);
+    auto row = tx.exec1(sql);
+    return row[0].is_null() ? "" : row[0].as<std::string>();
+}
+
+void database::exec(const std::string& sql) const {
+    pqxx::connection c(url_);
+    pqxx::nontransaction tx(c);
+    tx.exec(sql);
+}
+
+boost::json::value reply::json() const { return boost::json::parse(body); }
+
+std::string reply::header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+}
+
+struct https_client::impl {
+    net::io_context ioc;
+    ssl::context tls{ssl::context::tls_client};
+    beast::ssl_stream<beast::tcp_stream> stream{ioc, tls};
+    beast::flat_buffer buffer;
+
+    explicit impl(unsigned short port) {
+        tls.load_verify_file(required_env("SCHWARM_TEST_TLS_CERT"));
+        stream.set_verify_mode(ssl::verify_peer);
+        stream.set_verify_callback(ssl::host_name_verification("localhost"));
+        SSL_set_tlsext_host_name(stream.native_handle(), "localhost");
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+        beast::get_lowest_layer(stream).connect(net::ip::tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+        stream.handshake(ssl::stream_base::client);
+    }
+};
+
+https_client::https_client(unsigned short port) : impl_(std::make_unique<impl>(port)) {}
+https_client::~https_client() = default;
+
+void https_client::send(const std::string& method, const std::string& target, const std::string& body,
+                        const std::map<std::string, std::string>& headers) {
+    http::request<http::string_body> req(http::string_to_verb(method), target, 11);
+    req.set(http::field::host, "localhost");
+    if (!body.empty()) req.set(http::field::content_type, "application/json");
+    for (const auto& [name, value] : headers) req.set(name, value);
+    req.body() = body;
+    req.prepare_payload();
+    beast::get_lowest_layer(impl_->stream).expires_after(std::chrono::seconds(30));
+    http::write(impl_->stream, req);
+}
+
+reply https_client::receive() {
+    http::response<http::string_body> res;
+    beast::get_lowest_layer(impl_->stream).expires_after(std::chrono::seconds(30));
+    http::read(impl_->stream, impl_->buffer, res);
+    reply out;
+    out.status = res.result_int();
+    for (const auto& field : res) {
+        std::string name(field.name_string());
+        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        out.headers[name] = std::string(field.value());
+    }
+    out.body = std::move(res.body());
+    return out;
+}
+
+reply https_client::request(const std::string& method, const std::string& target, const std::string& body,
+                            const std::map<std::string, std::string>& headers) {
+    send(method, target, body, headers);
+    return receive();
+}
+
+namespace {
+
+int spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+          const std::string& output_path, int stdin_fd) {
+    std::map<std::string, std::string> merged;
+    for (char** e = environ; *e; ++e) {
+        std::string entry(*e);
+        auto eq = entry.find('=');
+        if (eq != std::string::npos) merged[entry.substr(0, eq)] = entry.substr(eq + 1);
+    }
+    for (const auto& [k, v] : env) merged[k] = v;
+    std::vector<std::string> env_strings;
+    for (const auto& [k, v] : merged) env_strings.push_back(k + "=" + v);
+    std::vector<char*> envp, argv;
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> args_copy = args;
+    for (auto& a : args_copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    if (stdin_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
+    pid_t pid = -1;
+    int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) FAIL("cannot start " << args[0] << ": " << std::strerror(rc));
+    return pid;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::string scratch_path(const std::string& name) {
+    return required_env("SCHWARM_TEST_SCRATCH") + "/" + name;
+}
+
+} // namespace
+
+server::server(const std::string& database_url, std::map<std::string, std::string> env) {
+    std::map<std::string, std::string> defaults{
+        {"DATABASE_URL", database_url},
+        {"SCHWARM_TLS_CERT", required_env("SCHWARM_TEST_TLS_CERT")},
+        {"SCHWARM_TLS_KEY", required_env("SCHWARM_TEST_TLS_KEY")},
+        {"SCHWARM_PORT", "0"},
+        {"SCHWARM_DB_WORKERS", "4"},
+    };
+    for (auto& [k, v] : env) defaults[k] = v;
+    log_path_ = scratch_path(unique_name("server_") + ".log");
+    pid_ = spawn({required_env("SCHWARM_TEST_BINARY"), "serve"}, defaults, log_path_, -1);
+
+    static const std::regex listening(R"("msg":"listening".*"port":(\d+))");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+        std::smatch m;
+        std::string text = log();
+        if (std::regex_search(text, m, listening)) {
+            port_ = static_cast<unsigned short>(std::stoi(m[1]));
+            return;
+        }
+        if (!running()) FAIL("the server exited at start:\n" << text);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL("the server did not start listening:\n" << log());
+}
+
+server::~server() {
+    if (pid_ > 0 && running()) {
+        ::kill(pid_, SIGTERM);
+        if (wait_exit(10'000) == -1) {
+            ::kill(pid_, SIGKILL);
+            wait_exit(10'000);
+        }
+    }
+}
+
+void server::signal(int sig) const { ::kill(pid_, sig); }
+
+bool server::running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+        pid_ = -1;
+        return false;
+    }
+    return true;
+}
+
+int server::wait_exit(int timeout_ms) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        int status = 0;
+        pid_t r = ::waitpid(pid_, &status, WNOHANG);
+        if (r == pid_) {
+            pid_ = -1;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+}
+
+std::string server::log() const { return read_file(log_path_); }
+
+int run_cli(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+            const std::string& stdin_text, std::string& output) {
+    std::string input_path = scratch_path(unique_name("stdin_"));
+    std::ofstream(input_path) << stdin_text;
+    int fd = ::open(input_path.c_str(), O_RDONLY);
+    std::vector<std::string> argv{required_env("SCHWARM_TEST_BINARY")};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::string output_path = scratch_path(unique_name("cli_") + ".out");
+    pid_t pid = spawn(argv, env, output_path, fd);
+    ::close(fd);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    output = read_file(output_path);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string register_and_login(https_client& client, const std::string& email, const std::string& password) {
+    boost::json::object account{{"email", email}, {"password", password}, {"display_name", "Test"}};
+    auto created = client.request("POST", "/v1/users", boost::json::serialize(account));
+    REQUIRE(created.status == 201);
+    auto login = client.request("POST", "/v1/sessions",
+                                boost::json::serialize(boost::json::object{{"email", email}, {"password", password}}));
+    REQUIRE(login.status == 201);
+    return std::string(login.json().at("token").as_string());
+}
+
+} // namespace schwarm::test

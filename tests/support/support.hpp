@@ -1,0 +1,94 @@
+#pragma once
+// What the tests share: a fresh PostgreSQL database per test, the real
+// server binary started as a child process, and an HTTPS client.
+
+#include <boost/json.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace schwarm::test {
+
+// An environment variable the test command sets; fails the test if missing.
+std::string required_env(const char* name);
+
+// A database of its own on the test cluster, dropped at the end.
+class database {
+public:
+    // With `migrated`, the bundled migrations are applied.
+    explicit database(bool migrated = true);
+    ~database();
+    database(const database&) = delete;
+    database& operator=(const database&) = delete;
+
+    const std::string& url() const { return url_; }
+    // One value from a query, as text ("" for NULL): for assertions.
+    std::string scalar(const std::string& sql) const;
+    void exec(const std::string& sql) const;
+
+private:
+    std::string name_;
+    std::string url_;
+};
+
+struct reply {
+    int status = 0;
+    std::map<std::string, std::string> headers; // lower-case names
+    std::string body;
+    boost::json::value json() const;
+    std::string header(const std::string& name) const;
+};
+
+// One keep-alive HTTPS connection, verifying the test certificate for localhost.
+class https_client {
+public:
+    explicit https_client(unsigned short port);
+    ~https_client();
+    reply request(const std::string& method, const std::string& target, const std::string& body = {},
+                  const std::map<std::string, std::string>& headers = {});
+    // Sends a request and returns without reading the reply.
+    void send(const std::string& method, const std::string& target, const std::string& body = {},
+              const std::map<std::string, std::string>& headers = {});
+    reply receive();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+// build/schwarm as a child process with its own log file.
+class server {
+public:
+    // `env` is added to (and overrides) the defaults: the database, the test
+    // certificate, port 0.
+    explicit server(const std::string& database_url, std::map<std::string, std::string> env = {});
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    unsigned short port() const { return port_; }
+    int pid() const { return pid_; }
+    void signal(int sig) const;
+    // Waits for the process to end; its exit status, or -1 on timeout.
+    int wait_exit(int timeout_ms);
+    bool running();
+    std::string log() const;
+
+private:
+    int pid_ = -1;
+    unsigned short port_ = 0;
+    std::string log_path_;
+};
+
+// Runs build/schwarm with arguments, environment and standard input; returns
+// the exit status, and what it printed in `output` (stdout and stderr).
+int run_cli(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
+            const std::string& stdin_text, std::string& output);
+
+// Registers a customer and logs in; returns the bearer token.
+std::string register_and_login(https_client& client, const std::string& email,
+                               const std::string& password = "correct horse battery");
+
+} // namespace schwarm::test
