@@ -42,10 +42,12 @@ response metrics_text(context& ctx) {
         {"schwarm_db_workers_busy", pool.busy},
         {"schwarm_db_queue_depth", static_cast<double>(pool.queued)},
         {"schwarm_db_queue_max", static_cast<double>(pool.queue_max)},
-        {"schwarm_db_jobs_rejected", static_cast<double>(pool.rejected)},
         {"schwarm_connections_open", app.connections.load()},
     };
-    return {http::status::ok, "text/plain; version=0.0.4", app.stats.render(gauges), {}};
+    std::map<std::string, double> counters{
+        {"schwarm_db_jobs_rejected_total", static_cast<double>(pool.rejected)},
+    };
+    return {http::status::ok, "text/plain; version=0.0.4", app.stats.render(gauges, counters), {}};
 }
 
 response openapi(context&) {

@@ -25,7 +25,8 @@ void metrics::observe(std::string_view method, std::string_view route, int statu
     h.sum_s += seconds;
 }
 
-std::string metrics::render(const std::map<std::string, double>& gauges) const {
+std::string metrics::render(const std::map<std::string, double>& gauges,
+                            const std::map<std::string, double>& counters) const {
     std::string out;
     out += "# HELP schwarm_http_requests_total HTTP requests answered, by route and status.\n";
     out += "# TYPE schwarm_http_requests_total counter\n";
@@ -49,6 +50,9 @@ std::string metrics::render(const std::map<std::string, double>& gauges) const {
     }
     for (const auto& [name, value] : gauges) {
         out += "# TYPE " + name + " gauge\n" + name + " " + number(value) + "\n";
+    }
+    for (const auto& [name, value] : counters) {
+        out += "# TYPE " + name + " counter\n" + name + " " + number(value) + "\n";
     }
     return out;
 }

@@ -17,7 +17,8 @@ public:
     // `route` is the pattern (never the raw path: bounded label values).
     void observe(std::string_view method, std::string_view route, int status,
                  std::chrono::microseconds duration);
-    std::string render(const std::map<std::string, double>& gauges) const;
+    std::string render(const std::map<std::string, double>& gauges,
+                       const std::map<std::string, double>& counters) const;
 
 private:
     static constexpr std::array<double, 12> bucket_bounds_s{

@@ -290,7 +290,7 @@ private:
         response_.emplace(res.status, 11);
         auto& out = *response_;
         out.set(http::field::server, "schwarm");
-        out.set(http::field::content_type, res.content_type);
+        if (!res.body.empty()) out.set(http::field::content_type, res.content_type);
         out.set("X-Request-Id", request_id_);
         out.set(http::field::strict_transport_security, "max-age=31536000");
         out.set("X-Content-Type-Options", "nosniff");

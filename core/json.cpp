@@ -91,7 +91,9 @@ std::optional<bool> object_reader::optional_bool(std::string_view field) {
 void object_reader::reject_unknown() const {
     for (const auto& member : object_) {
         if (!read_.contains(member.key())) {
-            std::string field(member.key());
+            // Echo at most a short prefix of what the client sent.
+            constexpr std::size_t echoed_length_max = 64;
+            std::string field(member.key().substr(0, echoed_length_max));
             throw field_problem(field, "unknown field " + field);
         }
     }

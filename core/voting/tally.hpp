@@ -7,7 +7,9 @@
 #include <boost/multiprecision/cpp_int.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace schwarm::voting {
@@ -86,12 +88,20 @@ struct tally_result {
     std::vector<std::string> trace_;  // human-readable, one line per step
 };
 
+// Ballot points above this are refused: it keeps every sum of points within 64 bits.
+inline constexpr std::int64_t points_max = 1'000'000;
+
 // Throws std::invalid_argument for input no rule can tally (unknown project index,
-// negative cost, budget or points, a project twice on one ballot).
+// negative cost, budget or points, points above points_max, a project twice on one
+// ballot, costs whose sum overflows).
 tally_result tally(const election_input& input, rule r, const tally_options& options = {});
 
+// Names as the command line and pabulib spell them: "greedy", "mes", "mes-add1",
+// "mes-add1-greedy"; "cost", "approval".
 const char* to_string(rule r);
 const char* to_string(utility u);
+std::optional<rule> parse_rule(std::string_view name);
+std::optional<utility> parse_utility(std::string_view name);
 
 // "123.45" from 12345; exact, for traces and exports.
 std::string format_minor(std::int64_t amount_minor);
