@@ -14,6 +14,38 @@ std::vector<const query*>& registry() {
 
 query::query(const char* n, const char* s) : name(n), sql(s) { registry().push_back(this); }
 
+std::string array_literal(const std::vector<std::int64_t>& values) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i) out += ',';
+        out += std::to_string(values[i]);
+    }
+    return out + "}";
+}
+
+std::string array_literal(const std::vector<std::optional<std::int64_t>>& values) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i) out += ',';
+        out += values[i] ? std::to_string(*values[i]) : "NULL";
+    }
+    return out + "}";
+}
+
+std::string array_literal(const std::vector<std::string>& values) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i) out += ',';
+        out += '"';
+        for (char c : values[i]) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
 std::unique_ptr<pqxx::connection> connect(const std::string& url) {
     auto connection = std::make_unique<pqxx::connection>(url);
     for (const query* q : registry()) connection->prepare(q->name, q->sql);

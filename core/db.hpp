@@ -40,6 +40,13 @@ std::optional<T> nullable(const pqxx::field& f) {
     return f.as<T>();
 }
 
+// PostgreSQL array literals, for set-based statements over many rows
+// (`unnest($1::bigint[])`). libpqxx 6.4 has no array parameters. Strings are
+// always quoted and escaped; NULL is written for an empty optional.
+std::string array_literal(const std::vector<std::int64_t>& values);
+std::string array_literal(const std::vector<std::optional<std::int64_t>>& values);
+std::string array_literal(const std::vector<std::string>& values);
+
 // Opens a connection with every registered query prepared.
 std::unique_ptr<pqxx::connection> connect(const std::string& url);
 

@@ -1,6 +1,7 @@
 cmake_policy(SET CMP0057 NEW)
 # Writes OUTPUT: a C++ file defining schwarm::migrations::bundled() with the
-# text of every migrations/NNNN_name.sql passed in FILES, in order.
+# text of every NNNN_name.sql in DIR, in order.
+file(GLOB FILES "${DIR}/*.sql")
 list(SORT FILES)
 set(body "")
 foreach(path IN LISTS FILES)

@@ -173,7 +173,7 @@ TEST_CASE("http: bad requests get problem+json and change nothing", "[e2e][http]
     CHECK(count_rows(db, "audit_log") == audit_before);
 }
 
-TEST_CASE("http: a client sending headers slowly is cut off; others are served", "[e2e][http]") {
+TEST_CASE("http: a client sending headers slowly is cut off, others are served", "[e2e][http]") {
     database db;
     server srv(db.url(), {{"SCHWARM_HEADER_TIMEOUT_MS", "500"}});
     raw_tls slow(srv.port());
