@@ -122,7 +122,7 @@ response run_route(const route& r, context& ctx, db::worker_context* worker) {
         log::error("database connection lost", {{"request_id", ctx.request_id}, {"error", e.what()}});
         response res = problem_response(
             problem(problems::unavailable, "The database is not reachable; try again"), ctx.request_id);
-        res.headers.emplace_back(http::field::retry_after, "1");
+        res.headers.emplace_back("Retry-After", "1");
         return res;
     } catch (const pqxx::in_doubt_error& e) {
         return internal_error(ctx, e.what(), "The outcome is unknown; retry with the same Idempotency-Key");

@@ -29,7 +29,7 @@ struct response {
     http::status status = http::status::ok;
     std::string content_type = "application/json";
     std::string body;
-    std::vector<std::pair<http::field, std::string>> headers;
+    std::vector<std::pair<std::string, std::string>> headers; // name, value
 };
 
 response json_response(http::status status, const boost::json::value& body);
@@ -68,6 +68,7 @@ public:
     std::map<std::string, std::string, std::less<>> path_params;
     std::optional<users::principal> principal;
     std::string bearer_token;
+    std::string idempotency_key; // set when the route needs one
 
     context(const http_request& req, const std::string& id, const std::string& client,
             const service& s)
@@ -93,13 +94,28 @@ private:
 
 using handler = std::function<response(context&)>;
 
+// Cross-cutting requirements a route declares in its table.
+enum class needs : std::uint8_t {
+    nothing = 0,
+    login_limit = 1 << 0,     // the tighter per-client login rate applies
+    idempotency_key = 1 << 1, // moves money: an Idempotency-Key header is required
+};
+constexpr needs operator|(needs a, needs b) {
+    return static_cast<needs>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b));
+}
+constexpr bool has(needs set, needs one) {
+    return (static_cast<std::uint8_t>(set) & static_cast<std::uint8_t>(one)) != 0;
+}
+
+inline constexpr std::size_t idempotency_key_length_max = 200;
+
 struct route {
     http::verb method;
     std::string_view pattern; // "/v1/users/me", "/v1/projects/{id}"
     access who;
     db_use db;
     handler handle;
-    bool login_limited = false; // the tighter per-client login limit applies
+    needs requires_ = needs::nothing;
 };
 
 } // namespace schwarm::api

@@ -5,6 +5,7 @@
 #include "core/log.hpp"
 #include "core/migrate.hpp"
 #include "core/users.hpp"
+#include "ledger/ledger.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -61,6 +62,30 @@ int serve(const config& cfg) {
     server->run();
     log::info("listening", {{"address", cfg.listen_address}, {"port", server->port()}});
 
+    // Background: void expired holds. Several processes may run this at once;
+    // the ledger claims rows with SKIP LOCKED, so each hold is voided once.
+    constexpr auto expiry_interval = std::chrono::seconds(1);
+    constexpr int expiry_batch_max = 1000;
+    api::net::steady_timer expiry(ioc);
+    std::function<void()> schedule_expiry = [&] {
+        expiry.expires_after(expiry_interval);
+        expiry.async_wait([&](boost::system::error_code ec) {
+            if (ec || app.shutting_down) return;
+            pool.try_submit([](db::worker_context& worker) {
+                try {
+                    pqxx::work tx(worker.connection());
+                    int voided = ledger::void_expired_holds(tx, expiry_batch_max);
+                    tx.commit();
+                    if (voided > 0) log::info("expired holds voided", {{"count", voided}});
+                } catch (const std::exception& e) {
+                    log::warn("voiding expired holds failed", {{"error", e.what()}});
+                }
+            });
+            schedule_expiry();
+        });
+    };
+    schedule_expiry();
+
     // On SIGINT/SIGTERM: stop accepting, let in-flight requests finish, then
     // stop once every connection is gone or the grace period is over.
     api::net::signal_set signals(ioc, SIGINT, SIGTERM);
@@ -75,6 +100,7 @@ int serve(const config& cfg) {
         if (ec) return;
         log::info("shutting down", {{"signal", signal}, {"connections", app.connections.load()}});
         server->shutdown();
+        expiry.cancel();
         deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg.shutdown_grace_ms);
         poll_drained();
     });

@@ -11,5 +11,6 @@ std::vector<route> health_routes();
 std::vector<route> users_routes();
 std::vector<route> sessions_routes();
 std::vector<route> audit_routes();
+std::vector<route> ledger_routes();
 
 } // namespace schwarm::api

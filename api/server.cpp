@@ -242,12 +242,12 @@ private:
                 problem(problems::method_not_allowed,
                         std::string(req.method_string()) + " is not allowed here; use " + wrong->allow),
                 request_id_);
-            res.headers.emplace_back(http::field::allow, wrong->allow);
+            res.headers.emplace_back("Allow", wrong->allow);
             return reply("-", std::move(res));
         }
         auto& match = std::get<route_match>(found);
         const route& r = *match.matched;
-        if (r.login_limited) {
+        if (has(r.requires_, needs::login_limit)) {
             if (auto wait = app_.login_per_client.take(client_address_); wait.count() > 0) {
                 return reply(r.pattern, rate_limited(wait));
             }
@@ -261,6 +261,18 @@ private:
                                                              "Send a bearer token: Authorization: Bearer …"),
                                                      request_id_));
         }
+        if (has(r.requires_, needs::idempotency_key)) {
+            std::string_view key = req["Idempotency-Key"];
+            bool plain = !key.empty() && key.size() <= idempotency_key_length_max &&
+                         std::all_of(key.begin(), key.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+            if (!plain) {
+                return reply(r.pattern, problem_response(field_problem("Idempotency-Key",
+                                                                       "This request moves money: send an Idempotency-Key "
+                                                                       "header of 1 to 200 visible characters"),
+                                                         request_id_));
+            }
+            ctx->idempotency_key = std::string(key);
+        }
         if (r.db == db_use::none) return reply(r.pattern, run_route(r, *ctx, nullptr));
 
         // Database work goes to the pool; the answer comes back on our strand.
@@ -273,7 +285,7 @@ private:
         if (!queued) {
             response res = problem_response(problem(problems::unavailable, "The server is busy; try again"),
                                             request_id_);
-            res.headers.emplace_back(http::field::retry_after, "1");
+            res.headers.emplace_back("Retry-After", "1");
             reply(r.pattern, std::move(res));
         }
     }
@@ -281,7 +293,7 @@ private:
     response rate_limited(std::chrono::seconds wait) {
         response res = problem_response(problem(problems::rate_limited, "Too many requests from this client"),
                                         request_id_);
-        res.headers.emplace_back(http::field::retry_after, std::to_string(wait.count()));
+        res.headers.emplace_back("Retry-After", std::to_string(wait.count()));
         return res;
     }
 

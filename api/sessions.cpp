@@ -12,7 +12,7 @@ response logout(context&);
 
 std::vector<route> sessions_routes() {
     return {
-        {http::verb::post, "/v1/sessions", access::anyone, db_use::write, login, true},
+        {http::verb::post, "/v1/sessions", access::anyone, db_use::write, login, needs::login_limit},
         {http::verb::delete_, "/v1/sessions/current", any_user, db_use::write, logout},
     };
 }
@@ -34,9 +34,9 @@ response login(context& ctx) {
         // Returned, not thrown: the failure count must commit with the refusal.
         response res = problem_response(refused->reason, ctx.request_id);
         if (refused->retry_after.count() > 0) {
-            res.headers.emplace_back(http::field::retry_after, std::to_string(refused->retry_after.count()));
+            res.headers.emplace_back("Retry-After", std::to_string(refused->retry_after.count()));
         }
-        if (refused->reason.status() == 401) res.headers.emplace_back(http::field::www_authenticate, "Bearer");
+        if (refused->reason.status() == 401) res.headers.emplace_back("WWW-Authenticate", "Bearer");
         return res;
     }
     const auto& s = std::get<users::session>(outcome);

@@ -36,7 +36,7 @@ response register_customer(context& ctx) {
     fields.reject_unknown();
     users::user created = users::create(ctx.work(), input, users::role::customer, ctx.request_id, std::nullopt);
     response res = json_response(http::status::created, to_json(created));
-    res.headers.emplace_back(http::field::location, "/v1/users/" + created.id.str());
+    res.headers.emplace_back("Location", "/v1/users/" + created.id.str());
     return res;
 }
 

@@ -27,6 +27,11 @@ boost::json::object parse_object(std::string_view text) {
     return std::move(value.as_object());
 }
 
+problem object_reader::field_error(std::string_view field, const std::string& detail) const {
+    std::string name = prefix_ + std::string(field);
+    return field_problem(name, name + detail);
+}
+
 const boost::json::value* object_reader::find(std::string_view field) {
     read_.emplace(field);
     const boost::json::value* value = object_.if_contains(field);
@@ -38,11 +43,11 @@ std::optional<std::string> object_reader::optional_string(std::string_view field
                                                           std::size_t length_max) {
     const boost::json::value* value = find(field);
     if (!value) return std::nullopt;
-    if (!value->is_string()) throw field_problem(std::string(field), std::string(field) + " must be a string");
+    if (!value->is_string()) throw field_error(field, " must be a string");
     std::string_view text = value->as_string();
     std::size_t length = utf8_length(text);
     if (length < length_min || length > length_max) {
-        throw field_problem(std::string(field), std::string(field) + " must be " +
+        throw field_error(field, " must be " +
                                                     std::to_string(length_min) + " to " +
                                                     std::to_string(length_max) + " characters long");
     }
@@ -52,7 +57,7 @@ std::optional<std::string> object_reader::optional_string(std::string_view field
 std::string object_reader::required_string(std::string_view field, std::size_t length_min,
                                            std::size_t length_max) {
     auto value = optional_string(field, length_min, length_max);
-    if (!value) throw field_problem(std::string(field), std::string(field) + " is required");
+    if (!value) throw field_error(field, " is required");
     return *value;
 }
 
@@ -66,10 +71,10 @@ std::optional<std::int64_t> object_reader::optional_int(std::string_view field, 
     } else if (value->is_uint64() && value->as_uint64() <= static_cast<std::uint64_t>(max)) {
         number = static_cast<std::int64_t>(value->as_uint64());
     } else {
-        throw field_problem(std::string(field), std::string(field) + " must be a whole number");
+        throw field_error(field, " must be a whole number");
     }
     if (number < min || number > max) {
-        throw field_problem(std::string(field), std::string(field) + " must be between " +
+        throw field_error(field, " must be between " +
                                                     std::to_string(min) + " and " + std::to_string(max));
     }
     return number;
@@ -77,15 +82,40 @@ std::optional<std::int64_t> object_reader::optional_int(std::string_view field, 
 
 std::int64_t object_reader::required_int(std::string_view field, std::int64_t min, std::int64_t max) {
     auto value = optional_int(field, min, max);
-    if (!value) throw field_problem(std::string(field), std::string(field) + " is required");
+    if (!value) throw field_error(field, " is required");
     return *value;
 }
 
 std::optional<bool> object_reader::optional_bool(std::string_view field) {
     const boost::json::value* value = find(field);
     if (!value) return std::nullopt;
-    if (!value->is_bool()) throw field_problem(std::string(field), std::string(field) + " must be true or false");
+    if (!value->is_bool()) throw field_error(field, " must be true or false");
     return value->as_bool();
+}
+
+const boost::json::array& object_reader::optional_array(std::string_view field, std::size_t size_max) {
+    static const boost::json::array empty;
+    const boost::json::value* value = find(field);
+    if (!value) return empty;
+    if (!value->is_array()) throw field_error(field, " must be an array");
+    if (value->as_array().size() > size_max) {
+        throw field_error(field, " may have at most " +
+                                                    std::to_string(size_max) + " elements");
+    }
+    return value->as_array();
+}
+
+const boost::json::array& object_reader::required_array(std::string_view field, std::size_t size_max) {
+    if (!object_.if_contains(field) || object_.at(field).is_null()) {
+        read_.emplace(field);
+        throw field_error(field, " is required");
+    }
+    return optional_array(field, size_max);
+}
+
+const boost::json::object& element_object(const boost::json::value& element, const std::string& field) {
+    if (!element.is_object()) throw field_problem(field, field + " must be an object");
+    return element.as_object();
 }
 
 void object_reader::reject_unknown() const {
@@ -94,7 +124,7 @@ void object_reader::reject_unknown() const {
             // Echo at most a short prefix of what the client sent.
             constexpr std::size_t echoed_length_max = 64;
             std::string field(member.key().substr(0, echoed_length_max));
-            throw field_problem(field, "unknown field " + field);
+            throw field_problem(prefix_ + field, "unknown field " + prefix_ + field);
         }
     }
 }

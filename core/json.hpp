@@ -5,6 +5,7 @@
 
 #include "core/problem.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -21,9 +22,15 @@ inline constexpr std::size_t nesting_depth_max = 32;
 // Throws problem(malformed_json) for text that is not a JSON object.
 boost::json::object parse_object(std::string_view text);
 
+// The element of an array that must be an object; `field` names it in the
+// problem ("postings[2]").
+const boost::json::object& element_object(const boost::json::value& element, const std::string& field);
+
 class object_reader {
 public:
-    explicit object_reader(const boost::json::object& object) : object_(object) {}
+    // `prefix` qualifies field names in problems, e.g. "postings[1].".
+    explicit object_reader(const boost::json::object& object, std::string prefix = {})
+        : object_(object), prefix_(std::move(prefix)) {}
 
     std::string required_string(std::string_view field, std::size_t length_min,
                                 std::size_t length_max);
@@ -33,6 +40,9 @@ public:
     std::optional<std::int64_t> optional_int(std::string_view field, std::int64_t min,
                                              std::int64_t max);
     std::optional<bool> optional_bool(std::string_view field);
+    // An array of at most `size_max` elements; empty when absent.
+    const boost::json::array& optional_array(std::string_view field, std::size_t size_max);
+    const boost::json::array& required_array(std::string_view field, std::size_t size_max);
 
     // Throws a validation problem for the first field not read above.
     void reject_unknown() const;
@@ -40,7 +50,10 @@ public:
 private:
     const boost::json::value* find(std::string_view field);
 
+    problem field_error(std::string_view field, const std::string& detail) const;
+
     const boost::json::object& object_;
+    std::string prefix_;
     std::set<std::string, std::less<>> read_;
 };
 

@@ -1,0 +1,160 @@
+// The ledger's HTTP API through the real binary.
+#include "tests/support/support.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace schwarm::test;
+namespace json = boost::json;
+
+namespace {
+
+std::string login_as(https_client& client, const database& db, const std::string& email, const std::string& role) {
+    std::string output;
+    REQUIRE(run_cli({"user", "create", "--email", email, "--role", role, "--password-stdin"}, {{"DATABASE_URL", db.url()}},
+                    "correct horse battery\n", output) == 0);
+    auto r = client.request("POST", "/v1/sessions",
+                            json::serialize(json::object{{"email", email}, {"password", "correct horse battery"}}));
+    REQUIRE(r.status == 201);
+    return std::string(r.json().at("token").as_string());
+}
+
+std::map<std::string, std::string> as(const std::string& token, const std::string& key = {}) {
+    std::map<std::string, std::string> h{{"Authorization", "Bearer " + token}};
+    if (!key.empty()) h["Idempotency-Key"] = key;
+    return h;
+}
+
+std::string make_account(https_client& client, const std::string& token, const std::string& code, const std::string& type,
+                         bool no_overdraft = false) {
+    json::object body{{"code", code}, {"name", code}, {"type", type}, {"currency", "EUR"}};
+    if (no_overdraft) body["debits_must_not_exceed_credits"] = true;
+    auto r = client.request("POST", "/v1/ledger/accounts", json::serialize(body), as(token));
+    REQUIRE(r.status == 201);
+    return std::string(r.json().at("id").as_string());
+}
+
+std::string transfer(const std::string& from, const std::string& to, std::int64_t amount, const std::string& kind = "posted") {
+    return json::serialize(json::object{
+        {"kind", kind},
+        {"postings", json::array{json::object{{"account_id", from}, {"side", "debit"}, {"amount_minor", amount}, {"currency", "EUR"}},
+                                 json::object{{"account_id", to}, {"side", "credit"}, {"amount_minor", amount}, {"currency", "EUR"}}}}});
+}
+
+} // namespace
+
+TEST_CASE("ledger api: staff book entries and holds, auditors verify", "[e2e][ledger]") {
+    database db;
+    server srv(db.url());
+    https_client client(srv.port());
+    std::string staff = login_as(client, db, "sam@bank.example", "staff");
+    std::string auditor = login_as(client, db, "audrey@bank.example", "auditor");
+    std::string bank = make_account(client, staff, "1000", "asset");
+    std::string wallet = make_account(client, staff, "2000:w1", "liability", true);
+    std::string escrow = make_account(client, staff, "2100:e1", "liability");
+
+    auto deposit = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'000), as(staff, "dep-1"));
+    REQUIRE(deposit.status == 201);
+    std::string entry_id(deposit.json().at("id").as_string());
+    CHECK(deposit.header("idempotent-replayed").empty());
+
+    auto retry = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'000), as(staff, "dep-1"));
+    CHECK(retry.status == 201);
+    CHECK(retry.json().at("id").as_string() == entry_id);
+    CHECK(retry.header("idempotent-replayed") == "true");
+    auto changed = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'001), as(staff, "dep-1"));
+    CHECK(changed.status == 409);
+    CHECK(changed.json().at("type") == "tag:schwarm.dev,2026:problem:idempotency-conflict");
+
+    auto hold = client.request("POST", "/v1/ledger/entries", transfer(wallet, escrow, 4'000, "pending"), as(staff, "hold-1"));
+    REQUIRE(hold.status == 201);
+    std::string hold_id(hold.json().at("id").as_string());
+    auto balance = client.request("GET", "/v1/ledger/accounts/" + wallet, {}, as(staff)).json();
+    CHECK(balance.at("credits_posted") == 10'000);
+    CHECK(balance.at("debits_pending") == 4'000);
+
+    auto posted = client.request("POST", "/v1/ledger/entries/" + hold_id + "/post", {}, as(staff, "post-1"));
+    CHECK(posted.status == 201);
+    CHECK(posted.json().at("kind") == "post_pending");
+    auto again = client.request("POST", "/v1/ledger/entries/" + hold_id + "/void", {}, as(staff, "void-1"));
+    CHECK(again.status == 409);
+    CHECK(again.json().at("type") == "tag:schwarm.dev,2026:problem:hold-already-resolved");
+
+    auto statement = client.request("GET", "/v1/ledger/accounts/" + wallet + "/statement?limit=2", {}, as(auditor));
+    REQUIRE(statement.status == 200);
+    CHECK(statement.json().at("items").as_array().size() == 2);
+    CHECK(statement.json().at("next_cursor").is_string());
+
+    auto trial = client.request("GET", "/v1/ledger/trial-balance", {}, as(auditor));
+    REQUIRE(trial.status == 200);
+    CHECK(trial.json().at("balanced") == true);
+    CHECK(trial.json().at("totals").at("EUR").at("debits_minor") == 14'000);
+    auto verify = client.request("GET", "/v1/ledger/verify", {}, as(auditor));
+    REQUIRE(verify.status == 200);
+    CHECK(verify.json().at("ok") == true);
+    CHECK(verify.json().at("entries_checked") == 3);
+}
+
+TEST_CASE("ledger api: refusals are problems and book nothing", "[e2e][ledger]") {
+    database db;
+    server srv(db.url());
+    https_client client(srv.port());
+    std::string staff = login_as(client, db, "sam@bank.example", "staff");
+    std::string customer = register_and_login(client, "cleo@example.org");
+    std::string auditor = login_as(client, db, "audrey@bank.example", "auditor");
+    std::string bank = make_account(client, staff, "1000", "asset");
+    std::string wallet = make_account(client, staff, "2000:w1", "liability", true);
+    auto count = [&] { return db.scalar("SELECT count(*) FROM ledger_entries") + "/" + db.scalar("SELECT count(*) FROM ledger_postings"); };
+    const std::string before = count();
+
+    SECTION("no Idempotency-Key") {
+        auto r = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 1), as(staff));
+        CHECK(r.status == 400);
+        CHECK(r.json().at("field") == "Idempotency-Key");
+    }
+    SECTION("customers and auditors may not book") {
+        CHECK(client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 1), as(customer, "k")).status == 403);
+        CHECK(client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 1), as(auditor, "k")).status == 403);
+        CHECK(client.request("GET", "/v1/ledger/verify", {}, as(customer)).status == 403);
+        CHECK(client.request("GET", "/v1/ledger/accounts/" + wallet, {}, as(customer)).status == 403);
+    }
+    SECTION("overdraft against the balance rule") {
+        auto r = client.request("POST", "/v1/ledger/entries", transfer(wallet, bank, 1), as(staff, "k"));
+        CHECK(r.status == 422);
+        CHECK(r.json().at("type") == "tag:schwarm.dev,2026:problem:balance-limit-exceeded");
+    }
+    SECTION("unbalanced") {
+        auto body = json::serialize(json::object{
+            {"postings", json::array{json::object{{"account_id", bank}, {"side", "debit"}, {"amount_minor", 5}, {"currency", "EUR"}},
+                                     json::object{{"account_id", wallet}, {"side", "credit"}, {"amount_minor", 4}, {"currency", "EUR"}}}}});
+        auto r = client.request("POST", "/v1/ledger/entries", body, as(staff, "k"));
+        CHECK(r.status == 422);
+        CHECK(r.json().at("type") == "tag:schwarm.dev,2026:problem:entry-unbalanced");
+    }
+    SECTION("malformed postings name the field") {
+        auto body = R"({"postings":[{"account_id":")" + bank + R"(","side":"sideways","amount_minor":5,"currency":"EUR"}]})";
+        auto r = client.request("POST", "/v1/ledger/entries", body, as(staff, "k"));
+        CHECK(r.status == 400);
+        CHECK(r.json().at("field") == "postings[0].side");
+        auto amount = R"({"postings":[{"account_id":")" + bank + R"(","side":"debit","amount_minor":1.5,"currency":"EUR"}]})";
+        CHECK(client.request("POST", "/v1/ledger/entries", amount, as(staff, "k")).json().at("field") == "postings[0].amount_minor");
+    }
+    SECTION("unknown account and hold") {
+        CHECK(client.request("POST", "/v1/ledger/entries", transfer("999999", wallet, 1), as(staff, "k")).status == 422);
+        CHECK(client.request("POST", "/v1/ledger/entries/999999/post", {}, as(staff, "k2")).status == 422);
+        CHECK(client.request("GET", "/v1/ledger/accounts/abc", {}, as(staff)).status == 404);
+    }
+    SECTION("linked batch with one bad entry") {
+        auto body = json::serialize(json::object{
+            {"linked", true},
+            {"entries", json::array{json::parse(transfer(bank, wallet, 5)).as_object(),
+                                    json::parse(transfer(wallet, bank, 50)).as_object()}}});
+        auto with_keys = json::parse(body).as_object();
+        with_keys["entries"].as_array()[0].as_object()["idempotency_key"] = "b1";
+        with_keys["entries"].as_array()[1].as_object()["idempotency_key"] = "b2";
+        auto r = client.request("POST", "/v1/ledger/batches", json::serialize(with_keys), as(staff));
+        REQUIRE(r.status == 200);
+        CHECK(r.json().at("booked") == 0);
+        CHECK(r.json().at("results").as_array()[0].at("type") == "tag:schwarm.dev,2026:problem:linked-entry-failed");
+    }
+    CHECK(count() == before);
+}
