@@ -5,12 +5,17 @@
 #include "core/log.hpp"
 #include "core/migrate.hpp"
 #include "core/users.hpp"
+#include "core/voting/pabulib.hpp"
+#include "core/voting/tally.hpp"
 #include "ledger/ledger.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <boost/json/serialize.hpp>
+
 #include <csignal>
+#include <fstream>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -27,6 +32,8 @@ constexpr const char* usage =
     "       schwarm migrate                      apply pending migrations and exit\n"
     "       schwarm user create --email E --role customer|staff|auditor|admin\n"
     "                           [--display-name N] --password-stdin\n"
+    "       schwarm tally FILE.pb --rule greedy|mes|mes-add1|mes-add1-greedy [--utility cost|approval] [--json]\n"
+    "                                            tally a pabulib file; prints the selected project ids\n"
     "       schwarm routes                       print the route table\n"
     "Configuration comes from the environment; see README.md.\n";
 
@@ -146,6 +153,57 @@ int create_user(const config& cfg, int argc, char** argv) {
     return 0;
 }
 
+// An amount in the file's units: a JSON integer when whole, else a string
+// with its decimals (never a binary float).
+boost::json::value file_units(std::int64_t amount_minor) {
+    if (amount_minor % 100 == 0) return amount_minor / 100;
+    return boost::json::value(voting::format_minor(amount_minor));
+}
+
+int tally(int argc, char** argv) {
+    if (argc < 3) throw std::invalid_argument("tally needs a .pb file");
+    std::string path = argv[2];
+    std::optional<voting::rule> rule;
+    voting::tally_options options;
+    bool as_json = false;
+    for (int i = 3; i < argc; ++i) {
+        std::string arg = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
+            return argv[++i];
+        };
+        if (arg == "--rule") {
+            rule = voting::parse_rule(value());
+            if (!rule) throw std::invalid_argument("--rule must be greedy, mes, mes-add1 or mes-add1-greedy");
+        } else if (arg == "--utility") {
+            auto u = voting::parse_utility(value());
+            if (!u) throw std::invalid_argument("--utility must be cost or approval");
+            options.utility_ = *u;
+        } else if (arg == "--json") {
+            as_json = true;
+        } else {
+            throw std::invalid_argument("unknown option " + arg);
+        }
+    }
+    if (!rule) throw std::invalid_argument("--rule is required");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto election = voting::parse_pabulib(text);
+    auto result = voting::tally(voting::to_election_input(election), *rule, options);
+    if (as_json) {
+        boost::json::array selected;
+        for (const auto& s : result.selected_) selected.emplace_back(s.id_);
+        boost::json::object out{{"selected", std::move(selected)},
+                                {"total_cost", file_units(result.total_cost_minor_)},
+                                {"budget", file_units(result.budget_minor_)}};
+        std::printf("%s\n", boost::json::serialize(out).c_str());
+    } else {
+        for (const auto& s : result.selected_) std::printf("%s\n", s.id_.c_str());
+    }
+    return 0;
+}
+
 int print_routes() {
     for (const auto& r : api::all_routes()) {
         std::printf("%s %s\n", std::string(api::http::to_string(r.method)).c_str(), std::string(r.pattern).c_str());
@@ -159,6 +217,7 @@ int main(int argc, char** argv) {
     std::string command = argc > 1 ? argv[1] : "serve";
     try {
         if (command == "routes") return print_routes();
+        if (command == "tally") return tally(argc, argv);
         if (command == "serve") return serve(load_or_exit());
         if (command == "migrate") return migrate(load_or_exit());
         if (command == "user" && argc > 2 && std::string(argv[2]) == "create") return create_user(load_or_exit(), argc, argv);
@@ -173,6 +232,9 @@ int main(int argc, char** argv) {
         return exit_usage;
     } catch (const problem& p) {
         std::fprintf(stderr, "schwarm: %s\n", p.detail().c_str());
+        return exit_failure;
+    } catch (const voting::pabulib_error& e) {
+        std::fprintf(stderr, "schwarm: %s\n", e.what());
         return exit_failure;
     } catch (const migrations::migration_error& e) {
         std::fprintf(stderr, "schwarm: migrations: %s\n", e.what());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <charconv>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <unordered_map>
@@ -351,7 +352,8 @@ private:
         };
         switch (s) {
             case section::meta:
-                if (r.field_count_ < 2) {
+                // A first row that is not the header would silently be lost as one.
+                if (r.field_count_ != 2 || r.field(0) != "key" || r.field(1) != "value") {
                     throw pabulib_error(r.line_, "", "META header must be key;value");
                 }
                 break;
@@ -590,7 +592,7 @@ void write_projects(std::string& out, const election& e) {
     std::vector<std::string_view> row;
     for (const pb_project& p : e.projects_) {
         if (p.id_.find(',') != std::string::npos) {
-            throw pabulib_error(0, "project_id", "project id '" + p.id_ + "' contains ','");
+            throw std::invalid_argument("write_pabulib: project id '" + p.id_ + "' contains ','");
         }
         const std::string cost = format_minor(p.cost_minor_);
         row.clear();

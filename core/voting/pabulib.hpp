@@ -68,7 +68,10 @@ struct election {
     bool operator==(const election&) const = default;
 };
 
+// Throws pabulib_error for a malformed file (see docs/voting.md for what is refused).
 election parse_pabulib(std::string_view text);
+// Throws std::invalid_argument for a project id with ',' (votes could not name it).
+// parse_pabulib(write_pabulib(e)) == e for every parsed e.
 std::string write_pabulib(const election& e);
 
 // Ballots for the tally. Points come from the points column when there is one;

@@ -1,9 +1,10 @@
 #include "core/voting/tally.hpp"
 
+#include "core/money.hpp"
+
 #include <algorithm>
 #include <cassert>
 #include <limits>
-#include <numeric>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -643,8 +644,14 @@ void mes_add1(const prepared& p, const election_input& input, const tally_option
     result.trace_.push_back("add1: per-voter budget " + format_minor(voter_budget) + ": outcome costs " +
                             format_minor(current.total_cost_minor_));
     const std::size_t candidates = mes_candidate_count(p, input);
-    // Bounded: once one voter's budget covers every cost, every candidate is selected.
+    // Ends by itself once one voter's budget covers every cost (every candidate is then
+    // selected); the named limit turns a step too small for the round into an error
+    // rather than an endless tally.
     while (!exhaustive(current, input, input.budget_minor_) && current.selected_.size() < candidates) {
+        if (result.add1_steps_ >= options.add1_steps_max_) {
+            throw std::invalid_argument("tally: add1 needs more than " + std::to_string(options.add1_steps_max_) +
+                                        " steps of " + format_minor(step) + "; use a larger step");
+        }
         const std::int64_t next_budget = voter_budget + step;
         mes_outcome next = run.run(rational{next_budget}, input.budget_minor_, false);
         if (next.over_cap_) {
@@ -733,16 +740,9 @@ std::optional<utility> parse_utility(std::string_view name) {
 }
 
 std::string format_minor(std::int64_t amount_minor) {
-    const bool negative = amount_minor < 0;
-    // Through unsigned so that the most negative value does not overflow on negation.
-    const std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(amount_minor)
-                                             : static_cast<std::uint64_t>(amount_minor);
-    const std::uint64_t cents = magnitude % 100;
-    std::string out = (negative ? "-" : "") + std::to_string(magnitude / 100);
-    if (cents != 0) {
-        out += cents < 10 ? ".0" : ".";
-        out += std::to_string(cents);
-    }
+    // pabulib writes whole amounts without decimals.
+    std::string out = format_decimal(amount_minor, 2);
+    if (out.ends_with(".00")) out.resize(out.size() - 3);
     return out;
 }
 

@@ -49,6 +49,9 @@ struct tally_options {
     // add1 raises every voter's budget by this much per step: one currency unit, as
     // equalshares.net and pabulib's "equalshares/add1" do, for two-decimal currencies.
     std::int64_t add1_step_minor_ = 100;
+    // Refuses a step so small that add1 would run for minutes (Kraków 2024 takes 162
+    // steps of 1 PLN, Assen 2024 843 of 1 EUR).
+    std::int64_t add1_steps_max_ = 100'000;
 };
 
 // Voters who paid the same amount for one selected project.
@@ -93,7 +96,7 @@ inline constexpr std::int64_t points_max = 1'000'000;
 
 // Throws std::invalid_argument for input no rule can tally (unknown project index,
 // negative cost, budget or points, points above points_max, a project twice on one
-// ballot, costs whose sum overflows).
+// ballot, costs whose sum overflows) and when add1 would exceed add1_steps_max_.
 tally_result tally(const election_input& input, rule r, const tally_options& options = {});
 
 // Names as the command line and pabulib spell them: "greedy", "mes", "mes-add1",

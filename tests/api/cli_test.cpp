@@ -3,6 +3,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+
 using namespace schwarm::test;
 
 TEST_CASE("cli: user create makes staff who can log in", "[e2e][cli]") {
@@ -74,4 +78,36 @@ TEST_CASE("cli: invalid configuration stops start-up with a clear message", "[e2
     CHECK(output.find("SCHWARM_TLS_CERT") != std::string::npos);
     CHECK(run_cli({"frobnicate"}, {}, "", output) == 2);
     CHECK(output.find("usage:") != std::string::npos);
+}
+
+namespace {
+std::string pabulib_file(const std::string& name) {
+    const char* shared = std::getenv("SCHWARM_TEST_SHARED_DIR");
+    return std::string(shared ? shared : "../shared") + "/data/pabulib/" + name;
+}
+} // namespace
+
+TEST_CASE("cli: tally a pabulib file", "[e2e][cli][voting]") {
+    std::string output;
+    REQUIRE(run_cli({"tally", pabulib_file("Netherlands_Assen_2024.pb"), "--rule", "mes-add1", "--json"}, {}, "", output) == 0);
+    auto result = boost::json::parse(output).as_object();
+    // Assen's official outcome (the file's `selected` column), in selection order.
+    boost::json::array expected{"3", "9", "2", "11", "13", "14", "5", "6", "12"};
+    CHECK(result.at("selected").as_array() == expected);
+    CHECK(result.at("budget") == 100000);
+    CHECK(result.at("total_cost") == 76700);
+
+    REQUIRE(run_cli({"tally", pabulib_file("Poland_Warszawa_2023_Rembertow.pb"), "--rule", "greedy"}, {}, "", output) == 0);
+    CHECK(std::count(output.begin(), output.end(), '\n') == 9);
+}
+
+TEST_CASE("cli: tally refuses bad files and options", "[e2e][cli][voting]") {
+    std::string output;
+    std::string broken = required_env("SCHWARM_TEST_SCRATCH") + "/broken.pb";
+    std::ofstream(broken) << "META\nkey;value\nbudget;100\nvote_type;approval\nnum_projects;1\nnum_votes;1\n"
+                             "PROJECTS\nproject_id;cost\n1;50\nVOTES\nvoter_id;vote\nv1;2\n";
+    CHECK(run_cli({"tally", broken, "--rule", "greedy"}, {}, "", output) == 1);
+    CHECK(output.find("line 12") != std::string::npos);
+    CHECK(run_cli({"tally", broken, "--rule", "plurality"}, {}, "", output) == 2);
+    CHECK(run_cli({"tally", "/nonexistent.pb", "--rule", "greedy"}, {}, "", output) == 1);
 }
