@@ -70,18 +70,20 @@ int context::page_size(int page_size_default) const {
     return value;
 }
 
+void check_role(const route& r, context& ctx, std::optional<users::principal> principal) {
+    if (!principal) throw problem(problems::unauthorized, "The bearer token is unknown, expired or revoked");
+    if (!allows(r.who, principal->role_)) {
+        throw problem(problems::forbidden, "The role " + std::string(users::to_string(principal->role_)) +
+                                               " may not do this");
+    }
+    ctx.principal = principal;
+}
+
 namespace {
 
 void authorize(const route& r, context& ctx, pqxx::transaction_base& tx) {
     if (r.who == access::anyone) return;
-    ctx.principal = users::authenticate(tx, ctx.bearer_token);
-    if (!ctx.principal) {
-        throw problem(problems::unauthorized, "The bearer token is unknown, expired or revoked");
-    }
-    if (!allows(r.who, ctx.principal->role_)) {
-        throw problem(problems::forbidden, "The role " + std::string(users::to_string(ctx.principal->role_)) +
-                                               " may not do this");
-    }
+    check_role(r, ctx, users::authenticate(tx, ctx.bearer_token));
 }
 
 response run_in_transaction(const route& r, context& ctx, pqxx::connection& connection) {
@@ -99,38 +101,46 @@ response run_in_transaction(const route& r, context& ctx, pqxx::connection& conn
     return result;
 }
 
-response internal_error(const context& ctx, std::string_view what, const char* detail) {
-    log::error("request failed", {{"request_id", ctx.request_id}, {"error", what}});
-    return problem_response(problem(problems::internal, detail), ctx.request_id);
+response internal_error(const std::string& request_id, std::string_view what, const char* detail) {
+    log::error("request failed", {{"request_id", request_id}, {"error", what}});
+    return problem_response(problem(problems::internal, detail), request_id);
 }
 
 } // namespace
+
+response current_error_response(const std::string& request_id) {
+    try {
+        throw;
+    } catch (const problem& p) {
+        if (p.status() >= 500) {
+            log::error("request failed", {{"request_id", request_id},
+                                          {"problem", p.type().slug},
+                                          {"error", p.log_message().empty() ? p.detail() : p.log_message()}});
+        }
+        return problem_response(p, request_id);
+    } catch (const pqxx::broken_connection& e) {
+        log::error("database connection lost", {{"request_id", request_id}, {"error", e.what()}});
+        response res = problem_response(
+            problem(problems::unavailable, "The database is not reachable; try again"), request_id);
+        res.headers.emplace_back("Retry-After", "1");
+        return res;
+    } catch (const pqxx::in_doubt_error& e) {
+        return internal_error(request_id, e.what(), "The outcome is unknown; retry with the same Idempotency-Key");
+    } catch (const pqxx::sql_error& e) {
+        // Database text goes to the log, never to the client.
+        return internal_error(request_id, std::string(e.sqlstate()) + " " + e.what(), "An internal error occurred");
+    } catch (const std::exception& e) {
+        return internal_error(request_id, e.what(), "An internal error occurred");
+    }
+}
 
 response run_route(const route& r, context& ctx, db::worker_context* worker) {
     try {
         if (r.db == db_use::none) return r.handle(ctx);
         assert(worker);
         return run_in_transaction(r, ctx, worker->connection());
-    } catch (const problem& p) {
-        if (p.status() >= 500) {
-            log::error("request failed", {{"request_id", ctx.request_id},
-                                          {"problem", p.type().slug},
-                                          {"error", p.log_message().empty() ? p.detail() : p.log_message()}});
-        }
-        return problem_response(p, ctx.request_id);
-    } catch (const pqxx::broken_connection& e) {
-        log::error("database connection lost", {{"request_id", ctx.request_id}, {"error", e.what()}});
-        response res = problem_response(
-            problem(problems::unavailable, "The database is not reachable; try again"), ctx.request_id);
-        res.headers.emplace_back("Retry-After", "1");
-        return res;
-    } catch (const pqxx::in_doubt_error& e) {
-        return internal_error(ctx, e.what(), "The outcome is unknown; retry with the same Idempotency-Key");
-    } catch (const pqxx::sql_error& e) {
-        // Database text goes to the log, never to the client.
-        return internal_error(ctx, std::string(e.sqlstate()) + " " + e.what(), "An internal error occurred");
-    } catch (const std::exception& e) {
-        return internal_error(ctx, e.what(), "An internal error occurred");
+    } catch (...) {
+        return current_error_response(ctx.request_id);
     }
 }
 

@@ -93,6 +93,9 @@ private:
 };
 
 using handler = std::function<response(context&)>;
+// Serves many requests to one route in one transaction (see api/batcher.hpp):
+// a response per context, in order; each context is bound to the same work.
+using batch_handler = std::function<std::vector<response>(const std::vector<context*>&)>;
 
 // Cross-cutting requirements a route declares in its table.
 enum class needs : std::uint8_t {
@@ -114,8 +117,9 @@ struct route {
     std::string_view pattern; // "/v1/users/me", "/v1/projects/{id}"
     access who;
     db_use db;
-    handler handle;
+    handler handle; // may be empty when handle_batch serves the route
     needs requires_ = needs::nothing;
+    batch_handler handle_batch = nullptr; // when set, concurrent requests are coalesced
 };
 
 } // namespace schwarm::api

@@ -14,10 +14,12 @@ response create_account(context&);
 response read_account(context&);
 response close_account(context&);
 response account_statement(context&);
-response book_entry(context&);
-response post_hold(context&);
-response void_hold(context&);
 response book_batch(context&);
+ledger::entry_request new_entry_request(const context&);
+ledger::entry_request post_request(const context&);
+ledger::entry_request void_request(const context&);
+template <ledger::entry_request (*entry_request_of)(const context&)>
+std::vector<response> book_coalesced(const std::vector<context*>&);
 response trial_balance(context&);
 response verify(context&);
 } // namespace
@@ -29,9 +31,14 @@ std::vector<route> ledger_routes() {
         {http::verb::get, "/v1/ledger/accounts/{id}", staff_or_auditor, db_use::read, read_account},
         {http::verb::post, "/v1/ledger/accounts/{id}/close", access::staff, db_use::write, close_account},
         {http::verb::get, "/v1/ledger/accounts/{id}/statement", staff_or_auditor, db_use::read, account_statement},
-        {http::verb::post, "/v1/ledger/entries", access::staff, db_use::write, book_entry, needs::idempotency_key},
-        {http::verb::post, "/v1/ledger/entries/{id}/post", access::staff, db_use::write, post_hold, needs::idempotency_key},
-        {http::verb::post, "/v1/ledger/entries/{id}/void", access::staff, db_use::write, void_hold, needs::idempotency_key},
+        // Single entries from many clients are coalesced into one transaction
+        // per batch (api/batcher.hpp).
+        {http::verb::post, "/v1/ledger/entries", access::staff, db_use::write, nullptr, needs::idempotency_key,
+         book_coalesced<new_entry_request>},
+        {http::verb::post, "/v1/ledger/entries/{id}/post", access::staff, db_use::write, nullptr,
+         needs::idempotency_key, book_coalesced<post_request>},
+        {http::verb::post, "/v1/ledger/entries/{id}/void", access::staff, db_use::write, nullptr,
+         needs::idempotency_key, book_coalesced<void_request>},
         {http::verb::post, "/v1/ledger/batches", access::staff, db_use::write, book_batch},
         {http::verb::get, "/v1/ledger/trial-balance", access::auditor, db_use::read, trial_balance},
         {http::verb::get, "/v1/ledger/verify", access::auditor, db_use::read, verify},
@@ -159,15 +166,15 @@ ledger::entry_request read_entry(const boost::json::object& object, const std::s
 }
 
 // A retry gets the original entry again, marked Idempotent-Replayed.
-response book_single(context& ctx, ledger::entry_request request) {
-    auto results = ledger::book(ctx.work(), std::span(&request, 1), false, by(ctx));
-    if (auto* p = std::get_if<problem>(&results.front())) throw *p;
-    const auto& e = std::get<ledger::entry>(results.front());
+response entry_response(const ledger::entry_result& result, const std::string& request_id) {
+    if (auto* p = std::get_if<problem>(&result)) return problem_response(*p, request_id);
+    const auto& e = std::get<ledger::entry>(result);
     response res = json_response(http::status::created, to_json(e));
     res.headers.emplace_back("Location", "/v1/ledger/entries/" + e.id.str());
     if (e.replayed) res.headers.emplace_back("Idempotent-Replayed", "true");
     return res;
 }
+
 
 response create_account(context& ctx) {
     auto body = ctx.json_body();
@@ -224,15 +231,15 @@ response account_statement(context& ctx) {
     return json_response(http::status::ok, page);
 }
 
-response book_entry(context& ctx) {
+ledger::entry_request new_entry_request(const context& ctx) {
     auto request = read_entry(ctx.json_body(), "", ctx.idempotency_key);
     if (request.kind != ledger::entry_kind::posted && request.kind != ledger::entry_kind::pending) {
         throw field_problem("kind", "Use /v1/ledger/entries/{id}/post or /void to resolve a hold");
     }
-    return book_single(ctx, std::move(request));
+    return request;
 }
 
-response resolve_hold(context& ctx, ledger::entry_kind kind) {
+ledger::entry_request resolve_request(const context& ctx, ledger::entry_kind kind) {
     ledger::entry_request request;
     request.idempotency_key = ctx.idempotency_key;
     request.kind = kind;
@@ -246,11 +253,40 @@ response resolve_hold(context& ctx, ledger::entry_kind kind) {
         }
         fields.reject_unknown();
     }
-    return book_single(ctx, std::move(request));
+    return request;
 }
 
-response post_hold(context& ctx) { return resolve_hold(ctx, ledger::entry_kind::post_pending); }
-response void_hold(context& ctx) { return resolve_hold(ctx, ledger::entry_kind::void_pending); }
+ledger::entry_request post_request(const context& ctx) { return resolve_request(ctx, ledger::entry_kind::post_pending); }
+ledger::entry_request void_request(const context& ctx) { return resolve_request(ctx, ledger::entry_kind::void_pending); }
+
+
+// Many callers' single entries as one unlinked batch: each is booked or
+// refused on its own, with its own caller and request id on the record.
+template <ledger::entry_request (*entry_request_of)(const context&)>
+std::vector<response> book_coalesced(const std::vector<context*>& batch) {
+    std::vector<std::optional<response>> out(batch.size());
+    std::vector<ledger::entry_request> requests;
+    std::vector<std::size_t> index;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        try {
+            auto request = entry_request_of(*batch[i]);
+            request.by = by(*batch[i]);
+            requests.push_back(std::move(request));
+            index.push_back(i);
+        } catch (...) {
+            out[i] = current_error_response(batch[i]->request_id);
+        }
+    }
+    if (!requests.empty()) {
+        auto results = ledger::book(batch.front()->work(), requests, false, {std::nullopt, "batch"});
+        for (std::size_t n = 0; n < results.size(); ++n) {
+            out[index[n]] = entry_response(results[n], batch[index[n]]->request_id);
+        }
+    }
+    std::vector<response> responses;
+    for (auto& r : out) responses.push_back(std::move(*r));
+    return responses;
+}
 
 response book_batch(context& ctx) {
     auto body = ctx.json_body();

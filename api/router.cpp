@@ -48,6 +48,7 @@ router::router(std::vector<route> routes) : routes_(std::move(routes)) {
             throw std::logic_error("route declared twice: " + std::string(r.pattern));
         }
         assert(r.pattern.starts_with("/"));
+        if (!r.handle && !r.handle_batch) throw std::logic_error("route without handler: " + std::string(r.pattern));
     }
 }
 

@@ -274,6 +274,16 @@ private:
             ctx->idempotency_key = std::string(key);
         }
         if (r.db == db_use::none) return reply(r.pattern, run_route(r, *ctx, nullptr));
+        if (r.handle_batch) {
+            bool queued = app_.batches.enqueue(r, {ctx, [self = shared_from_this(), ctx, &r](response res) {
+                                                       net::post(self->stream_.get_executor(),
+                                                                 [self, ctx, &r, res = std::move(res)]() mutable {
+                                                                     self->reply(r.pattern, std::move(res));
+                                                                 });
+                                                   }});
+            if (!queued) reply(r.pattern, busy());
+            return;
+        }
 
         // Database work goes to the pool; the answer comes back on our strand.
         bool queued = app_.pool.try_submit([self = shared_from_this(), ctx, &r](db::worker_context& worker) {
@@ -282,12 +292,13 @@ private:
                 self->reply(r.pattern, std::move(res));
             });
         });
-        if (!queued) {
-            response res = problem_response(problem(problems::unavailable, "The server is busy; try again"),
-                                            request_id_);
-            res.headers.emplace_back("Retry-After", "1");
-            reply(r.pattern, std::move(res));
-        }
+        if (!queued) reply(r.pattern, busy());
+    }
+
+    response busy() {
+        response res = problem_response(problem(problems::unavailable, "The server is busy; try again"), request_id_);
+        res.headers.emplace_back("Retry-After", "1");
+        return res;
     }
 
     response rate_limited(std::chrono::seconds wait) {

@@ -2,6 +2,7 @@
 // Everything a request may touch, built once in main() and shared by the
 // I/O threads and the database workers.
 
+#include "api/batcher.hpp"
 #include "api/metrics.hpp"
 #include "api/rate_limit.hpp"
 #include "api/router.hpp"
@@ -17,7 +18,8 @@ struct service {
     service(config c, db::pool& p)
         : cfg(std::move(c)), routes(all_routes()), pool(p),
           per_client(cfg.rate_per_client_per_s, cfg.rate_burst),
-          login_per_client(cfg.login_per_client_per_min / 60.0, cfg.login_per_client_per_min) {}
+          login_per_client(cfg.login_per_client_per_min / 60.0, cfg.login_per_client_per_min),
+          batches(p, static_cast<std::size_t>(cfg.batch_max), static_cast<std::size_t>(cfg.db_queue_max)) {}
 
     const config cfg;
     const router routes;
@@ -25,6 +27,7 @@ struct service {
     metrics stats;
     rate_limiter per_client;
     rate_limiter login_per_client;
+    batcher batches;
     std::atomic<int> connections{0};
     std::atomic<bool> shutting_down{false};
 };
@@ -36,5 +39,12 @@ std::string_view openapi_document();
 // handler, and the one place where errors become problem+json. `worker` is
 // null for routes that do not use the database.
 response run_route(const route& r, context& ctx, db::worker_context* worker);
+
+// Inside a catch block: the response for the exception in flight (problems
+// as themselves, database trouble as 503/500 with the text only in the log).
+response current_error_response(const std::string& request_id);
+
+// Sets ctx.principal, or throws 401 (no principal) or 403 (role not allowed).
+void check_role(const route& r, context& ctx, std::optional<users::principal> principal);
 
 } // namespace schwarm::api

@@ -9,6 +9,28 @@ const db::query insert_record{
     "audit.insert",
     "INSERT INTO audit_log (actor_id, action, subject, request_id, details) "
     "VALUES ($1, $2, $3, $4, $5::jsonb)"};
+
+const db::query insert_many{
+    "audit.insert_many",
+    "INSERT INTO audit_log (actor_id, action, subject, request_id, details) "
+    "SELECT actor, action, subject, request_id, details::jsonb "
+    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) "
+    "AS t(actor, action, subject, request_id, details)"};
+} // namespace
+
+void write_many(pqxx::work& tx, const std::vector<record>& entries) {
+    if (entries.empty()) return;
+    std::vector<std::optional<std::int64_t>> actors;
+    std::vector<std::string> actions, subjects, request_ids, details;
+    for (const auto& e : entries) {
+        actors.push_back(e.actor ? std::optional(e.actor->value) : std::nullopt);
+        actions.push_back(e.action);
+        subjects.push_back(e.subject);
+        request_ids.push_back(e.request_id);
+        details.push_back(e.details_json);
+    }
+    tx.exec_prepared(insert_many.name, db::array_literal(actors), db::array_literal(actions),
+                     db::array_literal(subjects), db::array_literal(request_ids), db::array_literal(details));
 }
 
 void write(pqxx::work& tx, const record& entry) {

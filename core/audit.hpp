@@ -21,6 +21,8 @@ struct record {
 };
 
 void write(pqxx::work& tx, const record& entry);
+// Many records in one statement (a batch that served many requests).
+void write_many(pqxx::work& tx, const std::vector<record>& entries);
 
 } // namespace schwarm::audit
 

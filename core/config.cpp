@@ -55,6 +55,7 @@ const std::vector<setting>& settings() {
         integer("SCHWARM_IO_THREADS", &config::io_threads, 1, 64),
         integer("SCHWARM_DB_WORKERS", &config::db_workers, 1, 256),
         integer("SCHWARM_DB_QUEUE_MAX", &config::db_queue_max, 1, 100'000),
+        integer("SCHWARM_BATCH_MAX", &config::batch_max, 1, 8190),
         integer("SCHWARM_BODY_LIMIT_BYTES", &config::body_limit_bytes, 1024, 1LL << 30),
         integer("SCHWARM_HEADER_LIMIT_BYTES", &config::header_limit_bytes, 1024, 1 << 20),
         integer("SCHWARM_HEADER_TIMEOUT_MS", &config::header_timeout_ms, 100, day_ms),

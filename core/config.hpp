@@ -24,6 +24,7 @@ struct config {
     int io_threads = 1;
     int db_workers = 8;              // worker threads, each owning one connection
     int db_queue_max = 512;          // waiting jobs before we answer 503
+    int batch_max = 1000;            // requests coalesced into one transaction
 
     std::int64_t body_limit_bytes = 1 << 20;
     std::int64_t header_limit_bytes = 16 << 10;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <unordered_map>
 
 namespace schwarm::users {
 
@@ -57,6 +58,12 @@ const db::query select_session{
     "sessions.authenticate",
     "SELECT u.id, u.role::text FROM sessions s JOIN users u ON u.id = s.user_id "
     "WHERE s.token_hash = decode($1, 'hex') AND s.revoked_at IS NULL AND s.expires_at > now()"};
+
+const db::query select_sessions{
+    "sessions.authenticate_many",
+    "SELECT encode(s.token_hash, 'hex'), u.id, u.role::text FROM sessions s JOIN users u ON u.id = s.user_id "
+    "WHERE s.token_hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)) "
+    "AND s.revoked_at IS NULL AND s.expires_at > now()"};
 
 const db::query revoke_session{
     "sessions.revoke",
@@ -191,6 +198,25 @@ std::optional<principal> authenticate(pqxx::transaction_base& tx, std::string_vi
     pqxx::result rows = tx.exec_prepared(select_session.name, crypto::sha256_hex(token));
     if (rows.empty()) return std::nullopt;
     return principal{user_id{rows[0][0].as<std::int64_t>()}, parse_role(rows[0][1].as<std::string>()).value()};
+}
+
+std::vector<std::optional<principal>> authenticate_many(pqxx::transaction_base& tx,
+                                                        const std::vector<std::string>& tokens) {
+    std::vector<std::string> hashes;
+    hashes.reserve(tokens.size());
+    for (const auto& t : tokens) hashes.push_back(crypto::sha256_hex(t));
+    std::unordered_map<std::string, principal> known;
+    for (const auto& row : tx.exec_prepared(select_sessions.name, db::array_literal(hashes))) {
+        known.emplace(row[0].as<std::string>(),
+                      principal{user_id{row[1].as<std::int64_t>()}, parse_role(row[2].as<std::string>()).value()});
+    }
+    std::vector<std::optional<principal>> out;
+    out.reserve(tokens.size());
+    for (const auto& h : hashes) {
+        auto it = known.find(h);
+        out.push_back(it == known.end() ? std::nullopt : std::optional(it->second));
+    }
+    return out;
 }
 
 void logout(pqxx::work& tx, std::string_view token, user_id who, const std::string& request_id) {

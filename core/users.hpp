@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace schwarm::users {
 
@@ -79,6 +80,10 @@ std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view emai
 // The principal behind a bearer token, if the token is known, unexpired and
 // not revoked.
 std::optional<principal> authenticate(pqxx::transaction_base& tx, std::string_view token);
+// The same for many tokens in one query: the principal for each token, in
+// order (empty where unknown, expired or revoked).
+std::vector<std::optional<principal>> authenticate_many(pqxx::transaction_base& tx,
+                                                        const std::vector<std::string>& tokens);
 
 // Revokes the session behind `token`; audited.
 void logout(pqxx::work& tx, std::string_view token, user_id who, const std::string& request_id);

@@ -75,9 +75,9 @@ const db::query insert_entries{
     "INSERT INTO ledger_entries (id, idempotency_key, request_hash, kind, pending_id, expires_at, description, "
     "created_by, request_id) "
     "SELECT id, key, hash, kind, pending, CASE WHEN expires_s IS NULL THEN NULL "
-    "ELSE now() + make_interval(secs => expires_s) END, description, $8, $9 "
-    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::entry_kind[], $5::bigint[], $6::bigint[], $7::text[]) "
-    "AS t(id, key, hash, kind, pending, expires_s, description) "
+    "ELSE now() + make_interval(secs => expires_s) END, description, created_by, request_id "
+    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::entry_kind[], $5::bigint[], $6::bigint[], $7::text[], "
+    "$8::bigint[], $9::text[]) AS t(id, key, hash, kind, pending, expires_s, description, created_by, request_id) "
     "RETURNING id, " SCHWARM_UTC("created_at") ", " SCHWARM_UTC("expires_at")};
 
 const db::query insert_postings{
@@ -574,8 +574,8 @@ std::vector<entry_result> book(pqxx::work& tx, std::span<const entry_request> re
         for (const auto& row : tx.exec_prepared(next_entry_ids.name, static_cast<std::int64_t>(accepted.size()))) {
             ids.push_back(row[0].as<std::int64_t>());
         }
-        std::vector<std::string> e_keys, e_hashes, e_kinds, e_descriptions, p_sides, p_currencies;
-        std::vector<std::optional<std::int64_t>> e_pending, e_expires;
+        std::vector<std::string> e_keys, e_hashes, e_kinds, e_descriptions, e_request_ids, p_sides, p_currencies;
+        std::vector<std::optional<std::int64_t>> e_pending, e_expires, e_actors;
         std::vector<std::int64_t> p_entries, p_seqs, p_accounts, p_amounts;
         for (std::size_t n = 0; n < accepted.size(); ++n) {
             const entry_request& r = requests[accepted[n]];
@@ -585,6 +585,9 @@ std::vector<entry_result> book(pqxx::work& tx, std::span<const entry_request> re
             e_descriptions.push_back(r.description);
             e_pending.push_back(r.pending ? std::optional(r.pending->value) : std::nullopt);
             e_expires.push_back(r.expires_in_s);
+            const who& asker = r.by ? *r.by : by;
+            e_actors.push_back(asker.actor ? std::optional(asker.actor->value) : std::nullopt);
+            e_request_ids.push_back(asker.request_id);
             const auto& postings = stored_postings[accepted[n]];
             for (std::size_t s = 0; s < postings.size(); ++s) {
                 p_entries.push_back(ids[n]);
@@ -595,12 +598,11 @@ std::vector<entry_result> book(pqxx::work& tx, std::span<const entry_request> re
                 p_currencies.push_back(postings[s].currency_code);
             }
         }
-        std::optional<std::int64_t> actor;
-        if (by.actor) actor = by.actor->value;
         auto inserted = tx.exec_prepared(insert_entries.name, db::array_literal(ids), db::array_literal(e_keys),
                                          db::array_literal(e_hashes), db::array_literal(e_kinds),
                                          db::array_literal(e_pending), db::array_literal(e_expires),
-                                         db::array_literal(e_descriptions), actor, by.request_id);
+                                         db::array_literal(e_descriptions), db::array_literal(e_actors),
+                                         db::array_literal(e_request_ids));
         std::unordered_map<std::int64_t, std::pair<std::string, std::optional<std::string>>> times;
         for (const auto& row : inserted) {
             times.emplace(row[0].as<std::int64_t>(), std::pair{row[1].as<std::string>(), db::nullable<std::string>(row[2])});
@@ -630,9 +632,21 @@ std::vector<entry_result> book(pqxx::work& tx, std::span<const entry_request> re
             results[accepted[n]] = entry{entry_id{ids[n]}, r.kind, stored_postings[accepted[n]], r.pending, expires_at,
                                          r.description, created_at, false};
         }
-        audit::write(tx, {by.actor, "ledger.book", "entries:" + std::to_string(ids.front()) + "-" + std::to_string(ids.back()),
-                          by.request_id,
-                          boost::json::serialize(boost::json::object{{"entries", static_cast<std::int64_t>(ids.size())}})});
+        // One audit record per request that booked something.
+        std::vector<audit::record> records;
+        std::map<std::string, std::size_t> by_request;
+        for (std::size_t n = 0; n < accepted.size(); ++n) {
+            const who& asker = requests[accepted[n]].by ? *requests[accepted[n]].by : by;
+            auto [it, fresh] = by_request.emplace(asker.request_id, records.size());
+            if (fresh) records.push_back({asker.actor, "ledger.book", "", asker.request_id, ""});
+            auto& subject = records[it->second].subject;
+            subject += (subject.empty() ? "entry:" : ",") + std::to_string(ids[n]);
+        }
+        for (auto& record : records) {
+            record.details_json = "{}";
+            if (record.subject.size() > 200) record.subject = record.subject.substr(0, record.subject.rfind(',', 190)) + ",…";
+        }
+        audit::write_many(tx, records);
     }
 
     // 5. Replies for replays: the original entries as booked.

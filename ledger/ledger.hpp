@@ -95,6 +95,11 @@ struct posting {
     bool operator==(const posting&) const = default;
 };
 
+struct who {
+    std::optional<user_id> actor;
+    std::string request_id;
+};
+
 struct entry_request {
     std::string idempotency_key;
     entry_kind kind = entry_kind::posted;
@@ -102,6 +107,9 @@ struct entry_request {
     std::optional<entry_id> pending;           // post_pending, void_pending
     std::optional<std::int64_t> expires_in_s;  // pending only
     std::string description;
+    // Who asks, when requests from several callers share one batch; empty:
+    // the batch's caller.
+    std::optional<who> by = std::nullopt;
 };
 
 struct entry {
@@ -116,11 +124,6 @@ struct entry {
 };
 
 using entry_result = std::variant<entry, problem>;
-
-struct who {
-    std::optional<user_id> actor;
-    std::string request_id;
-};
 
 // Accounts. create() refuses a taken code (code_taken) and writes an audit record.
 account create_account(pqxx::work& tx, const account_spec& spec, const who& by);

@@ -1,0 +1,83 @@
+#include "api/batcher.hpp"
+
+#include "api/service.hpp"
+
+namespace schwarm::api {
+
+bool batcher::enqueue(const route& r, item request) {
+    std::lock_guard lock(mutex_);
+    lane& l = lanes_[&r];
+    if (l.waiting.size() >= waiting_max_) return false;
+    l.waiting.push_back(std::move(request));
+    submit_locked(r, l);
+    return true;
+}
+
+void batcher::submit_locked(const route& r, lane& l) {
+    while (l.in_flight < in_flight_max && !l.waiting.empty()) {
+        auto batch = std::make_shared<std::vector<item>>();
+        std::size_t take = std::min(batch_max_, l.waiting.size());
+        batch->assign(std::make_move_iterator(l.waiting.begin()), std::make_move_iterator(l.waiting.begin() + take));
+        l.waiting.erase(l.waiting.begin(), l.waiting.begin() + take);
+        ++l.in_flight;
+        bool queued = pool_.try_submit([this, &r, batch](db::worker_context& worker) {
+            run(r, *batch, worker);
+            finished(r);
+        });
+        if (!queued) {
+            --l.in_flight;
+            for (auto& it : *batch) {
+                response res = problem_response(problem(problems::unavailable, "The server is busy; try again"),
+                                                it.ctx->request_id);
+                res.headers.emplace_back("Retry-After", "1");
+                it.reply(std::move(res));
+            }
+        }
+    }
+}
+
+void batcher::finished(const route& r) {
+    std::lock_guard lock(mutex_);
+    lane& l = lanes_[&r];
+    --l.in_flight;
+    submit_locked(r, l);
+}
+
+void batcher::run(const route& r, std::vector<item>& batch, db::worker_context& worker) {
+    std::vector<std::optional<response>> responses(batch.size());
+    try {
+        pqxx::work tx(worker.connection());
+        std::vector<std::string> tokens;
+        for (const auto& it : batch) tokens.push_back(it.ctx->bearer_token);
+        auto principals = users::authenticate_many(tx, tokens);
+        std::vector<context*> served;
+        std::vector<std::size_t> served_index;
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            context& ctx = *batch[i].ctx;
+            try {
+                check_role(r, ctx, principals[i]);
+                ctx.bind(&tx, &tx);
+                served.push_back(&ctx);
+                served_index.push_back(i);
+            } catch (...) {
+                responses[i] = current_error_response(ctx.request_id);
+            }
+        }
+        if (!served.empty()) {
+            auto out = r.handle_batch(served);
+            for (std::size_t n = 0; n < served.size(); ++n) responses[served_index[n]] = std::move(out[n]);
+        }
+        tx.commit();
+    } catch (...) {
+        // The transaction failed as a whole: nothing of the batch is booked,
+        // so every request that was not already refused gets the error.
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (!responses[i] || responses[i]->status < http::status::bad_request) {
+                responses[i] = current_error_response(batch[i].ctx->request_id);
+            }
+        }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].reply(std::move(*responses[i]));
+}
+
+} // namespace schwarm::api
