@@ -40,7 +40,8 @@ response register_customer(context& ctx) {
     return res;
 }
 
-response me(context& ctx) { return json_response(http::status::ok, to_json(users::find(ctx.tx(), ctx.who().id))); }
+// The account was read with the token, in one query.
+response me(context& ctx) { return json_response(http::status::ok, to_json(ctx.who().account)); }
 
 } // namespace
 } // namespace schwarm::api

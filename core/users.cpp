@@ -15,6 +15,11 @@ namespace schwarm::users {
 
 namespace {
 
+// The columns user_from() reads, in its order.
+#define USER_COLUMNS \
+    "u.id, u.email, u.display_name, u.role::text, " \
+    "to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
 const db::query insert_user{
     "users.insert",
     "INSERT INTO users (email, display_name, password_hash, role) VALUES ($1, $2, $3, $4::user_role) "
@@ -23,8 +28,7 @@ const db::query insert_user{
 
 const db::query select_user{
     "users.select",
-    "SELECT id, email, display_name, role::text, "
-    "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM users WHERE id = $1"};
+    "SELECT " USER_COLUMNS " FROM users u WHERE u.id = $1"};
 
 const db::query select_credentials{
     "users.select_credentials",
@@ -56,12 +60,12 @@ const db::query insert_session{
 
 const db::query select_session{
     "sessions.authenticate",
-    "SELECT u.id, u.role::text FROM sessions s JOIN users u ON u.id = s.user_id "
+    "SELECT " USER_COLUMNS " FROM sessions s JOIN users u ON u.id = s.user_id "
     "WHERE s.token_hash = decode($1, 'hex') AND s.revoked_at IS NULL AND s.expires_at > now()"};
 
 const db::query select_sessions{
     "sessions.authenticate_many",
-    "SELECT encode(s.token_hash, 'hex'), u.id, u.role::text FROM sessions s JOIN users u ON u.id = s.user_id "
+    "SELECT " USER_COLUMNS ", encode(s.token_hash, 'hex') FROM sessions s JOIN users u ON u.id = s.user_id "
     "WHERE s.token_hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)) "
     "AND s.revoked_at IS NULL AND s.expires_at > now()"};
 
@@ -69,6 +73,8 @@ const db::query revoke_session{
     "sessions.revoke",
     "UPDATE sessions SET revoked_at = now() "
     "WHERE token_hash = decode($1, 'hex') AND user_id = $2 AND revoked_at IS NULL"};
+
+#undef USER_COLUMNS
 
 constexpr std::array<std::string_view, 4> role_names{"customer", "staff", "auditor", "admin"};
 
@@ -111,6 +117,16 @@ void validate(const new_user& fields) {
     }
 }
 
+user user_from(const pqxx::row& row) {
+    return {user_id{row[0].as<std::int64_t>()}, row[1].as<std::string>(), row[2].as<std::string>(),
+            parse_role(row[3].as<std::string>()).value(), row[4].as<std::string>()};
+}
+
+principal principal_from(const pqxx::row& row) {
+    user account = user_from(row);
+    return {account.id, account.role_, std::move(account)};
+}
+
 // A hash to check against when the address is unknown, so that the time a
 // refusal takes does not tell whether an account exists.
 const std::string& dummy_hash() {
@@ -149,9 +165,7 @@ user create(pqxx::work& tx, const new_user& fields, role r, const std::string& r
 user find(pqxx::transaction_base& tx, user_id id) {
     pqxx::result rows = tx.exec_prepared(select_user.name, id.value);
     if (rows.empty()) throw problem(problems::not_found, "No such user");
-    const auto& row = rows[0];
-    return {user_id{row[0].as<std::int64_t>()}, row[1].as<std::string>(), row[2].as<std::string>(),
-            parse_role(row[3].as<std::string>()).value(), row[4].as<std::string>()};
+    return user_from(rows[0]);
 }
 
 std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view email,
@@ -197,7 +211,7 @@ std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view emai
 std::optional<principal> authenticate(pqxx::transaction_base& tx, std::string_view token) {
     pqxx::result rows = tx.exec_prepared(select_session.name, crypto::sha256_hex(token));
     if (rows.empty()) return std::nullopt;
-    return principal{user_id{rows[0][0].as<std::int64_t>()}, parse_role(rows[0][1].as<std::string>()).value()};
+    return principal_from(rows[0]);
 }
 
 std::vector<std::optional<principal>> authenticate_many(pqxx::transaction_base& tx,
@@ -207,8 +221,7 @@ std::vector<std::optional<principal>> authenticate_many(pqxx::transaction_base& 
     for (const auto& t : tokens) hashes.push_back(crypto::sha256_hex(t));
     std::unordered_map<std::string, principal> known;
     for (const auto& row : tx.exec_prepared(select_sessions.name, db::array_literal(hashes))) {
-        known.emplace(row[0].as<std::string>(),
-                      principal{user_id{row[1].as<std::int64_t>()}, parse_role(row[2].as<std::string>()).value()});
+        known.emplace(row[5].as<std::string>(), principal_from(row));
     }
     std::vector<std::optional<principal>> out;
     out.reserve(tokens.size());

@@ -21,17 +21,20 @@ enum class role { customer, staff, auditor, admin };
 std::string_view to_string(role r);
 std::optional<role> parse_role(std::string_view text);
 
-struct principal {
-    user_id id;
-    role role_;
-};
-
 struct user {
     user_id id;
     std::string email;
     std::string display_name;
     role role_;
     std::string created_at; // RFC 3339, UTC
+};
+
+// Who is calling: the user behind a valid bearer token, read in the same
+// query that checks the token.
+struct principal {
+    user_id id;
+    role role_;
+    user account;
 };
 
 struct new_user {
