@@ -42,6 +42,13 @@ const users::principal& context::who() const {
     return *principal;
 }
 
+body_stream& context::stream_body(std::string content_type, std::vector<std::pair<std::string, std::string>> headers) {
+    assert(!stream && stream_started);
+    stream = std::make_shared<body_stream>(std::move(content_type), std::move(headers));
+    stream_started(stream);
+    return *stream;
+}
+
 boost::json::object context::json_body() const {
     auto type = request[http::field::content_type];
     if (!type.starts_with("application/json")) {
@@ -93,6 +100,12 @@ response run_in_transaction(const route& r, context& ctx, pqxx::connection& conn
         ctx.bind(&tx, nullptr);
         return r.handle(ctx);
     }
+    if (r.db == db_use::snapshot) {
+        pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(connection);
+        authorize(r, ctx, tx);
+        ctx.bind(&tx, nullptr);
+        return r.handle(ctx);
+    }
     pqxx::work tx(connection);
     authorize(r, ctx, tx);
     ctx.bind(&tx, &tx);
@@ -136,11 +149,20 @@ response current_error_response(const std::string& request_id) {
 
 response run_route(const route& r, context& ctx, db::worker_context* worker) {
     try {
-        if (r.db == db_use::none) return r.handle(ctx);
-        assert(worker);
-        return run_in_transaction(r, ctx, worker->connection());
+        assert(r.db == db_use::none || worker);
+        response res = r.db == db_use::none ? r.handle(ctx) : run_in_transaction(r, ctx, worker->connection());
+        if (ctx.stream) {
+            ctx.stream->finish();
+            res.streamed = true;
+        }
+        return res;
     } catch (...) {
-        return current_error_response(ctx.request_id);
+        if (!ctx.stream) return current_error_response(ctx.request_id);
+        // Too late for a problem response: the status line is out.
+        response logged = current_error_response(ctx.request_id);
+        ctx.stream->fail();
+        logged.streamed = true;
+        return logged;
     }
 }
 

@@ -3,6 +3,7 @@
 // and describe the response; authentication, role checks, rate limits, body
 // limits and the transaction around them are the router's and the server's.
 
+#include "api/stream.hpp"
 #include "core/config.hpp"
 #include "core/problem.hpp"
 #include "core/users.hpp"
@@ -15,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +32,7 @@ struct response {
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers; // name, value
+    bool streamed = false; // the body went out through context::stream_body
 };
 
 response json_response(http::status status, const boost::json::value& body);
@@ -55,7 +58,9 @@ inline constexpr access any_user = access::customer | access::staff | access::au
 // reading (autocommit statements, no BEGIN/COMMIT round trips), or writing
 // (one transaction around authentication, handler and audit record: the
 // request commits whole or changes nothing).
-enum class db_use { none, read, write };
+// `snapshot` is one read-only REPEATABLE READ transaction: for reads that
+// span several statements or a cursor and must see one state (exports).
+enum class db_use { none, read, snapshot, write };
 
 struct service;
 
@@ -80,6 +85,14 @@ public:
     void bind(pqxx::transaction_base* tx, pqxx::work* work) { tx_ = tx; work_ = work; }
 
     const users::principal& who() const; // asserts an authenticated route
+
+    // Starts a streamed 200 response (chunked): write the body to the
+    // returned stream while the transaction is open; the handler's own
+    // return value is then ignored. An exception after this cuts the
+    // connection, so a client never takes a truncated body for a whole one.
+    body_stream& stream_body(std::string content_type, std::vector<std::pair<std::string, std::string>> headers = {});
+    std::shared_ptr<body_stream> stream;
+    std::function<void(std::shared_ptr<body_stream>)> stream_started; // set by the connection
     boost::json::object json_body() const;
     // A query parameter, percent-decoded; nullopt when absent.
     std::optional<std::string> query_param(std::string_view name) const;

@@ -3,7 +3,9 @@
 #include "api/resources.hpp"
 
 #include "core/json.hpp"
+#include "ledger/export.hpp"
 #include "ledger/ledger.hpp"
+#include "ledger/seal.hpp"
 
 #include <charconv>
 
@@ -22,6 +24,7 @@ template <ledger::entry_request (*entry_request_of)(const context&)>
 std::vector<response> book_coalesced(const std::vector<context*>&);
 response trial_balance(context&);
 response verify(context&);
+response export_ledger(context&);
 } // namespace
 
 std::vector<route> ledger_routes() {
@@ -41,7 +44,8 @@ std::vector<route> ledger_routes() {
          needs::idempotency_key, book_coalesced<void_request>},
         {http::verb::post, "/v1/ledger/batches", access::staff, db_use::write, book_batch},
         {http::verb::get, "/v1/ledger/trial-balance", access::auditor, db_use::read, trial_balance},
-        {http::verb::get, "/v1/ledger/verify", access::auditor, db_use::read, verify},
+        {http::verb::get, "/v1/ledger/verify", access::auditor, db_use::snapshot, verify},
+        {http::verb::get, "/v1/ledger/export", access::auditor, db_use::snapshot, export_ledger},
     };
 }
 
@@ -360,13 +364,43 @@ response trial_balance(context& ctx) {
     return json_response(http::status::ok, out);
 }
 
+// Balances against postings, and the hash chain, in one snapshot. The head
+// block's number and hash are for the auditor to keep outside the database:
+// only such an anchor shows that the newest blocks were not cut off.
 response verify(context& ctx) {
     auto report = ledger::verify(ctx.tx());
-    boost::json::object out{{"ok", report.ok},
+    auto chain = ledger::verify_chain(ctx.tx());
+    boost::json::object seal{{"ok", chain.ok},
+                             {"blocks_checked", chain.blocks_checked},
+                             {"entries_sealed", chain.entries_checked},
+                             {"entries_unsealed", chain.unsealed_entries},
+                             {"oldest_unsealed_age_ms", chain.oldest_unsealed_age_ms},
+                             {"head_block_no", chain.head_block_no},
+                             {"head_hash", chain.head_hash}};
+    seal["first_bad_block"] = chain.first_bad_block ? boost::json::value(*chain.first_bad_block) : nullptr;
+    seal["first_discrepancy"] = chain.ok ? boost::json::value(nullptr) : boost::json::value(chain.first_discrepancy);
+    boost::json::object out{{"ok", report.ok && chain.ok},
                             {"entries_checked", report.entries_checked},
-                            {"accounts_checked", report.accounts_checked}};
+                            {"accounts_checked", report.accounts_checked},
+                            {"chain", std::move(seal)}};
     out["first_discrepancy"] = report.ok ? boost::json::value(nullptr) : boost::json::value(report.first_discrepancy);
     return json_response(http::status::ok, out);
+}
+
+// Streams: the status line goes out with the first chunk, so a range the
+// export refuses still gets a problem response.
+response export_ledger(context& ctx) {
+    auto format = ledger::parse_export_format(ctx.query_param("format").value_or(""));
+    if (!format) throw field_problem("format", "format must be csv, jsonl, hledger or gobd");
+    ledger::export_range range{ctx.query_param("from").value_or(""), ctx.query_param("to").value_or("")};
+    std::vector<std::pair<std::string, std::string>> headers{
+        {"Content-Disposition", "attachment; filename=\"" + ledger::suggested_file_name(*format, range) + "\""}};
+    body_stream* out = nullptr;
+    ledger::export_ledger(ctx.tx(), *format, range, [&](std::string_view chunk) {
+        if (!out) out = &ctx.stream_body(ledger::content_type(*format), headers);
+        out->write(chunk);
+    });
+    return {http::status::ok, ledger::content_type(*format), {}, headers};
 }
 
 } // namespace

@@ -7,15 +7,20 @@
 #include "core/users.hpp"
 #include "core/voting/pabulib.hpp"
 #include "core/voting/tally.hpp"
+#include "ledger/export.hpp"
 #include "ledger/ledger.hpp"
+#include "ledger/seal.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <boost/json/serialize.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
+#include <map>
+#include <set>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -34,6 +39,9 @@ constexpr const char* usage =
     "                           [--display-name N] --password-stdin\n"
     "       schwarm tally FILE.pb --rule greedy|mes|mes-add1|mes-add1-greedy [--utility cost|approval] [--json]\n"
     "                                            tally a pabulib file; prints the selected project ids\n"
+    "       schwarm ledger export --format csv|jsonl|hledger|gobd [--from T] [--to T] [--output FILE]\n"
+    "       schwarm ledger verify                recompute balances (exit status 1 on a discrepancy)\n"
+    "       schwarm ledger trial-balance [--as-of T]\n"
     "       schwarm routes                       print the route table\n"
     "Configuration comes from the environment; see README.md.\n";
 
@@ -53,6 +61,29 @@ int migrate(const config& cfg) {
     return 0;
 }
 
+void run_maintenance(const std::string& database_url, const std::atomic<bool>& stop) {
+    constexpr auto tick = std::chrono::milliseconds(100); // sealing lag is at most about this
+    constexpr int ticks_per_expiry = 10;
+    constexpr int expiry_batch_max = 1000;
+    db::worker_context worker(database_url);
+    for (int n = 0; !stop; ++n) {
+        try {
+            int sealed = ledger::seal_pending(worker.connection(), ledger::seal_entries_per_call_max);
+            if (sealed > 0) log::info("ledger entries sealed", {{"count", sealed}});
+            if (n % ticks_per_expiry == 0) {
+                pqxx::work tx(worker.connection());
+                int voided = ledger::void_expired_holds(tx, expiry_batch_max);
+                tx.commit();
+                if (voided > 0) log::info("expired holds voided", {{"count", voided}});
+            }
+        } catch (const std::exception& e) {
+            log::warn("background work failed", {{"error", e.what()}});
+        }
+        worker.check();
+        std::this_thread::sleep_for(tick);
+    }
+}
+
 int serve(const config& cfg) {
     if (cfg.tls_cert_path.empty()) {
         std::fprintf(stderr, "schwarm: configuration: SCHWARM_TLS_CERT and SCHWARM_TLS_KEY must be set "
@@ -69,29 +100,12 @@ int serve(const config& cfg) {
     server->run();
     log::info("listening", {{"address", cfg.listen_address}, {"port", server->port()}});
 
-    // Background: void expired holds. Several processes may run this at once;
-    // the ledger claims rows with SKIP LOCKED, so each hold is voided once.
-    constexpr auto expiry_interval = std::chrono::seconds(1);
-    constexpr int expiry_batch_max = 1000;
-    api::net::steady_timer expiry(ioc);
-    std::function<void()> schedule_expiry = [&] {
-        expiry.expires_after(expiry_interval);
-        expiry.async_wait([&](boost::system::error_code ec) {
-            if (ec || app.shutting_down) return;
-            pool.try_submit([](db::worker_context& worker) {
-                try {
-                    pqxx::work tx(worker.connection());
-                    int voided = ledger::void_expired_holds(tx, expiry_batch_max);
-                    tx.commit();
-                    if (voided > 0) log::info("expired holds voided", {{"count", voided}});
-                } catch (const std::exception& e) {
-                    log::warn("voiding expired holds failed", {{"error", e.what()}});
-                }
-            });
-            schedule_expiry();
-        });
-    };
-    schedule_expiry();
+    // Background work on a thread and connection of its own, so it neither
+    // takes request capacity nor piles up behind it: seal new entries into
+    // the hash chain (one process at a time, an advisory lock) and void
+    // expired holds (rows claimed with SKIP LOCKED).
+    std::atomic<bool> maintenance_stop{false};
+    std::thread maintenance([&] { run_maintenance(cfg.database_url, maintenance_stop); });
 
     // On SIGINT/SIGTERM: stop accepting, let in-flight requests finish, then
     // stop once every connection is gone or the grace period is over.
@@ -107,7 +121,6 @@ int serve(const config& cfg) {
         if (ec) return;
         log::info("shutting down", {{"signal", signal}, {"connections", app.connections.load()}});
         server->shutdown();
-        expiry.cancel();
         deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(cfg.shutdown_grace_ms);
         poll_drained();
     });
@@ -116,6 +129,8 @@ int serve(const config& cfg) {
     for (int i = 1; i < cfg.io_threads; ++i) threads.emplace_back([&] { ioc.run(); });
     ioc.run();
     for (auto& t : threads) t.join();
+    maintenance_stop = true;
+    maintenance.join();
     pool.stop();
     log::info("stopped");
     return 0;
@@ -204,6 +219,79 @@ int tally(int argc, char** argv) {
     return 0;
 }
 
+// Options of the form --name value, from argv[first] on.
+std::map<std::string, std::string> options_from(int argc, char** argv, int first, const std::set<std::string>& known) {
+    std::map<std::string, std::string> out;
+    for (int i = first; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (!known.contains(arg)) throw std::invalid_argument("unknown option " + arg);
+        if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
+        out[arg] = argv[++i];
+    }
+    return out;
+}
+
+using snapshot = pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>;
+
+int ledger_command(const config& cfg, int argc, char** argv) {
+    std::string what = argc > 2 ? argv[2] : "";
+    if (what == "export") {
+        auto opts = options_from(argc, argv, 3, {"--format", "--from", "--to", "--output"});
+        auto format = ledger::parse_export_format(opts["--format"]);
+        if (!format) throw std::invalid_argument("--format must be csv, jsonl, hledger or gobd");
+        std::FILE* out = stdout;
+        if (!opts["--output"].empty()) {
+            out = std::fopen(opts["--output"].c_str(), "wb");
+            if (!out) throw std::runtime_error("cannot write " + opts["--output"]);
+        }
+        auto connection = db::connect(cfg.database_url);
+        snapshot tx(*connection);
+        ledger::export_ledger(tx, *format, {opts["--from"], opts["--to"]}, [&](std::string_view chunk) {
+            if (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size()) throw std::runtime_error("write failed");
+        });
+        if (out != stdout && std::fclose(out) != 0) throw std::runtime_error("write failed");
+        return 0;
+    }
+    if (what == "verify") {
+        options_from(argc, argv, 3, {});
+        auto connection = db::connect(cfg.database_url);
+        snapshot tx(*connection);
+        auto report = ledger::verify(tx);
+        std::printf("%s: %lld entries, %lld accounts checked%s%s\n", report.ok ? "ok" : "DISCREPANCY",
+                    static_cast<long long>(report.entries_checked), static_cast<long long>(report.accounts_checked),
+                    report.ok ? "" : "; first: ", report.first_discrepancy.c_str());
+        auto chain = ledger::verify_chain(tx);
+        std::printf("chain %s: %lld blocks, %lld entries sealed, %lld not yet sealed, head block %lld %s%s%s\n",
+                    chain.ok ? "ok" : "BROKEN", static_cast<long long>(chain.blocks_checked),
+                    static_cast<long long>(chain.entries_checked), static_cast<long long>(chain.unsealed_entries),
+                    static_cast<long long>(chain.head_block_no), chain.head_hash.c_str(), chain.ok ? "" : "; first: ",
+                    chain.first_discrepancy.c_str());
+        return report.ok && chain.ok ? 0 : exit_failure;
+    }
+    if (what == "trial-balance") {
+        auto opts = options_from(argc, argv, 3, {"--as-of"});
+        auto connection = db::connect(cfg.database_url);
+        snapshot tx(*connection);
+        std::map<std::string, std::pair<std::int64_t, std::int64_t>> totals;
+        std::printf("%-24s %-10s %-4s %20s %20s\n", "account", "type", "cur", "debits_minor", "credits_minor");
+        for (const auto& line : ledger::trial_balance(tx, opts["--as-of"])) {
+            std::printf("%-24s %-10s %-4s %20lld %20lld\n", line.code.c_str(), std::string(ledger::to_string(line.type)).c_str(),
+                        line.currency_code.c_str(), static_cast<long long>(line.debits_minor),
+                        static_cast<long long>(line.credits_minor));
+            totals[line.currency_code].first += line.debits_minor;
+            totals[line.currency_code].second += line.credits_minor;
+        }
+        bool balanced = true;
+        for (const auto& [code, t] : totals) {
+            std::printf("%-24s %-10s %-4s %20lld %20lld\n", "total", "", code.c_str(), static_cast<long long>(t.first),
+                        static_cast<long long>(t.second));
+            balanced = balanced && t.first == t.second;
+        }
+        return balanced ? 0 : exit_failure;
+    }
+    throw std::invalid_argument("ledger export|verify|trial-balance");
+}
+
 int print_routes() {
     for (const auto& r : api::all_routes()) {
         std::printf("%s %s\n", std::string(api::http::to_string(r.method)).c_str(), std::string(r.pattern).c_str());
@@ -218,6 +306,7 @@ int main(int argc, char** argv) {
     try {
         if (command == "routes") return print_routes();
         if (command == "tally") return tally(argc, argv);
+        if (command == "ledger") return ledger_command(load_or_exit(), argc, argv);
         if (command == "serve") return serve(load_or_exit());
         if (command == "migrate") return migrate(load_or_exit());
         if (command == "user" && argc > 2 && std::string(argv[2]) == "create") return create_user(load_or_exit(), argc, argv);

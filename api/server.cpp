@@ -254,6 +254,14 @@ private:
         }
 
         auto ctx = std::make_shared<context>(req, request_id_, client_address_, app_);
+        ctx->stream_started = [weak = weak_from_this()](std::shared_ptr<body_stream> body) {
+            auto self = weak.lock();
+            if (!self) return body->cancel();
+            body->on_ready([weak] {
+                if (auto s = weak.lock()) net::post(s->stream_.get_executor(), [s] { s->pump(); });
+            });
+            net::post(self->stream_.get_executor(), [self, body] { self->start_stream(body); });
+        };
         ctx->path_params = std::move(match.path_params);
         ctx->bearer_token = bearer_token_of(req[http::field::authorization]);
         if (r.who != access::anyone && ctx->bearer_token.empty()) {
@@ -308,34 +316,103 @@ private:
         return res;
     }
 
-    void reply(std::string_view route_pattern, response res) {
-        bool close = !keep_alive_ || app_.shutting_down;
-        response_.emplace(res.status, 11);
-        auto& out = *response_;
+    template <typename Message>
+    void set_common_headers(Message& out) {
         out.set(http::field::server, "schwarm");
-        if (!res.body.empty()) out.set(http::field::content_type, res.content_type);
         out.set("X-Request-Id", request_id_);
         out.set(http::field::strict_transport_security, "max-age=31536000");
         out.set("X-Content-Type-Options", "nosniff");
         out.set(http::field::cache_control, "no-store");
+    }
+
+    void reply(std::string_view route_pattern, response res) {
+        bool close = !keep_alive_ || app_.shutting_down;
+        record(route_pattern, res.streamed && res.status < http::status::bad_request ? http::status::ok : res.status);
+        // A streamed body is on its way (pump); nothing more to write here.
+        if (res.streamed) return;
+        response_.emplace(res.status, 11);
+        auto& out = *response_;
+        set_common_headers(out);
+        if (!res.body.empty()) out.set(http::field::content_type, res.content_type);
         for (auto& [field, value] : res.headers) out.set(field, value);
         out.keep_alive(!close);
         out.body() = std::move(res.body);
         out.prepare_payload();
+        keep_alive_ = !close;
+        expire_in(app_.cfg.write_timeout_ms);
+        http::async_write(stream_, out, beast::bind_front_handler(&session::on_write, shared_from_this()));
+    }
 
+    void record(std::string_view route_pattern, http::status result) {
         auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(clock_type::now() - started_);
         std::string method = parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string()) : "-";
-        int status = static_cast<int>(res.status);
+        int status = static_cast<int>(result);
         app_.stats.observe(method, route_pattern, status, elapsed);
         log::info("request", {{"request_id", request_id_},
                               {"method", method},
                               {"route", route_pattern},
                               {"status", status},
                               {"duration_us", elapsed.count()}});
+    }
 
-        keep_alive_ = !close;
+    // Streaming: the header once, then chunks as the producer makes them.
+    void start_stream(std::shared_ptr<body_stream> body) {
+        body_ = std::move(body);
+        keep_alive_ = keep_alive_ && !app_.shutting_down;
+        stream_head_.emplace(http::status::ok, 11);
+        set_common_headers(*stream_head_);
+        stream_head_->set(http::field::content_type, body_->content_type());
+        for (const auto& [field, value] : body_->headers()) stream_head_->set(field, value);
+        stream_head_->keep_alive(keep_alive_);
+        stream_head_->chunked(true);
+        stream_serializer_.emplace(*stream_head_);
+        chunk_writing_ = true;
         expire_in(app_.cfg.write_timeout_ms);
-        http::async_write(stream_, out, beast::bind_front_handler(&session::on_write, shared_from_this()));
+        http::async_write_header(stream_, *stream_serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->on_chunk_written(ec);
+        });
+    }
+
+    void pump() {
+        if (!body_ || chunk_writing_) return;
+        switch (body_->pop(chunk_)) {
+        case body_stream::state::empty: return;
+        case body_stream::state::failed:
+            // No last chunk: the client sees the body end early and knows it.
+            body_.reset();
+            return hard_close();
+        case body_stream::state::chunk:
+            chunk_writing_ = true;
+            expire_in(app_.cfg.write_timeout_ms);
+            net::async_write(stream_, http::make_chunk(net::buffer(chunk_)),
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_chunk_written(ec); });
+            return;
+        case body_stream::state::done:
+            body_.reset();
+            expire_in(app_.cfg.write_timeout_ms);
+            net::async_write(stream_, http::make_chunk_last(), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                self->stream_serializer_.reset();
+                self->stream_head_.reset();
+                self->on_write(ec, 0);
+            });
+            return;
+        }
+    }
+
+    void on_chunk_written(beast::error_code ec) {
+        chunk_writing_ = false;
+        if (ec) {
+            if (body_) body_->cancel();
+            body_.reset();
+            return hard_close();
+        }
+        pump();
+    }
+
+    void hard_close() {
+        beast::error_code ignored;
+        beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
+        beast::get_lowest_layer(stream_).socket().close(ignored);
     }
 
     void on_write(beast::error_code ec, std::size_t) {
@@ -363,6 +440,11 @@ private:
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<http::response<http::string_body>> response_;
+    std::shared_ptr<body_stream> body_;
+    std::optional<http::response<http::empty_body>> stream_head_;
+    std::optional<http::response_serializer<http::empty_body>> stream_serializer_;
+    std::string chunk_;
+    bool chunk_writing_ = false;
     std::string request_id_;
     bool keep_alive_ = true;
     bool idle_ = false;

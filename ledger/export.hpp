@@ -51,11 +51,12 @@ std::string suggested_file_name(export_format format, const export_range& range)
 // through (the output is then incomplete).
 //
 // `tx` must be a transaction block (pqxx::work, pqxx::read_transaction, ...),
-// not a pqxx::nontransaction: cursors live inside a transaction. Each cursor
-// reads one snapshot; for the GoBD set and the hledger journal, which read
-// the chart of accounts and the postings with two cursors, a REPEATABLE READ
-// read-only transaction makes the whole export one snapshot. One export at a
-// time per transaction; after an exception, abandon the transaction.
+// not a pqxx::nontransaction (that is a std::logic_error): cursors live
+// inside a transaction. Each cursor reads one snapshot; the hledger journal
+// and the GoBD set also read the chart of accounts, so use
+// pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> to make the whole
+// export one snapshot. One export at a time per transaction; after an
+// exception, abandon the transaction.
 void export_ledger(pqxx::transaction_base& tx, export_format format, const export_range& range,
                    const std::function<void(std::string_view)>& sink);
 

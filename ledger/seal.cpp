@@ -77,11 +77,14 @@ const db::query insert_sealed{
     "INSERT INTO ledger_seal_entries (entry_id, block_no, position, digest) "
     "SELECT id, $2, ord - 1, digest FROM unnest($1::bigint[], $3::text[]) WITH ORDINALITY AS t(id, digest, ord)"};
 
+const db::query select_low_water{"seal.select_low_water", "SELECT low_water_id FROM ledger_seal_state"};
+
+// The mark as a parameter, not a subquery: planned with its value, the scan
+// starts at the mark in the primary key instead of reading every entry.
 const db::query select_lag{
     "seal.select_lag",
-    "SELECT count(*), COALESCE((extract(epoch FROM now() - min(e.created_at)) * 1000)::bigint, 0), "
-    "(SELECT low_water_id FROM ledger_seal_state) FROM ledger_entries e "
-    "WHERE e.id > (SELECT low_water_id FROM ledger_seal_state) "
+    "SELECT count(*), COALESCE((extract(epoch FROM now() - min(e.created_at)) * 1000)::bigint, 0) "
+    "FROM ledger_entries e WHERE e.id > $1 "
     "AND NOT EXISTS (SELECT 1 FROM ledger_seal_entries s WHERE s.entry_id = e.id)"};
 
 const db::query select_unsealed_all{
@@ -267,8 +270,10 @@ int seal_block(pqxx::work& tx, int entries_max) {
         if (sealed == entries_max) covered = std::min(covered, rows.back()[0].as<std::int64_t>());
         state.low_water_id = std::max(state.low_water_id, covered);
     }
-    if (read_committed && (drained || !state.fence_id)) set_fence(tx, state);
-    tx.exec_prepared(write_state.name, state.low_water_id, state.fence_id, state.fence_vxids);
+    if (read_committed && (drained || !state.fence_id)) {
+        set_fence(tx, state);
+        tx.exec_prepared(write_state.name, state.low_water_id, state.fence_id, state.fence_vxids);
+    }
     return sealed;
 }
 
@@ -287,8 +292,9 @@ int seal_pending(pqxx::connection& connection, int entries_max, int block_entrie
 }
 
 seal_lag unsealed_lag(pqxx::transaction_base& tx) {
-    const auto row = tx.exec_prepared1(select_lag.name);
-    return {row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), row[2].as<std::int64_t>()};
+    const auto low_water_id = tx.exec_prepared1(select_low_water.name)[0].as<std::int64_t>();
+    const auto row = tx.exec_prepared1(select_lag.name, low_water_id);
+    return {row[0].as<std::int64_t>(), row[1].as<std::int64_t>(), low_water_id};
 }
 
 namespace {

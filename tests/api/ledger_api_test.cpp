@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
 using namespace schwarm::test;
 namespace json = boost::json;
 
@@ -92,6 +95,17 @@ TEST_CASE("ledger api: staff book entries and holds, auditors verify", "[e2e][le
     REQUIRE(verify.status == 200);
     CHECK(verify.json().at("ok") == true);
     CHECK(verify.json().at("entries_checked") == 3);
+
+    // The server seals new entries in the background, with a bounded lag.
+    json::value chain;
+    for (int i = 0; i < 100; ++i) {
+        chain = client.request("GET", "/v1/ledger/verify", {}, as(auditor)).json().at("chain");
+        if (chain.at("entries_unsealed") == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    CHECK(chain.at("ok") == true);
+    CHECK(chain.at("entries_sealed") == 3);
+    CHECK(chain.at("head_hash").as_string().size() == 64);
 }
 
 TEST_CASE("ledger api: refusals are problems and book nothing", "[e2e][ledger]") {
