@@ -232,6 +232,12 @@ std::vector<std::optional<principal>> authenticate_many(pqxx::transaction_base& 
     return out;
 }
 
+void set_member(pqxx::work& tx, user_id id, bool member, user_id by, const std::string& request_id) {
+    auto done = tx.exec_params("UPDATE users SET member = $2 WHERE id = $1", id.value, member);
+    if (done.affected_rows() == 0) throw problem(problems::not_found, "No such user");
+    audit::write(tx, {by, member ? "user.member_add" : "user.member_remove", "user:" + id.str(), request_id});
+}
+
 void logout(pqxx::work& tx, std::string_view token, user_id who, const std::string& request_id) {
     tx.exec_prepared(revoke_session.name, crypto::sha256_hex(token), who.value);
     audit::write(tx, {who, "session.revoke", "user:" + who.str(), request_id});

@@ -88,6 +88,9 @@ std::optional<principal> authenticate(pqxx::transaction_base& tx, std::string_vi
 std::vector<std::optional<principal>> authenticate_many(pqxx::transaction_base& tx,
                                                         const std::vector<std::string>& tokens);
 
+// Records cooperative membership (members-only rounds); audited.
+void set_member(pqxx::work& tx, user_id id, bool member, user_id by, const std::string& request_id);
+
 // Revokes the session behind `token`; audited.
 void logout(pqxx::work& tx, std::string_view token, user_id who, const std::string& request_id);
 
