@@ -69,6 +69,8 @@ const db::query select_sessions{
     "WHERE s.token_hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)) "
     "AND s.revoked_at IS NULL AND s.expires_at > now()"};
 
+const db::query update_member{"users.update_member", "UPDATE users SET member = $2 WHERE id = $1"};
+
 const db::query revoke_session{
     "sessions.revoke",
     "UPDATE sessions SET revoked_at = now() "
@@ -233,7 +235,7 @@ std::vector<std::optional<principal>> authenticate_many(pqxx::transaction_base& 
 }
 
 void set_member(pqxx::work& tx, user_id id, bool member, user_id by, const std::string& request_id) {
-    auto done = tx.exec_params("UPDATE users SET member = $2 WHERE id = $1", id.value, member);
+    auto done = tx.exec_prepared(update_member.name, id.value, member);
     if (done.affected_rows() == 0) throw problem(problems::not_found, "No such user");
     audit::write(tx, {by, member ? "user.member_add" : "user.member_remove", "user:" + id.str(), request_id});
 }

@@ -45,6 +45,11 @@ const db::query insert_project{
 const db::query select_projects{
     "rounds.projects", "SELECT project_key, name, cost_minor FROM round_projects WHERE round_id = $1 ORDER BY project_key"};
 const db::query select_member{"rounds.member", "SELECT member FROM users WHERE id = $1"};
+// A share lock on the round: a close waits for ballots being cast, and no
+// ballot lands after it.
+const db::query share_round{
+    "rounds.share",
+    "SELECT state::text, now() >= opens_at AND now() < closes_at FROM voting_rounds WHERE id = $1 FOR SHARE"};
 const db::query upsert_ballot{
     "rounds.upsert_ballot",
     "INSERT INTO ballots (round_id, voter_id, choices, receipt) VALUES ($1, $2, $3::jsonb, $4) "
@@ -171,9 +176,10 @@ void check_ballot(const round_info& r, const std::map<std::string, std::int64_t>
         } else if (c.points < 1) {
             throw limit_problem("points", "Points must be positive, got " + std::to_string(c.points) + " for " + c.project);
         }
-        total_cost += it->second; // each cost < 2^63 and at most 1000 of them fit after the check below
-        if (total_cost < 0) throw limit_problem("max_total_cost_minor", "The ballot's total cost is out of range");
-        total_points += c.points;
+        auto cost = checked_add(total_cost, it->second);
+        if (!cost) throw limit_problem("max_total_cost_minor", "The ballot's total cost is out of range");
+        total_cost = *cost;
+        total_points += c.points; // at most 1000 choices of at most 1e6 points each
     }
     auto count = static_cast<int>(choices.size());
     if (count < r.spec.min_projects) {
@@ -308,17 +314,15 @@ round_info close_round(pqxx::work& tx, round_id id, const actor& by) {
 
 receipt cast_ballot(pqxx::work& tx, round_id id, const users::principal& voter, std::vector<choice> choices,
                     const std::string& request_id) {
-    // A share lock on the round: a close waits for ballots being cast, and
-    // no ballot lands after it.
-    auto state = tx.exec_params("SELECT state::text FROM voting_rounds WHERE id = $1 FOR SHARE", id.value);
-    if (state.empty()) throw problem(schwarm::problems::not_found, "There is no round " + id.str());
+    auto locked = tx.exec_prepared(share_round.name, id.value);
+    if (locked.empty()) throw problem(schwarm::problems::not_found, "There is no round " + id.str());
+    bool in_window = locked[0][1].as<bool>();
     round_info r = find_round(tx, id);
     if (voter.role_ != users::role::customer) throw problem(problems::not_eligible, "Only customers vote");
     if (r.spec.eligibility == "members" && !tx.exec_prepared(select_member.name, voter.id.value)[0][0].as<bool>()) {
         throw problem(problems::not_eligible, "This round is for members of the cooperative");
     }
-    auto window = tx.exec_params("SELECT now() >= opens_at AND now() < closes_at FROM voting_rounds WHERE id = $1", id.value);
-    if (r.state != "open" || !window[0][0].as<bool>()) {
+    if (r.state != "open" || !in_window) {
         throw problem(problems::voting_closed, "The round takes ballots while open, from " + r.spec.opens_at + " to " +
                                                    r.spec.closes_at)
             .with("state", r.state);
