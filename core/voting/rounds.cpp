@@ -27,13 +27,19 @@ const db::query insert_round{
     "$12, $13, $14, $15::round_state, $16) RETURNING id"};
 
 #define ROUND_UTC(column) "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+// The round with its counts (for readers), or without them (for casting,
+// where counting every ballot would cost O(ballots) per ballot).
+#define ROUND_COLUMNS \
+    "r.id, r.title, r.budget_minor, r.currency, " ROUND_UTC("r.opens_at") ", " ROUND_UTC("r.closes_at") \
+    ", r.eligibility::text, r.ballot::text, r.rule, r.utility, r.min_projects, r.max_projects, " \
+    "r.max_total_cost_minor, r.points, r.state::text, r.imported"
 const db::query select_round{
     "rounds.select",
-    "SELECT r.id, r.title, r.budget_minor, r.currency, " ROUND_UTC("r.opens_at") ", " ROUND_UTC("r.closes_at")
-    ", r.eligibility::text, r.ballot::text, r.rule, r.utility, r.min_projects, r.max_projects, r.max_total_cost_minor, "
-    "r.points, r.state::text, r.imported, (SELECT count(*) FROM round_projects p WHERE p.round_id = r.id), "
-    "(SELECT count(*) FROM ballots b WHERE b.round_id = r.id), now() >= r.opens_at AND now() < r.closes_at "
-    "FROM voting_rounds r WHERE r.id = $1"};
+    "SELECT " ROUND_COLUMNS ", (SELECT count(*) FROM round_projects p WHERE p.round_id = r.id), "
+    "(SELECT count(*) FROM ballots b WHERE b.round_id = r.id) FROM voting_rounds r WHERE r.id = $1"};
+const db::query select_round_only{
+    "rounds.select_only", "SELECT " ROUND_COLUMNS ", 0, 0 FROM voting_rounds r WHERE r.id = $1"};
+#undef ROUND_COLUMNS
 #undef ROUND_UTC
 
 const db::query lock_round{"rounds.lock", "SELECT state::text FROM voting_rounds WHERE id = $1 FOR UPDATE"};
@@ -250,14 +256,19 @@ boost::json::object result_json(const round_info& r, const std::vector<round_pro
             {"trace", std::move(trace)}};
 }
 
+round_info load_round(pqxx::transaction_base& tx, round_id id, bool with_counts);
+
 } // namespace
 
 round_info create_round(pqxx::work& tx, const round_spec& spec, const actor& by) {
     return find_round(tx, insert(tx, spec, by, "draft", false));
 }
 
-round_info find_round(pqxx::transaction_base& tx, round_id id) {
-    auto rows = tx.exec_prepared(select_round.name, id.value);
+round_info find_round(pqxx::transaction_base& tx, round_id id) { return load_round(tx, id, true); }
+
+namespace {
+round_info load_round(pqxx::transaction_base& tx, round_id id, bool with_counts) {
+    auto rows = tx.exec_prepared(with_counts ? select_round.name : select_round_only.name, id.value);
     if (rows.empty()) throw problem(schwarm::problems::not_found, "There is no round " + id.str());
     const auto& r = rows[0];
     round_info info;
@@ -272,6 +283,7 @@ round_info find_round(pqxx::transaction_base& tx, round_id id) {
     info.ballots = r[17].as<std::int64_t>();
     return info;
 }
+} // namespace
 
 void add_project(pqxx::work& tx, round_id id, const round_project& project, const actor& by) {
     require_state(locked_state(tx, id), "draft", "add a project");
@@ -317,7 +329,7 @@ receipt cast_ballot(pqxx::work& tx, round_id id, const users::principal& voter, 
     auto locked = tx.exec_prepared(share_round.name, id.value);
     if (locked.empty()) throw problem(schwarm::problems::not_found, "There is no round " + id.str());
     bool in_window = locked[0][1].as<bool>();
-    round_info r = find_round(tx, id);
+    round_info r = load_round(tx, id, false);
     if (voter.role_ != users::role::customer) throw problem(problems::not_eligible, "Only customers vote");
     if (r.spec.eligibility == "members" && !tx.exec_prepared(select_member.name, voter.id.value)[0][0].as<bool>()) {
         throw problem(problems::not_eligible, "This round is for members of the cooperative");
