@@ -11,27 +11,11 @@ namespace json = boost::json;
 
 namespace {
 
-std::string login_as(https_client& client, const database& db, const std::string& email, const std::string& role) {
-    std::string output;
-    REQUIRE(run_cli({"user", "create", "--email", email, "--role", role, "--password-stdin"}, {{"DATABASE_URL", db.url()}},
-                    "correct horse battery\n", output) == 0);
-    auto r = client.request("POST", "/v1/sessions",
-                            json::serialize(json::object{{"email", email}, {"password", "correct horse battery"}}));
-    REQUIRE(r.status == 201);
-    return std::string(r.json().at("token").as_string());
-}
-
-std::map<std::string, std::string> as(const std::string& token, const std::string& key = {}) {
-    std::map<std::string, std::string> h{{"Authorization", "Bearer " + token}};
-    if (!key.empty()) h["Idempotency-Key"] = key;
-    return h;
-}
-
 std::string make_account(https_client& client, const std::string& token, const std::string& code, const std::string& type,
                          bool no_overdraft = false) {
     json::object body{{"code", code}, {"name", code}, {"type", type}, {"currency", "EUR"}};
     if (no_overdraft) body["debits_must_not_exceed_credits"] = true;
-    auto r = client.request("POST", "/v1/ledger/accounts", json::serialize(body), as(token));
+    auto r = client.request("POST", "/v1/ledger/accounts", json::serialize(body), auth_headers(token));
     REQUIRE(r.status == 201);
     return std::string(r.json().at("id").as_string());
 }
@@ -49,49 +33,49 @@ TEST_CASE("ledger api: staff book entries and holds, auditors verify", "[e2e][le
     database db;
     server srv(db.url());
     https_client client(srv.port());
-    std::string staff = login_as(client, db, "sam@bank.example", "staff");
-    std::string auditor = login_as(client, db, "audrey@bank.example", "auditor");
+    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
+    std::string auditor = create_user_and_login(client, db, "audrey@bank.example", "auditor");
     std::string bank = make_account(client, staff, "1000", "asset");
     std::string wallet = make_account(client, staff, "2000:w1", "liability", true);
     std::string escrow = make_account(client, staff, "2100:e1", "liability");
 
-    auto deposit = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'000), as(staff, "dep-1"));
+    auto deposit = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'000), auth_headers(staff, "dep-1"));
     REQUIRE(deposit.status == 201);
     std::string entry_id(deposit.json().at("id").as_string());
     CHECK(deposit.header("idempotent-replayed").empty());
 
-    auto retry = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'000), as(staff, "dep-1"));
+    auto retry = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'000), auth_headers(staff, "dep-1"));
     CHECK(retry.status == 201);
     CHECK(retry.json().at("id").as_string() == entry_id);
     CHECK(retry.header("idempotent-replayed") == "true");
-    auto changed = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'001), as(staff, "dep-1"));
+    auto changed = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'001), auth_headers(staff, "dep-1"));
     CHECK(changed.status == 409);
     CHECK(changed.json().at("type") == "tag:schwarm.dev,2026:problem:idempotency-conflict");
 
-    auto hold = client.request("POST", "/v1/ledger/entries", transfer(wallet, escrow, 4'000, "pending"), as(staff, "hold-1"));
+    auto hold = client.request("POST", "/v1/ledger/entries", transfer(wallet, escrow, 4'000, "pending"), auth_headers(staff, "hold-1"));
     REQUIRE(hold.status == 201);
     std::string hold_id(hold.json().at("id").as_string());
-    auto balance = client.request("GET", "/v1/ledger/accounts/" + wallet, {}, as(staff)).json();
+    auto balance = client.request("GET", "/v1/ledger/accounts/" + wallet, {}, auth_headers(staff)).json();
     CHECK(balance.at("credits_posted") == 10'000);
     CHECK(balance.at("debits_pending") == 4'000);
 
-    auto posted = client.request("POST", "/v1/ledger/entries/" + hold_id + "/post", {}, as(staff, "post-1"));
+    auto posted = client.request("POST", "/v1/ledger/entries/" + hold_id + "/post", {}, auth_headers(staff, "post-1"));
     CHECK(posted.status == 201);
     CHECK(posted.json().at("kind") == "post_pending");
-    auto again = client.request("POST", "/v1/ledger/entries/" + hold_id + "/void", {}, as(staff, "void-1"));
+    auto again = client.request("POST", "/v1/ledger/entries/" + hold_id + "/void", {}, auth_headers(staff, "void-1"));
     CHECK(again.status == 409);
     CHECK(again.json().at("type") == "tag:schwarm.dev,2026:problem:hold-already-resolved");
 
-    auto statement = client.request("GET", "/v1/ledger/accounts/" + wallet + "/statement?limit=2", {}, as(auditor));
+    auto statement = client.request("GET", "/v1/ledger/accounts/" + wallet + "/statement?limit=2", {}, auth_headers(auditor));
     REQUIRE(statement.status == 200);
     CHECK(statement.json().at("items").as_array().size() == 2);
     CHECK(statement.json().at("next_cursor").is_string());
 
-    auto trial = client.request("GET", "/v1/ledger/trial-balance", {}, as(auditor));
+    auto trial = client.request("GET", "/v1/ledger/trial-balance", {}, auth_headers(auditor));
     REQUIRE(trial.status == 200);
     CHECK(trial.json().at("balanced") == true);
     CHECK(trial.json().at("totals").at("EUR").at("debits_minor") == 14'000);
-    auto verify = client.request("GET", "/v1/ledger/verify", {}, as(auditor));
+    auto verify = client.request("GET", "/v1/ledger/verify", {}, auth_headers(auditor));
     REQUIRE(verify.status == 200);
     CHECK(verify.json().at("ok") == true);
     CHECK(verify.json().at("entries_checked") == 3);
@@ -99,7 +83,7 @@ TEST_CASE("ledger api: staff book entries and holds, auditors verify", "[e2e][le
     // The server seals new entries in the background, with a bounded lag.
     json::value chain;
     for (int i = 0; i < 100; ++i) {
-        chain = client.request("GET", "/v1/ledger/verify", {}, as(auditor)).json().at("chain");
+        chain = client.request("GET", "/v1/ledger/verify", {}, auth_headers(auditor)).json().at("chain");
         if (chain.at("entries_unsealed") == 0) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -112,27 +96,27 @@ TEST_CASE("ledger api: refusals are problems and book nothing", "[e2e][ledger]")
     database db;
     server srv(db.url());
     https_client client(srv.port());
-    std::string staff = login_as(client, db, "sam@bank.example", "staff");
+    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
     std::string customer = register_and_login(client, "cleo@example.org");
-    std::string auditor = login_as(client, db, "audrey@bank.example", "auditor");
+    std::string auditor = create_user_and_login(client, db, "audrey@bank.example", "auditor");
     std::string bank = make_account(client, staff, "1000", "asset");
     std::string wallet = make_account(client, staff, "2000:w1", "liability", true);
     auto count = [&] { return db.scalar("SELECT count(*) FROM ledger_entries") + "/" + db.scalar("SELECT count(*) FROM ledger_postings"); };
     const std::string before = count();
 
     SECTION("no Idempotency-Key") {
-        auto r = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 1), as(staff));
+        auto r = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 1), auth_headers(staff));
         CHECK(r.status == 400);
         CHECK(r.json().at("field") == "Idempotency-Key");
     }
     SECTION("customers and auditors may not book") {
-        CHECK(client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 1), as(customer, "k")).status == 403);
-        CHECK(client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 1), as(auditor, "k")).status == 403);
-        CHECK(client.request("GET", "/v1/ledger/verify", {}, as(customer)).status == 403);
-        CHECK(client.request("GET", "/v1/ledger/accounts/" + wallet, {}, as(customer)).status == 403);
+        CHECK(client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 1), auth_headers(customer, "k")).status == 403);
+        CHECK(client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 1), auth_headers(auditor, "k")).status == 403);
+        CHECK(client.request("GET", "/v1/ledger/verify", {}, auth_headers(customer)).status == 403);
+        CHECK(client.request("GET", "/v1/ledger/accounts/" + wallet, {}, auth_headers(customer)).status == 403);
     }
     SECTION("overdraft against the balance rule") {
-        auto r = client.request("POST", "/v1/ledger/entries", transfer(wallet, bank, 1), as(staff, "k"));
+        auto r = client.request("POST", "/v1/ledger/entries", transfer(wallet, bank, 1), auth_headers(staff, "k"));
         CHECK(r.status == 422);
         CHECK(r.json().at("type") == "tag:schwarm.dev,2026:problem:balance-limit-exceeded");
     }
@@ -140,22 +124,22 @@ TEST_CASE("ledger api: refusals are problems and book nothing", "[e2e][ledger]")
         auto body = json::serialize(json::object{
             {"postings", json::array{json::object{{"account_id", bank}, {"side", "debit"}, {"amount_minor", 5}, {"currency", "EUR"}},
                                      json::object{{"account_id", wallet}, {"side", "credit"}, {"amount_minor", 4}, {"currency", "EUR"}}}}});
-        auto r = client.request("POST", "/v1/ledger/entries", body, as(staff, "k"));
+        auto r = client.request("POST", "/v1/ledger/entries", body, auth_headers(staff, "k"));
         CHECK(r.status == 422);
         CHECK(r.json().at("type") == "tag:schwarm.dev,2026:problem:entry-unbalanced");
     }
     SECTION("malformed postings name the field") {
         auto body = R"({"postings":[{"account_id":")" + bank + R"(","side":"sideways","amount_minor":5,"currency":"EUR"}]})";
-        auto r = client.request("POST", "/v1/ledger/entries", body, as(staff, "k"));
+        auto r = client.request("POST", "/v1/ledger/entries", body, auth_headers(staff, "k"));
         CHECK(r.status == 400);
         CHECK(r.json().at("field") == "postings[0].side");
         auto amount = R"({"postings":[{"account_id":")" + bank + R"(","side":"debit","amount_minor":1.5,"currency":"EUR"}]})";
-        CHECK(client.request("POST", "/v1/ledger/entries", amount, as(staff, "k")).json().at("field") == "postings[0].amount_minor");
+        CHECK(client.request("POST", "/v1/ledger/entries", amount, auth_headers(staff, "k")).json().at("field") == "postings[0].amount_minor");
     }
     SECTION("unknown account and hold") {
-        CHECK(client.request("POST", "/v1/ledger/entries", transfer("999999", wallet, 1), as(staff, "k")).status == 422);
-        CHECK(client.request("POST", "/v1/ledger/entries/999999/post", {}, as(staff, "k2")).status == 422);
-        CHECK(client.request("GET", "/v1/ledger/accounts/abc", {}, as(staff)).status == 404);
+        CHECK(client.request("POST", "/v1/ledger/entries", transfer("999999", wallet, 1), auth_headers(staff, "k")).status == 422);
+        CHECK(client.request("POST", "/v1/ledger/entries/999999/post", {}, auth_headers(staff, "k2")).status == 422);
+        CHECK(client.request("GET", "/v1/ledger/accounts/abc", {}, auth_headers(staff)).status == 404);
     }
     SECTION("linked batch with one bad entry") {
         auto body = json::serialize(json::object{
@@ -165,7 +149,7 @@ TEST_CASE("ledger api: refusals are problems and book nothing", "[e2e][ledger]")
         auto with_keys = json::parse(body).as_object();
         with_keys["entries"].as_array()[0].as_object()["idempotency_key"] = "b1";
         with_keys["entries"].as_array()[1].as_object()["idempotency_key"] = "b2";
-        auto r = client.request("POST", "/v1/ledger/batches", json::serialize(with_keys), as(staff));
+        auto r = client.request("POST", "/v1/ledger/batches", json::serialize(with_keys), auth_headers(staff));
         REQUIRE(r.status == 200);
         CHECK(r.json().at("booked") == 0);
         CHECK(r.json().at("results").as_array()[0].at("type") == "tag:schwarm.dev,2026:problem:linked-entry-failed");

@@ -12,16 +12,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string make_user(https_client& client, const database& db, const std::string& email, const std::string& role) {
-    std::string output;
-    REQUIRE(run_cli({"user", "create", "--email", email, "--role", role, "--password-stdin"}, {{"DATABASE_URL", db.url()}},
-                    "correct horse battery\n", output) == 0);
-    auto r = client.request("POST", "/v1/sessions",
-                            json::serialize(json::object{{"email", email}, {"password", "correct horse battery"}}));
-    REQUIRE(r.status == 201);
-    return std::string(r.json().at("token").as_string());
-}
-
 // Books `count` deposits in batches through the API.
 void book_deposits(https_client& client, const std::string& staff, int count) {
     std::map<std::string, std::string> auth{{"Authorization", "Bearer " + staff}};
@@ -55,8 +45,8 @@ TEST_CASE("ledger export api: streamed CSV and JSON Lines for auditors", "[e2e][
     database db;
     server srv(db.url());
     https_client client(srv.port());
-    std::string staff = make_user(client, db, "sam@bank.example", "staff");
-    std::string auditor = make_user(client, db, "audrey@bank.example", "auditor");
+    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
+    std::string auditor = create_user_and_login(client, db, "audrey@bank.example", "auditor");
     book_deposits(client, staff, 3000);
     std::map<std::string, std::string> auth{{"Authorization", "Bearer " + auditor}};
 
@@ -80,8 +70,8 @@ TEST_CASE("ledger export api: refusals", "[e2e][ledger][export]") {
     database db;
     server srv(db.url());
     https_client client(srv.port());
-    std::string staff = make_user(client, db, "sam@bank.example", "staff");
-    std::string auditor = make_user(client, db, "audrey@bank.example", "auditor");
+    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
+    std::string auditor = create_user_and_login(client, db, "audrey@bank.example", "auditor");
     std::map<std::string, std::string> auth{{"Authorization", "Bearer " + auditor}};
     auto bad_format = client.request("GET", "/v1/ledger/export?format=xlsx", {}, auth);
     CHECK(bad_format.status == 400);
@@ -96,7 +86,7 @@ TEST_CASE("ledger export cli: hledger agrees with the trial balance", "[e2e][led
     database db;
     server srv(db.url());
     https_client client(srv.port());
-    std::string staff = make_user(client, db, "sam@bank.example", "staff");
+    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
     book_deposits(client, staff, 200);
     std::string journal = required_env("SCHWARM_TEST_SCRATCH") + "/cli-" + std::to_string(srv.pid()) + ".journal";
     std::string output;

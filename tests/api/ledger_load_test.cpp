@@ -13,15 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string create_staff_token(https_client& client, const database& db) {
-    std::string output;
-    REQUIRE(run_cli({"user", "create", "--email", "load@bank.example", "--role", "staff", "--password-stdin"},
-                    {{"DATABASE_URL", db.url()}}, "correct horse battery\n", output) == 0);
-    auto r = client.request("POST", "/v1/sessions", R"({"email":"load@bank.example","password":"correct horse battery"})");
-    REQUIRE(r.status == 201);
-    return std::string(r.json().at("token").as_string());
-}
-
 std::string account(https_client& client, const std::string& token, const std::string& code, bool no_overdraft) {
     json::object body{{"code", code}, {"name", code}, {"type", "liability"}, {"currency", "EUR"}};
     if (no_overdraft) body["debits_must_not_exceed_credits"] = true;
@@ -43,7 +34,7 @@ TEST_CASE("ledger load: 32 clients on two servers, one hot account", "[e2e][ledg
     server first(db.url(), {{"SCHWARM_RATE_PER_CLIENT_PER_S", "0"}});
     server second(db.url(), {{"SCHWARM_RATE_PER_CLIENT_PER_S", "0"}});
     https_client setup(first.port());
-    std::string token = create_staff_token(setup, db);
+    std::string token = create_user_and_login(setup, db, "load@bank.example", "staff");
     std::string hot = account(setup, token, "hot", false);
     std::vector<std::string> wallets;
     for (int i = 0; i < 4; ++i) wallets.push_back(account(setup, token, "w" + std::to_string(i), true));

@@ -1,8 +1,11 @@
 #include "core/json.hpp"
 
+#include "tests/support/support.hpp"
+
 #include <catch2/catch.hpp>
 
 using namespace schwarm;
+using schwarm::test::caught;
 
 namespace {
 std::string field_of(const problem& p) {
@@ -10,16 +13,6 @@ std::string field_of(const problem& p) {
     return it == p.extensions().end() ? "" : it->second;
 }
 
-template <typename F>
-problem caught(F f) {
-    try {
-        f();
-    } catch (const problem& p) {
-        return p;
-    }
-    FAIL("no problem thrown");
-    return problem(problems::internal, "");
-}
 } // namespace
 
 TEST_CASE("json: bodies that are not one JSON object", "[json]") {

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 using namespace schwarm;
+using schwarm::test::caught;
 
 namespace {
 
@@ -19,16 +20,6 @@ users::user make_user(pqxx::connection& c, const std::string& email, users::role
     return u;
 }
 
-template <typename F>
-problem caught(F f) {
-    try {
-        f();
-    } catch (const problem& p) {
-        return p;
-    }
-    FAIL("no problem thrown");
-    return problem(problems::internal, "");
-}
 
 std::variant<users::session, users::login_refusal> try_login(pqxx::connection& c, const std::string& email,
                                                              const std::string& password) {

@@ -276,6 +276,24 @@ int run_cli(const std::vector<std::string>& args, const std::map<std::string, st
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+std::string create_user_and_login(https_client& client, const database& db, const std::string& email,
+                                  const std::string& role) {
+    const std::string password = "correct horse battery";
+    std::string output;
+    REQUIRE(run_cli({"user", "create", "--email", email, "--role", role, "--password-stdin"}, {{"DATABASE_URL", db.url()}},
+                    password + "\n", output) == 0);
+    auto login = client.request("POST", "/v1/sessions",
+                                boost::json::serialize(boost::json::object{{"email", email}, {"password", password}}));
+    REQUIRE(login.status == 201);
+    return std::string(login.json().at("token").as_string());
+}
+
+std::map<std::string, std::string> auth_headers(const std::string& token, const std::string& idempotency_key) {
+    std::map<std::string, std::string> headers{{"Authorization", "Bearer " + token}};
+    if (!idempotency_key.empty()) headers["Idempotency-Key"] = idempotency_key;
+    return headers;
+}
+
 std::string register_and_login(https_client& client, const std::string& email, const std::string& password) {
     boost::json::object account{{"email", email}, {"password", password}, {"display_name", "Test"}};
     auto created = client.request("POST", "/v1/users", boost::json::serialize(account));

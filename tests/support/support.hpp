@@ -2,7 +2,10 @@
 // What the tests share: a fresh PostgreSQL database per test, the real
 // server binary started as a child process, and an HTTPS client.
 
+#include "core/problem.hpp"
+
 #include <boost/json.hpp>
+#include <catch2/catch.hpp>
 
 #include <map>
 #include <memory>
@@ -10,6 +13,18 @@
 #include <vector>
 
 namespace schwarm::test {
+
+// The problem `f` throws; fails the test if it throws none.
+template <typename F>
+problem caught(F f) {
+    try {
+        f();
+    } catch (const problem& p) {
+        return p;
+    }
+    FAIL("no problem thrown");
+    return problem(problems::internal, "");
+}
 
 // An environment variable the test command sets; fails the test if missing.
 std::string required_env(const char* name);
@@ -86,6 +101,14 @@ private:
 // the exit status, and what it printed in `output` (stdout and stderr).
 int run_cli(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
             const std::string& stdin_text, std::string& output);
+
+// Creates a user with a role on the command line (`schwarm user create`) and
+// logs in over HTTPS; returns the bearer token.
+std::string create_user_and_login(https_client& client, const database& db, const std::string& email,
+                                  const std::string& role);
+
+// Request headers: the bearer token and, when given, an Idempotency-Key.
+std::map<std::string, std::string> auth_headers(const std::string& token, const std::string& idempotency_key = {});
 
 // Registers a customer and logs in; returns the bearer token.
 std::string register_and_login(https_client& client, const std::string& email,
