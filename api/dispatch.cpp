@@ -1,5 +1,7 @@
 #include "api/service.hpp"
 
+#include "api/pg_async.hpp"
+#include "core/crypto.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 
@@ -149,6 +151,7 @@ response current_error_response(const std::string& request_id) {
 
 response run_route(const route& r, context& ctx, db::worker_context* worker) {
     try {
+        assert(r.db != db_use::principal_only && "served by run_with_principal");
         assert(r.db == db_use::none || worker);
         response res = r.db == db_use::none ? r.handle(ctx) : run_in_transaction(r, ctx, worker->connection());
         if (ctx.stream) {
@@ -163,6 +166,79 @@ response run_route(const route& r, context& ctx, db::worker_context* worker) {
         ctx.stream->fail();
         logged.streamed = true;
         return logged;
+    }
+}
+
+// --- db_use::principal_only: the token lookup on the I/O threads ------------
+
+namespace {
+
+// Connections per I/O thread: two, so that one connection's round trip
+// overlaps the other's and PostgreSQL can use two backends (two cores).
+constexpr std::size_t async_connections_per_io_thread = 2;
+
+// core's users::authenticate, run on the I/O threads: same SQL, same
+// columns. A function, so that core's query exists before it is read.
+const pg::statement& authenticate_statement() {
+    static const pg::statement statement{"api.sessions.authenticate", users::authenticate_sql(), 1};
+    return statement;
+}
+
+users::principal principal_from(const PGresult* rows) {
+    assert(PQnfields(rows) == 5);
+    auto text = [rows](int column) { return std::string(PQgetvalue(rows, 0, column), PQgetlength(rows, 0, column)); };
+    users::user account{user_id{std::stoll(text(0))}, text(1), text(2), users::parse_role(text(3)).value(), text(4)};
+    return {account.id, account.role_, std::move(account)};
+}
+
+response unavailable_response(const std::string& request_id) {
+    response res = problem_response(problem(problems::unavailable, "The database is not reachable; try again"), request_id);
+    res.headers.emplace_back("Retry-After", "1");
+    return res;
+}
+
+principal_lookup lookup_from(pg::reply reply, const std::string& request_id) {
+    switch (reply.status) {
+    case pg::outcome::ok:
+        assert(PQntuples(reply.rows.get()) <= 1); // token_hash is the primary key
+        if (PQntuples(reply.rows.get()) == 0) return {};
+        return {principal_from(reply.rows.get()), std::nullopt};
+    case pg::outcome::unavailable:
+        log::error("database connection lost", {{"request_id", request_id}, {"error", reply.error}});
+        return {std::nullopt, unavailable_response(request_id)};
+    case pg::outcome::failed:
+        break;
+    }
+    return {std::nullopt, internal_error(request_id, reply.error, "An internal error occurred")};
+}
+
+} // namespace
+
+void async_db_deleter::operator()(pg::client* c) const { delete c; }
+
+async_db_ptr make_async_db(boost::asio::io_context& ioc, const config& cfg) {
+    return async_db_ptr(new pg::client(ioc, cfg.database_url,
+                                       static_cast<std::size_t>(cfg.io_threads) * async_connections_per_io_thread,
+                                       static_cast<std::size_t>(cfg.db_queue_max), {authenticate_statement()}));
+}
+
+bool authenticate_async(const service& app, const std::string& token, const std::string& request_id,
+                        std::function<void(principal_lookup)> done) {
+    assert(app.async_db && "main() sets the asynchronous client before serving");
+    return app.async_db->submit(authenticate_statement(), {crypto::sha256_hex(token)},
+                                [request_id, done = std::move(done)](pg::reply reply) {
+                                    done(lookup_from(std::move(reply), request_id));
+                                });
+}
+
+response run_with_principal(const route& r, context& ctx, principal_lookup found) {
+    assert(r.db == db_use::principal_only && r.who != access::anyone);
+    if (found.failure) return std::move(*found.failure);
+    try {
+        check_role(r, ctx, std::move(found.principal));
+        return r.handle(ctx);
+    } catch (...) {
+        return current_error_response(ctx.request_id);
     }
 }
 

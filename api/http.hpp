@@ -60,7 +60,11 @@ inline constexpr access any_user = access::customer | access::staff | access::au
 // request commits whole or changes nothing).
 // `snapshot` is one read-only REPEATABLE READ transaction: for reads that
 // span several statements or a cursor and must see one state (exports).
-enum class db_use { none, read, snapshot, write };
+// `principal_only`: the handler needs nothing from the database but the
+// caller (ctx.who()): the token is looked up by the asynchronous client on
+// the I/O thread (api/pg_async.hpp), one pipelined query and no hand-off to
+// the worker pool. Only for routes that require a role.
+enum class db_use { none, read, snapshot, write, principal_only };
 
 struct service;
 

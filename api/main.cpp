@@ -96,6 +96,8 @@ int serve(const config& cfg) {
     api::service app(cfg, pool);
 
     api::net::io_context ioc(cfg.io_threads);
+    auto async_db = api::make_async_db(ioc, cfg); // token lookups on the I/O threads; dies before ioc
+    app.async_db = async_db.get();
     auto server = std::make_shared<api::listener>(ioc, tls, app);
     server->run();
     log::info("listening", {{"address", cfg.listen_address}, {"port", server->port()}});

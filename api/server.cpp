@@ -281,6 +281,7 @@ private:
             }
             ctx->idempotency_key = std::string(key);
         }
+        if (r.db == db_use::principal_only) return run_principal_only(r, ctx);
         if (r.db == db_use::none) return reply(r.pattern, run_route(r, *ctx, nullptr));
         if (r.handle_batch) {
             bool queued = app_.batches.enqueue(r, {ctx, [self = shared_from_this(), ctx, &r](response res) {
@@ -300,6 +301,19 @@ private:
                 self->reply(r.pattern, std::move(res));
             });
         });
+        if (!queued) reply(r.pattern, busy());
+    }
+
+    // The token lookup runs on the asynchronous client's connection (no
+    // worker thread); the handler then runs here, on our strand.
+    void run_principal_only(const route& r, const std::shared_ptr<context>& ctx) {
+        bool queued = authenticate_async(app_, ctx->bearer_token, request_id_,
+                                         [self = shared_from_this(), ctx, &r](principal_lookup found) {
+                                             net::post(self->stream_.get_executor(),
+                                                       [self, ctx, &r, found = std::move(found)]() mutable {
+                                                           self->reply(r.pattern, run_with_principal(r, *ctx, std::move(found)));
+                                                       });
+                                         });
         if (!queued) reply(r.pattern, busy());
     }
 

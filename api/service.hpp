@@ -9,10 +9,18 @@
 #include "core/config.hpp"
 #include "core/db.hpp"
 
+#include <boost/asio/io_context.hpp>
+
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <string_view>
 
 namespace schwarm::api {
+
+namespace pg {
+class client;
+}
 
 struct service {
     service(config c, db::pool& p)
@@ -30,7 +38,33 @@ struct service {
     batcher batches;
     std::atomic<int> connections{0};
     std::atomic<bool> shutting_down{false};
+    // The asynchronous client for db_use::principal_only routes; set in
+    // main() once the io_context exists (it lives and dies with it).
+    pg::client* async_db = nullptr;
 };
+
+// The asynchronous client on `ioc`: a few connections per I/O thread, at
+// most cfg.db_queue_max queries waiting or running.
+struct async_db_deleter {
+    void operator()(pg::client* c) const;
+};
+using async_db_ptr = std::unique_ptr<pg::client, async_db_deleter>;
+async_db_ptr make_async_db(boost::asio::io_context& ioc, const config& cfg);
+
+// What the asynchronous token lookup found: the principal (none for an
+// unknown, expired or revoked token), or the response to send instead when
+// the database could not answer (503 + Retry-After, or 500).
+struct principal_lookup {
+    std::optional<users::principal> principal;
+    std::optional<response> failure;
+};
+// Looks the bearer token up without blocking; `done` runs on a database
+// connection's strand, not the caller's. False when too many lookups are
+// under way (the caller answers 503); `done` is then never called.
+bool authenticate_async(const service& app, const std::string& token, const std::string& request_id,
+                        std::function<void(principal_lookup)> done);
+// Runs a db_use::principal_only route: role check, handler, problem+json.
+response run_with_principal(const route& r, context& ctx, principal_lookup found);
 
 // api/openapi.yaml, compiled in.
 std::string_view openapi_document();

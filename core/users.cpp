@@ -216,6 +216,8 @@ std::optional<principal> authenticate(pqxx::transaction_base& tx, std::string_vi
     return principal_from(rows[0]);
 }
 
+const char* authenticate_sql() { return select_session.sql; }
+
 std::vector<std::optional<principal>> authenticate_many(pqxx::transaction_base& tx,
                                                         const std::vector<std::string>& tokens) {
     std::vector<std::string> hashes;

@@ -83,6 +83,11 @@ std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view emai
 // The principal behind a bearer token, if the token is known, unexpired and
 // not revoked.
 std::optional<principal> authenticate(pqxx::transaction_base& tx, std::string_view token);
+// The SQL of that lookup ($1: the token's SHA-256 in hex; one row of id,
+// email, display_name, role, created_at, or none), for a client that runs it
+// itself (the API's asynchronous path), so the rule lives in one place.
+const char* authenticate_sql();
+
 // The same for many tokens in one query: the principal for each token, in
 // order (empty where unknown, expired or revoked).
 std::vector<std::optional<principal>> authenticate_many(pqxx::transaction_base& tx,
