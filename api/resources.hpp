@@ -12,5 +12,6 @@ std::vector<route> users_routes();
 std::vector<route> sessions_routes();
 std::vector<route> audit_routes();
 std::vector<route> ledger_routes();
+std::vector<route> rounds_routes();
 
 } // namespace schwarm::api

@@ -3,17 +3,21 @@
 
 #include "core/json.hpp"
 
+#include <charconv>
+
 namespace schwarm::api {
 
 namespace {
 response register_customer(context&);
 response me(context&);
+response set_member(context&);
 } // namespace
 
 std::vector<route> users_routes() {
     return {
         {http::verb::post, "/v1/users", access::anyone, db_use::write, register_customer},
-        {http::verb::get, "/v1/users/me", any_user, db_use::read, me},
+        {http::verb::get, "/v1/users/me", any_user, db_use::principal_only, me},
+        {http::verb::put, "/v1/users/{id}/member", access::admin, db_use::write, set_member},
     };
 }
 
@@ -40,8 +44,23 @@ response register_customer(context& ctx) {
     return res;
 }
 
-// The account was read with the token, in one query.
+// The account was read with the token, in one query, on the I/O thread.
 response me(context& ctx) { return json_response(http::status::ok, to_json(ctx.who().account)); }
+
+// Body {"member": true|false}: the cooperative's member register.
+response set_member(context& ctx) {
+    auto body = ctx.json_body();
+    json::object_reader fields(body);
+    auto member = fields.optional_bool("member");
+    fields.reject_unknown();
+    if (!member) throw field_problem("member", "member is required: true or false");
+    const std::string& text = ctx.path_params.at("id");
+    std::int64_t id = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+    if (ec != std::errc{} || end != text.data() + text.size()) throw problem(problems::not_found, "No such user");
+    users::set_member(ctx.work(), user_id{id}, *member, ctx.who().id, ctx.request_id);
+    return json_response(http::status::ok, {{"id", std::to_string(id)}, {"member", *member}});
+}
 
 } // namespace
 } // namespace schwarm::api
