@@ -54,13 +54,19 @@ const db::query lock_accounts{
     "ledger.lock_accounts",
     "SELECT id, currency, closed_at IS NOT NULL, debits_must_not_exceed_credits, credits_must_not_exceed_debits, "
     "debits_posted, credits_posted, debits_pending, credits_pending "
-    "FROM ledger_accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"};
+    "FROM ledger_accounts WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE"};
 
+// Holds are locked first and read after, in a second statement: under READ
+// COMMITTED that statement sees a resolution committed by whoever held the
+// lock before us (the locking statement's own snapshot would not).
 const db::query lock_holds{
-    "ledger.lock_holds",
+    "ledger.lock_holds", "SELECT id FROM ledger_entries WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"};
+
+const db::query read_holds{
+    "ledger.read_holds",
     "SELECT e.id, e.kind::text, e.expires_at IS NOT NULL AND e.expires_at <= now(), "
     "EXISTS (SELECT 1 FROM ledger_entries r WHERE r.pending_id = e.id) "
-    "FROM ledger_entries e WHERE e.id = ANY($1::bigint[]) ORDER BY e.id FOR UPDATE"};
+    "FROM ledger_entries e WHERE e.id = ANY($1::bigint[])"};
 
 const db::query select_postings{
     "ledger.select_postings",
@@ -494,7 +500,8 @@ std::vector<entry_result> book(pqxx::work& tx, std::span<const entry_request> re
     std::unordered_map<std::int64_t, hold_state> holds;
     if (!hold_ids.empty()) {
         std::string hold_array = db::array_literal(std::vector<std::int64_t>(hold_ids.begin(), hold_ids.end()));
-        for (const auto& row : tx.exec_prepared(lock_holds.name, hold_array)) {
+        tx.exec_prepared(lock_holds.name, hold_array);
+        for (const auto& row : tx.exec_prepared(read_holds.name, hold_array)) {
             holds.emplace(row[0].as<std::int64_t>(),
                           hold_state{row[1].as<std::string>() == "pending", row[2].as<bool>(), row[3].as<bool>(), {}});
         }

@@ -5,7 +5,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <limits>
+#include <stdexcept>
+#include <thread>
 
 using namespace schwarm;
 using namespace schwarm::ledger;
@@ -298,4 +302,160 @@ TEST_CASE("ledger: accounts have unique codes and at most one balance rule", "[p
         CHECK(p.type().slug == "account-code-taken");
     }
     CHECK_THROWS_AS(create_account(tx, {"9", "Both", account_type::asset, eur, {}, {}, true, true}, staff), problem);
+}
+
+namespace {
+
+// Runs `work` on another thread while `blocker` holds a row lock from an
+// uncommitted change, commits the change once `work` has had time to read
+// the old row and wait for the lock, and returns what `work` returned.
+template <typename Work>
+auto with_change_committed_meanwhile(pqxx::work& blocker, Work work) {
+    decltype(work()) out;
+    std::exception_ptr failure;
+    std::thread t([&] {
+        try {
+            out = work();
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    blocker.commit();
+    t.join();
+    if (failure) std::rethrow_exception(failure);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("ledger: a balance that overflows with what another batch booked is refused, the rest booked",
+          "[pg][ledger]") {
+    fixture f;
+    constexpr auto max = std::numeric_limits<std::int64_t>::max();
+    auto other = db::connect(f.db.url());
+    pqxx::work blocker(*other);
+    // Unlocked, the batch reads 0 for escrow; committed meanwhile, max - 7.
+    blocker.exec("UPDATE ledger_accounts SET debits_posted = " + std::to_string(max - 7) + " WHERE id = " +
+                 f.escrow.str());
+    auto results = with_change_committed_meanwhile(blocker, [&] {
+        return f.book_all({transfer("over", {debit(f.escrow, 10), credit(f.bank, 10)}),
+                           transfer("fine", {debit(f.bank, 5), credit(f.alice, 5)})});
+    });
+    CHECK(slug(results[0]) == "amount-overflow");
+    booked(results[1]);
+    CHECK(f.of(f.escrow) == balances{max - 7, 0, 0, 0});
+    CHECK(f.of(f.bank) == balances{5, 0, 0, 0});
+    CHECK(f.of(f.alice) == balances{0, 5, 0, 0});
+    CHECK(f.db.scalar("SELECT count(*) FROM ledger_entries WHERE idempotency_key = 'over'") == "0");
+    CHECK(f.db.scalar("SELECT count(*) FROM ledger_postings") == "2");
+}
+
+TEST_CASE("ledger: an account closed while a batch books to it is refused", "[pg][ledger]") {
+    fixture f;
+    auto other = db::connect(f.db.url());
+    pqxx::work blocker(*other);
+    blocker.exec("UPDATE ledger_accounts SET closed_at = now() WHERE id = " + f.escrow.str());
+    auto results = with_change_committed_meanwhile(blocker, [&] {
+        return f.book_all({transfer("to-closed", {debit(f.bank, 10), credit(f.escrow, 10)}),
+                           transfer("fine", {debit(f.bank, 5), credit(f.alice, 5)})});
+    });
+    CHECK(slug(results[0]) == "account-closed");
+    booked(results[1]);
+    CHECK(f.of(f.escrow) == balances{});
+    CHECK(f.of(f.bank) == balances{5, 0, 0, 0});
+    pqxx::nontransaction tx(*f.c);
+    CHECK(verify(tx).ok);
+}
+
+TEST_CASE("ledger: under concurrent batches a wallet with a balance rule never goes negative", "[pg][ledger]") {
+    fixture f;
+    booked(f.book_one(transfer("fund", {debit(f.bank, 1'000), credit(f.alice, 1'000)})));
+    constexpr int threads_n = 8, batches_n = 15, per_batch = 4;
+    std::atomic<int> spent{0}, refused{0}, hot_booked{0};
+    std::vector<std::string> failures(threads_n);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < threads_n; ++t) {
+        threads.emplace_back([&, t] {
+            try {
+                auto c = db::connect(f.db.url());
+                for (int b = 0; b < batches_n; ++b) {
+                    std::vector<entry_request> batch;
+                    for (int n = 0; n < per_batch; ++n) {
+                        std::string key = std::to_string(t) + "-" + std::to_string(b) + "-" + std::to_string(n);
+                        // Alice pays Bob 10 (her rule is checked); the hot,
+                        // unruled accounts move both ways, so batches lock
+                        // them in both orders.
+                        batch.push_back(transfer("pay-" + key, {debit(f.alice, 10), credit(f.bob, 10)}));
+                        batch.push_back(n % 2 ? transfer("hot-" + key, {debit(f.bank, 3), credit(f.escrow, 3)})
+                                              : transfer("hot-" + key, {debit(f.escrow, 1), credit(f.bank, 1)}));
+                    }
+                    pqxx::work tx(*c);
+                    auto results = book(tx, batch, false, staff);
+                    tx.commit();
+                    for (std::size_t i = 0; i < results.size(); ++i) {
+                        auto* p = std::get_if<problem>(&results[i]);
+                        if (i % 2 == 1) {
+                            if (p) throw std::runtime_error("hot transfer refused: " + p->detail());
+                            ++hot_booked;
+                        } else if (!p) {
+                            ++spent;
+                        } else if (p->type().slug == "balance-limit-exceeded") {
+                            ++refused;
+                        } else {
+                            throw std::runtime_error("unexpected refusal: " + p->detail());
+                        }
+                    }
+                }
+            } catch (const std::exception& e) {
+                failures[t] = e.what();
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    for (const auto& failure : failures) CHECK(failure.empty());
+    constexpr int attempts = threads_n * batches_n * per_batch;
+    CHECK(spent == 100); // exactly what the 1,000 funded
+    CHECK(refused == attempts - 100);
+    CHECK(hot_booked == attempts);
+    CHECK(f.of(f.alice) == balances{1'000, 1'000, 0, 0});
+    CHECK(f.of(f.bob) == balances{0, 1'000, 0, 0});
+    pqxx::nontransaction tx(*f.c);
+    CHECK(verify(tx).ok);
+}
+
+TEST_CASE("ledger: two resolutions of one hold at once: one books, one is refused", "[pg][ledger]") {
+    fixture f;
+    booked(f.book_one(transfer("dep", {debit(f.bank, 1'000), credit(f.alice, 1'000)})));
+    auto hold = booked(f.book_one(transfer("hold", {debit(f.alice, 600), credit(f.escrow, 600)}, entry_kind::pending)));
+
+    // The first resolution holds its transaction open while the second one
+    // arrives and waits for the hold's lock.
+    auto first_connection = db::connect(f.db.url());
+    pqxx::work first(*first_connection);
+    std::vector<entry_request> post{resolve("post-a", entry_kind::post_pending, hold.id)};
+    booked(book(first, post, false, staff).front());
+
+    std::optional<entry_result> second;
+    std::string racer_error;
+    std::thread racer([&] {
+        try {
+            auto c = db::connect(f.db.url());
+            pqxx::work tx(*c);
+            std::vector<entry_request> void_request{resolve("void-b", entry_kind::void_pending, hold.id)};
+            second = book(tx, void_request, false, staff).front();
+            tx.commit();
+        } catch (const std::exception& e) {
+            racer_error = e.what(); // e.g. the unique key on pending_id: a 500, not a refusal
+        }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    first.commit();
+    racer.join();
+    INFO(racer_error);
+    REQUIRE(second);
+    CHECK(slug(*second) == "hold-already-resolved");
+    CHECK(f.of(f.alice) == balances{600, 1'000, 0, 0});
+    pqxx::nontransaction tx(*f.c);
+    CHECK(verify(tx).ok);
 }
