@@ -71,6 +71,7 @@ boost::json::object to_json(const voting::round_info& r) {
                             {"min_projects", s.min_projects},
                             {"state", r.state},
                             {"imported", r.imported},
+                            {"accepting_ballots", r.state == "open" && r.in_window},
                             {"projects", r.projects},
                             {"ballots", r.ballots}};
     out["max_projects"] = s.max_projects ? boost::json::value(*s.max_projects) : nullptr;

@@ -32,7 +32,8 @@ const db::query insert_round{
 #define ROUND_COLUMNS \
     "r.id, r.title, r.budget_minor, r.currency, " ROUND_UTC("r.opens_at") ", " ROUND_UTC("r.closes_at") \
     ", r.eligibility::text, r.ballot::text, r.rule, r.utility, r.min_projects, r.max_projects, " \
-    "r.max_total_cost_minor, r.points, r.state::text, r.imported"
+    "r.max_total_cost_minor, r.points, r.state::text, r.imported, " \
+    "now() >= r.opens_at AND now() < r.closes_at"
 const db::query select_round{
     "rounds.select",
     "SELECT " ROUND_COLUMNS ", (SELECT count(*) FROM round_projects p WHERE p.round_id = r.id), "
@@ -51,11 +52,15 @@ const db::query insert_project{
 const db::query select_projects{
     "rounds.projects", "SELECT project_key, name, cost_minor FROM round_projects WHERE round_id = $1 ORDER BY project_key"};
 const db::query select_member{"rounds.member", "SELECT member FROM users WHERE id = $1"};
-// A share lock on the round: a close waits for ballots being cast, and no
-// ballot lands after it.
-const db::query share_round{
-    "rounds.share",
-    "SELECT state::text, now() >= opens_at AND now() < closes_at FROM voting_rounds WHERE id = $1 FOR SHARE"};
+// Casting takes this lock shared and every state change takes it exclusive,
+// so a close waits for the ballots being cast and none lands after it. An
+// advisory lock, not a row lock: many voters sharing a row lock would make
+// PostgreSQL write a multixact to the round's row for each of them. The
+// state is read in the statement after the lock, with a fresh snapshot.
+const db::query share_round_lock{
+    "rounds.share_lock", "SELECT pg_advisory_xact_lock_shared(23114, ($1 % 2147483647)::int)"};
+const db::query exclusive_round_lock{
+    "rounds.exclusive_lock", "SELECT pg_advisory_xact_lock(23114, ($1 % 2147483647)::int)"};
 const db::query upsert_ballot{
     "rounds.upsert_ballot",
     "INSERT INTO ballots (round_id, voter_id, choices, receipt) VALUES ($1, $2, $3::jsonb, $4) "
@@ -159,6 +164,7 @@ void require_state(const std::string& state, const std::string& wanted, const st
 round_info transition(pqxx::work& tx, round_id id, const std::string& from, const std::string& to,
                       const std::string& action, const actor& by) {
     require_state(locked_state(tx, id), from, action);
+    tx.exec_prepared(exclusive_round_lock.name, id.value);
     tx.exec_prepared(set_state.name, id.value, to);
     audit::write(tx, {by.user, "round." + action, "round:" + id.str(), by.request_id});
     return find_round(tx, id);
@@ -279,8 +285,9 @@ round_info load_round(pqxx::transaction_base& tx, round_id id, bool with_counts)
                  db::nullable<int>(r[13])};
     info.state = r[14].as<std::string>();
     info.imported = r[15].as<bool>();
-    info.projects = r[16].as<std::int64_t>();
-    info.ballots = r[17].as<std::int64_t>();
+    info.projects = r[17].as<std::int64_t>();
+    info.in_window = r[16].as<bool>();
+    info.ballots = r[18].as<std::int64_t>();
     return info;
 }
 } // namespace
@@ -326,15 +333,13 @@ round_info close_round(pqxx::work& tx, round_id id, const actor& by) {
 
 receipt cast_ballot(pqxx::work& tx, round_id id, const users::principal& voter, std::vector<choice> choices,
                     const std::string& request_id) {
-    auto locked = tx.exec_prepared(share_round.name, id.value);
-    if (locked.empty()) throw problem(schwarm::problems::not_found, "There is no round " + id.str());
-    bool in_window = locked[0][1].as<bool>();
+    tx.exec_prepared(share_round_lock.name, id.value);
     round_info r = load_round(tx, id, false);
     if (voter.role_ != users::role::customer) throw problem(problems::not_eligible, "Only customers vote");
     if (r.spec.eligibility == "members" && !tx.exec_prepared(select_member.name, voter.id.value)[0][0].as<bool>()) {
         throw problem(problems::not_eligible, "This round is for members of the cooperative");
     }
-    if (r.state != "open" || !in_window) {
+    if (r.state != "open" || !r.in_window) {
         throw problem(problems::voting_closed, "The round takes ballots while open, from " + r.spec.opens_at + " to " +
                                                    r.spec.closes_at)
             .with("state", r.state);

@@ -53,6 +53,7 @@ struct round_info {
     round_spec spec;
     std::string state;
     bool imported = false;
+    bool in_window = false; // the database clock is inside [opens_at, closes_at)
     std::int64_t projects = 0;
     std::int64_t ballots = 0;
 };

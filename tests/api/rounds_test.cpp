@@ -5,6 +5,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <pqxx/pqxx>
+
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -195,6 +199,25 @@ TEST_CASE("rounds: a voter casting in parallel leaves exactly one ballot", "[e2e
     CHECK(db.scalar("SELECT count(*) FROM ballots") == "1");
     CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'ballot.cast'") == "1");
     CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'ballot.replace'") == "7");
+
+    // A close waits for ballots still being cast (here: a transaction that
+    // holds the casting lock, as cast_ballot does) so none lands after it.
+    std::string id = base.substr(base.rfind('/') + 1);
+    pqxx::connection c(db.url());
+    pqxx::work casting(c);
+    casting.exec("SELECT pg_advisory_xact_lock_shared(23114, " + id + ")");
+    std::atomic<int> close_status{0};
+    std::thread closer([&] {
+        https_client staff_client(srv.port());
+        close_status = staff_client.request("POST", base + "/close", {}, auth_headers(staff)).status;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    CHECK(close_status == 0);
+    CHECK(db.scalar("SELECT state FROM voting_rounds WHERE id = " + id) == "open");
+    casting.commit();
+    closer.join();
+    CHECK(close_status == 200);
+    CHECK(db.scalar("SELECT state FROM voting_rounds WHERE id = " + id) == "closed");
 }
 
 TEST_CASE("rounds: import a real pabulib election and reproduce its outcome", "[e2e][rounds][pabulib]") {
