@@ -173,9 +173,10 @@ response run_route(const route& r, context& ctx, db::worker_context* worker) {
 
 namespace {
 
-// Connections per I/O thread: two, so that one connection's round trip
-// overlaps the other's and PostgreSQL can use two backends (two cores).
-constexpr std::size_t async_connections_per_io_thread = 2;
+// Connections per I/O thread: one. Measured against two (bench/RESULTS.md):
+// the same rate, a lower p99, since one connection's pipeline batches are
+// larger and wake the backend less often.
+constexpr std::size_t async_connections_per_io_thread = 1;
 
 // core's users::authenticate, run on the I/O threads: same SQL, same
 // columns. A function, so that core's query exists before it is read.

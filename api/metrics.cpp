@@ -16,8 +16,13 @@ void metrics::observe(std::string_view method, std::string_view route, int statu
                       std::chrono::microseconds duration) {
     double seconds = static_cast<double>(duration.count()) / 1e6;
     std::lock_guard lock(mutex_);
-    ++requests_[{std::string(method), std::string(route), status}];
-    auto& h = latency_by_route_[std::string(route)];
+    auto key = std::tuple<std::string_view, std::string_view, int>{method, route, status};
+    auto counter = requests_.find(key);
+    if (counter == requests_.end()) counter = requests_.emplace(std::tuple{std::string(method), std::string(route), status}, 0).first;
+    ++counter->second;
+    auto found = latency_by_route_.find(route);
+    if (found == latency_by_route_.end()) found = latency_by_route_.emplace(std::string(route), histogram{}).first;
+    auto& h = found->second;
     for (std::size_t i = 0; i < bucket_bounds_s.size(); ++i) {
         if (seconds <= bucket_bounds_s[i]) ++h.buckets[i];
     }

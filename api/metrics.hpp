@@ -31,8 +31,10 @@ private:
     };
 
     mutable std::mutex mutex_;
-    std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
-    std::map<std::string, histogram> latency_by_route_;
+    // Transparent comparators: a lookup by string_view allocates nothing;
+    // only the first request of a kind inserts.
+    std::map<std::tuple<std::string, std::string, int>, std::uint64_t, std::less<>> requests_;
+    std::map<std::string, histogram, std::less<>> latency_by_route_;
 };
 
 } // namespace schwarm::api

@@ -24,9 +24,8 @@ bool is_param(std::string_view segment) {
     return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-bool matches(std::string_view pattern, const std::vector<std::string_view>& segments,
+bool matches(const std::vector<std::string_view>& wanted, const std::vector<std::string_view>& segments,
              std::map<std::string, std::string, std::less<>>* params) {
-    auto wanted = split_path(pattern);
     if (wanted.size() != segments.size()) return false;
     for (std::size_t i = 0; i < wanted.size(); ++i) {
         if (is_param(wanted[i])) {
@@ -48,6 +47,7 @@ router::router(std::vector<route> routes) : routes_(std::move(routes)) {
             throw std::logic_error("route declared twice: " + std::string(r.pattern));
         }
         assert(r.pattern.starts_with("/"));
+        segments_.push_back(split_path(r.pattern));
         if (!r.handle && !r.handle_batch) throw std::logic_error("route without handler: " + std::string(r.pattern));
     }
 }
@@ -57,11 +57,12 @@ std::variant<route_match, no_route, wrong_method> router::match(http::verb metho
     if (path.empty() || path.front() != '/') return no_route{};
     auto segments = split_path(path);
     std::string allow;
-    for (const auto& r : routes_) {
-        if (!matches(r.pattern, segments, nullptr)) continue;
+    for (std::size_t i = 0; i < routes_.size(); ++i) {
+        const route& r = routes_[i];
+        if (!matches(segments_[i], segments, nullptr)) continue;
         if (r.method == method) {
             route_match found{&r, {}};
-            matches(r.pattern, segments, &found.path_params);
+            matches(segments_[i], segments, &found.path_params);
             return found;
         }
         if (!allow.empty()) allow += ", ";

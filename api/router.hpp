@@ -25,6 +25,7 @@ public:
 
 private:
     std::vector<route> routes_;
+    std::vector<std::vector<std::string_view>> segments_; // each pattern, split once
 };
 
 // The whole table: every resource's routes.

@@ -362,11 +362,7 @@ private:
         std::string method = parser_ && parser_->is_header_done() ? std::string(parser_->get().method_string()) : "-";
         int status = static_cast<int>(result);
         app_.stats.observe(method, route_pattern, status, elapsed);
-        log::info("request", {{"request_id", request_id_},
-                              {"method", method},
-                              {"route", route_pattern},
-                              {"status", status},
-                              {"duration_us", elapsed.count()}});
+        log::request(request_id_, method, route_pattern, status, elapsed.count());
     }
 
     // Streaming: the header once, then chunks as the producer makes them.

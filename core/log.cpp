@@ -34,6 +34,48 @@ std::string now_utc() {
 }
 } // namespace
 
+namespace {
+void append_json_string(std::string& out, std::string_view text) {
+    out.push_back('"');
+    for (char c : text) {
+        auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out.push_back('\\');
+            out.push_back(c);
+        } else if (u < 0x20) {
+            char escaped[8];
+            std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
+            out += escaped;
+        } else {
+            out.push_back(c);
+        }
+    }
+    out.push_back('"');
+}
+
+void emit(const std::string& text) {
+    static std::mutex mutex;
+    std::lock_guard lock(mutex);
+    std::fwrite(text.data(), 1, text.size(), stderr);
+}
+} // namespace
+
+void request(std::string_view request_id, std::string_view method, std::string_view route, int status,
+             long long duration_us) {
+    std::string line;
+    line.reserve(200);
+    line += "{\"ts\":\"";
+    line += now_utc();
+    line += "\",\"level\":\"info\",\"msg\":\"request\",\"request_id\":";
+    append_json_string(line, request_id);
+    line += ",\"method\":";
+    append_json_string(line, method);
+    line += ",\"route\":";
+    append_json_string(line, route);
+    line += ",\"status\":" + std::to_string(status) + ",\"duration_us\":" + std::to_string(duration_us) + "}\n";
+    emit(line);
+}
+
 void write(level lvl, std::string_view message, boost::json::object fields) {
     boost::json::object line;
     line["ts"] = now_utc();
@@ -42,9 +84,7 @@ void write(level lvl, std::string_view message, boost::json::object fields) {
     for (auto& field : fields) line[field.key()] = std::move(field.value());
     std::string text = boost::json::serialize(line);
     text.push_back('\n');
-    static std::mutex mutex;
-    std::lock_guard lock(mutex);
-    std::fwrite(text.data(), 1, text.size(), stderr);
+    emit(text);
 }
 
 } // namespace schwarm::log

@@ -12,6 +12,11 @@ enum class level { debug, info, warn, error };
 
 void write(level lvl, std::string_view message, boost::json::object fields = {});
 
+// The per-request line, written without building a JSON object: it runs
+// once per request.
+void request(std::string_view request_id, std::string_view method, std::string_view route, int status,
+             long long duration_us);
+
 inline void info(std::string_view message, boost::json::object fields = {}) {
     write(level::info, message, std::move(fields));
 }
