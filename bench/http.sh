@@ -22,6 +22,7 @@
 #   BENCH_SKIP_BUILD=1 use the existing binary as it is
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../run.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 configs=${BENCH_CONFIGS:-1:4 1:8 2:4 2:8}
 duration=${BENCH_DURATION:-15}
@@ -30,23 +31,10 @@ wrk_threads=${BENCH_THREADS:-2}
 idle_wait=${BENCH_IDLE_WAIT_S:-30}
 build_dir=${BENCH_BUILD_DIR:-$SCHWARM_ROOT/build}
 
-bench() { printf 'bench: %s\n' "$*" >&2; }
 
 install_packages "${APT_PACKAGES[@]}" wrk nginx curl jq iproute2
-if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
-  bench "building Release in $build_dir"
-  cmake -S "$SCHWARM_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build_dir" --target schwarm -j "$(nproc)" >/dev/null
-fi
+bench_build "$build_dir"
 binary=$build_dir/schwarm
-# free_port: a random loopback TCP port nobody listens on.
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 30000))
-    ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
-  done
-}
 port=${BENCH_PORT:-$(free_port)}
 nginx_port=${BENCH_NGINX_PORT:-$(free_port)}
 pg_port=${BENCH_PG_PORT:-$(free_port)}

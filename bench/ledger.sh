@@ -48,6 +48,7 @@
 set -euo pipefail
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$bench_dir/../run.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 configs=${BENCH_CONFIGS:-1:2:1000 1:4:1000 1:8:1000}
 connection_counts=${BENCH_CONNECTIONS:-64 128 256}
@@ -61,25 +62,13 @@ idle_wait=${BENCH_IDLE_WAIT_S:-30}
 build_dir=${BENCH_BUILD_DIR:-$SCHWARM_ROOT/build}
 lua=$bench_dir/ledger-transfer.lua
 
-bench() { printf 'bench: %s\n' "$*" >&2; }
 
 install_packages "${APT_PACKAGES[@]}" wrk curl jq iproute2 time
 [ -x "$PG_BIN/pgbench" ] || install_packages postgresql-contrib
 [ -x "$PG_BIN/pgbench" ] || { bench "no $PG_BIN/pgbench"; exit 1; }
-if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
-  bench "building Release in $build_dir"
-  cmake -S "$SCHWARM_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$build_dir" --target schwarm -j "$(nproc)" >/dev/null
-fi
+bench_build "$build_dir"
 binary=$build_dir/schwarm
 
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 30000))
-    ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
-  done
-}
 port=${BENCH_PORT:-$(free_port)}
 pg_port=${BENCH_PG_PORT:-$(free_port)}
 

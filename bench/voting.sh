@@ -10,6 +10,7 @@
 # BENCH_SKIP_BUILD=1.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../run.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 duration=${BENCH_DURATION:-15}
 connections=${BENCH_CONNECTIONS:-64}
@@ -17,9 +18,8 @@ voters=${BENCH_VOTERS:-20000}
 stored_ballots=${BENCH_BALLOTS:-100000}
 shared=${SCHWARM_TEST_SHARED_DIR:-$SCHWARM_ROOT/../shared}
 
-bench() { printf 'bench: %s\n' "$*" >&2; }
 install_packages "${APT_PACKAGES[@]}" wrk curl jq time util-linux
-[ -n "${BENCH_SKIP_BUILD:-}" ] || build "$SCHWARM_ROOT/build" -DSCHWARM_TESTS=OFF
+bench_build "$SCHWARM_ROOT/build"
 binary=$SCHWARM_ROOT/build/schwarm
 
 echo "## Voting (bench/voting.sh)"
@@ -52,8 +52,8 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-pg_port=$((30000 + RANDOM % 20000))
-port=$((30000 + RANDOM % 20000))
+pg_port=$(free_port)
+port=$(free_port)
 pg_start "$tmp/pg" "$pg_port"
 pg_ensure_database "$tmp/pg" "$pg_port" schwarm
 db=$(pg_url "$tmp/pg" "$pg_port" schwarm)
