@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
 
 namespace schwarm::voting {
@@ -264,6 +265,24 @@ boost::json::object result_json(const round_info& r, const std::vector<round_pro
 
 round_info load_round(pqxx::transaction_base& tx, round_id id, bool with_counts);
 
+// The projects of a round that is open: they can no longer change (projects
+// are added only to drafts), so each process reads them once per round
+// instead of once per ballot. A few recent rounds are kept; bounded.
+std::vector<round_project> open_round_projects(pqxx::transaction_base& tx, round_id id) {
+    constexpr std::size_t rounds_cached_max = 16;
+    static std::mutex mutex;
+    static std::map<std::int64_t, std::vector<round_project>> cache;
+    {
+        std::lock_guard lock(mutex);
+        if (auto it = cache.find(id.value); it != cache.end()) return it->second;
+    }
+    auto projects = projects_of(tx, id);
+    std::lock_guard lock(mutex);
+    if (cache.size() >= rounds_cached_max) cache.erase(cache.begin()); // the oldest round id
+    cache.emplace(id.value, projects);
+    return projects;
+}
+
 } // namespace
 
 round_info create_round(pqxx::work& tx, const round_spec& spec, const actor& by) {
@@ -345,7 +364,7 @@ receipt cast_ballot(pqxx::work& tx, round_id id, const users::principal& voter, 
             .with("state", r.state);
     }
     std::map<std::string, std::int64_t> costs;
-    for (const auto& p : projects_of(tx, id)) costs.emplace(p.key, p.cost_minor);
+    for (const auto& p : open_round_projects(tx, id)) costs.emplace(p.key, p.cost_minor);
     check_ballot(r, costs, choices);
     std::string ballot = choices_json(choices);
     receipt out{"", crypto::random_token(24), false};
