@@ -13,5 +13,6 @@ std::vector<route> sessions_routes();
 std::vector<route> audit_routes();
 std::vector<route> ledger_routes();
 std::vector<route> rounds_routes();
+std::vector<route> projects_routes();
 
 } // namespace schwarm::api
