@@ -51,6 +51,19 @@ struct raw_tls {
     }
 };
 
+// Waits until `count` statements of the server wait for a lock: then their
+// requests are surely in flight (timing alone is not, on a busy machine).
+void wait_for_lock_waiters(const database& db, int count) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto waiting = db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                 "AND datname = current_database()");
+        if (std::stoi(waiting) >= count) return;
+        std::this_thread::sleep_for(20ms);
+    }
+    FAIL("no request reached the database");
+}
+
 int count_rows(const database& db, const std::string& table) {
     return std::stoi(db.scalar("SELECT count(*) FROM " + table));
 }
@@ -255,9 +268,9 @@ TEST_CASE("http: overload gets 503 with Retry-After, not a queue", "[e2e][http]"
 
     https_client busy(srv.port()), queued(srv.port()), refused(srv.port());
     busy.send("POST", "/v1/users", account("one@example.org"));
-    std::this_thread::sleep_for(300ms);
+    wait_for_lock_waiters(db, 1); // the one worker is now stuck
     queued.send("POST", "/v1/users", account("two@example.org"));
-    std::this_thread::sleep_for(100ms);
+    std::this_thread::sleep_for(200ms); // it waits in the queue (nothing to observe from outside)
     auto started = std::chrono::steady_clock::now();
     auto r = refused.request("POST", "/v1/users", account("three@example.org"));
     CHECK(std::chrono::steady_clock::now() - started < 1s);
@@ -292,7 +305,7 @@ TEST_CASE("http: SIGTERM lets the in-flight request finish, then exits", "[e2e][
     https_client idle(srv.port());
     CHECK(idle.request("GET", "/healthz").status == 200);
     in_flight.send("POST", "/v1/users", account("late@example.org"));
-    std::this_thread::sleep_for(300ms);
+    wait_for_lock_waiters(db, 1);
     srv.signal(SIGTERM);
     std::this_thread::sleep_for(300ms);
     CHECK(srv.running()); // still draining
