@@ -47,7 +47,7 @@ namespace schwarm::audit {
 namespace {
 const db::query select_page{
     "audit.page",
-    "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), actor_id, action, subject, "
+    "SELECT id, " SCHWARM_SQL_UTC_MICROS("at") ", actor_id, action, subject, "
     "request_id, details::text FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2"};
 }
 

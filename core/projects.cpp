@@ -13,12 +13,11 @@ namespace schwarm::projects {
 
 namespace {
 
-#define PROJECT_COLUMNS                                                                                             \
-    "p.id, p.owner_id, p.title, p.summary, p.description, p.category, p.kind::text, p.goal_minor, p.currency, "    \
-    "p.campaign_mode::text, to_char(p.deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "             \
-    "p.loan_rate_bp, p.loan_term_months, p.loan_schedule::text, p.state::text, "                                    \
-    "to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "                                  \
-    "to_char(p.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define PROJECT_COLUMNS \
+    "p.id, p.owner_id, p.title, p.summary, p.description, p.category, p.kind::text, p.goal_minor, p.currency, " \
+    "p.campaign_mode::text, " SCHWARM_SQL_UTC_SECONDS("p.deadline") ", " \
+    "p.loan_rate_bp, p.loan_term_months, p.loan_schedule::text, p.state::text, " \
+    SCHWARM_SQL_UTC_SECONDS("p.created_at") ", " SCHWARM_SQL_UTC_SECONDS("p.updated_at")
 
 const db::query insert_project{
     "projects.insert",

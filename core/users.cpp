@@ -18,13 +18,13 @@ namespace {
 // The columns user_from() reads, in its order.
 #define USER_COLUMNS \
     "u.id, u.email, u.display_name, u.role::text, " \
-    "to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    SCHWARM_SQL_UTC_SECONDS("u.created_at")
 
 const db::query insert_user{
     "users.insert",
     "INSERT INTO users (email, display_name, password_hash, role) VALUES ($1, $2, $3, $4::user_role) "
     "ON CONFLICT DO NOTHING "
-    "RETURNING id, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"};
+    "RETURNING id, " SCHWARM_SQL_UTC_SECONDS("created_at")};
 
 const db::query select_user{
     "users.select",
@@ -56,7 +56,7 @@ const db::query insert_session{
     "sessions.insert",
     "INSERT INTO sessions (token_hash, user_id, expires_at) "
     "VALUES (decode($1, 'hex'), $2, now() + make_interval(secs => $3)) "
-    "RETURNING to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"};
+    "RETURNING " SCHWARM_SQL_UTC_SECONDS("expires_at")};
 
 const db::query select_session{
     "sessions.authenticate",

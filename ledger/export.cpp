@@ -22,7 +22,6 @@ namespace schwarm::ledger {
 
 namespace {
 
-#define SCHWARM_EXPORT_UTC(column) "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 // FETCH takes its count as a literal, so the page size is spelled out here
 // and checked against export_page_rows below.
 #define SCHWARM_EXPORT_PAGE "10000"
@@ -40,7 +39,7 @@ static_assert(literal_value(SCHWARM_EXPORT_PAGE) == export_page_rows);
 const db::query open_rows{
     "ledger.export_open_rows",
     "DECLARE schwarm_export_rows NO SCROLL CURSOR FOR "
-    "SELECT e.id, " SCHWARM_EXPORT_UTC("e.created_at") ", e.kind::text, e.pending_id, e.description, "
+    "SELECT e.id, " SCHWARM_SQL_UTC_MICROS("e.created_at") ", e.kind::text, e.pending_id, e.description, "
     "a.code, a.type::text, p.side::text, p.amount_minor, p.currency, p.seq, p.account_id "
     "FROM ledger_entries e LEFT JOIN ledger_postings p ON p.entry_id = e.id "
     "LEFT JOIN ledger_accounts a ON a.id = p.account_id "
@@ -52,7 +51,7 @@ const db::query close_rows{"ledger.export_close_rows", "CLOSE schwarm_export_row
 const db::query open_accounts{
     "ledger.export_open_accounts",
     "DECLARE schwarm_export_accounts NO SCROLL CURSOR FOR "
-    "SELECT id, code, name, type::text, currency, " SCHWARM_EXPORT_UTC("created_at") ", " SCHWARM_EXPORT_UTC(
+    "SELECT id, code, name, type::text, currency, " SCHWARM_SQL_UTC_MICROS("created_at") ", " SCHWARM_SQL_UTC_MICROS(
         "closed_at") " FROM ledger_accounts ORDER BY code COLLATE \"C\""};
 const db::query fetch_accounts{"ledger.export_fetch_accounts",
                                "FETCH FORWARD " SCHWARM_EXPORT_PAGE " FROM schwarm_export_accounts"};
@@ -61,7 +60,6 @@ const db::query close_accounts{"ledger.export_close_accounts", "CLOSE schwarm_ex
 const db::query select_currencies{"ledger.export_currencies",
                                   "SELECT DISTINCT currency FROM ledger_accounts ORDER BY currency"};
 
-#undef SCHWARM_EXPORT_UTC
 
 // ---------------------------------------------------------------------------
 // The range.

@@ -22,7 +22,6 @@ constexpr std::array<std::string_view, 5> account_type_names{"asset", "liability
 constexpr std::array<std::string_view, 2> side_names{"debit", "credit"};
 constexpr std::array<std::string_view, 4> kind_names{"posted", "pending", "post_pending", "void_pending"};
 
-#define SCHWARM_UTC(column) "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 const db::query insert_account{
     "ledger.insert_account",
@@ -84,7 +83,7 @@ const db::query insert_entries{
     "ELSE now() + make_interval(secs => expires_s) END, description, created_by, request_id "
     "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::entry_kind[], $5::bigint[], $6::bigint[], $7::text[], "
     "$8::bigint[], $9::text[]) AS t(id, key, hash, kind, pending, expires_s, description, created_by, request_id) "
-    "RETURNING id, " SCHWARM_UTC("created_at") ", " SCHWARM_UTC("expires_at")};
+    "RETURNING id, " SCHWARM_SQL_UTC_MICROS("created_at") ", " SCHWARM_SQL_UTC_MICROS("expires_at")};
 
 const db::query insert_postings{
     "ledger.insert_postings",
@@ -101,7 +100,7 @@ const db::query update_balances{
 
 const db::query select_entries{
     "ledger.select_entries",
-    "SELECT id, kind::text, pending_id, " SCHWARM_UTC("expires_at") ", description, " SCHWARM_UTC("created_at")
+    "SELECT id, kind::text, pending_id, " SCHWARM_SQL_UTC_MICROS("expires_at") ", description, " SCHWARM_SQL_UTC_MICROS("created_at")
     " FROM ledger_entries WHERE id = ANY($1::bigint[])"};
 
 const db::query claim_expired{
@@ -112,7 +111,7 @@ const db::query claim_expired{
 
 const db::query select_statement{
     "ledger.statement",
-    "SELECT p.entry_id, " SCHWARM_UTC("e.created_at") ", e.kind::text, p.side::text, p.amount_minor, e.description "
+    "SELECT p.entry_id, " SCHWARM_SQL_UTC_MICROS("e.created_at") ", e.kind::text, p.side::text, p.amount_minor, e.description "
     "FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id "
     "WHERE p.account_id = $1 AND p.entry_id < $2 ORDER BY p.entry_id DESC, p.seq DESC LIMIT $3"};
 
@@ -157,7 +156,6 @@ const db::query verify_accounts{
 const db::query count_ledger{
     "ledger.count", "SELECT (SELECT count(*) FROM ledger_entries), (SELECT count(*) FROM ledger_accounts)"};
 
-#undef SCHWARM_UTC
 
 template <std::size_t N>
 std::optional<std::size_t> index_of(const std::array<std::string_view, N>& names, std::string_view text) {

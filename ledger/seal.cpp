@@ -14,12 +14,11 @@ namespace schwarm::ledger {
 
 namespace {
 
-#define SCHWARM_UTC(column) "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 // What an entry's digest covers, in this column order (entry_digest reads it).
 #define SCHWARM_ENTRY_COLUMNS                                                                             \
-    "e.id, e.idempotency_key, e.request_hash, e.kind::text, e.pending_id, " SCHWARM_UTC("e.expires_at") \
-    ", e.description, e.created_by, e.request_id, " SCHWARM_UTC("e.created_at")
+    "e.id, e.idempotency_key, e.request_hash, e.kind::text, e.pending_id, " SCHWARM_SQL_UTC_MICROS("e.expires_at") \
+    ", e.description, e.created_by, e.request_id, " SCHWARM_SQL_UTC_MICROS("e.created_at")
 constexpr int entry_columns = 10;
 
 // Only one sealer at a time, in any process. The two-key form is a key space
@@ -65,7 +64,7 @@ const db::query select_postings_of{
 const db::query select_head{
     "seal.select_head", "SELECT block_no, hash FROM ledger_seal_blocks ORDER BY block_no DESC LIMIT 1"};
 
-const db::query select_now{"seal.select_now", "SELECT " SCHWARM_UTC("now()")};
+const db::query select_now{"seal.select_now", "SELECT " SCHWARM_SQL_UTC_MICROS("now()")};
 
 const db::query insert_block{
     "seal.insert_block",
@@ -94,7 +93,7 @@ const db::query select_unsealed_all{
 
 const db::query select_blocks_page{
     "seal.select_blocks_page",
-    "SELECT block_no, prev_hash, hash, entry_count, first_entry_id, last_entry_id, " SCHWARM_UTC("sealed_at")
+    "SELECT block_no, prev_hash, hash, entry_count, first_entry_id, last_entry_id, " SCHWARM_SQL_UTC_MICROS("sealed_at")
     " FROM ledger_seal_blocks WHERE block_no > $1 ORDER BY block_no LIMIT $2"};
 
 // Sealed entries of blocks (after, upto], with the entries as they are now
@@ -117,7 +116,6 @@ const db::query select_stray{
 const db::query select_block_hash{"seal.select_block_hash", "SELECT hash FROM ledger_seal_blocks WHERE block_no = $1"};
 
 #undef SCHWARM_ENTRY_COLUMNS
-#undef SCHWARM_UTC
 
 const std::string genesis_hash(64, '0');
 // Blocks verify_chain holds in memory at once (each of at most

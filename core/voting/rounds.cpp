@@ -27,11 +27,10 @@ const db::query insert_round{
     "VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::round_eligibility, $7::round_ballot, $8, $9, $10, $11, "
     "$12, $13, $14, $15::round_state, $16) RETURNING id"};
 
-#define ROUND_UTC(column) "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 // The round with its counts (for readers), or without them (for casting,
 // where counting every ballot would cost O(ballots) per ballot).
 #define ROUND_COLUMNS \
-    "r.id, r.title, r.budget_minor, r.currency, " ROUND_UTC("r.opens_at") ", " ROUND_UTC("r.closes_at") \
+    "r.id, r.title, r.budget_minor, r.currency, " SCHWARM_SQL_UTC_SECONDS("r.opens_at") ", " SCHWARM_SQL_UTC_SECONDS("r.closes_at") \
     ", r.eligibility::text, r.ballot::text, r.rule, r.utility, r.min_projects, r.max_projects, " \
     "r.max_total_cost_minor, r.points, r.state::text, r.imported, " \
     "now() >= r.opens_at AND now() < r.closes_at"
@@ -42,7 +41,6 @@ const db::query select_round{
 const db::query select_round_only{
     "rounds.select_only", "SELECT " ROUND_COLUMNS ", 0, 0 FROM voting_rounds r WHERE r.id = $1"};
 #undef ROUND_COLUMNS
-#undef ROUND_UTC
 
 const db::query lock_round{"rounds.lock", "SELECT state::text FROM voting_rounds WHERE id = $1 FOR UPDATE"};
 const db::query set_state{"rounds.set_state", "UPDATE voting_rounds SET state = $2::round_state WHERE id = $1"};
