@@ -5,7 +5,6 @@
 
 #include <boost/json/parse.hpp>
 
-#include <charconv>
 
 namespace schwarm::api {
 
@@ -24,12 +23,9 @@ namespace {
 std::int64_t cursor_of(const context& ctx) {
     auto text = ctx.query_param("cursor");
     if (!text) return 0;
-    std::int64_t value = 0;
-    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-    if (ec != std::errc{} || end != text->data() + text->size() || value < 0) {
-        throw field_problem("cursor", "cursor must be a value from an earlier page's next_cursor");
-    }
-    return value;
+    auto value = parse_int64(*text);
+    if (!value || *value < 0) throw field_problem("cursor", "cursor must be a value from an earlier page's next_cursor");
+    return *value;
 }
 
 response list_audit_log(context& ctx) {

@@ -68,15 +68,21 @@ std::optional<std::string> context::query_param(std::string_view name) const {
     return std::string((*it).value);
 }
 
+std::optional<std::int64_t> parse_int64(std::string_view text) {
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
 int context::page_size(int page_size_default) const {
     auto text = query_param("limit");
     if (!text) return std::min(page_size_default, app.cfg.page_size_max);
-    int value = 0;
-    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-    if (ec != std::errc{} || end != text->data() + text->size() || value < 1 || value > app.cfg.page_size_max) {
+    auto value = parse_int64(*text);
+    if (!value || *value < 1 || *value > app.cfg.page_size_max) {
         throw field_problem("limit", "limit must be a whole number from 1 to " + std::to_string(app.cfg.page_size_max));
     }
-    return value;
+    return static_cast<int>(*value);
 }
 
 void check_role(const route& r, context& ctx, std::optional<users::principal> principal) {

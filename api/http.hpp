@@ -129,6 +129,10 @@ constexpr bool has(needs set, needs one) {
 
 inline constexpr std::size_t idempotency_key_length_max = 200;
 
+// A decimal integer and nothing around it (ids, cursors, amounts in text);
+// nullopt for anything else. Callers decide what a bad one means.
+std::optional<std::int64_t> parse_int64(std::string_view text);
+
 struct route {
     http::verb method;
     std::string_view pattern; // "/v1/users/me", "/v1/projects/{id}"

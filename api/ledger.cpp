@@ -7,7 +7,6 @@
 #include "ledger/ledger.hpp"
 #include "ledger/seal.hpp"
 
-#include <charconv>
 
 namespace schwarm::api {
 
@@ -56,12 +55,9 @@ constexpr std::size_t name_length_max = 200;
 constexpr std::int64_t hold_expiry_max_s = 400LL * 24 * 3600;
 
 std::int64_t id_from(const std::string& text, const char* what) {
-    std::int64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || value <= 0) {
-        throw problem(problems::not_found, std::string("There is no ") + what + " " + text.substr(0, 32));
-    }
-    return value;
+    auto value = parse_int64(text);
+    if (!value || *value <= 0) throw problem(problems::not_found, std::string("There is no ") + what + " " + text.substr(0, 32));
+    return *value;
 }
 
 ledger::account_id account_param(const context& ctx) {
@@ -110,14 +106,10 @@ boost::json::object to_json(const ledger::entry& e) {
 std::int64_t read_amount(json::object_reader& fields, const boost::json::object& object, const std::string& prefix) {
     const boost::json::value* raw = object.if_contains("amount_minor");
     if (raw && raw->is_string()) {
-        std::string text(raw->as_string());
-        std::int64_t value = 0;
-        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
         fields.optional_string("amount_minor", 1, 20);
-        if (ec != std::errc{} || end != text.data() + text.size()) {
-            throw field_problem(prefix + "amount_minor", prefix + "amount_minor must be a whole number of minor units");
-        }
-        return value;
+        auto value = parse_int64(std::string_view(raw->as_string()));
+        if (!value) throw field_problem(prefix + "amount_minor", prefix + "amount_minor must be a whole number of minor units");
+        return *value;
     }
     return fields.required_int("amount_minor", std::numeric_limits<std::int64_t>::min(),
                                std::numeric_limits<std::int64_t>::max());
@@ -136,12 +128,9 @@ std::vector<ledger::posting> read_postings(const boost::json::array& items, cons
         std::int64_t amount = read_amount(fields, object, name + ".");
         std::string currency = fields.required_string("currency", 3, 3);
         fields.reject_unknown();
-        std::int64_t account_value = 0;
-        auto [end, ec] = std::from_chars(account.data(), account.data() + account.size(), account_value);
-        if (ec != std::errc{} || end != account.data() + account.size()) {
-            throw field_problem(name + ".account_id", name + ".account_id must be an account id");
-        }
-        out.push_back({ledger::account_id{account_value}, *side, amount, currency});
+        auto account_value = parse_int64(account);
+        if (!account_value) throw field_problem(name + ".account_id", name + ".account_id must be an account id");
+        out.push_back({ledger::account_id{*account_value}, *side, amount, currency});
     }
     return out;
 }

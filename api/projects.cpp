@@ -4,7 +4,6 @@
 #include "core/json.hpp"
 #include "core/projects.hpp"
 
-#include <charconv>
 
 namespace schwarm::api {
 
@@ -38,12 +37,11 @@ std::vector<route> projects_routes() {
 namespace {
 
 std::int64_t number_from(const std::string& text, const char* what) {
-    std::int64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || value <= 0) {
+    auto value = parse_int64(text);
+    if (!value || *value <= 0) {
         throw field_problem(what, std::string(what) + " must be a value from an earlier page or a project id");
     }
-    return value;
+    return *value;
 }
 
 projects::project_id project_param(const context& ctx) {

@@ -6,7 +6,6 @@
 #include "core/voting/pabulib.hpp"
 #include "core/voting/rounds.hpp"
 
-#include <charconv>
 
 namespace schwarm::api {
 
@@ -45,13 +44,9 @@ std::vector<route> rounds_routes() {
 namespace {
 
 voting::round_id round_param(const context& ctx) {
-    const std::string& text = ctx.path_params.at("id");
-    std::int64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc{} || end != text.data() + text.size() || value <= 0) {
-        throw problem(problems::not_found, "There is no such round");
-    }
-    return voting::round_id{value};
+    auto value = parse_int64(ctx.path_params.at("id"));
+    if (!value || *value <= 0) throw problem(problems::not_found, "There is no such round");
+    return voting::round_id{*value};
 }
 
 voting::actor by(const context& ctx) { return {ctx.who().id, ctx.request_id}; }

@@ -3,7 +3,6 @@
 
 #include "core/json.hpp"
 
-#include <charconv>
 
 namespace schwarm::api {
 
@@ -54,12 +53,10 @@ response set_member(context& ctx) {
     auto member = fields.optional_bool("member");
     fields.reject_unknown();
     if (!member) throw field_problem("member", "member is required: true or false");
-    const std::string& text = ctx.path_params.at("id");
-    std::int64_t id = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-    if (ec != std::errc{} || end != text.data() + text.size()) throw problem(problems::not_found, "No such user");
-    users::set_member(ctx.work(), user_id{id}, *member, ctx.who().id, ctx.request_id);
-    return json_response(http::status::ok, {{"id", std::to_string(id)}, {"member", *member}});
+    auto id = parse_int64(ctx.path_params.at("id"));
+    if (!id) throw problem(problems::not_found, "No such user");
+    users::set_member(ctx.work(), user_id{*id}, *member, ctx.who().id, ctx.request_id);
+    return json_response(http::status::ok, {{"id", std::to_string(*id)}, {"member", *member}});
 }
 
 } // namespace
