@@ -42,10 +42,7 @@ response list_audit_log(context& ctx) {
         item["actor_id"] = r.actor ? boost::json::value(std::to_string(*r.actor)) : boost::json::value(nullptr);
         items.push_back(std::move(item));
     }
-    boost::json::object page{{"items", std::move(items)}};
-    page["next_cursor"] = static_cast<int>(records.size()) == limit ? boost::json::value(std::to_string(records.back().id))
-                                                                      : boost::json::value(nullptr);
-    return json_response(http::status::ok, page);
+    return page_response(std::move(items), limit, records.empty() ? "" : std::to_string(records.back().id));
 }
 
 } // namespace

@@ -18,6 +18,13 @@ response json_response(http::status status, const boost::json::value& body) {
     return {status, "application/json", boost::json::serialize(body), {}};
 }
 
+response page_response(boost::json::array items, int limit, std::string last_key) {
+    bool full = static_cast<int>(items.size()) == limit;
+    boost::json::object page{{"items", std::move(items)}};
+    page["next_cursor"] = full ? boost::json::value(std::move(last_key)) : nullptr;
+    return json_response(http::status::ok, page);
+}
+
 response problem_response(const problem& p, const std::string& request_id) {
     boost::json::object body{{"type", type_uri(p.type())},
                              {"title", p.type().title},

@@ -36,6 +36,10 @@ struct response {
 };
 
 response json_response(http::status status, const boost::json::value& body);
+// One page of a keyset-paginated list: {"items": …, "next_cursor": …}. A
+// full page (`limit` items) names `last_key` as the next cursor; a shorter
+// one is the last page (null).
+response page_response(boost::json::array items, int limit, std::string last_key);
 response problem_response(const problem& p, const std::string& request_id);
 
 // Who may call a route. `anyone` skips authentication entirely.

@@ -219,9 +219,7 @@ response account_statement(context& ctx) {
                          {"amount_minor", l.amount_minor},
                          {"description", l.description}});
     }
-    boost::json::object page{{"items", std::move(items)}};
-    page["next_cursor"] = static_cast<int>(lines.size()) == limit ? boost::json::value(lines.back().entry.str()) : nullptr;
-    return json_response(http::status::ok, page);
+    return page_response(std::move(items), limit, lines.empty() ? "" : lines.back().entry.str());
 }
 
 ledger::entry_request new_entry_request(const context& ctx) {

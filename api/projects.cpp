@@ -101,9 +101,7 @@ projects::actor by(const context& ctx) { return {ctx.who(), ctx.request_id}; }
 response page(const std::vector<projects::project>& items, int limit) {
     boost::json::array out;
     for (const auto& p : items) out.push_back(to_json(p));
-    boost::json::object body{{"items", std::move(out)}};
-    body["next_cursor"] = static_cast<int>(items.size()) == limit ? boost::json::value(items.back().id.str()) : nullptr;
-    return json_response(http::status::ok, body);
+    return page_response(std::move(out), limit, items.empty() ? "" : items.back().id.str());
 }
 
 response create_project(context& ctx) {

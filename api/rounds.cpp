@@ -170,9 +170,7 @@ response list_ballots(context& ctx) {
         for (const auto& c : b.choices) choices.push_back({{"project", c.project}, {"points", c.points}});
         items.push_back({{"receipt", b.receipt}, {"choices", std::move(choices)}});
     }
-    boost::json::object page{{"items", std::move(items)}};
-    page["next_cursor"] = static_cast<int>(ballots.size()) == limit ? boost::json::value(ballots.back().receipt) : nullptr;
-    return json_response(http::status::ok, page);
+    return page_response(std::move(items), limit, ballots.empty() ? "" : ballots.back().receipt);
 }
 
 response export_pabulib(context& ctx) {
