@@ -1,0 +1,60 @@
+#pragma once
+// Pledges (DESIGN.md 4.3): a customer backs a project in funding with a hold
+// from their wallet to the project's escrow; a non-sophisticated investor may
+// revoke it within the reflection period; at the deadline settlement posts or
+// voids every hold (core/settlement.hpp).
+
+#include "core/ids.hpp"
+#include "core/problem.hpp"
+#include "core/users.hpp"
+
+#include <pqxx/pqxx>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace schwarm::pledges {
+
+struct pledge_tag;
+using pledge_id = id<pledge_tag>;
+
+// EU crowdfunding regulation 2020/1503 art. 22: four calendar days.
+inline constexpr int reflection_days = 4;
+
+namespace problems {
+inline constexpr problem_type not_funding{409, "project-not-funding", "The project is not open for pledges"};
+inline constexpr problem_type below_minimum{422, "pledge-below-minimum", "The pledge is below the project's minimum"};
+inline constexpr problem_type above_goal{422, "pledge-above-goal", "The pledge would raise a loan beyond its goal"};
+inline constexpr problem_type wrong_currency{422, "pledge-currency-mismatch", "The pledge's currency is not the project's"};
+inline constexpr problem_type own_project{403, "pledge-own-project", "Nobody may back their own project"};
+inline constexpr problem_type insufficient_funds{422, "insufficient-funds", "The wallet's available balance is too low"};
+inline constexpr problem_type not_revocable{409, "pledge-not-revocable", "The pledge can no longer be revoked"};
+} // namespace problems
+
+struct pledge {
+    pledge_id id;
+    std::int64_t project_id = 0;
+    user_id backer;
+    std::int64_t amount_minor = 0;
+    std::string currency_code;
+    std::string state; // held | revoked | posted | voided
+    bool risk_acknowledged = false;
+    std::optional<std::string> revocable_until;
+    std::string created_at;
+    std::int64_t hold_entry_id = 0;
+    bool replayed = false;
+};
+
+// Questions risk asks (risk/ uses these; no SQL on pledges outside core).
+// Whether the user has ever backed the project (any state).
+bool has_backed(pqxx::transaction_base& tx, user_id user, std::int64_t project_id);
+// The backer's held and posted pledges to the project.
+std::int64_t pledged_by(pqxx::transaction_base& tx, user_id backer, std::int64_t project_id);
+// Held and posted pledges to every project of `owner` created in the last 12 months.
+std::int64_t raised_by_owner_last_12_months(pqxx::transaction_base& tx, user_id owner);
+// Whether the backer has any held or posted pledge to a loan project.
+bool has_pledged_to_loan(pqxx::transaction_base& tx, user_id backer);
+
+} // namespace schwarm::pledges
