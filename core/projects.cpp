@@ -3,6 +3,7 @@
 #include "core/audit.hpp"
 #include "core/db.hpp"
 #include "core/money.hpp"
+#include "core/risk_port.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -35,7 +36,8 @@ const db::query update_project{
 
 const db::query select_project{"projects.select", "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.id = $1"};
 const db::query lock_project{
-    "projects.lock", "SELECT owner_id, state::text FROM projects WHERE id = $1 FOR NO KEY UPDATE"};
+    "projects.lock",
+    "SELECT owner_id, state::text, kind::text, goal_minor, currency FROM projects WHERE id = $1 FOR NO KEY UPDATE"};
 const db::query set_state{
     "projects.set_state", "UPDATE projects SET state = $2::project_state, updated_at = now() WHERE id = $1"};
 const db::query deadline_ok{"projects.deadline_ok", "SELECT $1::timestamptz > now()"};
@@ -203,9 +205,15 @@ project transition(pqxx::work& tx, project_id id, const std::string& action, con
         throw illegal(action, state);
     }
     if (action == "reject" && reason.empty()) throw field_problem("reason", "A rejection needs a reason");
+    const auto& risk = risk_port::current();
+    risk_port::transition_request move{id.value, owner, locked[0][2].as<std::string>(),
+                                       locked[0][3].as<std::int64_t>(), locked[0][4].as<std::string>(),
+                                       action, state, rule->to, by.who, by.request_id};
+    if (auto refused = risk.transition_allowed(tx, move)) throw *refused;
     tx.exec_prepared(set_state.name, id.value, std::string(rule->to));
     audit::write(tx, {by.who.id, "project." + action, "project:" + id.str(), by.request_id,
                       boost::json::serialize(boost::json::object{{"from", state}, {"to", rule->to}, {"reason", reason}})});
+    risk.transitioned(tx, move);
     return find(tx, id, by.who);
 }
 
