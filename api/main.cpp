@@ -1,9 +1,11 @@
 // schwarm: the HTTPS server and its command line. The only place that wires
 // the modules together.
+#include "api/ledger_port.hpp"
 #include "api/server.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
 #include "core/migrate.hpp"
+#include "core/settlement.hpp"
 #include "core/users.hpp"
 #include "core/voting/pabulib.hpp"
 #include "core/voting/tally.hpp"
@@ -61,11 +63,27 @@ int migrate(const config& cfg) {
     return 0;
 }
 
-void run_maintenance(const std::string& database_url, const std::atomic<bool>& stop) {
+// Settles due campaigns, a chunk of holds per transaction, until none is due
+// or `chunks_max` chunks are done (the rest waits for the next tick).
+void settle_due(db::worker_context& worker, const config& cfg) {
+    constexpr int chunks_max = 50;
+    settlement::settings s{cfg.platform_fee_bp, cfg.settlement_chunk};
+    for (int i = 0; i < chunks_max; ++i) {
+        pqxx::work tx(worker.connection());
+        auto step = settlement::settle_next(tx, s);
+        tx.commit();
+        if (!step) return;
+        if (step->finished) {
+            log::info("campaign settled", {{"project_id", step->project.value}, {"outcome", step->outcome}});
+        }
+    }
+}
+
+void run_maintenance(const config& cfg, const std::atomic<bool>& stop) {
     constexpr auto tick = std::chrono::milliseconds(100); // sealing lag is at most about this
     constexpr int ticks_per_expiry = 10;
     constexpr int expiry_batch_max = 1000;
-    db::worker_context worker(database_url);
+    db::worker_context worker(cfg.database_url);
     for (int n = 0; !stop; ++n) {
         try {
             int sealed = ledger::seal_pending(worker.connection(), ledger::seal_entries_per_call_max);
@@ -75,6 +93,7 @@ void run_maintenance(const std::string& database_url, const std::atomic<bool>& s
                 int voided = ledger::void_expired_holds(tx, expiry_batch_max);
                 tx.commit();
                 if (voided > 0) log::info("expired holds voided", {{"count", voided}});
+                settle_due(worker, cfg);
             }
         } catch (const std::exception& e) {
             log::warn("background work failed", {{"error", e.what()}});
@@ -107,7 +126,7 @@ int serve(const config& cfg) {
     // the hash chain (one process at a time, an advisory lock) and void
     // expired holds (rows claimed with SKIP LOCKED).
     std::atomic<bool> maintenance_stop{false};
-    std::thread maintenance([&] { run_maintenance(cfg.database_url, maintenance_stop); });
+    std::thread maintenance([&] { run_maintenance(cfg, maintenance_stop); });
 
     // On SIGINT/SIGTERM: stop accepting, let in-flight requests finish, then
     // stop once every connection is gone or the grace period is over.
@@ -305,6 +324,8 @@ int print_routes() {
 
 int main(int argc, char** argv) {
     std::string command = argc > 1 ? argv[1] : "serve";
+    // The one place that wires core to the ledger (DESIGN.md 2).
+    ledger_port::bind(&api::ledger_binding_instance());
     try {
         if (command == "routes") return print_routes();
         if (command == "tally") return tally(argc, argv);

@@ -66,6 +66,10 @@ boost::json::object to_json(const projects::project& p) {
                             {"campaign_mode", f.campaign_mode},
                             {"deadline", f.deadline},
                             {"state", p.state},
+                            {"min_pledge_minor", f.min_pledge_minor},
+                            {"pledged_minor", p.pledged_minor},
+                            {"backers", p.backers},
+                            {"days_left", p.days_left},
                             {"created_at", p.created_at},
                             {"updated_at", p.updated_at}};
     if (f.kind == "loan") {
@@ -92,16 +96,18 @@ projects::fields read_fields(const boost::json::object& body) {
     if (auto v = r.optional_int("loan_rate_bp", 0, 10000)) f.loan_rate_bp = static_cast<int>(*v);
     if (auto v = r.optional_int("loan_term_months", 1, 360)) f.loan_term_months = static_cast<int>(*v);
     f.loan_schedule = r.optional_string("loan_schedule", 1, 20);
+    f.min_pledge_minor = r.optional_int("min_pledge_minor", 1, std::numeric_limits<std::int64_t>::max()).value_or(100);
     r.reject_unknown();
     return f;
 }
 
 projects::actor by(const context& ctx) { return {ctx.who(), ctx.request_id}; }
 
-response page(const std::vector<projects::project>& items, int limit) {
+response page(const std::vector<projects::project>& items, int limit,
+              projects::listing_order order = projects::listing_order::newest) {
     boost::json::array out;
     for (const auto& p : items) out.push_back(to_json(p));
-    return page_response(std::move(out), limit, items.empty() ? "" : items.back().id.str());
+    return page_response(std::move(out), limit, items.empty() ? "" : projects::next_cursor(items.back(), order));
 }
 
 response create_project(context& ctx) {
@@ -132,8 +138,17 @@ response list_projects(context& ctx) {
     q.category = ctx.query_param("category");
     q.text = ctx.query_param("q");
     if (q.text && q.text->size() > 200) throw field_problem("q", "q must be at most 200 characters");
-    if (auto cursor = ctx.query_param("cursor")) q.before_id = number_from(*cursor, "cursor");
-    return page(projects::list(ctx.tx(), q), q.limit);
+    std::string sort = ctx.query_param("sort").value_or("newest");
+    if (sort == "newest") q.order = projects::listing_order::newest;
+    else if (sort == "deadline") q.order = projects::listing_order::deadline;
+    else if (sort == "funded") q.order = projects::listing_order::funded;
+    else if (sort == "backers") q.order = projects::listing_order::backers;
+    else throw field_problem("sort", "sort must be newest, deadline, funded or backers");
+    if (auto cursor = ctx.query_param("cursor")) {
+        if (cursor->size() > 80) throw field_problem("cursor", "cursor must be a value from an earlier page");
+        q.cursor = *cursor;
+    }
+    return page(projects::list(ctx.tx(), q), q.limit, q.order);
 }
 
 response list_own_projects(context& ctx) {

@@ -14,5 +14,7 @@ std::vector<route> audit_routes();
 std::vector<route> ledger_routes();
 std::vector<route> rounds_routes();
 std::vector<route> projects_routes();
+std::vector<route> wallets_routes();
+std::vector<route> pledges_routes();
 
 } // namespace schwarm::api

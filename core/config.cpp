@@ -71,6 +71,10 @@ const std::vector<setting>& settings() {
         integer("SCHWARM_LOGIN_PER_CLIENT_PER_MIN", &config::login_per_client_per_min, 1, 100'000),
         integer("SCHWARM_SESSION_TTL_S", &config::session_ttl_s, 60, 90LL * 86'400),
         integer("SCHWARM_PAGE_SIZE_MAX", &config::page_size_max, 1, 10'000),
+        integer("SCHWARM_PLATFORM_FEE_BP", &config::platform_fee_bp, 0, 10'000),
+        integer("SCHWARM_SETTLEMENT_CHUNK", &config::settlement_chunk, 1, 8190),
+        text("SCHWARM_PAYMENT_CALLBACK_SECRET", &config::payment_callback_secret),
+        integer("SCHWARM_PAYMENT_CALLBACK_WINDOW_S", &config::payment_callback_window_s, 1, 86'400),
     };
     return all;
 }
@@ -103,6 +107,9 @@ config load_config(const std::map<std::string, std::string>& env) {
     if (c.database_url.empty()) throw config_error("DATABASE_URL is not set");
     if (c.tls_cert_path.empty() != c.tls_key_path.empty()) {
         throw config_error("SCHWARM_TLS_CERT and SCHWARM_TLS_KEY must be set together");
+    }
+    if (!c.payment_callback_secret.empty() && c.payment_callback_secret.size() < 32) {
+        throw config_error("SCHWARM_PAYMENT_CALLBACK_SECRET must be at least 32 characters");
     }
     if (c.rate_per_client_per_s > 0 && c.rate_burst < c.rate_per_client_per_s) {
         throw config_error("SCHWARM_RATE_BURST must be at least SCHWARM_RATE_PER_CLIENT_PER_S");

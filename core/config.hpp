@@ -43,6 +43,12 @@ struct config {
 
     std::int64_t session_ttl_s = 24 * 3600;
     int page_size_max = 200;
+
+    // Money (DESIGN.md 4.3).
+    int platform_fee_bp = 200;       // fee on what a funded campaign raised, basis points
+    int settlement_chunk = 5000;     // holds settled per transaction
+    std::string payment_callback_secret; // HMAC key shared with the payment provider; empty: callbacks off
+    int payment_callback_window_s = 300;  // how old a signed callback may be
 };
 
 // Reads the variables from `env` (a copy of the environment); throws

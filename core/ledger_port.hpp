@@ -67,6 +67,15 @@ struct balance {
     std::int64_t debits_posted = 0, credits_posted = 0, debits_pending = 0, credits_pending = 0;
 };
 
+struct statement_line {
+    std::int64_t entry_id = 0;
+    std::string at;          // RFC 3339
+    std::string kind;        // posted | pending | post_pending | void_pending
+    bool credit = false;     // credit: into a wallet; debit: out of it
+    std::int64_t amount_minor = 0;
+    std::string description;
+};
+
 class port {
 public:
     virtual ~port() = default;
@@ -74,7 +83,13 @@ public:
     virtual std::int64_t account(pqxx::work& tx, const account_key& key) const = 0;
     // The account if it exists.
     virtual std::optional<std::int64_t> find_account(pqxx::transaction_base& tx, const account_key& key) const = 0;
+    // Many at once, in order.
+    virtual std::vector<std::optional<std::int64_t>> find_accounts(pqxx::transaction_base& tx,
+                                                                   std::span<const account_key> keys) const = 0;
     virtual balance balance_of(pqxx::transaction_base& tx, std::int64_t account) const = 0;
+    // An account's postings, newest first, before the entry `before` (keyset).
+    virtual std::vector<statement_line> statement(pqxx::transaction_base& tx, std::int64_t account,
+                                                  std::optional<std::int64_t> before, int limit) const = 0;
     // Books in order; linked: all or none. One outcome per booking.
     virtual std::vector<outcome> book(pqxx::work& tx, std::span<const booking> bookings, bool linked) const = 0;
 };

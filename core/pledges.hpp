@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <variant>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,7 @@ inline constexpr problem_type wrong_currency{422, "pledge-currency-mismatch", "T
 inline constexpr problem_type own_project{403, "pledge-own-project", "Nobody may back their own project"};
 inline constexpr problem_type insufficient_funds{422, "insufficient-funds", "The wallet's available balance is too low"};
 inline constexpr problem_type not_revocable{409, "pledge-not-revocable", "The pledge can no longer be revoked"};
+inline constexpr problem_type key_conflict{409, "idempotency-conflict", "The Idempotency-Key was used for a different request"};
 } // namespace problems
 
 struct pledge {
@@ -46,6 +49,44 @@ struct pledge {
     std::int64_t hold_entry_id = 0;
     bool replayed = false;
 };
+
+struct request {
+    std::int64_t project_id = 0;
+    user_id backer;
+    std::int64_t amount_minor = 0;
+    std::string currency_code;
+    bool risk_acknowledged = false;
+    std::string idempotency_key; // the client's, unique per backer
+    std::string request_id;
+};
+using result = std::variant<pledge, problem>;
+
+// Places pledges from many callers in one transaction, each accepted or
+// refused on its own (in order). A retry with the same key and content gets
+// the original pledge back (replayed); with other content, a conflict.
+std::vector<result> place(pqxx::work& tx, std::span<const request> requests);
+
+// The backer revokes a held pledge within its reflection period: its hold is
+// voided. Revoking a revoked pledge again answers the pledge as it is.
+pledge revoke(pqxx::work& tx, pledge_id id, user_id backer, const std::string& request_id);
+
+// The backer's own pledge (or any, for staff): not found otherwise.
+pledge find(pqxx::transaction_base& tx, pledge_id id, const users::principal& viewer);
+// The backer's pledges, newest first.
+std::vector<pledge> list_mine(pqxx::transaction_base& tx, user_id backer, std::optional<std::int64_t> before_id, int limit);
+
+// Settlement (core/settlement.cpp): a project's held pledges, oldest first,
+// locked; and their resolution.
+struct held {
+    pledge_id id;
+    user_id backer;
+    std::int64_t amount_minor = 0;
+    std::int64_t hold_entry_id = 0;
+};
+std::vector<held> lock_held(pqxx::work& tx, std::int64_t project_id, int limit);
+void mark_resolved(pqxx::work& tx, const std::vector<std::pair<pledge_id, std::int64_t>>& entries, const std::string& state);
+// A loan's lenders: the sum of each backer's posted pledges, by backer id.
+std::vector<std::pair<user_id, std::int64_t>> posted_by_backer(pqxx::transaction_base& tx, std::int64_t project_id);
 
 // Questions risk asks (risk/ uses these; no SQL on pledges outside core).
 // Whether the user has ever backed the project (any state).

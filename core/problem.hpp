@@ -48,6 +48,8 @@ public:
 
     const problem_type& type() const noexcept { return type_; }
     int status() const noexcept { return type_.status; }
+    bool is(const problem_type& t) const noexcept { return type_.slug == t.slug; }
+    bool slug_is(std::string_view slug) const noexcept { return type_.slug == slug; }
     const std::string& detail() const noexcept { return detail_; }
     const std::string& log_message() const noexcept { return log_message_; }
 

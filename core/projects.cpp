@@ -9,6 +9,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <limits>
 
 namespace schwarm::projects {
 
@@ -18,20 +20,24 @@ namespace {
     "p.id, p.owner_id, p.title, p.summary, p.description, p.category, p.kind::text, p.goal_minor, p.currency, " \
     "p.campaign_mode::text, " SCHWARM_SQL_UTC_SECONDS("p.deadline") ", " \
     "p.loan_rate_bp, p.loan_term_months, p.loan_schedule::text, p.state::text, " \
-    SCHWARM_SQL_UTC_SECONDS("p.created_at") ", " SCHWARM_SQL_UTC_SECONDS("p.updated_at")
+    SCHWARM_SQL_UTC_SECONDS("p.created_at") ", " SCHWARM_SQL_UTC_SECONDS("p.updated_at") ", " \
+    "p.min_pledge_minor, p.pledged_minor, p.backers, " \
+    "greatest(0, ceil(extract(epoch FROM p.deadline - now()) / 86400))::int, " \
+    "(extract(epoch FROM p.deadline) * 1000000)::bigint"
 
 const db::query insert_project{
     "projects.insert",
     "INSERT INTO projects (owner_id, title, summary, description, category, kind, goal_minor, currency, "
-    "campaign_mode, deadline, loan_rate_bp, loan_term_months, loan_schedule) "
+    "campaign_mode, deadline, loan_rate_bp, loan_term_months, loan_schedule, min_pledge_minor) "
     "VALUES ($1, $2, $3, $4, $5, $6::project_kind, $7, $8, $9::campaign_mode, $10::timestamptz, $11, $12, "
-    "$13::loan_schedule) RETURNING id"};
+    "$13::loan_schedule, $14) RETURNING id"};
 
 const db::query update_project{
     "projects.update",
     "UPDATE projects SET title = $2, summary = $3, description = $4, category = $5, kind = $6::project_kind, "
     "goal_minor = $7, currency = $8, campaign_mode = $9::campaign_mode, deadline = $10::timestamptz, "
-    "loan_rate_bp = $11, loan_term_months = $12, loan_schedule = $13::loan_schedule, updated_at = now() "
+    "loan_rate_bp = $11, loan_term_months = $12, loan_schedule = $13::loan_schedule, min_pledge_minor = $14, "
+    "updated_at = now() "
     "WHERE id = $1"};
 
 const db::query select_project{"projects.select", "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.id = $1"};
@@ -43,30 +49,73 @@ const db::query set_state{
 const db::query deadline_ok{"projects.deadline_ok", "SELECT $1::timestamptz > now()"};
 
 // Public listing: every state but draft unless states are named; text
-// search against both languages; newest first, keyset on id.
-const db::query select_listing{
-    "projects.list",
-    "SELECT " PROJECT_COLUMNS " FROM projects p "
-    "WHERE ($1::text[] IS NULL AND p.state <> 'draft' OR p.state::text = ANY($1::text[])) "
-    "AND ($2::text IS NULL OR p.kind::text = $2) AND ($3::text IS NULL OR p.category = $3) "
+// search against both languages; one query per order, each a keyset on
+// (sort key, id) that an index serves.
+#define LISTING_WHERE \
+    "WHERE ($1::text[] IS NULL AND p.state <> 'draft' OR p.state::text = ANY($1::text[])) " \
+    "AND ($2::text IS NULL OR p.kind::text = $2) AND ($3::text IS NULL OR p.category = $3) " \
     "AND ($4::text IS NULL OR p.search @@ (websearch_to_tsquery('german', $4) || websearch_to_tsquery('english', $4))) "
-    "AND p.id < $5 ORDER BY p.id DESC LIMIT $6"};
+
+const db::query list_newest{
+    "projects.list_newest",
+    "SELECT " PROJECT_COLUMNS " FROM projects p " LISTING_WHERE "AND p.id < $5 ORDER BY p.id DESC LIMIT $6"};
+// Cursor: deadline in microseconds since the epoch, id.
+const db::query list_deadline{
+    "projects.list_deadline",
+    "SELECT " PROJECT_COLUMNS " FROM projects p " LISTING_WHERE
+    "AND (p.deadline, p.id) > (timestamptz 'epoch' + $5 * interval '1 microsecond', $6) "
+    "ORDER BY p.deadline, p.id LIMIT $7"};
+// Cursor: pledged, goal, id; compared as an exact fraction.
+const db::query list_funded{
+    "projects.list_funded",
+    "SELECT " PROJECT_COLUMNS " FROM projects p " LISTING_WHERE
+    "AND (p.pledged_minor::numeric / p.goal_minor, p.id) < ($5::numeric / $6, $7) "
+    "ORDER BY p.pledged_minor::numeric / p.goal_minor DESC, p.id DESC LIMIT $8"};
+const db::query list_backers{
+    "projects.list_backers",
+    "SELECT " PROJECT_COLUMNS " FROM projects p " LISTING_WHERE
+    "AND (p.backers, p.id) < ($5, $6) ORDER BY p.backers DESC, p.id DESC LIMIT $7"};
+#undef LISTING_WHERE
 
 const db::query select_own{
     "projects.list_own",
     "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.owner_id = $1 AND p.id < $2 ORDER BY p.id DESC LIMIT $3"};
 #undef PROJECT_COLUMNS
 
+const db::query lock_funding_rows{
+    "projects.lock_funding",
+    "SELECT id, owner_id, kind::text, state::text, campaign_mode::text, currency, goal_minor, min_pledge_minor, "
+    "pledged_minor, backers, deadline > clock_timestamp(), settlement, coalesce(fee_minor, 0) "
+    "FROM projects WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE"};
+const db::query claim_due_row{
+    "projects.claim_due",
+    "SELECT id, owner_id, kind::text, state::text, campaign_mode::text, currency, goal_minor, min_pledge_minor, "
+    "pledged_minor, backers, deadline > clock_timestamp(), settlement, coalesce(fee_minor, 0) "
+    "FROM projects WHERE state = 'funding' AND deadline <= clock_timestamp() "
+    "ORDER BY deadline, id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED"};
+const db::query update_funding{
+    "projects.add_funding",
+    "UPDATE projects SET pledged_minor = pledged_minor + $2, backers = backers + $3 WHERE id = $1"};
+const db::query update_settlement{
+    "projects.decide_settlement",
+    "UPDATE projects SET settlement = $2, fee_minor = $3 WHERE id = $1 AND settlement IS NULL"};
+
 // The one list of lifecycle moves. "Any open state may end rejected or
-// withdrawn"; the later moves (votes, funding, loans) come with their issues.
+// withdrawn"; platform moves are made by settlement and loan servicing.
 const std::vector<transition_rule>& rules() {
     static const std::vector<transition_rule> all{
-        {"submit", {"draft"}, "submitted", true},
-        {"withdraw", {"draft", "submitted", "in_review", "approved"}, "withdrawn", true},
-        {"start_review", {"submitted"}, "in_review", false},
-        {"approve", {"in_review"}, "approved", false},
-        {"reject", {"submitted", "in_review", "approved", "in_vote"}, "rejected", false},
-        {"open_funding", {"approved", "selected"}, "funding", false},
+        {"submit", {"draft"}, "submitted", mover::owner},
+        {"withdraw", {"draft", "submitted", "in_review", "approved"}, "withdrawn", mover::owner},
+        {"start_review", {"submitted"}, "in_review", mover::staff},
+        {"approve", {"in_review"}, "approved", mover::staff},
+        {"reject", {"submitted", "in_review", "approved", "in_vote"}, "rejected", mover::staff},
+        {"open_funding", {"approved", "selected"}, "funding", mover::staff},
+        {"settle_funded", {"funding"}, "funded", mover::platform},
+        {"settle_failed", {"funding"}, "failed", mover::platform},
+        {"disburse", {"funded"}, "disbursed", mover::staff},
+        {"start_repaying", {"disbursed"}, "repaying", mover::platform},
+        {"repaid", {"disbursed", "repaying"}, "repaid", mover::platform},
+        {"default", {"disbursed", "repaying"}, "defaulted", mover::staff},
     };
     return all;
 }
@@ -81,7 +130,19 @@ project read(const pqxx::row& r) {
     p.state = r[14].as<std::string>();
     p.created_at = r[15].as<std::string>();
     p.updated_at = r[16].as<std::string>();
+    p.f.min_pledge_minor = r[17].as<std::int64_t>();
+    p.pledged_minor = r[18].as<std::int64_t>();
+    p.backers = r[19].as<int>();
+    p.days_left = r[20].as<int>();
+    p.deadline_us = r[21].as<std::int64_t>();
     return p;
+}
+
+funding read_funding(const pqxx::row& r) {
+    return {project_id{r[0].as<std::int64_t>()}, user_id{r[1].as<std::int64_t>()}, r[2].as<std::string>(),
+            r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::int64_t>(),
+            r[7].as<std::int64_t>(), r[8].as<std::int64_t>(), r[9].as<int>(), r[10].as<bool>(),
+            db::nullable<std::string>(r[11]), r[12].as<std::int64_t>()};
 }
 
 void check(pqxx::work& tx, const fields& f) {
@@ -93,6 +154,9 @@ void check(pqxx::work& tx, const fields& f) {
         throw field_problem("campaign_mode", "campaign_mode must be all_or_nothing or keep_it_all");
     }
     if (f.goal_minor <= 0) throw field_problem("goal_minor", "goal_minor must be positive");
+    if (f.min_pledge_minor <= 0 || f.min_pledge_minor > f.goal_minor) {
+        throw field_problem("min_pledge_minor", "min_pledge_minor must be positive and at most the goal");
+    }
     if (!currency::parse(f.currency_code)) throw field_problem("currency", "currency must be an ISO 4217 code we book");
     bool category_ok = !f.category.empty() && f.category.size() <= 40 && f.category[0] >= 'a' && f.category[0] <= 'z' &&
                        std::all_of(f.category.begin(), f.category.end(), [](char c) {
@@ -123,7 +187,7 @@ void write_fields(pqxx::work& tx, const db::query& q, std::int64_t first, const 
         pqxx::subtransaction guard(tx, "project_fields");
         guard.exec_prepared(q.name, first, f.title, f.summary, f.description, f.category, f.kind, f.goal_minor,
                             f.currency_code, f.campaign_mode, f.deadline, f.loan_rate_bp, f.loan_term_months,
-                            f.loan_schedule);
+                            f.loan_schedule, f.min_pledge_minor);
         guard.commit();
     } catch (const pqxx::check_violation&) {
         throw field_problem("summary", "A field is out of range (title 3–200, summary 1–500, description up to "
@@ -147,7 +211,7 @@ project create(pqxx::work& tx, const fields& f, const actor& by) {
         pqxx::subtransaction guard(tx, "project_insert");
         rows = guard.exec_prepared(insert_project.name, by.who.id.value, f.title, f.summary, f.description, f.category,
                                    f.kind, f.goal_minor, f.currency_code, f.campaign_mode, f.deadline, f.loan_rate_bp,
-                                   f.loan_term_months, f.loan_schedule);
+                                   f.loan_term_months, f.loan_schedule, f.min_pledge_minor);
         guard.commit();
     } catch (const pqxx::check_violation&) {
         throw field_problem("summary", "A field is out of range (title 3–200, summary 1–500, description up to "
@@ -191,12 +255,12 @@ project transition(pqxx::work& tx, project_id id, const std::string& action, con
     user_id owner{locked[0][0].as<std::int64_t>()};
     auto state = locked[0][1].as<std::string>();
     bool is_owner = owner == by.who.id;
-    if (rule->by_owner && !is_owner) {
+    if (rule->by == mover::owner && !is_owner) {
         // Not the owner's project: as if it did not exist, unless it is public.
         if (state == "draft") throw problem(schwarm::problems::not_found, "There is no such project");
         throw problem(schwarm::problems::forbidden, "Only the project's owner may " + action + " it");
     }
-    if (!rule->by_owner) {
+    if (rule->by == mover::staff) {
         if (by.who.role_ != users::role::staff) throw problem(schwarm::problems::forbidden, "Only staff may " + action);
         // Nobody reviews their own project (risk adds relationships).
         if (is_owner) throw problem(schwarm::problems::forbidden, "Staff may not " + action + " their own project");
@@ -211,20 +275,107 @@ project transition(pqxx::work& tx, project_id id, const std::string& action, con
                                        action, state, rule->to, by.who, by.request_id};
     if (auto refused = risk.transition_allowed(tx, move)) throw *refused;
     tx.exec_prepared(set_state.name, id.value, std::string(rule->to));
-    audit::write(tx, {by.who.id, "project." + action, "project:" + id.str(), by.request_id,
+    std::optional<user_id> audit_actor;
+    if (by.who.id.value != 0) audit_actor = by.who.id; // 0: the platform itself
+    audit::write(tx, {audit_actor, "project." + action, "project:" + id.str(), by.request_id,
                       boost::json::serialize(boost::json::object{{"from", state}, {"to", rule->to}, {"reason", reason}})});
     risk.transitioned(tx, move);
     return find(tx, id, by.who);
 }
 
+namespace {
+
+// Cursors are the sort key and the id, joined by '.': "d.<deadline µs>.<id>",
+// "f.<pledged>.<goal>.<id>", "b.<backers>.<id>"; newest is the bare id.
+std::vector<std::int64_t> cursor_numbers(const std::string& cursor, char tag, std::size_t count) {
+    auto bad = [] { return field_problem("cursor", "cursor must be a value from an earlier page of the same sort"); };
+    std::vector<std::int64_t> out;
+    std::string_view rest(cursor);
+    if (tag != 0) {
+        if (rest.size() < 2 || rest[0] != tag || rest[1] != '.') throw bad();
+        rest.remove_prefix(2);
+    }
+    while (true) {
+        auto dot = rest.find('.');
+        std::string_view part = rest.substr(0, dot);
+        std::int64_t value = 0;
+        auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
+        if (ec != std::errc{} || end != part.data() + part.size() || part.empty()) throw bad();
+        out.push_back(value);
+        if (dot == std::string_view::npos) break;
+        rest.remove_prefix(dot + 1);
+    }
+    if (out.size() != count) throw bad();
+    return out;
+}
+
+} // namespace
+
+std::string next_cursor(const project& last, listing_order order) {
+    switch (order) {
+    case listing_order::newest: return last.id.str();
+    case listing_order::deadline: return "d." + std::to_string(last.deadline_us) + "." + last.id.str();
+    case listing_order::funded:
+        return "f." + std::to_string(last.pledged_minor) + "." + std::to_string(last.f.goal_minor) + "." + last.id.str();
+    case listing_order::backers: return "b." + std::to_string(last.backers) + "." + last.id.str();
+    }
+    return last.id.str();
+}
+
 std::vector<project> list(pqxx::transaction_base& tx, const listing_query& q) {
     std::optional<std::string> states;
     if (!q.states.empty()) states = db::array_literal(q.states);
+    constexpr auto max = std::numeric_limits<std::int64_t>::max();
+    pqxx::result rows;
+    switch (q.order) {
+    case listing_order::newest: {
+        std::int64_t before = q.cursor ? cursor_numbers(*q.cursor, 0, 1)[0] : max;
+        rows = tx.exec_prepared(list_newest.name, states, q.kind, q.category, q.text, before, q.limit);
+        break;
+    }
+    case listing_order::deadline: {
+        auto c = q.cursor ? cursor_numbers(*q.cursor, 'd', 2) : std::vector<std::int64_t>{-100'000'000'000'000'000, 0};
+        rows = tx.exec_prepared(list_deadline.name, states, q.kind, q.category, q.text, c[0], c[1], q.limit);
+        break;
+    }
+    case listing_order::funded: {
+        // Above every real share: pledged can never be a million times the goal.
+        auto c = q.cursor ? cursor_numbers(*q.cursor, 'f', 3) : std::vector<std::int64_t>{max, 1, max};
+        if (c[1] <= 0) throw field_problem("cursor", "cursor must be a value from an earlier page of the same sort");
+        rows = tx.exec_prepared(list_funded.name, states, q.kind, q.category, q.text, c[0], c[1], c[2], q.limit);
+        break;
+    }
+    case listing_order::backers: {
+        auto c = q.cursor ? cursor_numbers(*q.cursor, 'b', 2) : std::vector<std::int64_t>{max, max};
+        rows = tx.exec_prepared(list_backers.name, states, q.kind, q.category, q.text, c[0], c[1], q.limit);
+        break;
+    }
+    }
     std::vector<project> out;
-    auto rows = tx.exec_prepared(select_listing.name, states, q.kind, q.category, q.text,
-                                 q.before_id.value_or(std::numeric_limits<std::int64_t>::max()), q.limit);
     for (const auto& row : rows) out.push_back(read(row));
     return out;
+}
+
+std::vector<funding> lock_funding(pqxx::work& tx, std::vector<std::int64_t> ids) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::vector<funding> out;
+    for (const auto& row : tx.exec_prepared(lock_funding_rows.name, db::array_literal(ids))) out.push_back(read_funding(row));
+    return out;
+}
+
+void add_funding(pqxx::work& tx, project_id id, std::int64_t pledged_delta_minor, int backers_delta) {
+    tx.exec_prepared(update_funding.name, id.value, pledged_delta_minor, backers_delta);
+}
+
+std::optional<funding> claim_due(pqxx::work& tx) {
+    auto rows = tx.exec_prepared(claim_due_row.name);
+    if (rows.empty()) return std::nullopt;
+    return read_funding(rows[0]);
+}
+
+void decide_settlement(pqxx::work& tx, project_id id, const std::string& outcome, std::int64_t fee_minor) {
+    tx.exec_prepared(update_settlement.name, id.value, outcome, fee_minor);
 }
 
 std::vector<project> list_own(pqxx::transaction_base& tx, user_id owner, std::optional<std::int64_t> before_id,

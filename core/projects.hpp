@@ -38,6 +38,7 @@ struct fields {
     std::optional<int> loan_rate_bp = std::nullopt; // annual rate, basis points
     std::optional<int> loan_term_months = std::nullopt;
     std::optional<std::string> loan_schedule = std::nullopt; // annuity | equal_principal
+    std::int64_t min_pledge_minor = 100;
 };
 
 struct project {
@@ -47,6 +48,11 @@ struct project {
     std::string state;
     std::string created_at;
     std::string updated_at;
+    // Funding, kept with each pledge: held and posted pledges.
+    std::int64_t pledged_minor = 0;
+    int backers = 0;
+    int days_left = 0; // whole days until the deadline, rounded up; 0 once it passed
+    std::int64_t deadline_us = 0; // the deadline in µs since the epoch (listing cursors)
 };
 
 struct actor {
@@ -62,28 +68,67 @@ project update(pqxx::work& tx, project_id id, const fields& f, const actor& by);
 project find(pqxx::transaction_base& tx, project_id id, const std::optional<users::principal>& viewer);
 
 // The lifecycle: `action` is one of the names in transitions() (submit,
-// withdraw, start_review, approve, reject, open_funding).
+// withdraw, start_review, approve, reject, open_funding, …). Moves made by
+// the platform itself (settlement, loan servicing) pass `by` as the system
+// or the staff member whose request caused them.
 project transition(pqxx::work& tx, project_id id, const std::string& action, const std::string& reason,
                    const actor& by);
+
+enum class mover { owner, staff, platform };
 
 struct transition_rule {
     const char* action;
     std::vector<const char*> from;
     const char* to;
-    bool by_owner; // else by staff
+    mover by;
 };
 const std::vector<transition_rule>& transitions();
+
+enum class listing_order { newest, deadline, funded, backers };
 
 struct listing_query {
     std::vector<std::string> states; // empty: every public state
     std::optional<std::string> kind;
     std::optional<std::string> category;
     std::optional<std::string> text; // full-text search, German and English
-    std::optional<std::int64_t> before_id; // keyset cursor: newest first
+    listing_order order = listing_order::newest;
+    std::optional<std::string> cursor; // from next_cursor() of the previous page's last item
     int limit = 50;
 };
+// newest: id descending; deadline: soonest first; funded: pledged/goal
+// descending; backers: most first. Ties by id. Throws a field problem for a
+// cursor that does not belong to the order.
 std::vector<project> list(pqxx::transaction_base& tx, const listing_query& q);
+std::string next_cursor(const project& last, listing_order order);
 // A customer's own projects, drafts included, newest first.
+// What pledges and settlement need of a project, read under a row lock
+// (FOR NO KEY UPDATE), so that pledges to one project, revocations and its
+// settlement are serialised.
+struct funding {
+    project_id id;
+    user_id owner;
+    std::string kind;
+    std::string state;
+    std::string campaign_mode;
+    std::string currency_code;
+    std::int64_t goal_minor = 0;
+    std::int64_t min_pledge_minor = 0;
+    std::int64_t pledged_minor = 0;
+    int backers = 0;
+    bool before_deadline = false;          // by the clock now, not the transaction's start
+    std::optional<std::string> settlement; // funded | failed, once decided
+    std::int64_t fee_minor = 0;
+};
+// Locks the projects in id order; unknown ids are left out.
+std::vector<funding> lock_funding(pqxx::work& tx, std::vector<std::int64_t> ids);
+// A pledge batch's (or a revocation's) change of the counters.
+void add_funding(pqxx::work& tx, project_id id, std::int64_t pledged_delta_minor, int backers_delta);
+// Settlement: the next project in funding whose deadline passed and that no
+// other transaction holds (SKIP LOCKED), locked.
+std::optional<funding> claim_due(pqxx::work& tx);
+// Records the settlement decision once (the project row is locked).
+void decide_settlement(pqxx::work& tx, project_id id, const std::string& outcome, std::int64_t fee_minor);
+
 std::vector<project> list_own(pqxx::transaction_base& tx, user_id owner, std::optional<std::int64_t> before_id, int limit);
 
 } // namespace schwarm::projects

@@ -35,6 +35,12 @@ const db::query select_account{
     "debits_must_not_exceed_credits, credits_must_not_exceed_debits, closed_at IS NOT NULL, "
     "debits_posted, credits_posted, debits_pending, credits_pending FROM ledger_accounts WHERE id = $1"};
 
+const db::query select_account_by_code{
+    "ledger.select_account_by_code", "SELECT id FROM ledger_accounts WHERE code = $1"};
+
+const db::query select_accounts_by_code{
+    "ledger.select_accounts_by_code", "SELECT code, id FROM ledger_accounts WHERE code = ANY($1::text[])"};
+
 const db::query close_account_query{
     "ledger.close_account", "UPDATE ledger_accounts SET closed_at = now() WHERE id = $1 AND closed_at IS NULL"};
 
@@ -421,6 +427,35 @@ std::optional<account> find_account(pqxx::transaction_base& tx, account_id id) {
               {r[10].as<std::int64_t>(), r[11].as<std::int64_t>(), r[12].as<std::int64_t>(), r[13].as<std::int64_t>()}};
     if (auto owner = db::nullable<std::int64_t>(r[5])) a.spec.owner_user = user_id{*owner};
     return a;
+}
+
+std::optional<account_id> find_account_by_code(pqxx::transaction_base& tx, const std::string& code) {
+    auto rows = tx.exec_prepared(select_account_by_code.name, code);
+    if (rows.empty()) return std::nullopt;
+    return account_id{rows[0][0].as<std::int64_t>()};
+}
+
+std::map<std::string, account_id> find_accounts_by_code(pqxx::transaction_base& tx,
+                                                       const std::vector<std::string>& codes) {
+    std::map<std::string, account_id> out;
+    if (codes.empty()) return out;
+    for (const auto& row : tx.exec_prepared(select_accounts_by_code.name, db::array_literal(codes))) {
+        out.emplace(row[0].as<std::string>(), account_id{row[1].as<std::int64_t>()});
+    }
+    return out;
+}
+
+account_id ensure_account(pqxx::work& tx, const account_spec& spec, const who& by) {
+    if (auto found = find_account_by_code(tx, spec.code)) return *found;
+    try {
+        return create_account(tx, spec, by).id;
+    } catch (const problem& p) {
+        // Created by a transaction that committed meanwhile: this statement's
+        // snapshot (read committed) sees it.
+        if (!p.is(problems::code_taken)) throw;
+        if (auto found = find_account_by_code(tx, spec.code)) return *found;
+        throw;
+    }
 }
 
 void close_account(pqxx::work& tx, account_id id, const who& by) {

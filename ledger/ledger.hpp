@@ -14,6 +14,7 @@
 #include <pqxx/pqxx>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -128,6 +129,12 @@ using entry_result = std::variant<entry, problem>;
 // Accounts. create() refuses a taken code (code_taken) and writes an audit record.
 account create_account(pqxx::work& tx, const account_spec& spec, const who& by);
 std::optional<account> find_account(pqxx::transaction_base& tx, account_id id);
+std::optional<account_id> find_account_by_code(pqxx::transaction_base& tx, const std::string& code);
+// Many codes at once: the ids of those that exist, by code.
+std::map<std::string, account_id> find_accounts_by_code(pqxx::transaction_base& tx, const std::vector<std::string>& codes);
+// The account with spec.code, created (and audited) if there is none yet;
+// safe when several transactions ask for the same new code at once.
+account_id ensure_account(pqxx::work& tx, const account_spec& spec, const who& by);
 void close_account(pqxx::work& tx, account_id id, const who& by);
 
 // Books entries in order. Unlinked: each is booked or refused on its own.

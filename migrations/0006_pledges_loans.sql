@@ -28,8 +28,10 @@ CREATE TABLE pledges (
     resolve_entry_id  bigint       UNIQUE REFERENCES ledger_entries (id),
     risk_acknowledged boolean      NOT NULL DEFAULT false,
     revocable_until   timestamptz,
+    idempotency_key   text         NOT NULL CHECK (length(idempotency_key) BETWEEN 1 AND 200),
     created_at        timestamptz  NOT NULL DEFAULT now(),
     resolved_at       timestamptz,
+    UNIQUE (backer_id, idempotency_key),
     CHECK ((state = 'held') = (resolve_entry_id IS NULL))
 );
 CREATE INDEX pledges_project ON pledges (project_id, id) WHERE state = 'held';

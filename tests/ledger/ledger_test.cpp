@@ -261,7 +261,7 @@ TEST_CASE("ledger: the database refuses to change or remove booked entries", "[p
     CHECK_THROWS_WITH(f.db.exec("DELETE FROM ledger_postings"), Catch::Contains("append-only"));
     CHECK_THROWS_WITH(f.db.exec("UPDATE ledger_entries SET description = 'x'"), Catch::Contains("append-only"));
     CHECK_THROWS_WITH(f.db.exec("DELETE FROM ledger_entries"), Catch::Contains("append-only"));
-    CHECK_THROWS_WITH(f.db.exec("TRUNCATE ledger_postings, ledger_entries"), Catch::Contains("append-only"));
+    CHECK_THROWS_WITH(f.db.exec("TRUNCATE ledger_postings, ledger_entries CASCADE"), Catch::Contains("append-only"));
 }
 
 TEST_CASE("ledger: verify finds a balance that does not match the postings", "[pg][ledger]") {
