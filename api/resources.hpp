@@ -16,6 +16,7 @@ std::vector<route> rounds_routes();
 std::vector<route> projects_routes();
 std::vector<route> wallets_routes();
 std::vector<route> pledges_routes();
+std::vector<route> loans_routes();
 std::vector<route> comments_routes();
 
 } // namespace schwarm::api

@@ -204,6 +204,14 @@ problem illegal(const std::string& action, const std::string& state) {
 
 const std::vector<transition_rule>& transitions() { return rules(); }
 
+actor platform_actor(std::string request_id) {
+    actor a;
+    a.who.id = user_id{0};
+    a.who.role_ = users::role::staff;
+    a.request_id = std::move(request_id);
+    return a;
+}
+
 project create(pqxx::work& tx, const fields& f, const actor& by) {
     check(tx, f);
     pqxx::result rows;

@@ -59,6 +59,8 @@ struct actor {
     users::principal who;
     std::string request_id;
 };
+// The platform itself (settlement, loan servicing): user id 0, audited with no actor.
+actor platform_actor(std::string request_id);
 
 // Customers create drafts and edit them while they are drafts.
 project create(pqxx::work& tx, const fields& f, const actor& by);

@@ -13,7 +13,6 @@ namespace {
 
 using ledger_port::account_role;
 
-const projects::actor platform{{user_id{0}, users::role::staff, {}}, "settlement"};
 
 void book_all(pqxx::work& tx, std::span<const ledger_port::booking> bookings) {
     auto outcomes = ledger_port::current().book(tx, bookings, true);
@@ -100,7 +99,7 @@ progress chunk(pqxx::work& tx, const projects::funding& f, const settings& s, co
 std::optional<progress> settle_next(pqxx::work& tx, const settings& s) {
     auto due = projects::claim_due(tx);
     if (!due) return std::nullopt;
-    return chunk(tx, *due, s, platform);
+    return chunk(tx, *due, s, projects::platform_actor("settlement"));
 }
 
 progress settle_now(pqxx::work& tx, projects::project_id id, const settings& s, const projects::actor& by) {

@@ -91,8 +91,10 @@ CREATE TABLE loan_repayments (
     principal_minor  bigint      NOT NULL CHECK (principal_minor >= 0),
     interest_minor   bigint      NOT NULL CHECK (interest_minor >= 0),
     entry_id         bigint      NOT NULL UNIQUE REFERENCES ledger_entries (id),
+    idempotency_key  text        NOT NULL CHECK (length(idempotency_key) BETWEEN 1 AND 200),
     created_by       bigint      REFERENCES users (id),
     created_at       timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (project_id, idempotency_key),
     CHECK (principal_minor + interest_minor = amount_minor)
 );
 CREATE INDEX loan_repayments_project ON loan_repayments (project_id, id);
