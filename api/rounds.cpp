@@ -19,6 +19,7 @@ response close_round(context&);
 response cast_ballot(context&);
 response tally_round(context&);
 response read_result(context&);
+response allocate(context&);
 response list_ballots(context&);
 response export_pabulib(context&);
 response import_pabulib(context&);
@@ -36,6 +37,7 @@ std::vector<route> rounds_routes() {
         {http::verb::put, "/v1/rounds/{id}/ballot", access::customer, db_use::write, cast_ballot},
         {http::verb::post, "/v1/rounds/{id}/tally", access::staff, db_use::write, tally_round},
         {http::verb::get, "/v1/rounds/{id}/result", access::anyone, db_use::read, read_result},
+        {http::verb::post, "/v1/rounds/{id}/allocate", access::staff, db_use::write, allocate, needs::idempotency_key},
         {http::verb::get, "/v1/rounds/{id}/ballots", access::anyone, db_use::read, list_ballots},
         {http::verb::get, "/v1/rounds/{id}/pabulib", access::anyone, db_use::read, export_pabulib},
     };
@@ -105,15 +107,56 @@ response create_round(context& ctx) {
 
 response read_round(context& ctx) { return round_response(voting::find_round(ctx.tx(), round_param(ctx))); }
 
+// Either a platform project ({"project_id", optional "cost_minor"}), or one
+// that lives only in the round ({"key", "name", "cost_minor"}).
 response add_project(context& ctx) {
     auto body = ctx.json_body();
     json::object_reader f(body);
-    voting::round_project p{f.required_string("key", 1, 64), f.required_string("name", 1, 300),
-                            f.required_int("cost_minor", 1, std::numeric_limits<std::int64_t>::max())};
-    f.reject_unknown();
     auto id = round_param(ctx);
-    voting::add_project(ctx.work(), id, p, by(ctx));
+    voting::round_project p;
+    if (auto project = f.optional_string("project_id", 1, 20)) {
+        auto cost = f.optional_int("cost_minor", 1, std::numeric_limits<std::int64_t>::max());
+        f.reject_unknown();
+        auto value = parse_int64(*project);
+        if (!value || *value <= 0) throw field_problem("project_id", "project_id must be a project id");
+        p = voting::add_platform_project(ctx.work(), id, *value, cost, ctx.who(), ctx.request_id);
+    } else {
+        p = {f.required_string("key", 1, 64), f.required_string("name", 1, 300),
+             f.required_int("cost_minor", 1, std::numeric_limits<std::int64_t>::max())};
+        f.reject_unknown();
+        voting::add_project(ctx.work(), id, p, by(ctx));
+    }
     return json_response(http::status::created, {{"key", p.key}, {"name", p.name}, {"cost_minor", p.cost_minor}});
+}
+
+// {"reject": ["project id", ...], "reason": "..."}: the unselected platform
+// projects named are rejected, the others return to approved.
+response allocate(context& ctx) {
+    std::vector<std::int64_t> reject;
+    std::string reason;
+    if (!ctx.request.body().empty()) {
+        auto body = ctx.json_body();
+        json::object_reader f(body);
+        const auto& ids = f.optional_array("reject", voting::projects_per_round_max);
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            auto value = ids[i].is_string() ? parse_int64(std::string_view(ids[i].as_string())) : std::nullopt;
+            if (!value || *value <= 0) throw field_problem("reject[" + std::to_string(i) + "]", "reject holds project ids");
+            reject.push_back(*value);
+        }
+        reason = f.optional_string("reason", 1, 1000).value_or("");
+        f.reject_unknown();
+    }
+    auto done = voting::allocate(ctx.work(), round_param(ctx), reject, reason, ctx.who(), ctx.request_id);
+    boost::json::array funded, returned, rejected;
+    for (const auto& [project, amount] : done.funded) {
+        funded.push_back({{"project_id", std::to_string(project)}, {"amount_minor", amount}});
+    }
+    for (auto project : done.returned) returned.push_back(boost::json::value(std::to_string(project)));
+    for (auto project : done.rejected) rejected.push_back(boost::json::value(std::to_string(project)));
+    return json_response(http::status::ok, {{"state", "allocated"},
+                                            {"funded", std::move(funded)},
+                                            {"returned", std::move(returned)},
+                                            {"rejected", std::move(rejected)}});
 }
 
 response list_projects(context& ctx) {

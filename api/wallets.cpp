@@ -20,6 +20,8 @@ response staff_wallet(context&);
 response deposit(context&);
 response payout(context&);
 response payment_callback(context&);
+response fund_balance(context&);
+response fund_deposit(context&);
 } // namespace
 
 std::vector<route> wallets_routes() {
@@ -29,6 +31,8 @@ std::vector<route> wallets_routes() {
         {http::verb::get, "/v1/wallets/{user_id}", access::staff | access::auditor, db_use::read, staff_wallet},
         {http::verb::post, "/v1/wallets/{user_id}/deposits", access::staff, db_use::write, deposit, needs::idempotency_key},
         {http::verb::post, "/v1/wallets/{user_id}/payouts", access::staff, db_use::write, payout, needs::idempotency_key},
+        {http::verb::get, "/v1/fund", access::anyone, db_use::read, fund_balance},
+        {http::verb::post, "/v1/fund/deposits", access::staff, db_use::write, fund_deposit, needs::idempotency_key},
         // The provider authenticates by signature, not by token.
         {http::verb::post, "/v1/payments/callbacks", access::anyone, db_use::write, payment_callback},
     };
@@ -108,6 +112,25 @@ wallets::movement read_movement(context& ctx, const char* purpose) {
     m.actor = ctx.who().id;
     m.request_id = ctx.request_id;
     return m;
+}
+
+// The community fund is public: members see what their rounds allocate.
+response fund_balance(context& ctx) {
+    return json_response(http::status::ok, to_json(wallets::fund_balance(ctx.tx(), currency_param(ctx))));
+}
+
+response fund_deposit(context& ctx) {
+    auto body = ctx.json_body();
+    json::object_reader fields(body);
+    wallets::movement m;
+    m.amount_minor = fields.required_int("amount_minor", 1, std::numeric_limits<std::int64_t>::max());
+    m.currency_code = fields.required_string("currency", 3, 3);
+    m.description = fields.optional_string("description", 0, 200).value_or("Community fund deposit");
+    fields.reject_unknown();
+    m.idempotency_key = "fund:" + ctx.who().id.str() + ":" + crypto::sha256_hex(ctx.idempotency_key);
+    m.actor = ctx.who().id;
+    m.request_id = ctx.request_id;
+    return booked_response(wallets::fund_deposit(ctx.work(), m));
 }
 
 response deposit(context& ctx) { return booked_response(wallets::deposit(ctx.work(), read_movement(ctx, "deposit"))); }

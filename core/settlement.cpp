@@ -88,6 +88,23 @@ progress chunk(pqxx::work& tx, const projects::funding& f, const settings& s, co
             }
         }
         if (!final.empty()) book_all(tx, final);
+    } else {
+        // Every pledge is voided; what is left in escrow came from the
+        // community fund (a voting round's allocation) and goes back to it.
+        const auto& ledger = ledger_port::current();
+        if (auto escrow = ledger.find_accounts(tx, std::vector<ledger_port::account_key>{
+                              {account_role::escrow, f.id.value, f.currency_code}})[0]) {
+            auto b = ledger.balance_of(tx, *escrow);
+            std::int64_t rest = b.credits_posted - b.debits_posted;
+            if (rest > 0) {
+                std::int64_t fund = ledger.account(tx, {account_role::community_fund, 0, f.currency_code});
+                std::vector<ledger_port::booking> back{
+                    {"fund-return:" + f.id.str(), ledger_port::booking_kind::transfer, {{*escrow, fund, rest}},
+                     f.currency_code, std::nullopt, "Campaign failed: allocation back to the community fund, project " +
+                                                        f.id.str(), std::nullopt, by.request_id}};
+                book_all(tx, back);
+            }
+        }
     }
     projects::transition(tx, f.id, post ? "settle_funded" : "settle_failed", "", by);
     out.finished = true;

@@ -48,6 +48,38 @@ booked move(pqxx::work& tx, const movement& m, bool in) {
 } // namespace
 
 booked deposit(pqxx::work& tx, const movement& m) { return move(tx, m, true); }
+
+booked fund_deposit(pqxx::work& tx, const movement& m) {
+    if (m.amount_minor <= 0) throw field_problem("amount_minor", "amount_minor must be positive");
+    if (!currency::parse(m.currency_code)) throw field_problem("currency", "currency must be an ISO 4217 code we book");
+    const auto& ledger = ledger_port::current();
+    std::int64_t fund = ledger.account(tx, {account_role::community_fund, 0, m.currency_code});
+    std::int64_t cash = ledger.account(tx, {account_role::bank_cash, 0, m.currency_code});
+    ledger_port::booking b{m.idempotency_key, ledger_port::booking_kind::transfer, {{cash, fund, m.amount_minor}},
+                           m.currency_code, std::nullopt, m.description, m.actor, m.request_id};
+    auto outcome = ledger.book(tx, std::span(&b, 1), false);
+    if (auto* p = std::get_if<problem>(&outcome[0])) throw *p;
+    const auto& done = std::get<ledger_port::booked>(outcome[0]);
+    if (!done.replayed) {
+        audit::write(tx, {m.actor, "fund.deposit", "fund:" + m.currency_code, m.request_id,
+                          boost::json::serialize(boost::json::object{{"amount_minor", m.amount_minor},
+                                                                     {"entry_id", done.entry_id}})});
+    }
+    return {done.entry_id, done.replayed, fund_balance(tx, m.currency_code)};
+}
+
+balance fund_balance(pqxx::transaction_base& tx, const std::string& currency_code) {
+    const auto& ledger = ledger_port::current();
+    ledger_port::account_key key{account_role::community_fund, 0, currency_code};
+    balance out{currency_code};
+    auto found = ledger.find_accounts(tx, std::span(&key, 1));
+    if (!found[0]) return out;
+    auto b = ledger.balance_of(tx, *found[0]);
+    out.balance_minor = b.credits_posted - b.debits_posted;
+    out.held_minor = b.debits_pending;
+    out.available_minor = out.balance_minor - out.held_minor;
+    return out;
+}
 booked payout(pqxx::work& tx, const movement& m) { return move(tx, m, false); }
 
 balance of(pqxx::transaction_base& tx, user_id owner, const std::string& currency_code) {

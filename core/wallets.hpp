@@ -47,6 +47,11 @@ booked deposit(pqxx::work& tx, const movement& m);
 booked payout(pqxx::work& tx, const movement& m);
 
 balance of(pqxx::transaction_base& tx, user_id owner, const std::string& currency_code);
+
+// The members' community fund that voting rounds allocate: staff book money
+// into it (bank cash → fund); anyone may see its balance.
+booked fund_deposit(pqxx::work& tx, const movement& m); // m.owner is ignored
+balance fund_balance(pqxx::transaction_base& tx, const std::string& currency_code);
 std::vector<ledger_port::statement_line> statement(pqxx::transaction_base& tx, user_id owner,
                                                    const std::string& currency_code,
                                                    std::optional<std::int64_t> before_entry, int limit);

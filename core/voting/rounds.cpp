@@ -3,7 +3,10 @@
 #include "core/audit.hpp"
 #include "core/crypto.hpp"
 #include "core/db.hpp"
+#include "core/ledger_port.hpp"
 #include "core/money.hpp"
+#include "core/pledges.hpp"
+#include "core/projects.hpp"
 #include "core/voting/pabulib.hpp"
 #include "core/voting/tally.hpp"
 
@@ -48,6 +51,14 @@ const db::query insert_project{
     "rounds.insert_project",
     "INSERT INTO round_projects (round_id, project_key, name, cost_minor) VALUES ($1, $2, $3, $4) "
     "ON CONFLICT DO NOTHING"};
+const db::query insert_platform_project{
+    "rounds.insert_platform_project",
+    "INSERT INTO round_projects (round_id, project_key, name, cost_minor, project_id) VALUES ($1, $2, $3, $4, $5) "
+    "ON CONFLICT DO NOTHING"};
+const db::query select_platform_projects{
+    "rounds.platform_projects",
+    "SELECT project_key, project_id, cost_minor FROM round_projects WHERE round_id = $1 AND project_id IS NOT NULL "
+    "ORDER BY project_key"};
 const db::query select_projects{
     "rounds.projects", "SELECT project_key, name, cost_minor FROM round_projects WHERE round_id = $1 ORDER BY project_key"};
 const db::query select_member{"rounds.member", "SELECT member FROM users WHERE id = $1"};
@@ -327,6 +338,106 @@ void add_project(pqxx::work& tx, round_id id, const round_project& project, cons
     }
     audit::write(tx, {by.user, "round.add_project", "round:" + id.str(), by.request_id,
                       boost::json::serialize(boost::json::object{{"project", project.key}, {"cost_minor", project.cost_minor}})});
+}
+
+round_project add_platform_project(pqxx::work& tx, round_id id, std::int64_t project_id,
+                                   std::optional<std::int64_t> cost_minor, const users::principal& staff,
+                                   const std::string& request_id) {
+    require_state(locked_state(tx, id), "draft", "add a project");
+    if (find_round(tx, id).projects >= static_cast<std::int64_t>(projects_per_round_max)) {
+        throw limit_problem("projects", "A round has at most " + std::to_string(projects_per_round_max) + " projects");
+    }
+    auto project = projects::find(tx, projects::project_id{project_id}, staff);
+    auto round = find_round(tx, id);
+    if (project.f.currency_code != round.spec.currency_code) {
+        throw field_problem("project_id", "The project raises " + project.f.currency_code + ", the round allocates " +
+                                              round.spec.currency_code);
+    }
+    std::int64_t cost = cost_minor.value_or(project.f.goal_minor);
+    if (cost <= 0 || cost > project.f.goal_minor) {
+        throw field_problem("cost_minor", "cost_minor must be positive and at most the project's goal");
+    }
+    // The lifecycle checks role and state (approved) under the project's lock.
+    projects::transition(tx, project.id, "enter_vote", "", {staff, request_id});
+    round_project out{"project-" + project.id.str(), project.f.title.substr(0, 300), cost};
+    if (tx.exec_prepared(insert_platform_project.name, id.value, out.key, out.name, out.cost_minor, project_id)
+            .affected_rows() == 0) {
+        throw problem(problems::project_key_taken, "The round already has project " + project.id.str());
+    }
+    audit::write(tx, {staff.id, "round.add_project", "round:" + id.str(), request_id,
+                      boost::json::serialize(boost::json::object{{"project", out.key}, {"cost_minor", cost}})});
+    return out;
+}
+
+allocation allocate(pqxx::work& tx, round_id id, const std::vector<std::int64_t>& reject, const std::string& reason,
+                    const users::principal& staff, const std::string& request_id) {
+    require_state(locked_state(tx, id), "tallied", "allocate");
+    auto round = find_round(tx, id);
+    auto result = result_of(tx, id);
+    std::set<std::string> selected;
+    for (const auto& s : result.at("selected").as_array()) selected.insert(std::string(s.at("project").as_string()));
+    std::set<std::int64_t> to_reject(reject.begin(), reject.end());
+    if (!to_reject.empty() && reason.empty()) throw field_problem("reason", "A rejection needs a reason");
+
+    const auto& ledger = ledger_port::current();
+    const std::string& cur = round.spec.currency_code;
+    std::int64_t fund = ledger.account(tx, {ledger_port::account_role::community_fund, 0, cur});
+    allocation out;
+    std::vector<ledger_port::booking> bookings;
+    std::int64_t needed = 0;
+    std::set<std::int64_t> in_round;
+    projects::actor by{staff, request_id};
+    for (const auto& row : tx.exec_prepared(select_platform_projects.name, id.value)) {
+        std::string key = row[0].as<std::string>();
+        std::int64_t project = row[1].as<std::int64_t>();
+        std::int64_t cost = row[2].as<std::int64_t>();
+        in_round.insert(project);
+        if (selected.contains(key)) {
+            if (to_reject.contains(project)) {
+                throw field_problem("reject", "Project " + std::to_string(project) + " was selected by the vote");
+            }
+            projects::transition(tx, projects::project_id{project}, "select", "", by);
+            std::int64_t escrow = ledger.account(tx, {ledger_port::account_role::escrow, project, cur});
+            bookings.push_back({"round:" + id.str() + ":allocate:" + std::to_string(project),
+                                ledger_port::booking_kind::transfer, {{fund, escrow, cost}}, cur, std::nullopt,
+                                "Community fund allocation, round " + id.str(), staff.id, request_id});
+            projects::add_funding(tx, projects::project_id{project}, cost, 0);
+            out.funded.emplace_back(project, cost);
+            needed += cost;
+        } else if (to_reject.contains(project)) {
+            projects::transition(tx, projects::project_id{project}, "reject", reason, by);
+            out.rejected.push_back(project);
+        } else {
+            projects::transition(tx, projects::project_id{project}, "return_from_vote", "", by);
+            out.returned.push_back(project);
+        }
+    }
+    for (auto project : to_reject) {
+        if (!in_round.contains(project)) {
+            throw field_problem("reject", "Project " + std::to_string(project) + " is not in this round");
+        }
+    }
+    if (!bookings.empty()) {
+        auto outcomes = ledger.book(tx, bookings, true);
+        for (auto& o : outcomes) {
+            auto* p = std::get_if<problem>(&o);
+            if (!p || p->slug_is("linked-entry-failed")) continue;
+            if (p->slug_is("balance-limit-exceeded")) {
+                auto b = ledger.balance_of(tx, fund);
+                throw problem(pledges::problems::insufficient_funds,
+                              "The community fund holds " + std::to_string(b.credits_posted - b.debits_posted - b.debits_pending) +
+                                  " minor units; the selected projects need " + std::to_string(needed))
+                    .with("needed_minor", std::to_string(needed));
+            }
+            throw *p;
+        }
+    }
+    tx.exec_prepared(set_state.name, id.value, std::string("allocated"));
+    audit::write(tx, {staff.id, "round.allocate", "round:" + id.str(), request_id,
+                      boost::json::serialize(boost::json::object{{"funded", out.funded.size()},
+                                                                 {"allocated_minor", needed},
+                                                                 {"rejected", out.rejected.size()}})});
+    return out;
 }
 
 std::vector<round_project> projects_of(pqxx::transaction_base& tx, round_id id) {

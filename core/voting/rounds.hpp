@@ -92,6 +92,26 @@ std::vector<round_project> projects_of(pqxx::transaction_base& tx, round_id id);
 round_info open_round(pqxx::work& tx, round_id id, const actor& by);
 round_info close_round(pqxx::work& tx, round_id id, const actor& by);
 
+// Staff: an approved platform project enters a draft round (it moves to
+// in_vote) with its goal as the cost unless one is given; its key is
+// "project-<id>".
+round_project add_platform_project(pqxx::work& tx, round_id id, std::int64_t project_id,
+                                   std::optional<std::int64_t> cost_minor, const users::principal& staff,
+                                   const std::string& request_id);
+
+struct allocation {
+    std::vector<std::pair<std::int64_t, std::int64_t>> funded; // project id, amount from the fund
+    std::vector<std::int64_t> returned;                       // back to approved
+    std::vector<std::int64_t> rejected;
+};
+// Staff confirm a tallied round: each selected platform project moves to
+// selected and receives its cost from the community fund's account into its
+// escrow, all in one linked ledger batch (a fund too small refuses it whole);
+// the other platform projects return to approved, or are rejected when named
+// in `reject` (with `reason`). The round becomes allocated.
+allocation allocate(pqxx::work& tx, round_id id, const std::vector<std::int64_t>& reject, const std::string& reason,
+                    const users::principal& staff, const std::string& request_id);
+
 // Customers. Replaces the caller's earlier ballot in this round, if any.
 receipt cast_ballot(pqxx::work& tx, round_id id, const users::principal& voter, std::vector<choice> choices,
                     const std::string& request_id);

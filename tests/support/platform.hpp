@@ -32,6 +32,8 @@ public:
     // A project taken through review to funding; `changes` overrides fields
     // of a donation project with goal 100.00 EUR.
     std::string open_project(const customer& owner, boost::json::object changes = {});
+    // The same, stopping at approved.
+    std::string approved_project(const customer& owner, boost::json::object changes = {});
     void deposit(const customer& c, std::int64_t amount_minor, const std::string& currency = "EUR");
     // The wallet's available balance.
     std::int64_t available(const customer& c, const std::string& currency = "EUR");
