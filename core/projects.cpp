@@ -50,31 +50,31 @@ const db::query deadline_ok{"projects.deadline_ok", "SELECT $1::timestamptz > no
 
 // Public listing: every state but draft unless states are named; text
 // search against both languages; one query per order, each a keyset on
-// (sort key, id) that an index serves.
+// (sort key, id) that an index serves. Not prepared: a generic plan cannot
+// see which of the optional filters are absent and sorts instead of walking
+// the index; planned with the values, each page reads about `limit` rows.
+// (Drafts are never listed: the partial indexes say so too, and the planner
+// uses them only when the query repeats it literally.)
 #define LISTING_WHERE \
-    "WHERE ($1::text[] IS NULL AND p.state <> 'draft' OR p.state::text = ANY($1::text[])) " \
+    "WHERE p.state <> 'draft' AND ($1::text[] IS NULL OR p.state::text = ANY($1::text[])) " \
     "AND ($2::text IS NULL OR p.kind::text = $2) AND ($3::text IS NULL OR p.category = $3) " \
     "AND ($4::text IS NULL OR p.search @@ (websearch_to_tsquery('german', $4) || websearch_to_tsquery('english', $4))) "
 
-const db::query list_newest{
-    "projects.list_newest",
-    "SELECT " PROJECT_COLUMNS " FROM projects p " LISTING_WHERE "AND p.id < $5 ORDER BY p.id DESC LIMIT $6"};
+constexpr const char* list_newest_sql =
+    "SELECT " PROJECT_COLUMNS " FROM projects p " LISTING_WHERE "AND p.id < $5 ORDER BY p.id DESC LIMIT $6";
 // Cursor: deadline in microseconds since the epoch, id.
-const db::query list_deadline{
-    "projects.list_deadline",
+constexpr const char* list_deadline_sql =
     "SELECT " PROJECT_COLUMNS " FROM projects p " LISTING_WHERE
     "AND (p.deadline, p.id) > (timestamptz 'epoch' + $5 * interval '1 microsecond', $6) "
-    "ORDER BY p.deadline, p.id LIMIT $7"};
+    "ORDER BY p.deadline, p.id LIMIT $7";
 // Cursor: pledged, goal, id; compared as an exact fraction.
-const db::query list_funded{
-    "projects.list_funded",
+constexpr const char* list_funded_sql =
     "SELECT " PROJECT_COLUMNS " FROM projects p " LISTING_WHERE
     "AND (p.pledged_minor::numeric / p.goal_minor, p.id) < ($5::numeric / $6, $7) "
-    "ORDER BY p.pledged_minor::numeric / p.goal_minor DESC, p.id DESC LIMIT $8"};
-const db::query list_backers{
-    "projects.list_backers",
+    "ORDER BY p.pledged_minor::numeric / p.goal_minor DESC, p.id DESC LIMIT $8";
+constexpr const char* list_backers_sql =
     "SELECT " PROJECT_COLUMNS " FROM projects p " LISTING_WHERE
-    "AND (p.backers, p.id) < ($5, $6) ORDER BY p.backers DESC, p.id DESC LIMIT $7"};
+    "AND (p.backers, p.id) < ($5::bigint, $6) ORDER BY p.backers DESC, p.id DESC LIMIT $7";
 #undef LISTING_WHERE
 
 const db::query select_own{
@@ -341,24 +341,29 @@ std::vector<project> list(pqxx::transaction_base& tx, const listing_query& q) {
     switch (q.order) {
     case listing_order::newest: {
         std::int64_t before = q.cursor ? cursor_numbers(*q.cursor, 0, 1)[0] : max;
-        rows = tx.exec_prepared(list_newest.name, states, q.kind, q.category, q.text, before, q.limit);
+        rows = tx.exec_params(list_newest_sql, states, q.kind, q.category, q.text, before, q.limit);
         break;
     }
     case listing_order::deadline: {
-        auto c = q.cursor ? cursor_numbers(*q.cursor, 'd', 2) : std::vector<std::int64_t>{-100'000'000'000'000'000, 0};
-        rows = tx.exec_prepared(list_deadline.name, states, q.kind, q.category, q.text, c[0], c[1], q.limit);
+        // About ±3000 years around 1970: inside PostgreSQL's range for timestamps.
+        constexpr std::int64_t far_us = 100'000'000'000'000'000;
+        auto c = q.cursor ? cursor_numbers(*q.cursor, 'd', 2) : std::vector<std::int64_t>{-far_us, 0};
+        if (c[0] < -far_us || c[0] > far_us) {
+            throw field_problem("cursor", "cursor must be a value from an earlier page of the same sort");
+        }
+        rows = tx.exec_params(list_deadline_sql, states, q.kind, q.category, q.text, c[0], c[1], q.limit);
         break;
     }
     case listing_order::funded: {
         // Above every real share: pledged can never be a million times the goal.
         auto c = q.cursor ? cursor_numbers(*q.cursor, 'f', 3) : std::vector<std::int64_t>{max, 1, max};
         if (c[1] <= 0) throw field_problem("cursor", "cursor must be a value from an earlier page of the same sort");
-        rows = tx.exec_prepared(list_funded.name, states, q.kind, q.category, q.text, c[0], c[1], c[2], q.limit);
+        rows = tx.exec_params(list_funded_sql, states, q.kind, q.category, q.text, c[0], c[1], c[2], q.limit);
         break;
     }
     case listing_order::backers: {
         auto c = q.cursor ? cursor_numbers(*q.cursor, 'b', 2) : std::vector<std::int64_t>{max, max};
-        rows = tx.exec_prepared(list_backers.name, states, q.kind, q.category, q.text, c[0], c[1], q.limit);
+        rows = tx.exec_params(list_backers_sql, states, q.kind, q.category, q.text, c[0], c[1], q.limit);
         break;
     }
     }

@@ -13,7 +13,7 @@ ALTER TABLE projects
 CREATE INDEX projects_by_deadline ON projects (deadline, id) WHERE state <> 'draft';
 CREATE INDEX projects_by_share ON projects ((pledged_minor::numeric / goal_minor) DESC, id DESC) WHERE state <> 'draft';
 CREATE INDEX projects_by_backers ON projects (backers DESC, id DESC) WHERE state <> 'draft';
-CREATE INDEX projects_settle_due ON projects (deadline) WHERE state = 'funding';
+CREATE INDEX projects_funding_by_deadline ON projects (deadline, id) WHERE state = 'funding';
 
 CREATE TYPE pledge_state AS ENUM ('held', 'revoked', 'posted', 'voided');
 

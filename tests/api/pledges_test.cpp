@@ -244,3 +244,52 @@ TEST_CASE("wallets: payouts within the balance, signed payment callbacks", "[e2e
     CHECK(items[1].at("direction") == "out");
     p.check_books();
 }
+
+TEST_CASE("projects: listing sorts by deadline, funded share and backers, page by page", "[e2e][projects][pledges]") {
+    platform p;
+    auto owner = p.register_customer("owner@example.org");
+    auto anna = p.register_customer("anna@example.org");
+    auto ben = p.register_customer("ben@example.org");
+    p.deposit(anna, 100'000);
+    p.deposit(ben, 100'000);
+    // a: goal 100.00, 2 backers, 30% funded, latest deadline
+    // b: goal 50.00, 1 backer, 80% funded, earliest
+    // c: goal 200.00, none
+    std::string a = p.open_project(owner, {{"title", "Projekt A"}, {"goal_minor", 10'000}, {"deadline", "2099-03-01T00:00:00Z"}});
+    std::string b = p.open_project(owner, {{"title", "Projekt B"}, {"goal_minor", 5'000}, {"deadline", "2098-01-01T00:00:00Z"}});
+    std::string c = p.open_project(owner, {{"title", "Projekt C"}, {"goal_minor", 20'000}, {"deadline", "2098-06-01T00:00:00Z"}});
+    REQUIRE(p.pledge(anna, a, 1'000, "a1").status == 201);
+    REQUIRE(p.pledge(ben, a, 2'000, "a2").status == 201);
+    REQUIRE(p.pledge(anna, b, 4'000, "b1").status == 201);
+    REQUIRE(p.pledge(anna, a, 500, "a3").status == 201); // Anna again: still 2 backers
+
+    auto order = [&](const std::string& sort) {
+        std::vector<std::string> ids;
+        std::string cursor;
+        do {
+            auto r = p.client.request("GET", "/v1/projects?limit=1&sort=" + sort + (cursor.empty() ? "" : "&cursor=" + cursor));
+            INFO(r.body);
+            REQUIRE(r.status == 200);
+            auto page = r.json(); // the items must outlive the loop
+            for (const auto& item : page.at("items").as_array()) ids.emplace_back(item.at("id").as_string());
+            cursor = page.at("next_cursor").is_string() ? std::string(page.at("next_cursor").as_string()) : "";
+        } while (!cursor.empty() && ids.size() < 10);
+        return ids;
+    };
+    CHECK(order("deadline") == std::vector<std::string>{b, c, a});
+    CHECK(order("funded") == std::vector<std::string>{b, a, c});
+    CHECK(order("backers") == std::vector<std::string>{a, b, c});
+    CHECK(order("newest") == std::vector<std::string>{c, b, a});
+    auto first = p.client.request("GET", "/v1/projects/" + a).json();
+    CHECK(first.at("pledged_minor") == 3'500);
+    CHECK(first.at("backers") == 2);
+    CHECK(first.at("days_left").as_int64() > 365);
+
+    for (const auto& bad : {"sort=loudest", "sort=backers&cursor=b.99999999999999999999.1", "sort=deadline&cursor=d.9223372036854775807.1",
+                            "sort=funded&cursor=f.1.0.1", "sort=funded&cursor=b.1.1", "cursor=x"}) {
+        auto r = p.client.request("GET", std::string("/v1/projects?") + bad);
+        INFO(bad << ": " << r.body);
+        CHECK(r.status == 400);
+    }
+    CHECK(p.client.request("GET", "/v1/projects?sort=backers&cursor=b.9223372036854775807.1").status == 200);
+}
