@@ -3,6 +3,7 @@
 // same Idempotency-Key. Afterwards every acknowledged transfer is booked
 // exactly once and the ledger verifies. Uses a PostgreSQL cluster of its own,
 // since it stops it.
+#include "tests/support/private_cluster.hpp"
 #include "tests/support/support.hpp"
 
 #include <catch2/catch.hpp>
@@ -22,41 +23,6 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
-
-// A private cluster, driven with run.sh's own functions.
-class private_cluster {
-public:
-    private_cluster()
-        : dir_(required_env("SCHWARM_TEST_SCRATCH") + "/faults-pg-" + std::to_string(::getpid())),
-          port_(std::to_string(20000 + ::getpid() % 20000)) {
-        REQUIRE(sh("pg_start '" + dir_ + "' " + port_ + " && pg_ensure_database '" + dir_ + "' " + port_ + " schwarm") == 0);
-    }
-    ~private_cluster() { sh("pg_stop '" + dir_ + "'"); }
-    std::string url() const {
-        return "postgresql:///schwarm?host=" + dir_ + "/socket&port=" + port_ + "&user=schwarm";
-    }
-    void crash_and_restart() {
-        REQUIRE(sh("pg_as_owner \"$PG_BIN/pg_ctl\" -D '" + dir_ + "/data' -m immediate -w stop >/dev/null") == 0);
-        std::this_thread::sleep_for(500ms);
-        REQUIRE(sh("pg_start '" + dir_ + "' " + port_) == 0);
-    }
-
-private:
-    static int sh(const std::string& command) {
-        std::string script = "source '" SCHWARM_SOURCE_DIR "/run.sh' && " + command;
-        return std::system(("bash -c \"" + escape(script) + "\"").c_str());
-    }
-    static std::string escape(const std::string& text) {
-        std::string out;
-        for (char c : text) {
-            if (c == '"' || c == '\\' || c == '$' || c == '`') out += '\\';
-            out += c;
-        }
-        return out;
-    }
-    std::string dir_;
-    std::string port_;
-};
 
 std::string transfer(const std::string& from, const std::string& to, std::int64_t amount) {
     return json::serialize(json::object{

@@ -1,0 +1,50 @@
+#include "tests/support/private_cluster.hpp"
+
+#include "tests/support/support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+#include <unistd.h>
+
+namespace schwarm::test {
+
+namespace {
+
+std::string escape(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '"' || c == '\\' || c == '$' || c == '`') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+int sh(const std::string& command) {
+    std::string script = "source '" SCHWARM_SOURCE_DIR "/run.sh' && " + command;
+    return std::system(("bash -c \"" + escape(script) + "\"").c_str());
+}
+
+} // namespace
+
+private_cluster::private_cluster()
+    : dir_(required_env("SCHWARM_TEST_SCRATCH") + "/faults-pg-" + std::to_string(::getpid())),
+      port_(std::to_string(20000 + ::getpid() % 20000)) {
+    REQUIRE(sh("pg_start '" + dir_ + "' " + port_ + " && pg_ensure_database '" + dir_ + "' " + port_ + " schwarm") == 0);
+}
+
+private_cluster::~private_cluster() { sh("pg_stop '" + dir_ + "'"); }
+
+std::string private_cluster::url() const {
+    return "postgresql:///schwarm?host=" + dir_ + "/socket&port=" + port_ + "&user=schwarm";
+}
+
+void private_cluster::crash_and_restart() {
+    REQUIRE(sh("pg_as_owner \"$PG_BIN/pg_ctl\" -D '" + dir_ + "/data' -m immediate -w stop >/dev/null") == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    REQUIRE(sh("pg_start '" + dir_ + "' " + port_) == 0);
+}
+
+} // namespace schwarm::test
