@@ -11,9 +11,33 @@ std::size_t utf8_length(std::string_view text) {
     for (unsigned char c : text) count += (c & 0xc0) != 0x80;
     return count;
 }
+
+// Counts values the cheap way, before parsing: separators and openings
+// outside strings (an upper bound of one per value, near enough).
+std::size_t values_in(std::string_view text) {
+    std::size_t count = 1;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == ',' || c == '[' || c == '{') {
+            ++count;
+        }
+    }
+    return count;
+}
+
 } // namespace
 
 boost::json::object parse_object(std::string_view text) {
+    if (values_in(text) > values_max) {
+        throw problem(problems::payload_too_large,
+                      "The body has more than " + std::to_string(values_max) + " JSON values");
+    }
     boost::json::parse_options options;
     options.max_depth = nesting_depth_max;
     boost::system::error_code ec;

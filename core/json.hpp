@@ -18,8 +18,13 @@
 namespace schwarm::json {
 
 inline constexpr std::size_t nesting_depth_max = 32;
+// Values in one body: a ledger batch of 8190 entries has about 125,000. The
+// cap bounds what one request may make the parser allocate (a megabyte of
+// "1," is half a million values, some 16 MB once parsed).
+inline constexpr std::size_t values_max = 200'000;
 
-// Throws problem(malformed_json) for text that is not a JSON object.
+// Throws problem(malformed_json) for text that is not a JSON object, and
+// problem(payload_too_large) for one with more than values_max values.
 boost::json::object parse_object(std::string_view text);
 
 // The element of an array that must be an object; `field` names it in the

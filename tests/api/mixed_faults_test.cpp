@@ -13,6 +13,7 @@
 #include <pqxx/pqxx>
 
 #include <atomic>
+#include <cstdio>
 #include <csignal>
 #include <mutex>
 #include <random>
@@ -270,5 +271,8 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
     std::string output;
     CHECK(run_cli({"ledger", "verify"}, {{"DATABASE_URL", pg.url()}}, "", output) == 0);
     INFO(output);
+    std::printf("FAULTS cycles=%d pledges=%zu transfers=%zu registrations=%zu voters=%zu exports=%d retries=%d lost=%d\n",
+                cycles(), pledges_acked.size(), transfers_acked.size(), emails_acked.size(), ballots_acked.size(),
+                exports_done.load(), retried.load(), lost.load());
     CHECK(tx.exec1("SELECT sum(CASE side WHEN 'debit' THEN amount_minor ELSE -amount_minor END) FROM ledger_postings")[0].as<std::int64_t>() == 0);
 }

@@ -24,6 +24,18 @@ TEST_CASE("json: bodies that are not one JSON object", "[json]") {
     CHECK(json::parse_object(R"({"a":1})").at("a").as_int64() == 1);
 }
 
+TEST_CASE("json: a body with too many values is refused before it is parsed", "[json]") {
+    std::string many = "{\"a\":[";
+    for (std::size_t i = 0; i < json::values_max; ++i) many += "1,";
+    many += "1]}";
+    CHECK(caught([&] { json::parse_object(many); }).type().slug == "payload-too-large");
+    // Commas and brackets inside strings are text, not values.
+    std::string text = "{\"a\":\"" + std::string(json::values_max + 10, ',') + "\"}";
+    CHECK(json::parse_object(text).at("a").as_string().size() == json::values_max + 10);
+    std::string escaped = "{\"a\":\"\\\"" + std::string(json::values_max + 10, '[') + "\"}";
+    CHECK(json::parse_object(escaped).at("a").as_string().size() == json::values_max + 11);
+}
+
 TEST_CASE("json: fields are typed, bounded and named in refusals", "[json]") {
     auto object = json::parse_object(R"({"name":"Ada","age":36,"nick":7,"big":18446744073709551615,"extra":true})");
     json::object_reader r(object);

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Abuse of resources (issue 7, item 4; OWASP API4): a well-behaved client's
+# latency while bench/abuse.py attacks the same server with slowloris
+# connections, clients that never read, oversized headers, deeply nested and
+# very long JSON, and a connection flood beyond SCHWARM_CONNECTIONS_MAX.
+# Measured: the well-behaved client's p99 (wrk, public listing) idle and under
+# attack, the server's peak RSS, and a burst past the per-client rate limit
+# (429 with Retry-After). Target: p99 under attack within 2× of idle.
+#
+# Settings: BENCH_DURATION (20 s), BENCH_SLOW (300 slowloris connections),
+# BENCH_SILENT (50 non-readers), BENCH_FLOOD (600 idle connections; the
+# server here allows 500), BENCH_BUILD_DIR, BENCH_SKIP_BUILD=1.
+set -euo pipefail
+bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$bench_dir/../run.sh"
+source "$bench_dir/lib.sh"
+
+duration=${BENCH_DURATION:-20}
+slow=${BENCH_SLOW:-300}
+silent=${BENCH_SILENT:-50}
+flood=${BENCH_FLOOD:-600}
+build_dir=${BENCH_BUILD_DIR:-$SCHWARM_ROOT/build}
+install_packages "${APT_PACKAGES[@]}" wrk curl jq iproute2 python3
+bench_build "$build_dir"
+binary=$build_dir/schwarm
+port=$(free_port)
+pg_port=$(free_port)
+tmp=$(mktemp -d /tmp/schwarm-abuse.XXXXXX)
+chmod 755 "$tmp"
+server_pid= attack_pid= sampler_pid=
+cleanup() {
+  set +e
+  [ -n "$attack_pid" ] && kill "$attack_pid" 2>/dev/null
+  [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null
+  [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  pg_stop "$tmp/pg"
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+pg_start "$tmp/pg" "$pg_port"
+make_certificate "$tmp/tls"
+psql -X -q -h "$tmp/pg/socket" -p "$pg_port" -U schwarm -d postgres -c "CREATE DATABASE abuse" >/dev/null
+env DATABASE_URL="$(pg_url "$tmp/pg" "$pg_port" abuse)" SCHWARM_PORT="$port" SCHWARM_TLS_CERT="$tmp/tls/cert.pem" \
+  SCHWARM_TLS_KEY="$tmp/tls/key.pem" SCHWARM_CONNECTIONS_MAX=500 SCHWARM_HEADER_TIMEOUT_MS=5000 \
+  SCHWARM_WRITE_TIMEOUT_MS=10000 SCHWARM_RATE_PER_CLIENT_PER_S=100000 SCHWARM_RATE_BURST=100000 \
+  "$binary" serve 2>>"$tmp/schwarm.log" &
+server_pid=$!
+base=https://127.0.0.1:$port
+for _ in $(seq 1 100); do curl -sk -o /dev/null "$base/healthz" && break; sleep 0.1; done
+
+: >"$tmp/rss"
+( while kill -0 "$server_pid" 2>/dev/null; do awk '/VmRSS/ { print $2 }' "/proc/$server_pid/status" >>"$tmp/rss"; sleep 0.5; done ) &
+sampler_pid=$!
+
+measure() { # NAME: wrk -c8 on the public listing; prints "req/s p99_ms"
+  wrk -t1 -c8 -d"${duration}s" --latency "$base/v1/projects?limit=20" >"$tmp/wrk-$1.txt" 2>&1
+  awk '/^Requests\/sec:/ { r = $2 } $1 == "99%" { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 }
+       else if (v ~ /ms$/) sub(/ms/, "", v); else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 }; p = v }
+       END { printf "%.0f %.1f\n", r, p }' "$tmp/wrk-$1.txt"
+}
+bench "idle"
+read -r idle_rate idle_p99 < <(measure idle)
+idle_rss=$(sort -n "$tmp/rss" | tail -1)
+bench "under attack: $slow slowloris, $silent non-readers, bad requests, a flood of $flood connections"
+python3 "$bench_dir/abuse.py" "$port" "$slow" "$silent" "$flood" >"$tmp/abuse.txt" 2>"$tmp/abuse.err" &
+attack_pid=$!
+sleep 5
+read -r attack_rate attack_p99 < <(measure attack)
+kill -TERM "$attack_pid"; wait "$attack_pid" 2>/dev/null || true; attack_pid=
+attack_rss=$(sort -n "$tmp/rss" | tail -1)
+sleep 12 # the server closes what the attackers left behind
+read -r after_rate after_p99 < <(measure after)
+alive=$(kill -0 "$server_pid" 2>/dev/null && echo yes || echo no)
+
+# The rate limit: a burst beyond it from one client.
+kill -TERM "$server_pid"; wait "$server_pid" || true
+env DATABASE_URL="$(pg_url "$tmp/pg" "$pg_port" abuse)" SCHWARM_PORT="$port" SCHWARM_TLS_CERT="$tmp/tls/cert.pem" \
+  SCHWARM_TLS_KEY="$tmp/tls/key.pem" SCHWARM_RATE_PER_CLIENT_PER_S=50 SCHWARM_RATE_BURST=100 \
+  "$binary" serve 2>>"$tmp/schwarm.log" &
+server_pid=$!
+for _ in $(seq 1 100); do curl -sk -o /dev/null "$base/healthz" && break; sleep 0.1; done
+codes=$(for i in $(seq 1 300); do
+          if [ "$i" -gt 1 ]; then echo next; fi
+          printf 'url = "%s"\ninsecure\nsilent\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' "$base/v1/projects"
+        done | curl -K - | sort | uniq -c | awk '{ printf "%s×%s ", $1, $2 }') || true
+retry_after=
+for _ in $(seq 1 500); do
+  headers=$(curl -sk -D - -o /dev/null "$base/v1/projects" || true)
+  if grep -q '^HTTP/[0-9.]* 429' <<<"$headers"; then
+    retry_after=$(awk -F': ' 'tolower($1) == "retry-after" { print $2 }' <<<"$headers" | tr -d '\r')
+    break
+  fi
+done
+
+echo "## Abuse of resources (bench/abuse.sh), $(date -u +%Y-%m-%d)"
+echo
+echo "Machine: $(nproc) cores; server with SCHWARM_CONNECTIONS_MAX=500, header timeout 5 s, write timeout 10 s;"
+echo "the well-behaved client: wrk -t1 -c8 -d${duration}s GET /v1/projects?limit=20 over TLS."
+echo
+echo "| phase | req/s | p99 ms | server peak RSS MB |"
+echo "|---|---:|---:|---:|"
+echo "| idle | $idle_rate | $idle_p99 | $(awk -v k="$idle_rss" 'BEGIN { printf "%.1f", k / 1024 }') |"
+echo "| under attack | $attack_rate | $attack_p99 | $(awk -v k="$attack_rss" 'BEGIN { printf "%.1f", k / 1024 }') |"
+echo "| after | $after_rate | $after_p99 | $(sort -n "$tmp/rss" | tail -1 | awk '{ printf "%.1f", $1 / 1024 }') |"
+echo
+awk -v a="$attack_p99" -v i="$idle_p99" 'BEGIN { printf "p99 under attack / idle: %.2f (target ≤ 2: %s). ", a / i, a <= 2 * i ? "met" : "MISSED" }'
+echo "Server alive afterwards: $alive."
+echo
+echo "What the attackers saw:"
+sed 's/^ABUSE /- /' "$tmp/abuse.txt"
+echo
+echo "Rate limit (50/s, burst 100): 300 back-to-back requests from one client got $codes; a 429's Retry-After: ${retry_after:-none}."
