@@ -14,5 +14,6 @@ std::vector<route> audit_routes();
 std::vector<route> ledger_routes();
 std::vector<route> rounds_routes();
 std::vector<route> projects_routes();
+std::vector<route> risk_routes();
 
 } // namespace schwarm::api
