@@ -176,7 +176,7 @@ TEST_CASE("risk gate: the limits per investor per project and per owner per 12 m
     CHECK(ext(owner[2], "limit_minor") == "3000000");
 }
 
-TEST_CASE("risk gate: sophisticated investors skip the test and warning, not the limits; only others may revoke", "[pg][risk]") {
+TEST_CASE("risk gate: sophisticated investors skip the test and warning but not the limits, only others may revoke", "[pg][risk]") {
     world w;
     {
         pqxx::work tx(*w.connection);
