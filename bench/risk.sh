@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Risk benchmark: a fake credit bureau over HTTPS that answers after 200 ms;
-# 500 loan applications submitted concurrently (wrk, 64 connections); all
+# 500 loan applications submitted concurrently (one curl, 64 at once); all
 # must be checked within 5 s. Meanwhile wrk measures the public listing
 # (GET /v1/projects) against its idle rate: outbound calls must not starve
 # the server. Client, server, bureau and PostgreSQL share this machine.
@@ -38,7 +38,7 @@ cleanup() {
   set +e
   [ -n "$listing_pid" ] && kill "$listing_pid" 2>/dev/null
   [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  [ -n "$bureau_pid" ] && exec 7>&- && wait "$bureau_pid" 2>/dev/null
+  [ -n "$bureau_pid" ] && kill -TERM "$bureau_pid" 2>/dev/null && wait "$bureau_pid" 2>/dev/null
   pg_stop "$tmp/pg"
   rm -rf "$tmp"
 }
@@ -51,13 +51,11 @@ database_url=$(pg_url "$tmp/pg" "$pg_port" schwarm)
 make_certificate "$tmp/tls"
 psql_() { psql -qtA "$database_url" -c "$1"; }
 
-# --- the bureau: stdin open keeps it running ---------------------------------
+# --- the bureau (until SIGTERM) ------------------------------------------------
 key=bench-bureau-key
-mkfifo "$tmp/bureau.in"
-"$build_dir/tests/fake_bureau_server" "$tmp/tls/cert.pem" "$tmp/tls/key.pem" "$key" "$bureau_ms" \
-  <"$tmp/bureau.in" >"$tmp/bureau.out" 2>"$tmp/bureau.err" &
+"$build_dir/fake_bureau_server" "$tmp/tls/cert.pem" "$tmp/tls/key.pem" "$key" "$bureau_ms" \
+  >"$tmp/bureau.out" 2>"$tmp/bureau.err" &
 bureau_pid=$!
-exec 7>"$tmp/bureau.in"
 for _ in $(seq 1 50); do grep -q '^port' "$tmp/bureau.out" && break; sleep 0.1; done
 bureau_port=$(awk '/^port/ { print $2 }' "$tmp/bureau.out")
 
@@ -99,28 +97,8 @@ function done(summary, latency, requests)
     latency:percentile(50), latency:percentile(99), summary.errors.status))
 end
 LUA
-# Submits every id once, spread over the threads; a thread stops when its
-# share is answered.
-{
-  printf 'ids = {%s}\n' "$(paste -sd, "$tmp/ids")"
-  printf 'token = "%s"\nthreads_n = 2\n' "$token"
-  cat <<'LUA'
-local counter = 0
-function setup(thread) thread:set("index", counter); counter = counter + 1 end
-function init(args) next_i = index + 1; answered = 0; mine = 0
-  for i = index + 1, #ids, threads_n do mine = mine + 1 end end
-function request()
-  if next_i > #ids then return wrk.format("GET", "/healthz") end
-  local id = ids[next_i]; next_i = next_i + threads_n
-  return wrk.format("POST", "/v1/projects/" .. id .. "/submit", {["Authorization"] = "Bearer " .. token})
-end
-function response(status, headers, body)
-  answered = answered + 1
-  if answered >= mine then wrk.thread:stop() end
-end
-LUA
-  cat "$tmp/report.lua"
-} >"$tmp/submit.lua"
+# Submits every id once: one curl process, 64 transfers at once.
+sed "s|.*|url = \"$base/v1/projects/&/submit\"\noutput = /dev/null|" "$tmp/ids" >"$tmp/submit.curl"
 
 rate_of() { awk '{ printf "%.0f", $1 / ($2 / 1e6) }' <<<"$1"; }
 listing() { wrk -t1 -c"$connections" -d"${duration}s" --latency -s "$tmp/report.lua" "$base/v1/projects?limit=20" | grep '^RESULT' | cut -d' ' -f2-; }
@@ -131,7 +109,9 @@ bench "submitting $loans applications at once while the listing is measured"
 listing >"$tmp/loaded" &
 listing_pid=$!
 sleep 0.5
-wrk -t2 -c64 -d60s -s "$tmp/submit.lua" "$base" | grep '^RESULT' >"$tmp/submitted"
+curl -sS -k --parallel --parallel-immediate --parallel-max 64 -X POST -H "Authorization: Bearer $token" \
+  -w '%{http_code}\n' -K "$tmp/submit.curl" >"$tmp/submit.codes"
+bench "projects by state: $(psql_ "SELECT string_agg(state || ' ' || n, ', ') FROM (SELECT state, count(*) n FROM projects GROUP BY state) s")"
 # Wait until no check is queued, running or pending (at most 60 s).
 for _ in $(seq 1 600); do
   [ "$(psql_ "SELECT count(*) FROM risk_checks WHERE state IN ('queued','running','pending')")" = 0 ] && break
@@ -146,7 +126,7 @@ read -r checks completed failed window_s p50_ms p99_ms < <(psql_ "
          percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at) * 1000)::int,
          percentile_disc(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at) * 1000)::int
   FROM risk_checks" | tr '|' ' ')
-exec 7>&-; wait "$bureau_pid" || true; bureau_pid=
+kill -TERM "$bureau_pid"; wait "$bureau_pid" || true; bureau_pid=
 idle_rate=$(rate_of "$idle") loaded_rate=$(rate_of "$loaded")
 change=$(awk -v a="$idle_rate" -v b="$loaded_rate" 'BEGIN { printf "%+.1f", 100 * (b - a) / a }')
 
@@ -155,7 +135,7 @@ echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 10485
 echo
 echo "| what | result |"
 echo "|---|---|"
-echo "| applications submitted at once | $loans (wrk, 64 connections: $(cut -d' ' -f2 "$tmp/submitted") responses) |"
+echo "| applications submitted at once | $loans (curl --parallel-max 64: $(grep -c '^200' "$tmp/submit.codes") answered 200) |"
 echo "| checks completed / failed | $completed / $failed of $checks |"
 echo "| first submission to last check recorded | ${window_s} s |"
 echo "| per check, submission to answer recorded: p50 / p99 | $p50_ms ms / $p99_ms ms |"

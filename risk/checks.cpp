@@ -17,6 +17,9 @@
 #include <charconv>
 #include <random>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 namespace schwarm::risk {
 
 std::string_view to_string(failure f) {
@@ -71,6 +74,7 @@ std::chrono::milliseconds lease(const settings& s) {
 
 constexpr int claim_max = 200;          // checks claimed per transaction
 constexpr int polls_per_expiry = 20;    // pending checks without callback are failed this often
+constexpr std::chrono::milliseconds record_gather{10}; // answers of a burst recorded in one transaction
 
 const db::query claim_checks{
     "risk.checks.claim",
@@ -177,10 +181,29 @@ check_worker::check_worker(settings s, std::string database_url, std::shared_ptr
 
 check_worker::~check_worker() { stop(); }
 
+namespace {
+
+// Background work yields the CPU to request handling: checks may take a
+// little longer under load, requests should not (Linux: per-thread nice).
+void lower_priority() {
+    constexpr int background_nice = 5;
+    setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), background_nice);
+}
+
+} // namespace
+
 void check_worker::start() {
     assert(!dispatcher_.joinable());
-    for (int i = 0; i < settings_.calls_max; ++i) callers_.emplace_back([this] { run_caller(); });
-    dispatcher_ = std::thread([this] { run_dispatcher(); });
+    for (int i = 0; i < settings_.calls_max; ++i) {
+        callers_.emplace_back([this] {
+            lower_priority();
+            run_caller();
+        });
+    }
+    dispatcher_ = std::thread([this] {
+        lower_priority();
+        run_dispatcher();
+    });
 }
 
 void check_worker::stop() {
@@ -189,7 +212,9 @@ void check_worker::stop() {
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
-    work_ready_.notify_all();
+    jobs_ready_.notify_all();
+    outcomes_ready_.notify_all();
+    stopped_.notify_all();
     dispatcher_.join();
     for (auto& t : callers_) t.join();
     callers_.clear();
@@ -307,7 +332,7 @@ void check_worker::run_dispatcher() {
                     in_flight_ += static_cast<int>(calls.size());
                     for (auto& j : calls) jobs_.push_back(std::move(j));
                 }
-                work_ready_.notify_all();
+                for (std::size_t i = 0; i < calls.size(); ++i) jobs_ready_.notify_one();
             }
         } catch (const std::exception& e) {
             log::warn("risk check worker failed", {{"error", e.what()}});
@@ -318,7 +343,12 @@ void check_worker::run_dispatcher() {
         worker.check();
         if (claimed_any) continue;
         std::unique_lock lock(mutex_);
-        work_ready_.wait_for(lock, settings_.poll, [&] { return !outcomes_.empty() || (stopping_ && !stopping); });
+        outcomes_ready_.wait_for(lock, settings_.poll, [&] { return !outcomes_.empty() || (stopping_ && !stopping); });
+        // Answers arriving together are recorded together: wait a moment
+        // for the rest of a burst rather than commit once per answer.
+        if (!outcomes_.empty() && static_cast<int>(outcomes_.size()) < in_flight_ && !stopping_) {
+            outcomes_ready_.wait_for(lock, record_gather);
+        }
     }
 }
 
@@ -327,7 +357,7 @@ void check_worker::run_caller() {
         job j;
         {
             std::unique_lock lock(mutex_);
-            work_ready_.wait(lock, [&] { return !jobs_.empty() || stopping_; });
+            jobs_ready_.wait(lock, [&] { return !jobs_.empty() || stopping_; });
             if (jobs_.empty()) return; // stopping, nothing left
             j = std::move(jobs_.front());
             jobs_.pop_front();
@@ -338,7 +368,7 @@ void check_worker::run_caller() {
             outcomes_.push_back(std::move(o));
             --in_flight_;
         }
-        work_ready_.notify_all();
+        outcomes_ready_.notify_one();
     }
 }
 
@@ -433,7 +463,7 @@ check_worker::outcome check_worker::call_bureau(const job& j) {
         auto ceiling = settings_.backoff.count() << attempt;
         std::uniform_int_distribution<long long> pick(0, ceiling);
         std::unique_lock lock(mutex_);
-        if (work_ready_.wait_for(lock, std::chrono::milliseconds(pick(random)), [&] { return stopping_.load(); })) break;
+        if (stopped_.wait_for(lock, std::chrono::milliseconds(pick(random)), [&] { return stopping_.load(); })) break;
     }
     return o;
 }

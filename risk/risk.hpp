@@ -194,7 +194,9 @@ private:
     breaker breaker_;
     std::atomic<bool> stopping_{false};
     std::mutex mutex_;
-    std::condition_variable work_ready_;
+    std::condition_variable jobs_ready_;     // callers wait here
+    std::condition_variable outcomes_ready_; // the dispatcher waits here
+    std::condition_variable stopped_;        // backoff sleeps wait here
     std::deque<job> jobs_;
     std::deque<outcome> outcomes_;
     int in_flight_ = 0;
