@@ -10,6 +10,8 @@
 #   BENCH_BUREAU_MS      the bureau's delay (default 200)
 #   BENCH_DURATION       seconds per listing run, idle and loaded (default 6)
 #   BENCH_CONNECTIONS    wrk connections for the listing (default 16)
+#   BENCH_PROVIDERS      SCHWARM_RISK_PROVIDERS (default webhook; scorecard alone shows the
+#                        cost of the submissions themselves, without outbound calls)
 #   BENCH_BUILD_DIR      build directory (default build/; tests on, for the fake bureau)
 #   BENCH_SKIP_BUILD=1   use the existing binaries
 set -euo pipefail
@@ -62,7 +64,7 @@ bureau_port=$(awk '/^port/ { print $2 }' "$tmp/bureau.out")
 # --- schwarm with the webhook provider -----------------------------------------
 env DATABASE_URL="$database_url" SCHWARM_PORT="$port" SCHWARM_TLS_CERT="$tmp/tls/cert.pem" \
   SCHWARM_TLS_KEY="$tmp/tls/key.pem" SCHWARM_RATE_PER_CLIENT_PER_S=0 \
-  SCHWARM_RISK_PROVIDERS=webhook SCHWARM_RISK_BUREAU_URL="https://localhost:$bureau_port/v1/credit-checks" \
+  SCHWARM_RISK_PROVIDERS="${BENCH_PROVIDERS:-webhook}" SCHWARM_RISK_BUREAU_URL="https://localhost:$bureau_port/v1/credit-checks" \
   SCHWARM_RISK_BUREAU_CA="$tmp/tls/cert.pem" SCHWARM_RISK_BUREAU_KEY="$key" \
   "$build_dir/schwarm" serve 2>>"$tmp/schwarm.log" &
 server_pid=$!
@@ -131,7 +133,8 @@ idle_rate=$(rate_of "$idle") loaded_rate=$(rate_of "$loaded")
 change=$(awk -v a="$idle_rate" -v b="$loaded_rate" 'BEGIN { printf "%+.1f", 100 * (b - a) / a }')
 
 echo
-echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); bureau delay ${bureau_ms} ms"
+echo "Load average at the end (other work on this machine): $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); providers ${BENCH_PROVIDERS:-webhook}; bureau delay ${bureau_ms} ms"
 echo
 echo "| what | result |"
 echo "|---|---|"
