@@ -1,6 +1,7 @@
 // schwarm: the HTTPS server and its command line. The only place that wires
 // the modules together.
 #include "api/ledger_port.hpp"
+#include "api/risk_transport.hpp"
 #include "api/server.hpp"
 #include "core/crypto.hpp"
 #include "core/log.hpp"
@@ -12,12 +13,14 @@
 #include "ledger/export.hpp"
 #include "ledger/ledger.hpp"
 #include "ledger/seal.hpp"
+#include "risk/risk.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <fstream>
@@ -114,6 +117,25 @@ int serve(const config& cfg) {
     db::pool pool(cfg.database_url, cfg.db_workers, static_cast<std::size_t>(cfg.db_queue_max));
     api::service app(cfg, pool);
 
+    // Risk: the gate the lifecycle and pledges ask, and the worker that runs
+    // credit checks on threads and a connection of its own (outbound calls
+    // never on the I/O threads, never inside a transaction).
+    auto risk_settings = risk::from_config(cfg);
+    risk::gate risk_gate(risk_settings);
+    risk_port::bind(&risk_gate);
+    std::shared_ptr<risk::transport> bureau;
+    if (std::find(risk_settings.providers.begin(), risk_settings.providers.end(), "webhook") != risk_settings.providers.end()) {
+        try {
+            bureau = std::make_shared<api::https_transport>(cfg.risk_bureau_url, cfg.risk_bureau_ca_path,
+                                                            cfg.risk_response_limit_bytes);
+        } catch (const std::invalid_argument& e) {
+            std::fprintf(stderr, "schwarm: configuration: %s\n", e.what());
+            return exit_usage;
+        }
+    }
+    risk::check_worker risk_checks(risk_settings, cfg.database_url, bureau);
+    risk_checks.start();
+
     api::net::io_context ioc(cfg.io_threads);
     auto async_db = api::make_async_db(ioc, cfg); // token lookups on the I/O threads; dies before ioc
     app.async_db = async_db.get();
@@ -152,7 +174,9 @@ int serve(const config& cfg) {
     for (auto& t : threads) t.join();
     maintenance_stop = true;
     maintenance.join();
+    risk_checks.stop();
     pool.stop();
+    risk_port::bind(nullptr);
     log::info("stopped");
     return 0;
 }

@@ -18,5 +18,6 @@ std::vector<route> wallets_routes();
 std::vector<route> pledges_routes();
 std::vector<route> loans_routes();
 std::vector<route> comments_routes();
+std::vector<route> risk_routes();
 
 } // namespace schwarm::api

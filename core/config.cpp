@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <functional>
+#include <limits>
 #include <vector>
 
 extern char** environ;
@@ -75,6 +76,27 @@ const std::vector<setting>& settings() {
         integer("SCHWARM_SETTLEMENT_CHUNK", &config::settlement_chunk, 1, 8190),
         text("SCHWARM_PAYMENT_CALLBACK_SECRET", &config::payment_callback_secret),
         integer("SCHWARM_PAYMENT_CALLBACK_WINDOW_S", &config::payment_callback_window_s, 1, 86'400),
+        // Risk.
+        text("SCHWARM_RISK_PROVIDERS", &config::risk_providers),
+        text("SCHWARM_RISK_BUREAU_URL", &config::risk_bureau_url),
+        text("SCHWARM_RISK_BUREAU_CA", &config::risk_bureau_ca_path),
+        text("SCHWARM_RISK_BUREAU_KEY", &config::risk_bureau_key),
+        integer("SCHWARM_RISK_BUREAU_TIMEOUT_MS", &config::risk_bureau_timeout_ms, 10, 600'000),
+        integer("SCHWARM_RISK_RETRIES_MAX", &config::risk_retries_max, 0, 10),
+        integer("SCHWARM_RISK_BACKOFF_MS", &config::risk_backoff_ms, 1, 60'000),
+        integer("SCHWARM_RISK_BREAKER_FAILURES", &config::risk_breaker_failures, 1, 1000),
+        integer("SCHWARM_RISK_BREAKER_COOLDOWN_MS", &config::risk_breaker_cooldown_ms, 10, day_ms),
+        integer("SCHWARM_RISK_CALLS_MAX", &config::risk_calls_max, 1, 1024),
+        integer("SCHWARM_RISK_RESPONSE_LIMIT_BYTES", &config::risk_response_limit_bytes, 1024, 16 << 20),
+        integer("SCHWARM_RISK_REPLAY_WINDOW_S", &config::risk_replay_window_s, 1, 86'400),
+        integer("SCHWARM_RISK_CALLBACK_WAIT_S", &config::risk_callback_wait_s, 1, 30LL * 86'400),
+        integer("SCHWARM_RISK_POLL_MS", &config::risk_poll_ms, 1, 60'000),
+        integer("SCHWARM_RISK_FOUR_EYES_ABOVE_MINOR", &config::risk_four_eyes_above_minor, 0,
+                std::numeric_limits<std::int64_t>::max()),
+        integer("SCHWARM_RISK_PLEDGE_LIMIT_PER_PROJECT_MINOR", &config::risk_pledge_limit_per_project_minor, 1,
+                std::numeric_limits<std::int64_t>::max()),
+        integer("SCHWARM_RISK_OWNER_LIMIT_MINOR", &config::risk_owner_limit_minor, 1,
+                std::numeric_limits<std::int64_t>::max()),
     };
     return all;
 }
@@ -113,6 +135,21 @@ config load_config(const std::map<std::string, std::string>& env) {
     }
     if (c.rate_per_client_per_s > 0 && c.rate_burst < c.rate_per_client_per_s) {
         throw config_error("SCHWARM_RATE_BURST must be at least SCHWARM_RATE_PER_CLIENT_PER_S");
+    }
+    // Risk: the webhook provider needs its bureau.
+    for (std::size_t at = 0; at <= c.risk_providers.size();) {
+        auto comma = c.risk_providers.find(',', at);
+        if (comma == std::string::npos) comma = c.risk_providers.size();
+        auto name = c.risk_providers.substr(at, comma - at);
+        if (name != "scorecard" && name != "webhook") {
+            throw config_error("SCHWARM_RISK_PROVIDERS lists scorecard and/or webhook, got '" + name + "'");
+        }
+        at = comma + 1;
+    }
+    if (c.risk_providers.find("webhook") != std::string::npos &&
+        (c.risk_bureau_url.empty() || c.risk_bureau_key.empty() || c.risk_bureau_ca_path.empty())) {
+        throw config_error("the webhook provider needs SCHWARM_RISK_BUREAU_URL, SCHWARM_RISK_BUREAU_KEY and "
+                           "SCHWARM_RISK_BUREAU_CA");
     }
     return c;
 }

@@ -49,6 +49,24 @@ struct config {
     int settlement_chunk = 5000;     // holds settled per transaction
     std::string payment_callback_secret; // HMAC key shared with the payment provider; empty: callbacks off
     int payment_callback_window_s = 300;  // how old a signed callback may be
+    // Risk (risk/; README.md, Configuration). Credit-check providers, comma-separated.
+    std::string risk_providers = "scorecard"; // scorecard | webhook | scorecard,webhook
+    std::string risk_bureau_url;              // https://host:port/path of the external bureau
+    std::string risk_bureau_ca_path;          // PEM file the bureau's certificate must chain to
+    std::string risk_bureau_key;              // HMAC-SHA256 key shared with the bureau
+    std::int64_t risk_bureau_timeout_ms = 2'000;
+    int risk_retries_max = 2;                 // retries after the first attempt (5xx, timeouts)
+    std::int64_t risk_backoff_ms = 100;       // first backoff; doubles, full jitter
+    int risk_breaker_failures = 5;            // consecutive failures that open the circuit
+    std::int64_t risk_breaker_cooldown_ms = 30'000;
+    int risk_calls_max = 64;                  // outbound calls at once (threads)
+    std::int64_t risk_response_limit_bytes = 64 << 10;
+    std::int64_t risk_replay_window_s = 300;  // callbacks older or newer than this are refused
+    std::int64_t risk_callback_wait_s = 86'400; // a pending check without callback fails after this
+    std::int64_t risk_poll_ms = 50;           // how often the check worker looks for queued checks
+    std::int64_t risk_four_eyes_above_minor = 2'500'000; // principals above this need two approvals
+    std::int64_t risk_pledge_limit_per_project_minor = 10'000'000; // per investor per loan project
+    std::int64_t risk_owner_limit_minor = 500'000'000;   // raised per owner per 12 months (EU 2020/1503)
 };
 
 // Reads the variables from `env` (a copy of the environment); throws

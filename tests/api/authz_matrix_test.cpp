@@ -93,6 +93,25 @@ const std::map<std::string, unsigned>& rules() {
         {"POST /v1/rounds/{id}/allocate", staff},
         {"GET /v1/rounds/{id}/ballots", anyone},
         {"GET /v1/rounds/{id}/pabulib", anyone},
+        {"PUT /v1/risk/applications/{id}", a_customer},
+        {"GET /v1/risk/applications/{id}", a_customer | staff},
+        {"GET /v1/risk/reviews", staff},
+        {"GET /v1/risk/reviews/{id}", staff},
+        {"POST /v1/risk/reviews/{id}/approve", staff},
+        {"POST /v1/risk/reviews/{id}/reject", staff},
+        {"POST /v1/risk/reviews/{id}/request-info", staff},
+        {"POST /v1/risk/reviews/{id}/checks", staff},
+        {"POST /v1/risk/relationships", staff | admin},
+        {"POST /v1/risk/callbacks/{provider}", anyone}, // authenticated by its signature
+        {"GET /v1/risk/investor", a_customer},
+        {"PUT /v1/risk/investor/profile", a_customer},
+        {"POST /v1/risk/investor/loss-simulation", a_customer},
+        {"GET /v1/risk/knowledge-test", a_customer},
+        {"POST /v1/risk/knowledge-test", a_customer},
+        {"POST /v1/risk/investor/sophistication-requests", a_customer},
+        {"GET /v1/risk/sophistication-requests", staff},
+        {"POST /v1/risk/sophistication-requests/{id}/approve", staff},
+        {"POST /v1/risk/sophistication-requests/{id}/reject", staff},
     };
     return all;
 }
@@ -221,6 +240,17 @@ TEST_CASE("authorization: another customer cannot reach what is not theirs", "[e
     as_mallory("GET", "/v1/projects/" + open + "/comments/moderation");
     as_mallory("POST", "/v1/projects/" + open + "/comments/" + comment_id + "/hide", R"({"reason":"mine now"})");
     as_mallory("POST", "/v1/projects/" + open + "/updates", R"({"title":"Fake","body":"Fake"})");
+    // Carol's credit application: not Mallory's to read or change; Carol sees
+    // her inputs, never the checks' scores or the bureau's raw answers.
+    as_mallory("GET", "/v1/risk/applications/" + loan);
+    as_mallory("PUT", "/v1/risk/applications/" + loan, R"({"applicant_type":"person","monthly_income_minor":1,)"
+                                                        R"("monthly_expenses_minor":1,"existing_debt_minor":0,"purpose":"x"})");
+    auto own = p.client.request("GET", "/v1/risk/applications/" + loan, {}, auth_headers(carol.token));
+    REQUIRE(own.status == 200);
+    for (const char* hidden : {"\"score\"", "\"reasons\"", "\"response\"", "\"pd_band\""}) {
+        INFO(hidden);
+        CHECK(own.body.find(hidden) == std::string::npos);
+    }
 
     p.pass_deadline(loan);
     REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s")).status == 200);

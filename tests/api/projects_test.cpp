@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <thread>
+
 using namespace schwarm::test;
 namespace json = boost::json;
 
@@ -31,7 +34,8 @@ std::string post(https_client& client, const std::string& path, const std::strin
 
 TEST_CASE("projects: propose, review, approve, list, search", "[e2e][projects]") {
     database db;
-    server srv(db.url());
+    // One staff approval suffices below the four-eyes principal (risk; tests/api/risk_test.cpp has four eyes).
+    server srv(db.url(), {{"SCHWARM_RISK_FOUR_EYES_ABOVE_MINOR", "10000000"}});
     https_client client(srv.port());
     std::string owner = register_and_login(client, "olga@example.org");
     std::string other = register_and_login(client, "otto@example.org");
@@ -53,6 +57,12 @@ TEST_CASE("projects: propose, review, approve, list, search", "[e2e][projects]")
     REQUIRE(edited.status == 200);
     CHECK(edited.json().at("title") == "Solardach für die Kita Sonnenschein");
 
+    // The loan's credit inputs, for the risk check that runs once it is submitted.
+    REQUIRE(client.request("PUT", "/v1/risk/applications/" + id,
+                           R"({"applicant_type":"person","monthly_income_minor":2000000,"monthly_expenses_minor":500000,)"
+                           R"("existing_debt_minor":0,"purpose":"energy"})",
+                           auth_headers(owner)).status == 200);
+
     CHECK(post(client, base + "/submit", other) == "404");
     CHECK(post(client, base + "/approve", staff) == "409"); // not in review yet
     CHECK(post(client, base + "/submit", owner) == "submitted");
@@ -60,7 +70,12 @@ TEST_CASE("projects: propose, review, approve, list, search", "[e2e][projects]")
     CHECK(post(client, base + "/start-review", owner) == "403");
     CHECK(post(client, base + "/start-review", staff) == "in_review");
     CHECK(post(client, base + "/reject", staff) == "400"); // a reason is required
-    CHECK(post(client, base + "/approve", staff) == "approved");
+    // A loan is approved through its risk review once its credit check is in (risk).
+    CHECK(post(client, base + "/approve", staff) == "409");
+    for (int i = 0; i < 200 && db.scalar("SELECT count(*) FROM risk_checks WHERE state = 'completed'") != "1"; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    REQUIRE(client.request("POST", "/v1/risk/reviews/" + id + "/approve", {}, auth_headers(staff)).status == 200);
     auto twice = client.request("POST", base + "/approve", {}, auth_headers(staff));
     CHECK(twice.status == 409);
     CHECK(twice.json().at("state") == "approved");
@@ -77,7 +92,8 @@ TEST_CASE("projects: propose, review, approve, list, search", "[e2e][projects]")
     CHECK(client.request("GET", "/v1/projects?state=approved&category=energy").json().at("items").as_array().size() == 1);
     CHECK(client.request("GET", "/v1/projects?state=draft").status == 400);
 
-    CHECK(db.scalar("SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE subject = 'project:" + id + "'") ==
+    CHECK(db.scalar("SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE subject = 'project:" + id +
+                    "' AND action LIKE 'project.%'") ==
           "project.create,project.update,project.submit,project.start_review,project.approve");
 }
 

@@ -1,11 +1,23 @@
 #include "tests/support/platform.hpp"
 
+#include <chrono>
+#include <thread>
+
 namespace schwarm::test {
 
 namespace json = boost::json;
 
+namespace {
+// One staff approval suffices for the loans of these stories (risk's four
+// eyes are tested in tests/api/risk_test.cpp).
+std::map<std::string, std::string> with_defaults(std::map<std::string, std::string> env) {
+    env.emplace("SCHWARM_RISK_FOUR_EYES_ABOVE_MINOR", "100000000");
+    return env;
+}
+} // namespace
+
 platform::platform(std::map<std::string, std::string> env)
-    : srv(db.url(), std::move(env)), client(srv.port()),
+    : srv(db.url(), with_defaults(std::move(env))), client(srv.port()),
       staff(create_user_and_login(client, db, "staff@bank.example", "staff")),
       auditor(create_user_and_login(client, db, "auditor@bank.example", "auditor")) {}
 
@@ -14,6 +26,22 @@ customer platform::register_customer(const std::string& email) {
     auto me = client.request("GET", "/v1/users/me", {}, auth_headers(c.token));
     REQUIRE(me.status == 200);
     c.id = std::string(me.json().at("id").as_string());
+    // Investor protection (risk): a declared net worth of EUR 100,000 (the
+    // risk warning from EUR 5,000), the loss simulation seen, the knowledge
+    // test passed; so the stories' loan pledges are allowed.
+    auto profile = client.request("PUT", "/v1/risk/investor/profile",
+                                  R"({"annual_income_minor":6000000,"liquid_assets_minor":5000000,"annual_commitments_minor":1000000})",
+                                  auth_headers(c.token));
+    REQUIRE(profile.status == 200);
+    REQUIRE(client.request("POST", "/v1/risk/investor/loss-simulation", {}, auth_headers(c.token)).status == 200);
+    auto test = client.request("POST", "/v1/risk/knowledge-test",
+                               R"({"answers":[{"question_id":"total_loss","option":1},{"question_id":"deposit_guarantee","option":1},)"
+                               R"({"question_id":"liquidity","option":1},{"question_id":"diversification","option":1},)"
+                               R"({"question_id":"reflection","option":0}]})",
+                               auth_headers(c.token));
+    INFO(test.body);
+    REQUIRE(test.status == 201);
+    REQUIRE(test.json().at("passed") == true);
     return c;
 }
 
@@ -44,9 +72,29 @@ std::string platform::approved_project(const customer& owner, json::object chang
         INFO(action << ": " << r.body);
         REQUIRE(r.status == 200);
     };
+    bool loan = fields.at("kind") == "loan";
+    if (loan) { // the credit inputs the risk check reads
+        auto declared = client.request("PUT", "/v1/risk/applications/" + id,
+                                       R"({"applicant_type":"person","monthly_income_minor":2000000,)"
+                                       R"("monthly_expenses_minor":500000,"existing_debt_minor":0,"purpose":"business"})",
+                                       auth_headers(owner.token));
+        INFO(declared.body);
+        REQUIRE(declared.status == 200);
+    }
     move("submit", owner.token);
     move("start-review", staff);
-    move("approve", staff);
+    if (!loan) {
+        move("approve", staff);
+        return id;
+    }
+    // A loan is approved through its risk review once its credit check is in.
+    for (int i = 0; i < 400 && db.scalar("SELECT count(*) FROM risk_checks WHERE state = 'completed' AND project_id = " + id) == "0"; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    auto approved = client.request("POST", "/v1/risk/reviews/" + id + "/approve", {}, auth_headers(staff));
+    INFO(approved.body);
+    REQUIRE(approved.status == 200);
+    REQUIRE(state_of(id) == "approved");
     return id;
 }
 
