@@ -6,8 +6,6 @@
 #include "core/json.hpp"
 #include "support.hpp"
 
-#include <boost/json/serialize.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -35,7 +33,7 @@ std::size_t utf8_length(std::string_view text) {
 }
 
 void check_problem(const problem& p, const std::string& prefix) {
-    require(p.status() == 422, "a reader's problem is a 422 validation problem");
+    require(p.type().slug == problems::validation.slug, "a reader's problem is a validation problem");
     auto field = p.extensions().find("field");
     require(field != p.extensions().end(), "a reader's problem names the field");
     require(field->second.starts_with(prefix), "the field carries the reader's prefix");
@@ -134,8 +132,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         require(p.status() == 400, "unparsable JSON is a 400 malformed-json problem");
         return 0;
     }
-    // What parsed serialises and parses back to the same object.
-    require(json::parse_object(boost::json::serialize(object)) == object, "serialise and parse round trip");
     read_object(object, "", 0);
     return 0;
 }

@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         ledger::validate(r);
     } catch (const problem& p) {
-        require(p.status() == 422, "a refused entry is a 422 problem");
+        require(p.status() == 400 || p.status() == 422, "a refused entry is a 400 or 422 problem");
         accepted = false;
     }
     bool shape = shape_ok(r);
