@@ -3,10 +3,11 @@
 # test through CTest, stops PostgreSQL, and exits non-zero on any failure.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/run.sh"
+source "$SCHWARM_ROOT/tests/fuzz/lib.sh"
 
 TEST_PACKAGES=(hledger libxml2-utils)
 
-install_packages "${APT_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+install_packages "${APT_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
 build "$SCHWARM_ROOT/build" -DSCHWARM_TESTS=ON
 
 scratch=$(mktemp -d /tmp/schwarm-test.XXXXXX)
@@ -25,3 +26,16 @@ export SCHWARM_TEST_SCRATCH=$scratch
 
 cd "$SCHWARM_ROOT/build"
 ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"
+
+# The fuzz targets (tests/fuzz): their own clang build with libFuzzer, ASan
+# and UBSan, each run SCHWARM_FUZZ_SECONDS (default 20) over its corpus.
+# A targeted run (./test.sh -R …) skips them unless that variable is set;
+# 0 skips them always. bench/fuzz.sh runs them longer.
+fuzz_seconds=${SCHWARM_FUZZ_SECONDS:-$([ $# -eq 0 ] && echo 20 || echo 0)}
+if [ "$fuzz_seconds" -gt 0 ]; then
+  say "fuzzing: building build-fuzz/ (clang, ASan, UBSan)"
+  fuzz_build "$SCHWARM_ROOT/build-fuzz"
+  say "fuzzing: ${#FUZZ_TARGETS[@]} targets, ${fuzz_seconds}s each"
+  # Logs and any reproducer stay in build-fuzz/last-run/ for a look afterwards.
+  fuzz_run "$SCHWARM_ROOT/build-fuzz" "$fuzz_seconds" "$SCHWARM_ROOT/build-fuzz/last-run"
+fi

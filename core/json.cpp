@@ -92,7 +92,9 @@ std::optional<std::int64_t> object_reader::optional_int(std::string_view field, 
     std::int64_t number = 0;
     if (value->is_int64()) {
         number = value->as_int64();
-    } else if (value->is_uint64() && value->as_uint64() <= static_cast<std::uint64_t>(max)) {
+    } else if (value->is_uint64() && max >= 0 && value->as_uint64() <= static_cast<std::uint64_t>(max)) {
+        // (max >= 0 first: a negative max cast to unsigned is huge, and the
+        // number would wrap to a negative one inside the bounds.)
         number = static_cast<std::int64_t>(value->as_uint64());
     } else {
         throw field_error(field, " must be a whole number");

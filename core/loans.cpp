@@ -333,8 +333,11 @@ repayment repay(pqxx::work& tx, projects::project_id id, std::int64_t amount_min
     auto wallets = wallets_of(tx, everyone, cur);
     std::int64_t from = wallets[borrower.value];
     std::vector<ledger_port::booking> bookings;
-    for (const auto& [kind, parts] : {std::pair{std::string("interest"), &interest_parts},
-                                      std::pair{std::string("principal"), &principal_parts}}) {
+    for (const auto& [kind_name, parts] : {std::pair{std::string("interest"), &interest_parts},
+                                           std::pair{std::string("principal"), &principal_parts}}) {
+        // Not the binding itself in the lambda below: clang before 16 cannot
+        // capture structured bindings (the fuzz build uses clang 14).
+        const std::string& kind = kind_name;
         ledger_port::booking b;
         int group = 0;
         auto flush = [&] {

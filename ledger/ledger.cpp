@@ -391,6 +391,12 @@ std::optional<side> parse_side(std::string_view text) {
     return i ? std::optional(static_cast<side>(*i)) : std::nullopt;
 }
 
+void validate(const entry_request& r) {
+    check_shape(r);
+    // A hold's resolution is checked against the hold, which is in the database.
+    if (!r.pending) check_balanced(r.postings);
+}
+
 account create_account(pqxx::work& tx, const account_spec& spec, const who& by) {
     if (spec.debits_must_not_exceed_credits && spec.credits_must_not_exceed_debits) {
         throw field_problem("flags", "An account takes at most one of the two balance rules");

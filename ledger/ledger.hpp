@@ -126,6 +126,12 @@ struct entry {
 
 using entry_result = std::variant<entry, problem>;
 
+// What book() checks of a request before it reads the database: the shape
+// (key, description, kind and pending_id, expiry, posting count, positive
+// amounts, known currencies) and, for posted and pending entries, that the
+// postings balance per currency. Throws the problem book() would answer.
+void validate(const entry_request& r);
+
 // Accounts. create() refuses a taken code (code_taken) and writes an audit record.
 account create_account(pqxx::work& tx, const account_spec& spec, const who& by);
 std::optional<account> find_account(pqxx::transaction_base& tx, account_id id);

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <limits>
+
 using namespace schwarm;
 using schwarm::test::caught;
 
@@ -57,6 +59,16 @@ TEST_CASE("json: fields are typed, bounded and named in refusals", "[json]") {
 
     auto unknown = caught([&] { r.reject_unknown(); });
     CHECK(field_of(unknown) == "extra");
+}
+
+// Found by fuzz_json: with a negative upper bound, 2^64-1 was cast to -1 and
+// accepted as a number the client never sent.
+TEST_CASE("json: a large unsigned number is not read as a negative one", "[json][fuzz]") {
+    auto object = json::parse_object(R"({"n":18446744073709551615,"m":9223372036854775808,"k":-3})");
+    json::object_reader r(object);
+    CHECK(field_of(caught([&] { r.required_int("n", std::numeric_limits<std::int64_t>::min(), -1); })) == "n");
+    CHECK(field_of(caught([&] { r.optional_int("m", -10, -1); })) == "m");
+    CHECK(r.required_int("k", -10, -1) == -3);
 }
 
 TEST_CASE("json: string length counts characters, not bytes", "[json]") {
