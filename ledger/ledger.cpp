@@ -270,7 +270,10 @@ void check_balanced(const std::vector<posting>& postings) {
     for (const auto& [code, sum] : net) {
         if (sum != 0) {
             throw problem(problems::entry_unbalanced, "Debits and credits in " + code + " differ by " +
-                                                          std::to_string(sum < 0 ? -sum : sum) + " minor units");
+                                                          // (unsigned: the difference may be 2^63)
+                                                          std::to_string(sum < 0 ? 0 - static_cast<std::uint64_t>(sum)
+                                                                                 : static_cast<std::uint64_t>(sum)) +
+                                                          " minor units");
         }
     }
 }
@@ -279,7 +282,14 @@ void check_balanced(const std::vector<posting>& postings) {
 // account, side and currency and not above what it reserved.
 void check_within_hold(const std::vector<posting>& asked, const std::vector<posting>& held) {
     std::map<std::tuple<std::int64_t, side, std::string>, std::int64_t> room;
-    for (const auto& p : held) room[{p.account.value, p.side_, p.currency_code}] += p.amount_minor;
+    for (const auto& p : held) {
+        // A booked hold's postings to one account and side fit its pending
+        // balance, so they cannot overflow; checked all the same.
+        auto& r = room[{p.account.value, p.side_, p.currency_code}];
+        auto sum = checked_add(r, p.amount_minor);
+        if (!sum) throw std::logic_error("a hold's postings overflow");
+        r = *sum;
+    }
     for (const auto& p : asked) {
         auto it = room.find({p.account.value, p.side_, p.currency_code});
         if (it == room.end() || it->second < p.amount_minor) {

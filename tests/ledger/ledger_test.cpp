@@ -459,3 +459,14 @@ TEST_CASE("ledger: two resolutions of one hold at once: one books, one is refuse
     pqxx::nontransaction tx(*f.c);
     CHECK(verify(tx).ok);
 }
+
+TEST_CASE("ledger: an entry unbalanced by 2^63 is refused with its difference", "[ledger]") {
+    // Found by fuzz_ledger: the difference was negated as a signed number.
+    ledger::entry_request r;
+    r.idempotency_key = "k";
+    r.postings = {{ledger::account_id{1}, ledger::side::credit, std::numeric_limits<std::int64_t>::max(), "EUR"},
+                  {ledger::account_id{2}, ledger::side::credit, 1, "EUR"}};
+    auto p = test::caught([&] { ledger::validate(r); });
+    CHECK(p.type().slug == "entry-unbalanced");
+    CHECK(p.detail() == "Debits and credits in EUR differ by 9223372036854775808 minor units");
+}
