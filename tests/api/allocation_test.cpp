@@ -9,11 +9,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string type_of(const reply& r) {
-    INFO(r.body);
-    return r.status >= 400 ? std::string(r.json().at("type").as_string()).substr(29) : std::to_string(r.status);
-}
-
 std::string vote(std::initializer_list<std::string> projects) {
     json::array choices;
     for (const auto& p : projects) choices.push_back(json::object{{"project", "project-" + p}});
@@ -45,25 +40,25 @@ TEST_CASE("rounds: allocation funds the selected projects from the community fun
         return p.client.request("POST", base + "/projects", json::serialize(body), auth_headers(token));
     };
     CHECK(add(bench, std::nullopt, anna.token).status == 403);
-    CHECK(type_of(add(funding, std::nullopt, p.staff)) == "project-state");
-    CHECK(type_of(add(garden, 90'000, p.staff)) == "validation"); // above its goal
+    CHECK(problem_slug(add(funding, std::nullopt, p.staff)) == "project-state");
+    CHECK(problem_slug(add(garden, 90'000, p.staff)) == "validation"); // above its goal
     REQUIRE(add(bench, std::nullopt, p.staff).status == 201);
     REQUIRE(add(garden, 60'000, p.staff).status == 201);
     REQUIRE(add(library, std::nullopt, p.staff).status == 201);
-    CHECK(type_of(add(bench, std::nullopt, p.staff)) == "project-state"); // in_vote now
+    CHECK(problem_slug(add(bench, std::nullopt, p.staff)) == "project-state"); // in_vote now
     CHECK(p.state_of(bench) == "in_vote");
 
     REQUIRE(p.client.request("POST", base + "/open", {}, auth_headers(p.staff)).status == 200);
     REQUIRE(p.client.request("PUT", base + "/ballot", vote({bench, garden}), auth_headers(anna.token)).status == 201);
     REQUIRE(p.client.request("PUT", base + "/ballot", vote({garden, library}), auth_headers(ben.token)).status == 201);
     REQUIRE(p.client.request("PUT", base + "/ballot", vote({bench}), auth_headers(carl.token)).status == 201);
-    CHECK(type_of(p.client.request("POST", base + "/allocate", {}, auth_headers(p.staff, "a-0"))) == "round-state");
+    CHECK(problem_slug(p.client.request("POST", base + "/allocate", {}, auth_headers(p.staff, "a-0"))) == "round-state");
     REQUIRE(p.client.request("POST", base + "/close", {}, auth_headers(p.staff)).status == 200);
     REQUIRE(p.client.request("POST", base + "/tally", {}, auth_headers(p.staff)).status == 200);
 
     // The fund is empty: nothing moves, nothing changes state.
     auto poor = p.client.request("POST", base + "/allocate", {}, auth_headers(p.staff, "a-1"));
-    CHECK(type_of(poor) == "insufficient-funds");
+    CHECK(problem_slug(poor) == "insufficient-funds");
     CHECK(poor.json().at("needed_minor") == "90000");
     CHECK(p.state_of(bench) == "in_vote");
     CHECK(p.client.request("POST", base + "/allocate", {}, auth_headers(anna.token, "a-2")).status == 403);
@@ -71,9 +66,9 @@ TEST_CASE("rounds: allocation funds the selected projects from the community fun
     REQUIRE(p.client.request("POST", "/v1/fund/deposits", R"({"amount_minor": 100000, "currency": "EUR"})",
                              auth_headers(p.staff, "f-1")).status == 201);
     CHECK(p.client.request("GET", "/v1/fund").json().at("balance_minor") == 100'000);
-    CHECK(type_of(p.client.request("POST", base + "/allocate", json::serialize(json::object{{"reject", json::array{library}}}),
+    CHECK(problem_slug(p.client.request("POST", base + "/allocate", json::serialize(json::object{{"reject", json::array{library}}}),
                                    auth_headers(p.staff, "a-3"))) == "validation"); // a rejection needs a reason
-    CHECK(type_of(p.client.request("POST", base + "/allocate",
+    CHECK(problem_slug(p.client.request("POST", base + "/allocate",
                                    json::serialize(json::object{{"reject", json::array{bench}}, {"reason", "x"}}),
                                    auth_headers(p.staff, "a-4"))) == "validation"); // bench was selected
     auto allocated = p.client.request("POST", base + "/allocate",
@@ -87,7 +82,7 @@ TEST_CASE("rounds: allocation funds the selected projects from the community fun
     CHECK(p.state_of(garden) == "selected");
     CHECK(p.state_of(library) == "rejected");
     CHECK(p.client.request("GET", "/v1/fund").json().at("balance_minor") == 10'000);
-    CHECK(type_of(p.client.request("POST", base + "/allocate", {}, auth_headers(p.staff, "a-6"))) == "round-state");
+    CHECK(problem_slug(p.client.request("POST", base + "/allocate", {}, auth_headers(p.staff, "a-6"))) == "round-state");
 
     // The bench is fully financed and settles funded; the garden misses the
     // rest of its goal, and its allocation goes back to the fund.

@@ -12,11 +12,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string type_of(const reply& r) {
-    INFO(r.body);
-    return r.status >= 400 ? std::string(r.json().at("type").as_string()).substr(29) : std::to_string(r.status);
-}
-
 // The documented rule, written again here to check the server by: floor of
 // the pro-rata part, then one unit each by largest remainder, ties to the
 // lower index.
@@ -62,7 +57,7 @@ TEST_CASE("loans: proposed, funded, disbursed, repaid to the cent", "[e2e][loans
     REQUIRE(p.pledge(carl, loan, 5'000, "c").status == 201);
 
     // Too early to disburse; then the deadline passes and the job settles.
-    CHECK(type_of(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "x-0"))) ==
+    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "x-0"))) ==
           "project-state");
     p.pass_deadline(loan);
     for (int i = 0; i < 100 && p.state_of(loan) == "funding"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -105,9 +100,9 @@ TEST_CASE("loans: proposed, funded, disbursed, repaid to the cent", "[e2e][loans
         return p.client.request("POST", "/v1/loans/" + loan + "/repayments",
                                 json::serialize(json::object{{"amount_minor", amount}}), auth_headers(who.token, key));
     };
-    CHECK(type_of(repay(anna, 100, "r-x")) == "not-found");
+    CHECK(problem_slug(repay(anna, 100, "r-x")) == "not-found");
     auto too_much = repay(borrower, total_due + 1, "r-y");
-    CHECK(type_of(too_much) == "repayment-exceeds-owed");
+    CHECK(problem_slug(too_much) == "repayment-exceeds-owed");
     CHECK(too_much.json().at("owed_minor") == json::value(std::to_string(total_due)));
     CHECK(p.balance(borrower) == 12'760);
 
@@ -122,7 +117,7 @@ TEST_CASE("loans: proposed, funded, disbursed, repaid to the cent", "[e2e][loans
     }
     CHECK(p.state_of(loan) == "repaid");
     CHECK(p.balance(borrower) == 12'760 - total_due);
-    CHECK(type_of(repay(borrower, 1, "r-z")) == "loan-state");
+    CHECK(problem_slug(repay(borrower, 1, "r-z")) == "loan-state");
 
     // Each lender: their principal back and their share of each month's interest.
     std::vector<std::int64_t> shares{3'000, 4'000, 5'000}; // anna, ben, carl: in lender-id order
@@ -184,7 +179,7 @@ TEST_CASE("loans: arrears are visible and a default writes the rest off", "[e2e]
     REQUIRE(defaulted.status == 200);
     CHECK(defaulted.json().at("state") == "defaulted");
     CHECK(p.state_of(loan) == "defaulted");
-    CHECK(type_of(p.client.request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "again"})",
+    CHECK(problem_slug(p.client.request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "again"})",
                                    auth_headers(p.staff))) == "loan-state");
     CHECK(p.db.scalar("SELECT credits_posted - debits_posted FROM ledger_accounts WHERE code = 'loan:lender-claims:" + loan + ":EUR'") == "0");
     auto lent = p.client.request("GET", "/v1/me/positions", {}, auth_headers(anna.token)).json().at("loans_lent").as_array();
@@ -211,7 +206,7 @@ TEST_CASE("loans: a missed goal voids every hold and every wallet is as before",
     CHECK(p.available(anna) == 9'000);
     CHECK(p.available(ben) == 9'000);
     CHECK(p.balance(borrower) == 0);
-    CHECK(type_of(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d"))) ==
+    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d"))) ==
           "project-state");
     p.check_books();
 }

@@ -11,15 +11,6 @@
 using namespace schwarm::test;
 namespace json = boost::json;
 
-namespace {
-
-std::string type_of(const reply& r) {
-    INFO(r.body);
-    return r.status >= 400 ? std::string(r.json().at("type").as_string()).substr(29) : std::to_string(r.status);
-}
-
-} // namespace
-
 TEST_CASE("pledges: held from the wallet, revoked, settled when the goal is met", "[e2e][pledges]") {
     platform p;
     auto owner = p.register_customer("owner@example.org");
@@ -43,16 +34,16 @@ TEST_CASE("pledges: held from the wallet, revoked, settled when the goal is met"
     CHECK(again.status == 201);
     CHECK(again.header("idempotent-replayed") == "true");
     CHECK(again.json().at("id") == first.json().at("id"));
-    CHECK(type_of(p.pledge(anna, project, 5'000, "a-1")) == "idempotency-conflict");
+    CHECK(problem_slug(p.pledge(anna, project, 5'000, "a-1")) == "idempotency-conflict");
     CHECK(p.available(anna) == 2'000);
 
     // Refusals, each moving nothing.
-    CHECK(type_of(p.pledge(anna, project, 400, "a-2")) == "pledge-below-minimum");
-    CHECK(type_of(p.pledge(anna, project, 1'000, "a-3", "CHF")) == "pledge-currency-mismatch");
-    CHECK(type_of(p.pledge(anna, project, 2'001, "a-4")) == "insufficient-funds");
-    CHECK(type_of(p.pledge(carl, project, 1'000, "c-1")) == "insufficient-funds"); // no wallet at all
-    CHECK(type_of(p.pledge(owner, project, 1'000, "o-1")) == "pledge-own-project");
-    CHECK(type_of(p.pledge(anna, "999999", 1'000, "a-5")) == "not-found");
+    CHECK(problem_slug(p.pledge(anna, project, 400, "a-2")) == "pledge-below-minimum");
+    CHECK(problem_slug(p.pledge(anna, project, 1'000, "a-3", "CHF")) == "pledge-currency-mismatch");
+    CHECK(problem_slug(p.pledge(anna, project, 2'001, "a-4")) == "insufficient-funds");
+    CHECK(problem_slug(p.pledge(carl, project, 1'000, "c-1")) == "insufficient-funds"); // no wallet at all
+    CHECK(problem_slug(p.pledge(owner, project, 1'000, "o-1")) == "pledge-own-project");
+    CHECK(problem_slug(p.pledge(anna, "999999", 1'000, "a-5")) == "not-found");
     auto no_key = p.client.request("POST", "/v1/projects/" + project + "/pledges",
                                    R"({"amount_minor": 1000, "currency": "EUR"})", auth_headers(anna.token));
     CHECK(no_key.status == 400);
@@ -64,7 +55,7 @@ TEST_CASE("pledges: held from the wallet, revoked, settled when the goal is met"
                                                                     {"goal_minor", 1000}, {"currency", "EUR"},
                                                                     {"deadline", "2099-01-01T00:00:00Z"}}),
                                        auth_headers(owner.token)).json().at("id").as_string());
-    CHECK(type_of(p.pledge(anna, draft, 1'000, "a-6")) == "not-found");
+    CHECK(problem_slug(p.pledge(anna, draft, 1'000, "a-6")) == "not-found");
     CHECK(p.db.scalar("SELECT count(*) FROM pledges") == "1");
 
     // Ben pledges and revokes within the reflection period; Carl cannot revoke his pledge.
@@ -86,7 +77,7 @@ TEST_CASE("pledges: held from the wallet, revoked, settled when the goal is met"
     std::string late_id(late.json().at("id").as_string());
     p.db.exec("UPDATE pledges SET revocable_until = now() - interval '1 second' WHERE id = " + late_id);
     auto refused = p.client.request("POST", "/v1/pledges/" + late_id + "/revoke", {}, auth_headers(ben.token, "r-2"));
-    CHECK(type_of(refused) == "pledge-not-revocable");
+    CHECK(problem_slug(refused) == "pledge-not-revocable");
     CHECK(p.available(ben) == 2'000);
 
     auto listed = p.client.request("GET", "/v1/projects/" + project);
@@ -94,17 +85,17 @@ TEST_CASE("pledges: held from the wallet, revoked, settled when the goal is met"
     CHECK(listed.json().at("backers") == 2);
 
     // Settlement: not before the deadline, once after it, never twice.
-    CHECK(type_of(p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s-2"))) ==
+    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s-2"))) ==
           "settlement-not-due");
     p.pass_deadline(project);
-    CHECK(type_of(p.pledge(anna, project, 1'000, "a-7")) == "project-not-funding");
+    CHECK(problem_slug(p.pledge(anna, project, 1'000, "a-7")) == "project-not-funding");
     auto settled = p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s-3"));
     INFO(settled.body);
     REQUIRE(settled.status == 200);
     CHECK(settled.json().at("outcome") == "funded");
     CHECK(settled.json().at("pledges_resolved") == 2);
     auto twice = p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s-4"));
-    CHECK(type_of(twice) == "project-state");
+    CHECK(problem_slug(twice) == "project-state");
     CHECK(twice.json().at("state") == "funded");
     CHECK(p.state_of(project) == "funded");
 
@@ -137,7 +128,7 @@ TEST_CASE("pledges: a missed goal voids every hold, by the server's own job", "[
     CHECK(p.available(ben) == 10'000);
     CHECK(p.balance(owner) == 0);
     CHECK(p.db.scalar("SELECT string_agg(state::text, ',' ORDER BY id) FROM pledges") == "voided,voided");
-    CHECK(type_of(p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s"))) ==
+    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s"))) ==
           "project-state");
     p.check_books();
 }
@@ -151,7 +142,7 @@ TEST_CASE("pledges: a loan takes no more than its goal, keep-it-all keeps what c
     p.deposit(anna, 50'000);
     REQUIRE(p.pledge(anna, loan, 8'000, "l-1").status == 201);
     auto over = p.pledge(anna, loan, 2'001, "l-2");
-    CHECK(type_of(over) == "pledge-above-goal");
+    CHECK(problem_slug(over) == "pledge-above-goal");
     CHECK(over.json().at("remaining_minor") == "2000");
     CHECK(p.pledge(anna, loan, 2'000, "l-3").status == 201);
 
@@ -206,15 +197,15 @@ TEST_CASE("wallets: payouts within the balance, signed payment callbacks", "[e2e
                                 json::serialize(json::object{{"amount_minor", amount}, {"currency", "EUR"}}),
                                 auth_headers(p.staff, key));
     };
-    CHECK(type_of(payout(5'001, "p-1")) == "insufficient-funds");
+    CHECK(problem_slug(payout(5'001, "p-1")) == "insufficient-funds");
     CHECK(payout(2'000, "p-2").status == 201);
     CHECK(payout(2'000, "p-2").header("idempotent-replayed") == "true");
     CHECK(p.balance(anna) == 3'000);
     CHECK(p.client.request("POST", "/v1/wallets/" + anna.id + "/payouts", R"({"amount_minor": 1, "currency": "EUR"})",
                            auth_headers(anna.token, "p-3")).status == 403);
-    CHECK(type_of(p.client.request("POST", "/v1/wallets/424242/deposits", R"({"amount_minor": 1, "currency": "EUR"})",
+    CHECK(problem_slug(p.client.request("POST", "/v1/wallets/424242/deposits", R"({"amount_minor": 1, "currency": "EUR"})",
                                    auth_headers(p.staff, "p-4"))) == "not-found");
-    CHECK(type_of(p.client.request("POST", "/v1/wallets/" + anna.id + "/deposits",
+    CHECK(problem_slug(p.client.request("POST", "/v1/wallets/" + anna.id + "/deposits",
                                    R"({"amount_minor": -5, "currency": "EUR"})", auth_headers(p.staff, "p-5"))) ==
           "validation");
     CHECK(p.client.request("GET", "/v1/wallets/" + anna.id, {}, auth_headers(anna.token)).status == 403);

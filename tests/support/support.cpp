@@ -288,6 +288,15 @@ std::string create_user_and_login(https_client& client, const database& db, cons
     return std::string(login.json().at("token").as_string());
 }
 
+std::string problem_slug(const reply& r) {
+    if (r.status < 400) return std::to_string(r.status);
+    INFO(r.body);
+    std::string type(r.json().at("type").as_string());
+    constexpr std::string_view prefix = "tag:schwarm.dev,2026:problem:";
+    REQUIRE(type.starts_with(prefix));
+    return type.substr(prefix.size());
+}
+
 std::map<std::string, std::string> auth_headers(const std::string& token, const std::string& idempotency_key) {
     std::map<std::string, std::string> headers{{"Authorization", "Bearer " + token}};
     if (!idempotency_key.empty()) headers["Idempotency-Key"] = idempotency_key;

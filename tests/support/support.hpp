@@ -107,6 +107,10 @@ int run_cli(const std::vector<std::string>& args, const std::map<std::string, st
 std::string create_user_and_login(https_client& client, const database& db, const std::string& email,
                                   const std::string& role);
 
+// A reply's problem slug (the end of its tag-URI `type`, e.g.
+// "insufficient-funds") when it is a problem, else its status as text.
+std::string problem_slug(const reply& r);
+
 // Request headers: the bearer token and, when given, an Idempotency-Key.
 std::map<std::string, std::string> auth_headers(const std::string& token, const std::string& idempotency_key = {});
 
