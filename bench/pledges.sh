@@ -15,7 +15,8 @@
 # Settings: BENCH_PROJECTS (100000), BENCH_PLEDGES (1000000), BENCH_USERS (2000),
 # BENCH_SETTLE_PLEDGES (100000), BENCH_DURATION (15 s per wrk run),
 # BENCH_CONNECTIONS (64), BENCH_THREADS (2), BENCH_BUILD_DIR, BENCH_SKIP_BUILD=1,
-# BENCH_KEEP_LOGS=DIR (wrk outputs and the server log are copied there).
+# BENCH_KEEP_LOGS=DIR (wrk outputs and the server log are copied there),
+# BENCH_PG_STAT_STATEMENTS=1 (prints the statements of the pledge run by time, for finding costs).
 set -euo pipefail
 bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$bench_dir/../run.sh"
@@ -49,6 +50,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 pg_start "$tmp/pg" "$pg_port"
+if [ -n "${BENCH_PG_STAT_STATEMENTS:-}" ]; then # where the pledges' time goes (costs a few %; not for the record)
+  psql -X -q -h "$tmp/pg/socket" -p "$pg_port" -U schwarm -d postgres -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
+  pg_stop "$tmp/pg"; pg_start "$tmp/pg" "$pg_port"
+fi
 make_certificate "$tmp/tls"
 db_url=$(pg_url "$tmp/pg" "$pg_port" bench)
 sql() { psql -X -q -v ON_ERROR_STOP=1 -h "$tmp/pg/socket" -p "$pg_port" -U schwarm -d bench -tAc "$*"; }
@@ -122,12 +127,21 @@ hot_project=$(sql "SELECT min(id) FROM projects WHERE state = 'funding' AND id >
 sql "UPDATE projects SET owner_id = (SELECT id FROM users WHERE role = 'staff') WHERE id = $hot_project"
 read -r user_first user_last < <(sql "SELECT min(id), max(id) FROM users WHERE role = 'customer'" | tr '|' ' ')
 held_before=$(sql "SELECT count(*) FROM pledges WHERE project_id = $hot_project")
+if [ -n "${BENCH_PG_STAT_STATEMENTS:-}" ]; then
+  sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+  sql "SELECT pg_stat_statements_reset()" >/dev/null
+fi
 bench "pledges to project $hot_project"
 env PLEDGE_PROJECT="$hot_project" PLEDGE_FIRST="$user_first" PLEDGE_LAST="$user_last" PLEDGE_KEY_PREFIX="p$RANDOM" \
   wrk -t"$wrk_threads" -c"$connections" -d"${duration}s" --timeout 10s --latency -s "$bench_dir/pledge.lua" "$base" \
   >"$tmp/wrk-pledges.txt" 2>"$tmp/wrk-pledges.err"
 read -r p_req p_dur p_p50 p_p99 p_err p_bad p_ok p_other < <(grep '^RESULT' "$tmp/wrk-pledges.txt" | cut -d' ' -f2-)
 held_after=$(sql "SELECT count(*) FROM pledges WHERE project_id = $hot_project")
+if [ -n "${BENCH_PG_STAT_STATEMENTS:-}" ]; then
+  psql -X -h "$tmp/pg/socket" -p "$pg_port" -U schwarm -d bench -P pager=off -c "SELECT calls, round(total_exec_time::numeric) AS ms,
+    round(mean_exec_time::numeric, 3) AS mean_ms, left(regexp_replace(query, '\s+', ' ', 'g'), 100) AS query
+    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 15" >&2
+fi
 stored=$((held_after - held_before))
 
 # Settlement of the loaded campaign by the server's own job.

@@ -42,10 +42,12 @@ const db::query select_revocable{
     "FROM pledges WHERE id = $1"};
 // Backers who already hold or had posted a pledge to the project: they are
 // counted once.
+// (A probe per backer: LIMIT in the lateral keeps the generic plan from
+// hashing every pledge of a hot project instead.)
 const db::query select_active_backers{
     "pledges.active_backers",
-    "SELECT DISTINCT backer_id FROM pledges WHERE project_id = $1 AND backer_id = ANY($2::bigint[]) "
-    "AND state IN ('held', 'posted')"};
+    "SELECT b FROM unnest($2::bigint[]) AS b, LATERAL (SELECT 1 FROM pledges WHERE project_id = $1 "
+    "AND backer_id = b AND state IN ('held', 'posted') LIMIT 1) AS found"};
 const db::query count_other_active{
     "pledges.count_other_active",
     "SELECT count(*) FROM pledges WHERE project_id = $1 AND backer_id = $2 AND id <> $3 "
@@ -57,7 +59,7 @@ const db::query insert_pledges{
     "SELECT project_id, backer_id, amount, currency, hold, ack, "
     "CASE WHEN revocable THEN now() + make_interval(days => $9) END, key "
     "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $7::boolean[], "
-    "$8::text[]) AS t(project_id, backer_id, amount, currency, hold, ack, revocable, key)"};
+    "$8::text[]) AS t(project_id, backer_id, amount, currency, hold, ack, revocable, key) RETURNING " PLEDGE_COLUMNS};
 const db::query resolve_pledges{
     "pledges.resolve",
     "UPDATE pledges SET state = $3::pledge_state, resolve_entry_id = d.entry, resolved_at = now() "
@@ -141,6 +143,8 @@ std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
     const std::size_t n = requests.size();
     std::vector<std::optional<result>> out(n);
 
+    // Everything that needs no lock first, so that the time the hot
+    // project's row is held (below) is as short as can be.
     // Retries: a pledge stored under the same backer and key.
     {
         std::vector<std::int64_t> backers;
@@ -165,6 +169,20 @@ std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
                 out[i] = problem(problems::key_conflict, "This Idempotency-Key was used for another pledge");
             }
         }
+    }
+    // The backers' wallets, and who of them may revoke (risk).
+    const auto& ledger = ledger_port::current();
+    std::vector<ledger_port::account_key> wallet_keys;
+    std::vector<user_id> backers;
+    std::map<user_id, bool> revocable;
+    for (std::size_t i = 0; i < n; ++i) {
+        wallet_keys.push_back({ledger_port::account_role::wallet, requests[i].backer.value, requests[i].currency_code});
+        if (!out[i] && revocable.emplace(requests[i].backer, true).second) backers.push_back(requests[i].backer);
+    }
+    auto wallets = ledger.find_accounts(tx, wallet_keys);
+    if (!backers.empty()) {
+        auto answers = risk_port::current().may_revoke(tx, backers);
+        for (std::size_t k = 0; k < backers.size(); ++k) revocable[backers[k]] = k < answers.size() && answers[k];
     }
 
     // The projects, locked in id order: pledges to one project, its
@@ -208,6 +226,10 @@ std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
                          .with("min_pledge_minor", std::to_string(f.min_pledge_minor));
             continue;
         }
+        if (!wallets[i]) {
+            out[i] = customer_problem(problem(problems::insufficient_funds, ""), r);
+            continue;
+        }
         auto [so_far, _] = running.try_emplace(r.project_id, f.pledged_minor);
         if (f.kind == "loan" && r.amount_minor > f.goal_minor - so_far->second) {
             out[i] = problem(problems::above_goal, "The loan needs at most " +
@@ -230,110 +252,97 @@ std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
         }
         candidates = std::move(allowed);
     }
+    if (candidates.empty()) {
+        std::vector<result> results;
+        for (auto& r : out) results.push_back(std::move(*r));
+        return results;
+    }
 
-    if (!candidates.empty()) {
-        const auto& ledger = ledger_port::current();
-        std::vector<ledger_port::account_key> wallet_keys;
-        for (auto i : candidates) {
-            wallet_keys.push_back({ledger_port::account_role::wallet, requests[i].backer.value, requests[i].currency_code});
-        }
-        auto wallets = ledger.find_accounts(tx, wallet_keys);
-        std::map<std::int64_t, std::int64_t> escrows;
-        std::vector<ledger_port::booking> bookings;
-        std::vector<std::size_t> booked_index;
-        for (std::size_t c = 0; c < candidates.size(); ++c) {
-            const auto& r = requests[candidates[c]];
-            if (!wallets[c]) {
-                out[candidates[c]] = customer_problem(problem(problems::insufficient_funds, ""), r);
-                continue;
-            }
-            auto [escrow, fresh] = escrows.try_emplace(r.project_id, 0);
-            if (fresh) {
-                escrow->second = ledger.account(tx, {ledger_port::account_role::escrow, r.project_id, r.currency_code});
-            }
-            bookings.push_back({hold_key(r.backer, r.idempotency_key), ledger_port::booking_kind::hold,
-                                {{*wallets[c], escrow->second, r.amount_minor}}, r.currency_code, std::nullopt,
-                                "Pledge to project " + std::to_string(r.project_id), r.backer, r.request_id});
-            booked_index.push_back(candidates[c]);
-        }
-        auto outcomes = ledger.book(tx, bookings, false);
+    // The holds, booked each on its own.
+    std::map<std::int64_t, std::int64_t> escrows;
+    std::vector<ledger_port::booking> bookings;
+    for (auto i : candidates) {
+        const auto& r = requests[i];
+        auto [escrow, fresh] = escrows.try_emplace(r.project_id, 0);
+        if (fresh) escrow->second = ledger.account(tx, {ledger_port::account_role::escrow, r.project_id, r.currency_code});
+        bookings.push_back({hold_key(r.backer, r.idempotency_key), ledger_port::booking_kind::hold,
+                            {{*wallets[i], escrow->second, r.amount_minor}}, r.currency_code, std::nullopt,
+                            "Pledge to project " + std::to_string(r.project_id), r.backer, r.request_id});
+    }
+    auto outcomes = ledger.book(tx, bookings, false);
 
-        // The new pledges, and the counters they move.
-        std::vector<std::int64_t> p_project, p_backer, p_amount, p_hold;
-        std::vector<std::string> p_currency, p_key;
-        std::vector<std::string> p_ack, p_revocable; // as 't'/'f' for the array literal
-        std::vector<std::size_t> inserted;
-        std::vector<std::int64_t> replayed_holds;
-        std::vector<std::size_t> replayed_index;
-        std::map<user_id, bool> revocable_by_backer;
-        for (std::size_t b = 0; b < outcomes.size(); ++b) {
-            std::size_t i = booked_index[b];
-            const auto& r = requests[i];
-            if (auto* p = std::get_if<problem>(&outcomes[b])) {
-                out[i] = customer_problem(std::move(*p), r);
+    // The new pledges, and the counters they move.
+    std::vector<std::int64_t> p_project, p_backer, p_amount, p_hold;
+    std::vector<std::string> p_currency, p_key, p_ack, p_revocable; // booleans as 't'/'f' for the array literal
+    std::vector<std::size_t> inserted, replayed_index;
+    std::vector<std::int64_t> replayed_holds;
+    for (std::size_t b = 0; b < outcomes.size(); ++b) {
+        std::size_t i = candidates[b];
+        const auto& r = requests[i];
+        if (auto* p = std::get_if<problem>(&outcomes[b])) {
+            out[i] = customer_problem(std::move(*p), r);
+            continue;
+        }
+        const auto& done = std::get<ledger_port::booked>(outcomes[b]);
+        if (done.replayed) { // a concurrent retry booked it first
+            replayed_holds.push_back(done.entry_id);
+            replayed_index.push_back(i);
+            continue;
+        }
+        p_project.push_back(r.project_id);
+        p_backer.push_back(r.backer.value);
+        p_amount.push_back(r.amount_minor);
+        p_currency.push_back(r.currency_code);
+        p_hold.push_back(done.entry_id);
+        p_ack.push_back(r.risk_acknowledged ? "t" : "f");
+        p_revocable.push_back(revocable[r.backer] ? "t" : "f");
+        p_key.push_back(r.idempotency_key);
+        inserted.push_back(i);
+    }
+    if (!inserted.empty()) {
+        // Backers new to each project, before these rows exist.
+        std::map<std::int64_t, std::set<std::int64_t>> new_backers;
+        std::map<std::int64_t, std::int64_t> added;
+        for (std::size_t k = 0; k < inserted.size(); ++k) {
+            new_backers[p_project[k]].insert(p_backer[k]);
+            added[p_project[k]] += p_amount[k];
+        }
+        for (auto& [project, ids_here] : new_backers) {
+            std::vector<std::int64_t> list(ids_here.begin(), ids_here.end());
+            for (const auto& row : tx.exec_prepared(select_active_backers.name, project, db::array_literal(list))) {
+                ids_here.erase(row[0].as<std::int64_t>());
+            }
+        }
+        auto rows = tx.exec_prepared(insert_pledges.name, db::array_literal(p_project), db::array_literal(p_backer),
+                                     db::array_literal(p_amount), db::array_literal(p_currency),
+                                     db::array_literal(p_hold), db::array_literal(p_ack),
+                                     db::array_literal(p_revocable), db::array_literal(p_key), reflection_days);
+        std::map<std::int64_t, pledge> by_hold;
+        for (const auto& row : rows) {
+            auto s = read(row);
+            by_hold.emplace(s.p.hold_entry_id, s.p);
+        }
+        for (std::size_t k = 0; k < inserted.size(); ++k) out[inserted[k]] = by_hold.at(p_hold[k]);
+        for (const auto& [project, amount] : added) {
+            projects::add_funding(tx, projects::project_id{project}, amount,
+                                  static_cast<int>(new_backers[project].size()));
+        }
+    }
+    if (!replayed_holds.empty()) {
+        std::map<std::int64_t, pledge> by_hold;
+        for (const auto& row : tx.exec_prepared(select_by_hold.name, db::array_literal(replayed_holds))) {
+            auto s = read(row);
+            by_hold.emplace(s.p.hold_entry_id, s.p);
+        }
+        for (std::size_t k = 0; k < replayed_holds.size(); ++k) {
+            auto it = by_hold.find(replayed_holds[k]);
+            if (it == by_hold.end()) { // the same key twice in this batch: the first is being stored
+                out[replayed_index[k]] = problem(problems::key_conflict, "This Idempotency-Key is in use by another request");
                 continue;
             }
-            const auto& done = std::get<ledger_port::booked>(outcomes[b]);
-            if (done.replayed) {
-                replayed_holds.push_back(done.entry_id);
-                replayed_index.push_back(i);
-                continue;
-            }
-            auto [rev, fresh] = revocable_by_backer.try_emplace(r.backer, false);
-            if (fresh) rev->second = risk_port::current().may_revoke(tx, r.backer);
-            p_project.push_back(r.project_id);
-            p_backer.push_back(r.backer.value);
-            p_amount.push_back(r.amount_minor);
-            p_currency.push_back(r.currency_code);
-            p_hold.push_back(done.entry_id);
-            p_ack.push_back(r.risk_acknowledged ? "t" : "f");
-            p_revocable.push_back(rev->second ? "t" : "f");
-            p_key.push_back(r.idempotency_key);
-            inserted.push_back(i);
-        }
-        if (!inserted.empty()) {
-            // Backers new to each project, before these rows exist.
-            std::map<std::int64_t, std::set<std::int64_t>> new_backers;
-            std::map<std::int64_t, std::int64_t> added;
-            for (std::size_t k = 0; k < inserted.size(); ++k) {
-                new_backers[p_project[k]].insert(p_backer[k]);
-                added[p_project[k]] += p_amount[k];
-            }
-            for (auto& [project, backers] : new_backers) {
-                std::vector<std::int64_t> list(backers.begin(), backers.end());
-                for (const auto& row : tx.exec_prepared(select_active_backers.name, project, db::array_literal(list))) {
-                    backers.erase(row[0].as<std::int64_t>());
-                }
-            }
-            tx.exec_prepared(insert_pledges.name, db::array_literal(p_project), db::array_literal(p_backer),
-                             db::array_literal(p_amount), db::array_literal(p_currency), db::array_literal(p_hold),
-                             db::array_literal(p_ack), db::array_literal(p_revocable), db::array_literal(p_key),
-                             reflection_days);
-            for (const auto& [project, amount] : added) {
-                projects::add_funding(tx, projects::project_id{project}, amount,
-                                      static_cast<int>(new_backers[project].size()));
-            }
-            replayed_holds.insert(replayed_holds.end(), p_hold.begin(), p_hold.end());
-            replayed_index.insert(replayed_index.end(), inserted.begin(), inserted.end());
-        }
-        // Read back what was stored (and what a concurrent retry stored).
-        if (!replayed_holds.empty()) {
-            std::map<std::int64_t, pledge> by_hold;
-            for (const auto& row : tx.exec_prepared(select_by_hold.name, db::array_literal(replayed_holds))) {
-                auto s = read(row);
-                by_hold.emplace(s.p.hold_entry_id, s.p);
-            }
-            for (std::size_t k = 0; k < replayed_holds.size(); ++k) {
-                std::size_t i = replayed_index[k];
-                auto it = by_hold.find(replayed_holds[k]);
-                if (it == by_hold.end()) {
-                    out[i] = problem(problems::key_conflict, "This Idempotency-Key is in use by another request");
-                    continue;
-                }
-                pledge p = it->second;
-                p.replayed = k < replayed_holds.size() - inserted.size();
-                out[i] = p;
-            }
+            pledge p = it->second;
+            p.replayed = true;
+            out[replayed_index[k]] = p;
         }
     }
 

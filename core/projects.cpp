@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <limits>
 
 namespace schwarm::projects {
@@ -49,33 +50,60 @@ const db::query set_state{
 const db::query deadline_ok{"projects.deadline_ok", "SELECT $1::timestamptz > now()"};
 
 // Public listing: every state but draft unless states are named; text
-// search against both languages; one query per order, each a keyset on
-// (sort key, id) that an index serves. Not prepared: a generic plan cannot
-// see which of the optional filters are absent and sorts instead of walking
-// the index; planned with the values, each page reads about `limit` rows.
-// (Drafts are never listed: the partial indexes say so too, and the planner
-// uses them only when the query repeats it literally.)
-#define LISTING_WHERE \
-    "WHERE p.state <> 'draft' AND ($1::text[] IS NULL OR p.state::text = ANY($1::text[])) " \
-    "AND ($2::text IS NULL OR p.kind::text = $2) AND ($3::text IS NULL OR p.category = $3) " \
-    "AND ($4::text IS NULL OR p.search @@ (websearch_to_tsquery('german', $4) || websearch_to_tsquery('english', $4))) "
+// search against both languages; per order a keyset on (sort key, id) that
+// an index serves. A prepared statement's generic plan cannot see which
+// optional filter is absent (`$2 IS NULL OR …`) and sorts whole tables
+// instead of walking the index; so there is one statement per order and set
+// of filters present (64), in which an absent filter is `($n IS NULL OR
+// true)`, folded away when planned. Each page then reads about `limit` rows
+// and is planned once per connection. (Drafts are never listed: the partial
+// indexes say so too, and the planner uses them only when the query repeats
+// it literally.)
+constexpr unsigned has_states = 1, has_kind = 2, has_category = 4, has_text = 8, filter_sets = 16;
+constexpr int listing_orders = 4;
 
-constexpr const char* list_newest_sql =
-    "SELECT " PROJECT_COLUMNS " FROM projects p " LISTING_WHERE "AND p.id < $5 ORDER BY p.id DESC LIMIT $6";
-// Cursor: deadline in microseconds since the epoch, id.
-constexpr const char* list_deadline_sql =
-    "SELECT " PROJECT_COLUMNS " FROM projects p " LISTING_WHERE
-    "AND (p.deadline, p.id) > (timestamptz 'epoch' + $5 * interval '1 microsecond', $6) "
-    "ORDER BY p.deadline, p.id LIMIT $7";
-// Cursor: pledged, goal, id; compared as an exact fraction.
-constexpr const char* list_funded_sql =
-    "SELECT " PROJECT_COLUMNS " FROM projects p " LISTING_WHERE
-    "AND (p.pledged_minor::numeric / p.goal_minor, p.id) < ($5::numeric / $6, $7) "
-    "ORDER BY p.pledged_minor::numeric / p.goal_minor DESC, p.id DESC LIMIT $8";
-constexpr const char* list_backers_sql =
-    "SELECT " PROJECT_COLUMNS " FROM projects p " LISTING_WHERE
-    "AND (p.backers, p.id) < ($5::bigint, $6) ORDER BY p.backers DESC, p.id DESC LIMIT $7";
-#undef LISTING_WHERE
+std::string listing_sql(listing_order order, unsigned filters) {
+    auto when = [&](unsigned f, const char* present, const char* absent) { return std::string(filters & f ? present : absent); };
+    std::string sql = "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.state <> 'draft' ";
+    sql += when(has_states, "AND p.state::text = ANY($1::text[]) ", "AND ($1::text[] IS NULL OR true) ");
+    sql += when(has_kind, "AND p.kind::text = $2::text ", "AND ($2::text IS NULL OR true) ");
+    sql += when(has_category, "AND p.category = $3::text ", "AND ($3::text IS NULL OR true) ");
+    sql += when(has_text,
+                "AND p.search @@ (websearch_to_tsquery('german', $4::text) || websearch_to_tsquery('english', $4::text)) ",
+                "AND ($4::text IS NULL OR true) ");
+    switch (order) {
+    case listing_order::newest: return sql + "AND p.id < $5 ORDER BY p.id DESC LIMIT $6";
+    case listing_order::deadline: // cursor: deadline in µs since the epoch, id
+        return sql + "AND (p.deadline, p.id) > (timestamptz 'epoch' + $5 * interval '1 microsecond', $6) "
+                     "ORDER BY p.deadline, p.id LIMIT $7";
+    case listing_order::funded: // cursor: pledged, goal, id; compared as an exact fraction
+        return sql + "AND (p.pledged_minor::numeric / p.goal_minor, p.id) < ($5::numeric / $6, $7) "
+                     "ORDER BY p.pledged_minor::numeric / p.goal_minor DESC, p.id DESC LIMIT $8";
+    case listing_order::backers:
+        return sql + "AND (p.backers, p.id) < ($5::bigint, $6) ORDER BY p.backers DESC, p.id DESC LIMIT $7";
+    }
+    throw std::logic_error("unknown listing order");
+}
+
+// Registered at start-up like every other query (core/db.hpp); a deque, so
+// that the queries never move once registered.
+struct listing_statements {
+    std::deque<std::string> names, texts;
+    std::deque<db::query> queries;
+    listing_statements() {
+        for (int o = 0; o < listing_orders; ++o) {
+            for (unsigned f = 0; f < filter_sets; ++f) {
+                names.push_back("projects.list." + std::to_string(o) + "." + std::to_string(f));
+                texts.push_back(listing_sql(static_cast<listing_order>(o), f));
+                queries.emplace_back(names.back().c_str(), texts.back().c_str());
+            }
+        }
+    }
+    const std::string& name(listing_order order, unsigned filters) const {
+        return names[static_cast<std::size_t>(order) * filter_sets + filters];
+    }
+};
+const listing_statements listing;
 
 const db::query select_own{
     "projects.list_own",
@@ -336,12 +364,15 @@ std::string next_cursor(const project& last, listing_order order) {
 std::vector<project> list(pqxx::transaction_base& tx, const listing_query& q) {
     std::optional<std::string> states;
     if (!q.states.empty()) states = db::array_literal(q.states);
+    unsigned filters = (states ? has_states : 0u) | (q.kind ? has_kind : 0u) | (q.category ? has_category : 0u) |
+                       (q.text ? has_text : 0u);
+    const std::string& statement = listing.name(q.order, filters);
     constexpr auto max = std::numeric_limits<std::int64_t>::max();
     pqxx::result rows;
     switch (q.order) {
     case listing_order::newest: {
         std::int64_t before = q.cursor ? cursor_numbers(*q.cursor, 0, 1)[0] : max;
-        rows = tx.exec_params(list_newest_sql, states, q.kind, q.category, q.text, before, q.limit);
+        rows = tx.exec_prepared(statement, states, q.kind, q.category, q.text, before, q.limit);
         break;
     }
     case listing_order::deadline: {
@@ -351,19 +382,19 @@ std::vector<project> list(pqxx::transaction_base& tx, const listing_query& q) {
         if (c[0] < -far_us || c[0] > far_us) {
             throw field_problem("cursor", "cursor must be a value from an earlier page of the same sort");
         }
-        rows = tx.exec_params(list_deadline_sql, states, q.kind, q.category, q.text, c[0], c[1], q.limit);
+        rows = tx.exec_prepared(statement, states, q.kind, q.category, q.text, c[0], c[1], q.limit);
         break;
     }
     case listing_order::funded: {
         // Above every real share: pledged can never be a million times the goal.
         auto c = q.cursor ? cursor_numbers(*q.cursor, 'f', 3) : std::vector<std::int64_t>{max, 1, max};
         if (c[1] <= 0) throw field_problem("cursor", "cursor must be a value from an earlier page of the same sort");
-        rows = tx.exec_params(list_funded_sql, states, q.kind, q.category, q.text, c[0], c[1], c[2], q.limit);
+        rows = tx.exec_prepared(statement, states, q.kind, q.category, q.text, c[0], c[1], c[2], q.limit);
         break;
     }
     case listing_order::backers: {
         auto c = q.cursor ? cursor_numbers(*q.cursor, 'b', 2) : std::vector<std::int64_t>{max, max};
-        rows = tx.exec_params(list_backers_sql, states, q.kind, q.category, q.text, c[0], c[1], q.limit);
+        rows = tx.exec_prepared(statement, states, q.kind, q.category, q.text, c[0], c[1], q.limit);
         break;
     }
     }

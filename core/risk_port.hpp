@@ -59,12 +59,12 @@ public:
         return std::vector<std::optional<problem>>(requests.size());
     }
 
-    // Whether the backer may revoke a pledge within the reflection period
-    // (non-sophisticated investors, EU 2020/1503 art. 22).
-    virtual bool may_revoke(pqxx::transaction_base& tx, user_id backer) const {
+    // Whether each backer may revoke a pledge within the reflection period
+    // (non-sophisticated investors, EU 2020/1503 art. 22); one answer per
+    // backer, in order (a pledge batch asks once for all its backers).
+    virtual std::vector<bool> may_revoke(pqxx::transaction_base& tx, std::span<const user_id> backers) const {
         (void)tx;
-        (void)backer;
-        return true;
+        return std::vector<bool>(backers.size(), true);
     }
 
     // Asked before a lifecycle move, in its transaction with the project row

@@ -18,6 +18,9 @@ namespace schwarm::risk {
 
 namespace {
 
+const db::query select_sophisticated{
+    "risk.investors.sophisticated",
+    "SELECT user_id FROM risk_investor_profiles WHERE user_id = ANY($1::bigint[]) AND category = 'sophisticated'"};
 const db::query select_profile{
     "risk.investors.profile",
     "SELECT category, annual_income_minor, liquid_assets_minor, annual_commitments_minor, "
@@ -204,7 +207,17 @@ std::vector<std::optional<problem>> gate::pledges_allowed(pqxx::work& tx,
     return out;
 }
 
-bool gate::may_revoke(pqxx::transaction_base& tx, user_id backer) const { return !facts_of(tx, backer).sophisticated; }
+std::vector<bool> gate::may_revoke(pqxx::transaction_base& tx, std::span<const user_id> backers) const {
+    std::vector<std::int64_t> ids;
+    for (auto b : backers) ids.push_back(b.value);
+    std::set<std::int64_t> sophisticated;
+    for (const auto& row : tx.exec_prepared(select_sophisticated.name, db::array_literal(ids))) {
+        sophisticated.insert(row[0].as<std::int64_t>());
+    }
+    std::vector<bool> out;
+    for (auto b : backers) out.push_back(!sophisticated.contains(b.value));
+    return out;
+}
 
 // --- the investor's own records -----------------------------------------------------
 

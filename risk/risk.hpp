@@ -101,7 +101,7 @@ public:
     explicit gate(settings s) : settings_(std::move(s)) {}
     std::vector<std::optional<problem>> pledges_allowed(pqxx::work& tx,
                                                         std::span<const risk_port::pledge_request> requests) const override;
-    bool may_revoke(pqxx::transaction_base& tx, user_id backer) const override;
+    std::vector<bool> may_revoke(pqxx::transaction_base& tx, std::span<const user_id> backers) const override;
     std::optional<problem> transition_allowed(pqxx::work& tx, const risk_port::transition_request& move) const override;
     void transitioned(pqxx::work& tx, const risk_port::transition_request& move) const override;
 
