@@ -54,18 +54,21 @@ const db::query deadline_ok{"projects.deadline_ok", "SELECT $1::timestamptz > no
 // an index serves. A prepared statement's generic plan cannot see which
 // optional filter is absent (`$2 IS NULL OR …`) and sorts whole tables
 // instead of walking the index; so there is one statement per order and set
-// of filters present (64), in which an absent filter is `($n IS NULL OR
+// of filters present (128), in which an absent filter is `($n IS NULL OR
 // true)`, folded away when planned. Each page then reads about `limit` rows
 // and is planned once per connection. (Drafts are never listed: the partial
 // indexes say so too, and the planner uses them only when the query repeats
 // it literally.)
-constexpr unsigned has_states = 1, has_kind = 2, has_category = 4, has_text = 8, filter_sets = 16;
+// only_funding: the states named are just `funding`, the listing people browse most; the
+// literal lets the planner use the partial index of projects in funding.
+constexpr unsigned has_states = 1, has_kind = 2, has_category = 4, has_text = 8, only_funding = 16, filter_sets = 32;
 constexpr int listing_orders = 4;
 
 std::string listing_sql(listing_order order, unsigned filters) {
     auto when = [&](unsigned f, const char* present, const char* absent) { return std::string(filters & f ? present : absent); };
     std::string sql = "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.state <> 'draft' ";
-    sql += when(has_states, "AND p.state::text = ANY($1::text[]) ", "AND ($1::text[] IS NULL OR true) ");
+    if (filters & only_funding) sql += "AND p.state = 'funding' AND ($1::text[] IS NULL OR true) ";
+    else sql += when(has_states, "AND p.state::text = ANY($1::text[]) ", "AND ($1::text[] IS NULL OR true) ");
     sql += when(has_kind, "AND p.kind::text = $2::text ", "AND ($2::text IS NULL OR true) ");
     sql += when(has_category, "AND p.category = $3::text ", "AND ($3::text IS NULL OR true) ");
     sql += when(has_text,
@@ -364,8 +367,9 @@ std::string next_cursor(const project& last, listing_order order) {
 std::vector<project> list(pqxx::transaction_base& tx, const listing_query& q) {
     std::optional<std::string> states;
     if (!q.states.empty()) states = db::array_literal(q.states);
-    unsigned filters = (states ? has_states : 0u) | (q.kind ? has_kind : 0u) | (q.category ? has_category : 0u) |
-                       (q.text ? has_text : 0u);
+    bool funding_only = q.states.size() == 1 && q.states[0] == "funding";
+    unsigned filters = (funding_only ? only_funding : states ? has_states : 0u) | (q.kind ? has_kind : 0u) |
+                       (q.category ? has_category : 0u) | (q.text ? has_text : 0u);
     const std::string& statement = listing.name(q.order, filters);
     constexpr auto max = std::numeric_limits<std::int64_t>::max();
     pqxx::result rows;
