@@ -102,7 +102,7 @@ const std::vector<setting>& settings() {
 }
 
 // Read by run.sh and test.sh, not by the server, but legitimately present.
-constexpr const char* launcher_settings[] = {"SCHWARM_VAR_DIR", "SCHWARM_PG_PORT"};
+constexpr const char* launcher_settings[] = {"SCHWARM_VAR_DIR", "SCHWARM_PG_PORT", "SCHWARM_FUZZ_SECONDS"};
 
 bool is_known(const std::string& name) {
     for (const char* launcher : launcher_settings) {
