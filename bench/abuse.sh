@@ -23,37 +23,15 @@ build_dir=${BENCH_BUILD_DIR:-$SCHWARM_ROOT/build}
 install_packages "${APT_PACKAGES[@]}" wrk curl jq iproute2 python3
 bench_build "$build_dir"
 binary=$build_dir/schwarm
-port=$(free_port)
-pg_port=$(free_port)
-tmp=$(mktemp -d /tmp/schwarm-abuse.XXXXXX)
-chmod 755 "$tmp"
-server_pid= attack_pid= sampler_pid=
-cleanup() {
-  set +e
-  [ -n "$attack_pid" ] && kill "$attack_pid" 2>/dev/null
-  [ -n "$sampler_pid" ] && kill "$sampler_pid" 2>/dev/null
-  [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  pg_stop "$tmp/pg"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workspace abuse
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-
-pg_start "$tmp/pg" "$pg_port"
-make_certificate "$tmp/tls"
-psql -X -q -h "$tmp/pg/socket" -p "$pg_port" -U schwarm -d postgres -c "CREATE DATABASE abuse" >/dev/null
-env DATABASE_URL="$(pg_url "$tmp/pg" "$pg_port" abuse)" SCHWARM_PORT="$port" SCHWARM_TLS_CERT="$tmp/tls/cert.pem" \
-  SCHWARM_TLS_KEY="$tmp/tls/key.pem" SCHWARM_CONNECTIONS_MAX=500 SCHWARM_HEADER_TIMEOUT_MS=5000 \
-  SCHWARM_WRITE_TIMEOUT_MS=10000 SCHWARM_RATE_PER_CLIENT_PER_S=100000 SCHWARM_RATE_BURST=100000 \
-  "$binary" serve 2>>"$tmp/schwarm.log" &
-server_pid=$!
-base=https://127.0.0.1:$port
-for _ in $(seq 1 100); do curl -sk -o /dev/null "$base/healthz" && break; sleep 0.1; done
+db_url=$(bench_database abuse)
+bench_serve "$db_url" SCHWARM_CONNECTIONS_MAX=500 SCHWARM_HEADER_TIMEOUT_MS=5000 SCHWARM_WRITE_TIMEOUT_MS=10000 \
+  SCHWARM_RATE_PER_CLIENT_PER_S=100000 SCHWARM_RATE_BURST=100000
 
 : >"$tmp/rss"
 ( while kill -0 "$server_pid" 2>/dev/null; do awk '/VmRSS/ { print $2 }' "/proc/$server_pid/status" >>"$tmp/rss"; sleep 0.5; done ) &
-sampler_pid=$!
+bench_pids+=($!)
 
 measure() { # NAME: wrk -c8 on the public listing; prints "req/s p99_ms"
   wrk -t1 -c8 -d"${duration}s" --latency "$base/v1/projects?limit=20" >"$tmp/wrk-$1.txt" 2>&1
@@ -67,33 +45,26 @@ idle_rss=$(sort -n "$tmp/rss" | tail -1)
 bench "under attack: $slow slowloris, $silent non-readers, bad requests, a flood of $flood connections"
 python3 "$bench_dir/abuse.py" "$port" "$slow" "$silent" "$flood" >"$tmp/abuse.txt" 2>"$tmp/abuse.err" &
 attack_pid=$!
+bench_pids+=("$attack_pid")
 sleep 5
 read -r attack_rate attack_p99 < <(measure attack)
-kill -TERM "$attack_pid"; wait "$attack_pid" 2>/dev/null || true; attack_pid=
+kill -TERM "$attack_pid"; wait "$attack_pid" 2>/dev/null || true
 attack_rss=$(sort -n "$tmp/rss" | tail -1)
 sleep 12 # the server closes what the attackers left behind
 read -r after_rate after_p99 < <(measure after)
 alive=$(kill -0 "$server_pid" 2>/dev/null && echo yes || echo no)
 
 # The rate limit: a burst beyond it from one client.
-kill -TERM "$server_pid"; wait "$server_pid" || true
-env DATABASE_URL="$(pg_url "$tmp/pg" "$pg_port" abuse)" SCHWARM_PORT="$port" SCHWARM_TLS_CERT="$tmp/tls/cert.pem" \
-  SCHWARM_TLS_KEY="$tmp/tls/key.pem" SCHWARM_RATE_PER_CLIENT_PER_S=50 SCHWARM_RATE_BURST=100 \
-  "$binary" serve 2>>"$tmp/schwarm.log" &
-server_pid=$!
-for _ in $(seq 1 100); do curl -sk -o /dev/null "$base/healthz" && break; sleep 0.1; done
-codes=$(for i in $(seq 1 300); do
-          if [ "$i" -gt 1 ]; then echo next; fi
-          printf 'url = "%s"\ninsecure\nsilent\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' "$base/v1/projects"
-        done | curl -K - | sort | uniq -c | awk '{ printf "%s×%s ", $1, $2 }') || true
-retry_after=
-for _ in $(seq 1 500); do
-  headers=$(curl -sk -D - -o /dev/null "$base/v1/projects" || true)
-  if grep -q '^HTTP/[0-9.]* 429' <<<"$headers"; then
-    retry_after=$(awk -F': ' 'tolower($1) == "retry-after" { print $2 }' <<<"$headers" | tr -d '\r')
-    break
-  fi
-done
+bench_stop_server
+bench_serve "$db_url" SCHWARM_RATE_PER_CLIENT_PER_S=50 SCHWARM_RATE_BURST=100
+# 300 back-to-back requests on one connection; their status codes, and the
+# Retry-After the 429s carry.
+for i in $(seq 1 300); do
+  if [ "$i" -gt 1 ]; then echo next; fi
+  printf 'url = "%s"\ninsecure\nsilent\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' "$base/v1/projects"
+done >"$tmp/burst.curl"
+codes=$(curl -K "$tmp/burst.curl" -D "$tmp/burst-headers.txt" | sort | uniq -c | awk '{ printf "%s×%s ", $1, $2 }') || true
+retry_after=$(awk -F': ' 'tolower($1) == "retry-after" { print $2 }' "$tmp/burst-headers.txt" | tr -d '\r' | sort -u | tr '\n' ' ')
 
 echo "## Abuse of resources (bench/abuse.sh), $(date -u +%Y-%m-%d)"
 echo
@@ -112,4 +83,4 @@ echo
 echo "What the attackers saw:"
 sed 's/^ABUSE /- /' "$tmp/abuse.txt"
 echo
-echo "Rate limit (50/s, burst 100): 300 back-to-back requests from one client got $codes; a 429's Retry-After: ${retry_after:-none}."
+echo "Rate limit (50/s, burst 100): 300 back-to-back requests from one client got $codes; the 429s' Retry-After: ${retry_after:-none}."

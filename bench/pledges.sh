@@ -34,31 +34,13 @@ build_dir=${BENCH_BUILD_DIR:-$SCHWARM_ROOT/build}
 install_packages "${APT_PACKAGES[@]}" wrk curl jq iproute2
 bench_build "$build_dir"
 binary=$build_dir/schwarm
-port=$(free_port)
-pg_port=$(free_port)
-tmp=$(mktemp -d /tmp/schwarm-pledges-bench.XXXXXX)
-chmod 755 "$tmp"
-server_pid=
-cleanup() {
-  set +e
-  [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  [ -n "${BENCH_KEEP_LOGS:-}" ] && mkdir -p "$BENCH_KEEP_LOGS" && cp "$tmp"/*.txt "$tmp"/*.err "$tmp"/schwarm.log "$BENCH_KEEP_LOGS"/
-  pg_stop "$tmp/pg"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pg_start "$tmp/pg" "$pg_port"
+bench_workspace pledges-bench
 if [ -n "${BENCH_PG_STAT_STATEMENTS:-}" ]; then # where the pledges' time goes (costs a few %; not for the record)
   psql -X -q -h "$tmp/pg/socket" -p "$pg_port" -U schwarm -d postgres -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
   pg_stop "$tmp/pg"; pg_start "$tmp/pg" "$pg_port"
 fi
-make_certificate "$tmp/tls"
-db_url=$(pg_url "$tmp/pg" "$pg_port" bench)
+db_url=$(bench_database bench)
 sql() { psql -X -q -v ON_ERROR_STOP=1 -h "$tmp/pg/socket" -p "$pg_port" -U schwarm -d bench -tAc "$*"; }
-psql -X -q -h "$tmp/pg/socket" -p "$pg_port" -U schwarm -d postgres -c "CREATE DATABASE bench" >/dev/null
-DATABASE_URL=$db_url "$binary" migrate 2>/dev/null
 
 bench "loading $projects_n projects, $pledges_n pledges ($settle_n on the settlement campaign), $users_n backers"
 load_start=$(date +%s.%N)
@@ -71,11 +53,7 @@ for role in staff auditor; do
   printf '%s\n' bench-password-123 | DATABASE_URL=$db_url "$binary" user create --email "$role@bench.example" \
     --role "$role" --password-stdin >/dev/null
 done
-env DATABASE_URL="$db_url" SCHWARM_PORT="$port" SCHWARM_TLS_CERT="$tmp/tls/cert.pem" SCHWARM_TLS_KEY="$tmp/tls/key.pem" \
-  SCHWARM_RATE_PER_CLIENT_PER_S=0 "$binary" serve 2>>"$tmp/schwarm.log" &
-server_pid=$!
-base=https://127.0.0.1:$port
-for _ in $(seq 1 100); do curl -sk -o /dev/null "$base/healthz" && break; sleep 0.1; done
+bench_serve "$db_url" SCHWARM_RATE_PER_CLIENT_PER_S=0
 login() {
   curl -sk -f -H 'Content-Type: application/json' -d "{\"email\":\"$1@bench.example\",\"password\":\"bench-password-123\"}" \
     "$base/v1/sessions" | jq -r .token

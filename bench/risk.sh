@@ -30,27 +30,9 @@ if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
   cmake -S "$SCHWARM_ROOT" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DSCHWARM_TESTS=ON >/dev/null
   cmake --build "$build_dir" --target schwarm fake_bureau_server -j "$(nproc)" >/dev/null
 fi
-port=$(free_port)
-pg_port=$(free_port)
-
-tmp=$(mktemp -d /tmp/schwarm-bench.XXXXXX)
-chmod 755 "$tmp"
-server_pid= bureau_pid= listing_pid=
-cleanup() {
-  set +e
-  [ -n "$listing_pid" ] && kill "$listing_pid" 2>/dev/null
-  [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  [ -n "$bureau_pid" ] && kill -TERM "$bureau_pid" 2>/dev/null && wait "$bureau_pid" 2>/dev/null
-  pg_stop "$tmp/pg"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pg_start "$tmp/pg" "$pg_port"
-pg_ensure_database "$tmp/pg" "$pg_port" schwarm
-database_url=$(pg_url "$tmp/pg" "$pg_port" schwarm)
-make_certificate "$tmp/tls"
+binary=$build_dir/schwarm
+bench_workspace risk-bench
+database_url=$(bench_database schwarm)
 psql_() { psql -qtA "$database_url" -c "$1"; }
 
 # --- the bureau (until SIGTERM) ------------------------------------------------
@@ -58,18 +40,14 @@ key=bench-bureau-key
 "$build_dir/fake_bureau_server" "$tmp/tls/cert.pem" "$tmp/tls/key.pem" "$key" "$bureau_ms" \
   >"$tmp/bureau.out" 2>"$tmp/bureau.err" &
 bureau_pid=$!
+bench_pids+=("$bureau_pid")
 for _ in $(seq 1 50); do grep -q '^port' "$tmp/bureau.out" && break; sleep 0.1; done
 bureau_port=$(awk '/^port/ { print $2 }' "$tmp/bureau.out")
 
 # --- schwarm with the webhook provider -----------------------------------------
-env DATABASE_URL="$database_url" SCHWARM_PORT="$port" SCHWARM_TLS_CERT="$tmp/tls/cert.pem" \
-  SCHWARM_TLS_KEY="$tmp/tls/key.pem" SCHWARM_RATE_PER_CLIENT_PER_S=0 \
-  SCHWARM_RISK_PROVIDERS="${BENCH_PROVIDERS:-webhook}" SCHWARM_RISK_BUREAU_URL="https://localhost:$bureau_port/v1/credit-checks" \
-  SCHWARM_RISK_BUREAU_CA="$tmp/tls/cert.pem" SCHWARM_RISK_BUREAU_KEY="$key" \
-  "$build_dir/schwarm" serve 2>>"$tmp/schwarm.log" &
-server_pid=$!
-base=https://127.0.0.1:$port
-for _ in $(seq 1 100); do curl -sk -o /dev/null "$base/healthz" && break; sleep 0.1; done
+bench_serve "$database_url" SCHWARM_RATE_PER_CLIENT_PER_S=0 SCHWARM_RISK_PROVIDERS="${BENCH_PROVIDERS:-webhook}" \
+  SCHWARM_RISK_BUREAU_URL="https://localhost:$bureau_port/v1/credit-checks" SCHWARM_RISK_BUREAU_CA="$tmp/tls/cert.pem" \
+  SCHWARM_RISK_BUREAU_KEY="$key"
 curl_() { curl -sS -k "$@"; }
 
 # --- an owner and $loans drafts with their applications ---------------------------
@@ -110,6 +88,7 @@ idle=$(listing)
 bench "submitting $loans applications at once while the listing is measured"
 listing >"$tmp/loaded" &
 listing_pid=$!
+bench_pids+=("$listing_pid")
 sleep 0.5
 curl -sS -k --parallel --parallel-immediate --parallel-max 64 -X POST -H "Authorization: Bearer $token" \
   -w '%{http_code}\n' -K "$tmp/submit.curl" >"$tmp/submit.codes"
@@ -119,7 +98,7 @@ for _ in $(seq 1 600); do
   [ "$(psql_ "SELECT count(*) FROM risk_checks WHERE state IN ('queued','running','pending')")" = 0 ] && break
   sleep 0.1
 done
-wait "$listing_pid"; listing_pid=
+wait "$listing_pid"
 loaded=$(cat "$tmp/loaded")
 
 read -r checks completed failed window_s p50_ms p99_ms < <(psql_ "
@@ -128,7 +107,7 @@ read -r checks completed failed window_s p50_ms p99_ms < <(psql_ "
          percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at) * 1000)::int,
          percentile_disc(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at) * 1000)::int
   FROM risk_checks" | tr '|' ' ')
-kill -TERM "$bureau_pid"; wait "$bureau_pid" || true; bureau_pid=
+kill -TERM "$bureau_pid"; wait "$bureau_pid" || true
 idle_rate=$(rate_of "$idle") loaded_rate=$(rate_of "$loaded")
 change=$(awk -v a="$idle_rate" -v b="$loaded_rate" 'BEGIN { printf "%+.1f", 100 * (b - a) / a }')
 

@@ -19,33 +19,11 @@ build_dir=${BENCH_BUILD_DIR:-$SCHWARM_ROOT/build}
 install_packages "${APT_PACKAGES[@]}" testssl.sh sqlmap curl jq iproute2
 bench_build "$build_dir"
 binary=$build_dir/schwarm
-port=$(free_port)
-pg_port=$(free_port)
-tmp=$(mktemp -d /tmp/schwarm-security.XXXXXX)
-chmod 755 "$tmp"
-server_pid=
-cleanup() {
-  set +e
-  [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  [ -n "${BENCH_KEEP_LOGS:-}" ] && mkdir -p "$BENCH_KEEP_LOGS" && cp -r "$tmp"/testssl.* "$tmp"/sqlmap-* "$tmp"/schwarm.log "$BENCH_KEEP_LOGS"/
-  pg_stop "$tmp/pg"
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pg_start "$tmp/pg" "$pg_port"
-make_certificate "$tmp/tls"
-psql -X -q -h "$tmp/pg/socket" -p "$pg_port" -U schwarm -d postgres -c "CREATE DATABASE audit" >/dev/null
-db_url=$(pg_url "$tmp/pg" "$pg_port" audit)
+bench_workspace security
+db_url=$(bench_database audit)
 # The rate limits would answer sqlmap's thousands of requests with 429 and hide
 # what the handlers do; they are off for the audit.
-env DATABASE_URL="$db_url" SCHWARM_PORT="$port" SCHWARM_TLS_CERT="$tmp/tls/cert.pem" SCHWARM_TLS_KEY="$tmp/tls/key.pem" \
-  SCHWARM_RATE_PER_CLIENT_PER_S=0 SCHWARM_LOGIN_PER_CLIENT_PER_MIN=100000 SCHWARM_LOGIN_FAILURES_MAX=1000 \
-  "$binary" serve 2>>"$tmp/schwarm.log" &
-server_pid=$!
-base=https://127.0.0.1:$port
-for _ in $(seq 1 100); do curl -sk -o /dev/null "$base/healthz" && break; sleep 0.1; done
+bench_serve "$db_url" SCHWARM_RATE_PER_CLIENT_PER_S=0 SCHWARM_LOGIN_PER_CLIENT_PER_MIN=100000 SCHWARM_LOGIN_FAILURES_MAX=1000
 
 # Some data, so that queries return rows and differences show.
 curl -sk -f -H 'Content-Type: application/json' -d '{"email":"olga@example.org","password":"correct horse battery","display_name":"Olga"}' \
