@@ -94,6 +94,11 @@ public:
     virtual std::vector<outcome> book(pqxx::work& tx, std::span<const booking> bookings, bool linked) const = 0;
 };
 
+// Books `bookings` linked (all or none) through the bound port; returns their
+// entry ids in order, or throws the refusal that caused it (not the
+// linked-entry-failed of the others).
+std::vector<std::int64_t> book_all(pqxx::work& tx, std::span<const booking> bookings);
+
 // The bound port; throws std::logic_error when nothing is bound.
 const port& current();
 void bind(const port* p);

@@ -156,22 +156,6 @@ loan_view load(pqxx::transaction_base& tx, std::int64_t project) {
     return v;
 }
 
-// Books in order, all or nothing; the first refusal is thrown as it is.
-std::vector<std::int64_t> book_linked(pqxx::work& tx, const std::vector<ledger_port::booking>& bookings) {
-    auto outcomes = ledger_port::current().book(tx, bookings, true);
-    std::vector<std::int64_t> entries;
-    for (auto& o : outcomes) {
-        if (auto* p = std::get_if<problem>(&o)) {
-            if (!p->slug_is("linked-entry-failed")) throw *p;
-        }
-    }
-    for (auto& o : outcomes) {
-        if (auto* p = std::get_if<problem>(&o)) throw *p;
-        entries.push_back(std::get<ledger_port::booked>(o).entry_id);
-    }
-    return entries;
-}
-
 std::map<std::int64_t, std::int64_t> wallets_of(pqxx::work& tx, const std::vector<std::int64_t>& users,
                                                 const std::string& currency) {
     const auto& ledger = ledger_port::current();
@@ -211,7 +195,7 @@ loan_view disburse(pqxx::work& tx, projects::project_id id, const projects::acto
          std::nullopt, "Loan " + id.str() + " disbursed", by.who.id, by.request_id},
         {"loan-open:" + id.str(), ledger_port::booking_kind::transfer, {{receivable, claims, principal}}, cur,
          std::nullopt, "Loan " + id.str() + ": principal owed to lenders (memorandum)", by.who.id, by.request_id}};
-    auto entries = book_linked(tx, bookings);
+    auto entries = ledger_port::book_all(tx, bookings);
 
     tx.exec_prepared(insert_loan.name, id.value, project.owner.value, principal, cur, *project.f.loan_rate_bp,
                      *project.f.loan_term_months, *project.f.loan_schedule, entries[0]);
@@ -367,7 +351,7 @@ repayment repay(pqxx::work& tx, projects::project_id id, std::int64_t amount_min
     }
     std::vector<std::int64_t> entries;
     try {
-        entries = book_linked(tx, bookings);
+        entries = ledger_port::book_all(tx, bookings);
     } catch (const problem& p) {
         if (p.slug_is("balance-limit-exceeded")) {
             throw problem(pledges::problems::insufficient_funds,
@@ -419,7 +403,7 @@ loan_view mark_defaulted(pqxx::work& tx, projects::project_id id, const std::str
         std::vector<ledger_port::booking> writeoff{
             {"loan-writeoff:" + id.str(), ledger_port::booking_kind::transfer, {{claims, receivable, outstanding}}, cur,
              std::nullopt, "Loan " + id.str() + " defaulted: outstanding principal written off", by.who.id, by.request_id}};
-        entry = book_linked(tx, writeoff)[0];
+        entry = ledger_port::book_all(tx, writeoff)[0];
     }
     tx.exec_prepared(set_defaulted.name, id.value, entry);
     audit::write(tx, {by.who.id, "loan.default", "project:" + id.str(), by.request_id,

@@ -25,6 +25,20 @@ const port& current() {
     return *p;
 }
 void bind(const port* p) { bound.store(p, std::memory_order_release); }
+
+std::vector<std::int64_t> book_all(pqxx::work& tx, std::span<const booking> bookings) {
+    auto outcomes = current().book(tx, bookings, true);
+    const problem* first = nullptr;
+    for (const auto& o : outcomes) {
+        auto* p = std::get_if<problem>(&o);
+        if (p && (!first || first->slug_is("linked-entry-failed"))) first = p;
+    }
+    if (first) throw *first;
+    std::vector<std::int64_t> entries;
+    entries.reserve(outcomes.size());
+    for (const auto& o : outcomes) entries.push_back(std::get<booked>(o).entry_id);
+    return entries;
+}
 } // namespace ledger_port
 
 } // namespace schwarm

@@ -14,12 +14,15 @@ namespace {
 using ledger_port::account_role;
 
 
-void book_all(pqxx::work& tx, std::span<const ledger_port::booking> bookings) {
-    auto outcomes = ledger_port::current().book(tx, bookings, true);
-    for (auto& o : outcomes) {
-        if (auto* p = std::get_if<problem>(&o)) {
-            throw std::runtime_error("settlement booking refused: " + std::string(p->type().slug) + ": " + p->detail());
-        }
+// A settlement booking the ledger refuses is a bug, not a request to refuse:
+// it aborts the chunk (and a staff request gets 500).
+std::vector<std::int64_t> book_or_fail(pqxx::work& tx, std::span<const ledger_port::booking> bookings,
+                                       const projects::funding& f) {
+    try {
+        return ledger_port::book_all(tx, bookings);
+    } catch (const problem& p) {
+        throw std::runtime_error("settlement of project " + f.id.str() + " refused: " + std::string(p.type().slug) +
+                                 ": " + p.detail());
     }
 }
 
@@ -54,13 +57,8 @@ progress chunk(pqxx::work& tx, const projects::funding& f, const settings& s, co
     }
     std::vector<std::pair<pledges::pledge_id, std::int64_t>> resolved;
     if (!bookings.empty()) {
-        auto outcomes = ledger_port::current().book(tx, bookings, true);
-        for (std::size_t i = 0; i < outcomes.size(); ++i) {
-            if (auto* p = std::get_if<problem>(&outcomes[i])) {
-                throw std::runtime_error("settlement of pledge " + held[i].id.str() + " refused: " + p->detail());
-            }
-            resolved.emplace_back(held[i].id, std::get<ledger_port::booked>(outcomes[i]).entry_id);
-        }
+        auto entries = book_or_fail(tx, bookings, f);
+        for (std::size_t i = 0; i < held.size(); ++i) resolved.emplace_back(held[i].id, entries[i]);
         pledges::mark_resolved(tx, resolved, post ? "posted" : "voided");
     }
     progress out{f.id, outcome, static_cast<int>(held.size()), false};
@@ -87,7 +85,7 @@ progress chunk(pqxx::work& tx, const projects::funding& f, const settings& s, co
                                  std::nullopt, by.request_id});
             }
         }
-        if (!final.empty()) book_all(tx, final);
+        if (!final.empty()) book_or_fail(tx, final, f);
     } else {
         // Every pledge is voided; what is left in escrow came from the
         // community fund (a voting round's allocation) and goes back to it.
@@ -102,7 +100,7 @@ progress chunk(pqxx::work& tx, const projects::funding& f, const settings& s, co
                     {"fund-return:" + f.id.str(), ledger_port::booking_kind::transfer, {{*escrow, fund, rest}},
                      f.currency_code, std::nullopt, "Campaign failed: allocation back to the community fund, project " +
                                                         f.id.str(), std::nullopt, by.request_id}};
-                book_all(tx, back);
+                book_or_fail(tx, back, f);
             }
         }
     }

@@ -418,18 +418,15 @@ allocation allocate(pqxx::work& tx, round_id id, const std::vector<std::int64_t>
         }
     }
     if (!bookings.empty()) {
-        auto outcomes = ledger.book(tx, bookings, true);
-        for (auto& o : outcomes) {
-            auto* p = std::get_if<problem>(&o);
-            if (!p || p->slug_is("linked-entry-failed")) continue;
-            if (p->slug_is("balance-limit-exceeded")) {
-                auto b = ledger.balance_of(tx, fund);
-                throw problem(pledges::problems::insufficient_funds,
-                              "The community fund holds " + std::to_string(b.credits_posted - b.debits_posted - b.debits_pending) +
-                                  " minor units; the selected projects need " + std::to_string(needed))
-                    .with("needed_minor", std::to_string(needed));
-            }
-            throw *p;
+        try {
+            ledger_port::book_all(tx, bookings);
+        } catch (const problem& p) {
+            if (!p.slug_is("balance-limit-exceeded")) throw;
+            auto b = ledger.balance_of(tx, fund);
+            throw problem(pledges::problems::insufficient_funds,
+                          "The community fund holds " + std::to_string(b.credits_posted - b.debits_posted - b.debits_pending) +
+                              " minor units; the selected projects need " + std::to_string(needed))
+                .with("needed_minor", std::to_string(needed));
         }
     }
     tx.exec_prepared(set_state.name, id.value, std::string("allocated"));
