@@ -9,7 +9,6 @@
 
 #include <boost/json/parse.hpp>
 
-#include <chrono>
 
 namespace schwarm::api {
 
@@ -152,16 +151,13 @@ void check_signature(const context& ctx) {
     if (!value.starts_with("t=") || comma == std::string_view::npos || value.substr(comma + 1, 3) != "v1=") {
         throw refuse("The Schwarm-Signature header must be t=<unix seconds>,v1=<hex HMAC-SHA256>");
     }
-    std::string_view stamp = value.substr(2, comma - 2);
-    std::string_view signature = value.substr(comma + 4);
-    auto t = parse_int64(stamp);
-    if (!t) throw refuse("The signature's timestamp is not a number");
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    if (*t < now - ctx.app.cfg.payment_callback_window_s || *t > now + ctx.app.cfg.payment_callback_window_s) {
-        throw refuse("The signature's timestamp is outside the accepted window");
+    switch (crypto::check_timestamped(secret, value.substr(2, comma - 2), ctx.request.body(), value.substr(comma + 4),
+                                      ctx.app.cfg.payment_callback_window_s)) {
+    case crypto::timestamped::ok: return;
+    case crypto::timestamped::bad_timestamp: throw refuse("The signature's timestamp is not a number");
+    case crypto::timestamped::bad_signature: throw refuse("The signature does not match");
+    case crypto::timestamped::stale: throw refuse("The signature's timestamp is outside the accepted window");
     }
-    std::string expected = crypto::hmac_sha256_hex(secret, std::string(stamp) + "." + ctx.request.body());
-    if (!crypto::equal_constant_time(expected, signature)) throw refuse("The signature does not match");
 }
 
 response payment_callback(context& ctx) {

@@ -7,6 +7,8 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <charconv>
+#include <chrono>
 #include <stdexcept>
 #include <vector>
 
@@ -84,6 +86,26 @@ std::string random_hex(std::size_t bytes) {
 
 bool equal_constant_time(std::string_view a, std::string_view b) {
     return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string sign_timestamped(std::string_view key, std::string_view timestamp, std::string_view body) {
+    std::string message;
+    message.reserve(timestamp.size() + 1 + body.size());
+    message.append(timestamp).append(".").append(body);
+    return hmac_sha256_hex(key, message);
+}
+
+timestamped check_timestamped(std::string_view key, std::string_view timestamp, std::string_view body,
+                              std::string_view signature, std::int64_t window_s) {
+    std::int64_t t = 0;
+    auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), t);
+    if (timestamp.empty() || ec != std::errc{} || end != timestamp.data() + timestamp.size()) {
+        return timestamped::bad_timestamp;
+    }
+    if (!equal_constant_time(sign_timestamped(key, timestamp, body), signature)) return timestamped::bad_signature;
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (t < now - window_s || t > now + window_s) return timestamped::stale;
+    return timestamped::ok;
 }
 
 std::string hash_password(std::string_view password) {

@@ -3,6 +3,7 @@
 // OpenSSL's CSPRNG, password hashing with Argon2id (libargon2).
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,17 @@ std::string random_hex(std::size_t bytes);
 
 // Compares in time independent of where the first difference is.
 bool equal_constant_time(std::string_view a, std::string_view b);
+
+// Messages between us and outside services (the payment provider, the credit
+// bureau) are signed with HMAC-SHA256 under a shared key over
+// "<unix seconds>.<body>", in hex.
+std::string sign_timestamped(std::string_view key, std::string_view timestamp, std::string_view body);
+enum class timestamped { ok, bad_timestamp, bad_signature, stale };
+// Checks such a signature: the timestamp is decimal Unix seconds, the
+// signature matches (compared in constant time), and the timestamp is within
+// `window_s` of now, in that order.
+timestamped check_timestamped(std::string_view key, std::string_view timestamp, std::string_view body,
+                              std::string_view signature, std::int64_t window_s);
 
 // Argon2id with the OWASP-recommended cost (19 MiB, 2 passes, 1 lane); the
 // result is the self-describing PHC string with its own salt.

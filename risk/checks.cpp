@@ -60,7 +60,7 @@ settings from_config(const config& c) {
 }
 
 std::string sign(const std::string& key, const std::string& timestamp, const std::string& body) {
-    return crypto::hmac_sha256_hex(key, timestamp + "." + body);
+    return crypto::sign_timestamped(key, timestamp, body);
 }
 
 namespace {
@@ -474,16 +474,13 @@ boost::json::object accept_callback(pqxx::work& tx, const settings& s, const cal
     if (std::find(s.providers.begin(), s.providers.end(), c.provider) == s.providers.end() || c.provider != "webhook") {
         throw problem(schwarm::problems::not_found, "There is no such provider");
     }
-    std::int64_t timestamp = 0;
-    auto [end, ec] = std::from_chars(c.timestamp.data(), c.timestamp.data() + c.timestamp.size(), timestamp);
-    if (c.timestamp.empty() || ec != std::errc{} || end != c.timestamp.data() + c.timestamp.size()) {
+    switch (crypto::check_timestamped(s.bureau_key, c.timestamp, c.body, c.signature, s.replay_window_s)) {
+    case crypto::timestamped::ok: break;
+    case crypto::timestamped::bad_timestamp:
         throw problem(problems::callback_stale, std::string("The ") + timestamp_header + " header must be Unix seconds");
-    }
-    if (!crypto::equal_constant_time(sign(s.bureau_key, c.timestamp, c.body), c.signature)) {
+    case crypto::timestamped::bad_signature:
         throw problem(problems::callback_signature, "The signature does not match the body and timestamp");
-    }
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    if (timestamp < now - s.replay_window_s || timestamp > now + s.replay_window_s) {
+    case crypto::timestamped::stale:
         throw problem(problems::callback_stale, "The timestamp is more than " + std::to_string(s.replay_window_s) +
                                                     " s away from now")
             .with("replay_window_s", std::to_string(s.replay_window_s));
