@@ -33,13 +33,6 @@ std::vector<route> comments_routes() {
 
 namespace {
 
-// An id in the path that is not a positive integer names nothing there is.
-std::int64_t path_id(const context& ctx, const char* name, const char* nothing) {
-    auto value = parse_int64(ctx.path_params.at(name));
-    if (!value || *value <= 0) throw problem(problems::not_found, nothing);
-    return *value;
-}
-
 projects::project_id project_param(const context& ctx) {
     return projects::project_id{path_id(ctx, "id", "There is no such project")};
 }

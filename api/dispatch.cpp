@@ -82,6 +82,12 @@ std::optional<std::int64_t> parse_int64(std::string_view text) {
     return value;
 }
 
+std::int64_t path_id(const context& ctx, const char* name, const std::string& nothing) {
+    auto value = parse_int64(ctx.path_params.at(name));
+    if (!value || *value <= 0) throw problem(problems::not_found, nothing);
+    return *value;
+}
+
 int context::page_size(int page_size_default) const {
     auto text = query_param("limit");
     if (!text) return std::min(page_size_default, app.cfg.page_size_max);

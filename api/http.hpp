@@ -137,6 +137,10 @@ inline constexpr std::size_t idempotency_key_length_max = 200;
 // nullopt for anything else. Callers decide what a bad one means.
 std::optional<std::int64_t> parse_int64(std::string_view text);
 
+// The id in path parameter `name`: a positive integer. Anything else names
+// nothing there is: 404 with `nothing` as the detail.
+std::int64_t path_id(const context& ctx, const char* name, const std::string& nothing);
+
 struct route {
     http::verb method;
     std::string_view pattern; // "/v1/users/me", "/v1/projects/{id}"

@@ -30,9 +30,7 @@ std::vector<route> loans_routes() {
 namespace {
 
 projects::project_id id_param(const context& ctx) {
-    auto value = parse_int64(ctx.path_params.at("id"));
-    if (!value || *value <= 0) throw problem(problems::not_found, "There is no such loan");
-    return projects::project_id{*value};
+    return projects::project_id{path_id(ctx, "id", "There is no such loan")};
 }
 
 projects::actor by(const context& ctx) { return {ctx.who(), ctx.request_id}; }

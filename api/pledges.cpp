@@ -32,9 +32,7 @@ std::vector<route> pledges_routes() {
 namespace {
 
 std::int64_t id_param(const context& ctx, const char* what) {
-    auto value = parse_int64(ctx.path_params.at("id"));
-    if (!value || *value <= 0) throw problem(problems::not_found, std::string("There is no such ") + what);
-    return *value;
+    return path_id(ctx, "id", std::string("There is no such ") + what);
 }
 
 boost::json::object to_json(const pledges::pledge& p) {

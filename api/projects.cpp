@@ -36,20 +36,14 @@ std::vector<route> projects_routes() {
 
 namespace {
 
-std::int64_t number_from(const std::string& text, const char* what) {
+std::int64_t cursor_from(const std::string& text) {
     auto value = parse_int64(text);
-    if (!value || *value <= 0) {
-        throw field_problem(what, std::string(what) + " must be a value from an earlier page or a project id");
-    }
+    if (!value || *value <= 0) throw field_problem("cursor", "cursor must be a value from an earlier page");
     return *value;
 }
 
 projects::project_id project_param(const context& ctx) {
-    try {
-        return projects::project_id{number_from(ctx.path_params.at("id"), "id")};
-    } catch (const problem&) {
-        throw problem(problems::not_found, "There is no such project");
-    }
+    return projects::project_id{path_id(ctx, "id", "There is no such project")};
 }
 
 boost::json::object to_json(const projects::project& p) {
@@ -154,7 +148,7 @@ response list_projects(context& ctx) {
 response list_own_projects(context& ctx) {
     int limit = ctx.page_size();
     std::optional<std::int64_t> before;
-    if (auto cursor = ctx.query_param("cursor")) before = number_from(*cursor, "cursor");
+    if (auto cursor = ctx.query_param("cursor")) before = cursor_from(*cursor);
     return page(projects::list_own(ctx.tx(), ctx.who().id, before, limit), limit);
 }
 

@@ -62,9 +62,7 @@ namespace {
 constexpr std::int64_t amount_max = std::numeric_limits<std::int64_t>::max();
 
 std::int64_t id_param(const context& ctx, const char* what) {
-    auto value = parse_int64(ctx.path_params.at("id"));
-    if (!value || *value <= 0) throw problem(problems::not_found, std::string("There is no such ") + what);
-    return *value;
+    return path_id(ctx, "id", std::string("There is no such ") + what);
 }
 
 projects::project_id project_param(const context& ctx) { return projects::project_id{id_param(ctx, "project")}; }

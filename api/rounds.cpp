@@ -46,9 +46,7 @@ std::vector<route> rounds_routes() {
 namespace {
 
 voting::round_id round_param(const context& ctx) {
-    auto value = parse_int64(ctx.path_params.at("id"));
-    if (!value || *value <= 0) throw problem(problems::not_found, "There is no such round");
-    return voting::round_id{*value};
+    return voting::round_id{path_id(ctx, "id", "There is no such round")};
 }
 
 voting::actor by(const context& ctx) { return {ctx.who().id, ctx.request_id}; }

@@ -53,10 +53,9 @@ response set_member(context& ctx) {
     auto member = fields.optional_bool("member");
     fields.reject_unknown();
     if (!member) throw field_problem("member", "member is required: true or false");
-    auto id = parse_int64(ctx.path_params.at("id"));
-    if (!id) throw problem(problems::not_found, "No such user");
-    users::set_member(ctx.work(), user_id{*id}, *member, ctx.who().id, ctx.request_id);
-    return json_response(http::status::ok, {{"id", std::to_string(*id)}, {"member", *member}});
+    user_id id{path_id(ctx, "id", "No such user")};
+    users::set_member(ctx.work(), id, *member, ctx.who().id, ctx.request_id);
+    return json_response(http::status::ok, {{"id", id.str()}, {"member", *member}});
 }
 
 } // namespace

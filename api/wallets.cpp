@@ -46,9 +46,7 @@ std::string currency_param(const context& ctx) {
 }
 
 user_id user_param(const context& ctx) {
-    auto value = parse_int64(ctx.path_params.at("user_id"));
-    if (!value || *value <= 0) throw problem(problems::not_found, "There is no such user");
-    return user_id{*value};
+    return user_id{path_id(ctx, "user_id", "There is no such user")};
 }
 
 boost::json::object to_json(const wallets::balance& b) {
