@@ -129,10 +129,9 @@ progress settle_now(pqxx::work& tx, projects::project_id id, const settings& s, 
     }
     if (f.before_deadline) throw problem(problems::not_due, "The campaign runs until its deadline");
     progress total{id, "", 0, false};
-    settings whole = s;
     while (!total.finished) {
         auto fresh = projects::lock_funding(tx, {id.value});
-        auto step = chunk(tx, fresh[0], whole, by);
+        auto step = chunk(tx, fresh[0], s, by);
         total.outcome = step.outcome;
         total.resolved += step.resolved;
         total.finished = step.finished;
