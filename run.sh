@@ -39,10 +39,11 @@ pg_as_owner() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-# pg_start DIR PORT: creates (first time) and starts a cluster in DIR that
-# listens only on a Unix socket in DIR/socket. Prints its DATABASE_URL base.
+# pg_start DIR PORT [OPTIONS]: creates (first time) and starts a cluster in
+# DIR that listens only on a Unix socket in DIR/socket, with server OPTIONS
+# (test.sh: "-c schwarm.test_clock=on", which lets tests move the clock).
 pg_start() {
-  local dir=$1 port=$2
+  local dir=$1 port=$2 options=${3:-}
   mkdir -p "$dir"
   [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
   if [ ! -f "$dir/data/PG_VERSION" ]; then
@@ -50,7 +51,7 @@ pg_start() {
   fi
   pg_as_owner mkdir -p "$dir/socket"
   pg_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-    -o "-c listen_addresses='' -k $dir/socket -p $port -c max_connections=200" start >/dev/null
+    -o "-c listen_addresses='' -k $dir/socket -p $port -c max_connections=200 $options" start >/dev/null
 }
 
 pg_stop() {

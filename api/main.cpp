@@ -47,12 +47,15 @@ constexpr const char* usage =
     "       schwarm ledger export --format csv|jsonl|hledger|gobd [--from T] [--to T] [--output FILE]\n"
     "       schwarm ledger verify                recompute balances (exit status 1 on a discrepancy)\n"
     "       schwarm ledger trial-balance [--as-of T]\n"
+    "       schwarm clock [travel --to T]        the platform clock; travel only on a test cluster\n"
     "       schwarm routes                       print the route table\n"
     "Configuration comes from the environment; see README.md.\n";
 
 config load_or_exit() {
     try {
-        return load_config(environment());
+        config cfg = load_config(environment());
+        db::set_time_zone(cfg.time_zone);
+        return cfg;
     } catch (const config_error& e) {
         std::fprintf(stderr, "schwarm: configuration: %s\n", e.what());
         std::exit(exit_usage);
@@ -337,6 +340,33 @@ int ledger_command(const config& cfg, int argc, char** argv) {
     throw std::invalid_argument("ledger export|verify|trial-balance");
 }
 
+// The platform clock (docs/time.md): what it says, and on a test cluster
+// (schwarm.test_clock = on) a move to another time. Production refuses.
+int clock_command(const config& cfg, int argc, char** argv) {
+    std::string what = argc > 2 ? argv[2] : "";
+    auto connection = db::connect(cfg.database_url);
+    pqxx::nontransaction tx(*connection);
+    if (what == "travel") {
+        auto opts = options_from(argc, argv, 3, {"--to"});
+        if (opts["--to"].empty()) throw std::invalid_argument("clock travel needs --to T (RFC 3339)");
+        try {
+            tx.exec_params("SELECT schwarm_travel_to($1::timestamptz)", opts["--to"]);
+        } catch (const pqxx::data_exception&) {
+            throw std::invalid_argument("--to must be an RFC 3339 time, e.g. 2027-02-28T23:30:00+01:00");
+        } catch (const pqxx::insufficient_privilege&) {
+            throw std::runtime_error("this database refuses to move its clock: it is not a test cluster");
+        }
+    } else if (!what.empty()) {
+        throw std::invalid_argument("clock [travel --to T]");
+    }
+    auto row = tx.exec1("SELECT " SCHWARM_SQL_UTC_SECONDS("schwarm_clock()") ", "
+                        "to_char(schwarm_clock() AT TIME ZONE schwarm_zone(), 'YYYY-MM-DD HH24:MI:SS'), schwarm_zone(), "
+                        "extract(epoch FROM schwarm_clock_shift())::bigint");
+    std::printf("platform time %s (%s %s), shifted by %s s\n", row[0].c_str(), row[1].c_str(), row[2].c_str(),
+                row[3].c_str());
+    return 0;
+}
+
 int print_routes() {
     for (const auto& r : api::all_routes()) {
         std::printf("%s %s\n", std::string(api::http::to_string(r.method)).c_str(), std::string(r.pattern).c_str());
@@ -356,12 +386,16 @@ int main(int argc, char** argv) {
         if (command == "ledger") return ledger_command(load_or_exit(), argc, argv);
         if (command == "serve") return serve(load_or_exit());
         if (command == "migrate") return migrate(load_or_exit());
+        if (command == "clock") return clock_command(load_or_exit(), argc, argv);
         if (command == "user" && argc > 2 && std::string(argv[2]) == "create") return create_user(load_or_exit(), argc, argv);
         if (command == "--help" || command == "-h" || command == "help") {
             std::fputs(usage, stdout);
             return 0;
         }
         std::fputs(usage, stderr);
+        return exit_usage;
+    } catch (const config_error& e) {
+        std::fprintf(stderr, "schwarm: configuration: %s\n", e.what());
         return exit_usage;
     } catch (const std::invalid_argument& e) {
         std::fprintf(stderr, "schwarm: %s\n%s", e.what(), usage);

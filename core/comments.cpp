@@ -24,7 +24,7 @@ const db::query lock_comment{
     "comments.lock", "SELECT " COMMENT_COLUMNS " FROM project_comments c WHERE c.id = $1 AND c.project_id = $2 FOR UPDATE"};
 const db::query hide_comment{
     "comments.hide",
-    "UPDATE project_comments AS c SET hidden_at = now(), hidden_by = $2, hidden_reason = $3 WHERE c.id = $1 "
+    "UPDATE project_comments AS c SET hidden_at = schwarm_now(), hidden_by = $2, hidden_reason = $3 WHERE c.id = $1 "
     "RETURNING " COMMENT_COLUMNS};
 const db::query select_comments{
     "comments.list",

@@ -1,5 +1,7 @@
 #include "core/config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <functional>
 #include <limits>
@@ -71,6 +73,17 @@ const std::vector<setting>& settings() {
         integer("SCHWARM_LOGIN_WINDOW_S", &config::login_window_s, 1, 86'400),
         integer("SCHWARM_LOGIN_PER_CLIENT_PER_MIN", &config::login_per_client_per_min, 1, 100'000),
         integer("SCHWARM_SESSION_TTL_S", &config::session_ttl_s, 60, 90LL * 86'400),
+        {"SCHWARM_TIME_ZONE", [](config& c, const std::string& value) {
+             // An IANA name such as Europe/Berlin; whether PostgreSQL knows it is
+             // checked when the database is first reached.
+             bool ok = !value.empty() && value.size() <= 64 &&
+                       std::all_of(value.begin(), value.end(), [](char ch) {
+                           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '/' || ch == '_' ||
+                                  ch == '-' || ch == '+';
+                       });
+             if (!ok) throw config_error("SCHWARM_TIME_ZONE must be an IANA time zone such as Europe/Berlin");
+             c.time_zone = value;
+         }},
         integer("SCHWARM_PAGE_SIZE_MAX", &config::page_size_max, 1, 10'000),
         integer("SCHWARM_PLATFORM_FEE_BP", &config::platform_fee_bp, 0, 10'000),
         integer("SCHWARM_SETTLEMENT_CHUNK", &config::settlement_chunk, 1, 8190),

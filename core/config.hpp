@@ -42,6 +42,9 @@ struct config {
     int login_per_client_per_min = 30;
 
     std::int64_t session_ttl_s = 24 * 3600;
+    // The bank's time zone (IANA name): due dates and calendar days live in
+    // it (docs/time.md). Checked against PostgreSQL's zone table at start-up.
+    std::string time_zone = "Europe/Berlin";
     int page_size_max = 200;
 
     // Money (DESIGN.md 4.3).

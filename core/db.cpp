@@ -1,5 +1,6 @@
 #include "core/db.hpp"
 
+#include "core/config.hpp"
 #include "core/log.hpp"
 #include "core/problem.hpp"
 
@@ -46,8 +47,35 @@ std::string array_literal(const std::vector<std::string>& values) {
     return out + "}";
 }
 
+namespace {
+std::mutex zone_mutex;
+std::string& zone() {
+    static std::string name = "Europe/Berlin";
+    return name;
+}
+} // namespace
+
+void set_time_zone(const std::string& name) {
+    std::lock_guard lock(zone_mutex);
+    zone() = name;
+}
+
 std::unique_ptr<pqxx::connection> connect(const std::string& url) {
     auto connection = std::make_unique<pqxx::connection>(url);
+    std::string name;
+    {
+        std::lock_guard lock(zone_mutex);
+        name = zone();
+    }
+    try {
+        pqxx::nontransaction tx(*connection);
+        // The last column fails for a zone PostgreSQL does not know.
+        tx.exec_params("SELECT set_config('schwarm.time_zone', $1, false), set_config('TimeZone', 'UTC', false), "
+                       "now() AT TIME ZONE $1",
+                       name);
+    } catch (const pqxx::data_exception&) {
+        throw config_error("SCHWARM_TIME_ZONE: PostgreSQL knows no time zone '" + name + "'");
+    }
     for (const query* q : registry()) connection->prepare(q->name, q->sql);
     return connection;
 }

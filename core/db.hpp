@@ -55,7 +55,15 @@ std::string array_literal(const std::vector<std::int64_t>& values);
 std::string array_literal(const std::vector<std::optional<std::int64_t>>& values);
 std::string array_literal(const std::vector<std::string>& values);
 
-// Opens a connection with every registered query prepared.
+// The bank's time zone for every connection opened from now on (docs/time.md;
+// default Europe/Berlin). main() sets it from the configuration before the
+// first connection; the database functions schwarm_today() and
+// schwarm_local_add() read it, and refuse a session that lacks it.
+void set_time_zone(const std::string& zone);
+
+// Opens a connection with every registered query prepared, in the bank's
+// time zone (and TimeZone UTC, so that no implicit conversion depends on the
+// server's defaults). Throws config_error for a zone PostgreSQL does not know.
 std::unique_ptr<pqxx::connection> connect(const std::string& url);
 
 // What a job gets: the worker's connection, opened on first use. Throws

@@ -32,7 +32,7 @@ const db::query insert_lenders{
 const db::query insert_instalments{
     "loans.insert_instalments",
     "INSERT INTO loan_instalments (project_id, no, due_on, principal_minor, interest_minor) "
-    "SELECT $1, n, (current_date + make_interval(months => n))::date, p, i "
+    "SELECT $1, n, (schwarm_today() + make_interval(months => n))::date, p, i "
     "FROM unnest($2::int[], $3::bigint[], $4::bigint[]) AS t(n, p, i)"};
 const db::query select_loan{
     "loans.select",
@@ -46,9 +46,9 @@ const db::query select_instalments{
     "SELECT no, to_char(due_on, 'YYYY-MM-DD'), principal_minor, interest_minor, "
     "principal_paid_minor + interest_paid_minor, "
     "CASE WHEN principal_paid_minor = principal_minor AND interest_paid_minor = interest_minor THEN 'paid' "
-    "WHEN due_on >= current_date THEN 'upcoming' WHEN current_date - due_on <= 30 THEN 'late' ELSE 'missed' END, "
+    "WHEN due_on >= schwarm_today() THEN 'upcoming' WHEN schwarm_today() - due_on <= 30 THEN 'late' ELSE 'missed' END, "
     "CASE WHEN principal_paid_minor = principal_minor AND interest_paid_minor = interest_minor THEN 0 "
-    "ELSE greatest(0, current_date - due_on) END, principal_paid_minor, interest_paid_minor "
+    "ELSE greatest(0, schwarm_today() - due_on) END, principal_paid_minor, interest_paid_minor "
     "FROM loan_instalments WHERE project_id = $1 ORDER BY no"};
 const db::query select_lenders{
     "loans.lenders",
@@ -64,7 +64,7 @@ const db::query pay_instalments{
     "UPDATE loan_instalments i SET principal_paid_minor = principal_paid_minor + d.p, "
     "interest_paid_minor = interest_paid_minor + d.i, "
     "paid_at = CASE WHEN principal_paid_minor + d.p = principal_minor AND interest_paid_minor + d.i = interest_minor "
-    "THEN now() END FROM unnest($2::int[], $3::bigint[], $4::bigint[]) AS d(n, p, i) "
+    "THEN schwarm_now() END FROM unnest($2::int[], $3::bigint[], $4::bigint[]) AS d(n, p, i) "
     "WHERE i.project_id = $1 AND i.no = d.n"};
 const db::query pay_lenders{
     "loans.pay_lenders",
@@ -99,7 +99,7 @@ const db::query select_borrowed{
     "(SELECT coalesce(sum(principal_minor + interest_minor - principal_paid_minor - interest_paid_minor), 0)::bigint "
     " FROM loan_instalments WHERE project_id = l.project_id), "
     "(SELECT coalesce(sum(principal_minor + interest_minor - principal_paid_minor - interest_paid_minor), 0)::bigint "
-    " FROM loan_instalments WHERE project_id = l.project_id AND due_on < current_date), "
+    " FROM loan_instalments WHERE project_id = l.project_id AND due_on < schwarm_today()), "
     "(SELECT to_char(min(due_on), 'YYYY-MM-DD') FROM loan_instalments WHERE project_id = l.project_id "
     " AND principal_paid_minor + interest_paid_minor < principal_minor + interest_minor) "
     "FROM loans l JOIN projects p ON p.id = l.project_id WHERE l.borrower_id = $1 ORDER BY l.project_id DESC LIMIT 200"};

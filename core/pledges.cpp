@@ -37,7 +37,7 @@ const db::query lock_pledge{
     "pledges.lock", "SELECT backer_id, project_id FROM pledges WHERE id = $1 FOR UPDATE"};
 const db::query select_revocable{
     "pledges.revocable",
-    "SELECT state::text, revocable_until IS NOT NULL AND revocable_until > clock_timestamp(), "
+    "SELECT state::text, revocable_until IS NOT NULL AND revocable_until > schwarm_clock(), "
     SCHWARM_SQL_UTC_SECONDS("revocable_until") ", amount_minor, currency, hold_entry_id "
     "FROM pledges WHERE id = $1"};
 // Backers who already hold or had posted a pledge to the project: they are
@@ -57,12 +57,12 @@ const db::query insert_pledges{
     "INSERT INTO pledges (project_id, backer_id, amount_minor, currency, hold_entry_id, risk_acknowledged, "
     "revocable_until, idempotency_key) "
     "SELECT project_id, backer_id, amount, currency, hold, ack, "
-    "CASE WHEN revocable THEN now() + make_interval(days => $9) END, key "
+    "CASE WHEN revocable THEN schwarm_local_add(schwarm_now(), make_interval(days => $9)) END, key "
     "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $7::boolean[], "
     "$8::text[]) AS t(project_id, backer_id, amount, currency, hold, ack, revocable, key) RETURNING " PLEDGE_COLUMNS};
 const db::query resolve_pledges{
     "pledges.resolve",
-    "UPDATE pledges SET state = $3::pledge_state, resolve_entry_id = d.entry, resolved_at = now() "
+    "UPDATE pledges SET state = $3::pledge_state, resolve_entry_id = d.entry, resolved_at = schwarm_now() "
     "FROM unnest($1::bigint[], $2::bigint[]) AS d(id, entry) WHERE pledges.id = d.id AND state = 'held'"};
 const db::query lock_held_rows{
     "pledges.lock_held",
@@ -83,7 +83,7 @@ const db::query select_pledged_by{
 const db::query select_raised_by_owner{
     "pledges.raised_by_owner",
     "SELECT coalesce(sum(g.amount_minor), 0)::bigint FROM projects p JOIN pledges g ON g.project_id = p.id "
-    "WHERE p.owner_id = $1 AND g.state IN ('held', 'posted') AND g.created_at > now() - interval '12 months'"};
+    "WHERE p.owner_id = $1 AND g.state IN ('held', 'posted') AND g.created_at > schwarm_local_add(schwarm_now(), interval '-12 months')"};
 const db::query select_has_pledged_to_loan{
     "pledges.has_pledged_to_loan",
     "SELECT EXISTS (SELECT 1 FROM pledges g JOIN projects p ON p.id = g.project_id "

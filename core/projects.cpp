@@ -23,7 +23,7 @@ namespace {
     "p.loan_rate_bp, p.loan_term_months, p.loan_schedule::text, p.state::text, " \
     SCHWARM_SQL_UTC_SECONDS("p.created_at") ", " SCHWARM_SQL_UTC_SECONDS("p.updated_at") ", " \
     "p.min_pledge_minor, p.pledged_minor, p.backers, " \
-    "greatest(0, ceil(extract(epoch FROM p.deadline - now()) / 86400))::int, " \
+    "greatest(0, ceil(extract(epoch FROM p.deadline - schwarm_now()) / 86400))::int, " \
     "(extract(epoch FROM p.deadline) * 1000000)::bigint"
 
 const db::query insert_project{
@@ -38,7 +38,7 @@ const db::query update_project{
     "UPDATE projects SET title = $2, summary = $3, description = $4, category = $5, kind = $6::project_kind, "
     "goal_minor = $7, currency = $8, campaign_mode = $9::campaign_mode, deadline = $10::timestamptz, "
     "loan_rate_bp = $11, loan_term_months = $12, loan_schedule = $13::loan_schedule, min_pledge_minor = $14, "
-    "updated_at = now() "
+    "updated_at = schwarm_now() "
     "WHERE id = $1"};
 
 const db::query select_project{"projects.select", "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.id = $1"};
@@ -46,8 +46,8 @@ const db::query lock_project{
     "projects.lock",
     "SELECT owner_id, state::text, kind::text, goal_minor, currency FROM projects WHERE id = $1 FOR NO KEY UPDATE"};
 const db::query set_state{
-    "projects.set_state", "UPDATE projects SET state = $2::project_state, updated_at = now() WHERE id = $1"};
-const db::query deadline_ok{"projects.deadline_ok", "SELECT $1::timestamptz > now()"};
+    "projects.set_state", "UPDATE projects SET state = $2::project_state, updated_at = schwarm_now() WHERE id = $1"};
+const db::query deadline_ok{"projects.deadline_ok", "SELECT $1::timestamptz > schwarm_now()"};
 
 // Public listing: every state but draft unless states are named; text
 // search against both languages; per order a keyset on (sort key, id) that
@@ -116,13 +116,13 @@ const db::query select_own{
 const db::query lock_funding_rows{
     "projects.lock_funding",
     "SELECT id, owner_id, kind::text, state::text, campaign_mode::text, currency, goal_minor, min_pledge_minor, "
-    "pledged_minor, backers, deadline > clock_timestamp(), settlement, coalesce(fee_minor, 0) "
+    "pledged_minor, backers, deadline > schwarm_clock(), settlement, coalesce(fee_minor, 0) "
     "FROM projects WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE"};
 const db::query claim_due_row{
     "projects.claim_due",
     "SELECT id, owner_id, kind::text, state::text, campaign_mode::text, currency, goal_minor, min_pledge_minor, "
-    "pledged_minor, backers, deadline > clock_timestamp(), settlement, coalesce(fee_minor, 0) "
-    "FROM projects WHERE state = 'funding' AND deadline <= clock_timestamp() "
+    "pledged_minor, backers, deadline > schwarm_clock(), settlement, coalesce(fee_minor, 0) "
+    "FROM projects WHERE state = 'funding' AND deadline <= schwarm_clock() "
     "ORDER BY deadline, id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED"};
 const db::query update_funding{
     "projects.add_funding",

@@ -37,17 +37,17 @@ const db::query select_credentials{
 const db::query select_failures{
     "users.select_failures",
     "SELECT failures, GREATEST(0, ceil(extract(epoch FROM window_start + make_interval(secs => $2) "
-    "- now())))::bigint FROM login_failures WHERE email_hash = decode($1, 'hex') FOR UPDATE"};
+    "- schwarm_now())))::bigint FROM login_failures WHERE email_hash = decode($1, 'hex') FOR UPDATE"};
 
 // A failure inside the window counts up; one after it starts a new window.
 const db::query record_failure{
     "users.record_failure",
-    "INSERT INTO login_failures (email_hash, window_start, failures) VALUES (decode($1, 'hex'), now(), 1) "
+    "INSERT INTO login_failures (email_hash, window_start, failures) VALUES (decode($1, 'hex'), schwarm_now(), 1) "
     "ON CONFLICT (email_hash) DO UPDATE SET "
-    "failures = CASE WHEN login_failures.window_start + make_interval(secs => $2) > now() "
+    "failures = CASE WHEN login_failures.window_start + make_interval(secs => $2) > schwarm_now() "
     "THEN login_failures.failures + 1 ELSE 1 END, "
-    "window_start = CASE WHEN login_failures.window_start + make_interval(secs => $2) > now() "
-    "THEN login_failures.window_start ELSE now() END"};
+    "window_start = CASE WHEN login_failures.window_start + make_interval(secs => $2) > schwarm_now() "
+    "THEN login_failures.window_start ELSE schwarm_now() END"};
 
 const db::query clear_failures{
     "users.clear_failures", "DELETE FROM login_failures WHERE email_hash = decode($1, 'hex')"};
@@ -55,25 +55,25 @@ const db::query clear_failures{
 const db::query insert_session{
     "sessions.insert",
     "INSERT INTO sessions (token_hash, user_id, expires_at) "
-    "VALUES (decode($1, 'hex'), $2, now() + make_interval(secs => $3)) "
+    "VALUES (decode($1, 'hex'), $2, schwarm_now() + make_interval(secs => $3)) "
     "RETURNING " SCHWARM_SQL_UTC_SECONDS("expires_at")};
 
 const db::query select_session{
     "sessions.authenticate",
     "SELECT " USER_COLUMNS " FROM sessions s JOIN users u ON u.id = s.user_id "
-    "WHERE s.token_hash = decode($1, 'hex') AND s.revoked_at IS NULL AND s.expires_at > now()"};
+    "WHERE s.token_hash = decode($1, 'hex') AND s.revoked_at IS NULL AND s.expires_at > schwarm_now()"};
 
 const db::query select_sessions{
     "sessions.authenticate_many",
     "SELECT " USER_COLUMNS ", encode(s.token_hash, 'hex') FROM sessions s JOIN users u ON u.id = s.user_id "
     "WHERE s.token_hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)) "
-    "AND s.revoked_at IS NULL AND s.expires_at > now()"};
+    "AND s.revoked_at IS NULL AND s.expires_at > schwarm_now()"};
 
 const db::query update_member{"users.update_member", "UPDATE users SET member = $2 WHERE id = $1"};
 
 const db::query revoke_session{
     "sessions.revoke",
-    "UPDATE sessions SET revoked_at = now() "
+    "UPDATE sessions SET revoked_at = schwarm_now() "
     "WHERE token_hash = decode($1, 'hex') AND user_id = $2 AND revoked_at IS NULL"};
 
 #undef USER_COLUMNS

@@ -42,7 +42,7 @@ const db::query select_accounts_by_code{
     "ledger.select_accounts_by_code", "SELECT code, id FROM ledger_accounts WHERE code = ANY($1::text[])"};
 
 const db::query close_account_query{
-    "ledger.close_account", "UPDATE ledger_accounts SET closed_at = now() WHERE id = $1 AND closed_at IS NULL"};
+    "ledger.close_account", "UPDATE ledger_accounts SET closed_at = schwarm_now() WHERE id = $1 AND closed_at IS NULL"};
 
 // Serialises requests that carry the same idempotency key, in a fixed order
 // so that two batches never wait for each other crosswise.
@@ -69,7 +69,7 @@ const db::query lock_holds{
 
 const db::query read_holds{
     "ledger.read_holds",
-    "SELECT e.id, e.kind::text, e.expires_at IS NOT NULL AND e.expires_at <= now(), "
+    "SELECT e.id, e.kind::text, e.expires_at IS NOT NULL AND e.expires_at <= schwarm_now(), "
     "EXISTS (SELECT 1 FROM ledger_entries r WHERE r.pending_id = e.id) "
     "FROM ledger_entries e WHERE e.id = ANY($1::bigint[])"};
 
@@ -86,7 +86,7 @@ const db::query insert_entries{
     "INSERT INTO ledger_entries (id, idempotency_key, request_hash, kind, pending_id, expires_at, description, "
     "created_by, request_id) "
     "SELECT id, key, hash, kind, pending, CASE WHEN expires_s IS NULL THEN NULL "
-    "ELSE now() + make_interval(secs => expires_s) END, description, created_by, request_id "
+    "ELSE schwarm_now() + make_interval(secs => expires_s) END, description, created_by, request_id "
     "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::entry_kind[], $5::bigint[], $6::bigint[], $7::text[], "
     "$8::bigint[], $9::text[]) AS t(id, key, hash, kind, pending, expires_s, description, created_by, request_id) "
     "RETURNING id, " SCHWARM_SQL_UTC_MICROS("created_at") ", " SCHWARM_SQL_UTC_MICROS("expires_at")};
@@ -111,7 +111,7 @@ const db::query select_entries{
 
 const db::query claim_expired{
     "ledger.claim_expired",
-    "SELECT e.id FROM ledger_entries e WHERE e.kind = 'pending' AND e.expires_at <= now() "
+    "SELECT e.id FROM ledger_entries e WHERE e.kind = 'pending' AND e.expires_at <= schwarm_now() "
     "AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.pending_id = e.id) "
     "ORDER BY e.expires_at LIMIT $1 FOR UPDATE SKIP LOCKED"};
 

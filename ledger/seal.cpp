@@ -64,7 +64,7 @@ const db::query select_postings_of{
 const db::query select_head{
     "seal.select_head", "SELECT block_no, hash FROM ledger_seal_blocks ORDER BY block_no DESC LIMIT 1"};
 
-const db::query select_now{"seal.select_now", "SELECT " SCHWARM_SQL_UTC_MICROS("now()")};
+const db::query select_now{"seal.select_now", "SELECT " SCHWARM_SQL_UTC_MICROS("schwarm_now()")};
 
 const db::query insert_block{
     "seal.insert_block",
@@ -82,13 +82,13 @@ const db::query select_low_water{"seal.select_low_water", "SELECT low_water_id F
 // starts at the mark in the primary key instead of reading every entry.
 const db::query select_lag{
     "seal.select_lag",
-    "SELECT count(*), COALESCE((extract(epoch FROM now() - min(e.created_at)) * 1000)::bigint, 0) "
+    "SELECT count(*), COALESCE((extract(epoch FROM schwarm_now() - min(e.created_at)) * 1000)::bigint, 0) "
     "FROM ledger_entries e WHERE e.id > $1 "
     "AND NOT EXISTS (SELECT 1 FROM ledger_seal_entries s WHERE s.entry_id = e.id)"};
 
 const db::query select_unsealed_all{
     "seal.select_unsealed_all",
-    "SELECT count(*), COALESCE((extract(epoch FROM now() - min(e.created_at)) * 1000)::bigint, 0) "
+    "SELECT count(*), COALESCE((extract(epoch FROM schwarm_now() - min(e.created_at)) * 1000)::bigint, 0) "
     "FROM ledger_entries e WHERE NOT EXISTS (SELECT 1 FROM ledger_seal_entries s WHERE s.entry_id = e.id)"};
 
 const db::query select_blocks_page{

@@ -78,36 +78,36 @@ constexpr std::chrono::milliseconds record_gather{10}; // answers of a burst rec
 
 const db::query claim_checks{
     "risk.checks.claim",
-    "UPDATE risk_checks SET state = 'running', started_at = now() WHERE id IN ("
-    " SELECT id FROM risk_checks WHERE state = 'queued' OR (state = 'running' AND started_at < now() - $2 * "
+    "UPDATE risk_checks SET state = 'running', started_at = schwarm_now() WHERE id IN ("
+    " SELECT id FROM risk_checks WHERE state = 'queued' OR (state = 'running' AND started_at < schwarm_now() - $2 * "
     " interval '1 millisecond') ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) "
     "RETURNING id, project_id, provider, request::text"};
 const db::query record_check{
     "risk.checks.record",
     "UPDATE risk_checks SET state = $2, response = $3::jsonb, score = $4, pd_band = $5, decision = $6, "
     "reasons = coalesce($7::jsonb, '[]'), scorecard_version = $8, error = $9, attempts = attempts + $10, "
-    "pending_since = CASE WHEN $2 = 'pending' THEN now() END, "
-    "finished_at = CASE WHEN $2 IN ('completed', 'failed') THEN now() END, "
+    "pending_since = CASE WHEN $2 = 'pending' THEN schwarm_now() END, "
+    "finished_at = CASE WHEN $2 IN ('completed', 'failed') THEN schwarm_now() END, "
     "duration_ms = CASE WHEN $2 IN ('completed', 'failed') THEN "
-    " (extract(epoch FROM now() - started_at) * 1000)::integer END "
+    " (extract(epoch FROM schwarm_now() - started_at) * 1000)::integer END "
     "WHERE id = $1 AND state = 'running' RETURNING project_id"};
 const db::query expire_pending{
     "risk.checks.expire_pending",
-    "UPDATE risk_checks SET state = 'failed', error = 'no callback within ' || $1 || ' s', finished_at = now() "
-    "WHERE state = 'pending' AND pending_since < now() - $1 * interval '1 second' RETURNING id, project_id"};
+    "UPDATE risk_checks SET state = 'failed', error = 'no callback within ' || $1 || ' s', finished_at = schwarm_now() "
+    "WHERE state = 'pending' AND pending_since < schwarm_now() - $1 * interval '1 second' RETURNING id, project_id"};
 const db::query lock_check{
     "risk.checks.lock", "SELECT state, provider, project_id FROM risk_checks WHERE id = $1 FOR UPDATE"};
 const db::query complete_from_callback{
     "risk.checks.complete_callback",
     "UPDATE risk_checks SET state = 'completed', response = $2::jsonb, score = $3, pd_band = $4, decision = $5, "
-    "reasons = $6::jsonb, error = NULL, finished_at = now(), "
-    "duration_ms = (extract(epoch FROM now() - coalesce(started_at, created_at)) * 1000)::integer WHERE id = $1"};
+    "reasons = $6::jsonb, error = NULL, finished_at = schwarm_now(), "
+    "duration_ms = (extract(epoch FROM schwarm_now() - coalesce(started_at, created_at)) * 1000)::integer WHERE id = $1"};
 const db::query insert_receipt{
     "risk.callbacks.receipt",
     "INSERT INTO risk_callback_receipts (signature_hash, provider) VALUES ($1, $2) ON CONFLICT DO NOTHING"};
 const db::query forget_receipts{
     "risk.callbacks.forget",
-    "DELETE FROM risk_callback_receipts WHERE received_at < now() - 2 * $1 * interval '1 second'"};
+    "DELETE FROM risk_callback_receipts WHERE received_at < schwarm_now() - 2 * $1 * interval '1 second'"};
 
 // An answer the providers give, checked: decision, score, band, reasons.
 struct answer {

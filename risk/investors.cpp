@@ -29,29 +29,29 @@ const db::query select_profile{
 const db::query upsert_profile{
     "risk.investors.upsert_profile",
     "INSERT INTO risk_investor_profiles (user_id, annual_income_minor, liquid_assets_minor, annual_commitments_minor, "
-    "declared_at) VALUES ($1, $2, $3, $4, now()) ON CONFLICT (user_id) DO UPDATE SET "
+    "declared_at) VALUES ($1, $2, $3, $4, schwarm_now()) ON CONFLICT (user_id) DO UPDATE SET "
     "annual_income_minor = EXCLUDED.annual_income_minor, liquid_assets_minor = EXCLUDED.liquid_assets_minor, "
-    "annual_commitments_minor = EXCLUDED.annual_commitments_minor, declared_at = now(), "
+    "annual_commitments_minor = EXCLUDED.annual_commitments_minor, declared_at = schwarm_now(), "
     // The simulation showed the loss for the figures then declared.
-    "loss_simulated_at = NULL, updated_at = now()"};
+    "loss_simulated_at = NULL, updated_at = schwarm_now()"};
 const db::query set_simulated{
     "risk.investors.simulated",
-    "UPDATE risk_investor_profiles SET loss_simulated_at = now(), updated_at = now() WHERE user_id = $1"};
+    "UPDATE risk_investor_profiles SET loss_simulated_at = schwarm_now(), updated_at = schwarm_now() WHERE user_id = $1"};
 const db::query set_category{
     "risk.investors.category",
     "INSERT INTO risk_investor_profiles (user_id, category) VALUES ($1, $2) "
-    "ON CONFLICT (user_id) DO UPDATE SET category = EXCLUDED.category, updated_at = now()"};
+    "ON CONFLICT (user_id) DO UPDATE SET category = EXCLUDED.category, updated_at = schwarm_now()"};
 const db::query select_latest_test{
     "risk.investors.latest_test",
     "SELECT passed, correct, questions, " SCHWARM_SQL_UTC_SECONDS("taken_at") ", " SCHWARM_SQL_UTC_SECONDS("expires_at")
-    ", expires_at > now() FROM risk_knowledge_tests WHERE user_id = $1 ORDER BY id DESC LIMIT 1"};
+    ", expires_at > schwarm_now() FROM risk_knowledge_tests WHERE user_id = $1 ORDER BY id DESC LIMIT 1"};
 const db::query select_questions{
     "risk.investors.questions",
     "SELECT id, text, options::text, correct FROM risk_knowledge_questions WHERE active ORDER BY position"};
 const db::query insert_test{
     "risk.investors.insert_test",
     "INSERT INTO risk_knowledge_tests (user_id, answers, correct, questions, passed, expires_at) "
-    "VALUES ($1, $2::jsonb, $3, $4, $5, now() + $6 * interval '1 year') RETURNING "
+    "VALUES ($1, $2::jsonb, $3, $4, $5, schwarm_local_add(schwarm_now(), $6 * interval '1 year')) RETURNING "
     SCHWARM_SQL_UTC_SECONDS("expires_at")};
 const db::query insert_request{
     "risk.investors.request_sophistication",
@@ -71,7 +71,7 @@ const db::query lock_request{
     "SELECT user_id, state FROM risk_sophistication_requests WHERE id = $1 FOR UPDATE"};
 const db::query decide_request{
     "risk.investors.decide_request",
-    "UPDATE risk_sophistication_requests SET state = $2, decided_by = $3, reason = $4, decided_at = now() "
+    "UPDATE risk_sophistication_requests SET state = $2, decided_by = $3, reason = $4, decided_at = schwarm_now() "
     "WHERE id = $1"};
 
 constexpr int pass_percent = 80;

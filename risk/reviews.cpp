@@ -26,11 +26,11 @@ const db::query upsert_application{
     "ON CONFLICT (project_id) DO UPDATE SET applicant_type = EXCLUDED.applicant_type, "
     "monthly_income_minor = EXCLUDED.monthly_income_minor, monthly_expenses_minor = EXCLUDED.monthly_expenses_minor, "
     "existing_debt_minor = EXCLUDED.existing_debt_minor, purpose = EXCLUDED.purpose, "
-    "years_in_business = EXCLUDED.years_in_business, updated_at = now()"};
+    "years_in_business = EXCLUDED.years_in_business, updated_at = schwarm_now()"};
 const db::query insert_check{
     "risk.checks.insert",
     "INSERT INTO risk_checks (project_id, provider, state, request, error, requested_by, finished_at) "
-    "VALUES ($1, $2, $3, $4::jsonb, $5, $6, CASE WHEN $3 = 'failed' THEN now() END) RETURNING id"};
+    "VALUES ($1, $2, $3, $4::jsonb, $5, $6, CASE WHEN $3 = 'failed' THEN schwarm_now() END) RETURNING id"};
 const db::query select_latest_checks{
     "risk.checks.latest",
     "SELECT DISTINCT ON (provider) provider, state, decision, score, error FROM risk_checks "
@@ -78,10 +78,10 @@ const db::query insert_action{
     "risk.reviews.act",
     "INSERT INTO risk_review_actions (project_id, round, reviewer_id, action, message) VALUES ($1, $2, $3, $4, $5)"};
 const db::query set_review_state{
-    "risk.reviews.set_state", "UPDATE risk_reviews SET state = $2, updated_at = now() WHERE project_id = $1"};
+    "risk.reviews.set_state", "UPDATE risk_reviews SET state = $2, updated_at = schwarm_now() WHERE project_id = $1"};
 const db::query next_round{
     "risk.reviews.next_round",
-    "UPDATE risk_reviews SET state = 'waiting', round = round + 1, updated_at = now() "
+    "UPDATE risk_reviews SET state = 'waiting', round = round + 1, updated_at = schwarm_now() "
     "WHERE project_id = $1 AND state IN ('waiting', 'info_requested')"};
 const db::query select_related{
     "risk.relationships.exists",

@@ -36,7 +36,7 @@ const db::query insert_round{
     "r.id, r.title, r.budget_minor, r.currency, " SCHWARM_SQL_UTC_SECONDS("r.opens_at") ", " SCHWARM_SQL_UTC_SECONDS("r.closes_at") \
     ", r.eligibility::text, r.ballot::text, r.rule, r.utility, r.min_projects, r.max_projects, " \
     "r.max_total_cost_minor, r.points, r.state::text, r.imported, " \
-    "now() >= r.opens_at AND now() < r.closes_at"
+    "schwarm_now() >= r.opens_at AND schwarm_now() < r.closes_at"
 const db::query select_round{
     "rounds.select",
     "SELECT " ROUND_COLUMNS ", (SELECT count(*) FROM round_projects p WHERE p.round_id = r.id), "
@@ -75,7 +75,7 @@ const db::query upsert_ballot{
     "rounds.upsert_ballot",
     "INSERT INTO ballots (round_id, voter_id, choices, receipt) VALUES ($1, $2, $3::jsonb, $4) "
     "ON CONFLICT (round_id, voter_id) DO UPDATE SET choices = EXCLUDED.choices, receipt = EXCLUDED.receipt, "
-    "cast_at = now() RETURNING (xmax <> 0)"};
+    "cast_at = schwarm_now() RETURNING (xmax <> 0)"};
 const db::query insert_imported_ballot{
     "rounds.insert_imported_ballot",
     "INSERT INTO ballots (round_id, imported_voter, choices, receipt) "

@@ -69,7 +69,7 @@ TEST_CASE("auth: refusals are 401/403/409 problems and change nothing", "[e2e][a
         CHECK(client.request("DELETE", "/v1/sessions/current", {}, bearer(token + "x")).status == 401);
     }
     SECTION("expired token") {
-        db.exec("UPDATE sessions SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day'");
+        db.travel_by(86'400 + 1); // the session's lifetime passes on the platform clock
         const std::string expired_before = snapshot(db);
         CHECK(client.request("GET", "/v1/users/me", {}, bearer(token)).status == 401);
         CHECK(client.request("DELETE", "/v1/sessions/current", {}, bearer(token)).status == 401);

@@ -150,7 +150,9 @@ TEST_CASE("loans: arrears are visible and a default writes the rest off", "[e2e]
     platform p;
     auto borrower = p.register_customer("bora@example.org");
     auto anna = p.register_customer("anna@example.org");
-    std::string loan = p.open_project(borrower, loan_fields(6'000));
+    auto fields = loan_fields(6'000);
+    fields["deadline"] = p.days_from_now(5); // so the story fits in the sessions' 90 days
+    std::string loan = p.open_project(borrower, fields);
     p.deposit(anna, 6'000);
     REQUIRE(p.pledge(anna, loan, 6'000, "a").status == 201);
     p.pass_deadline(loan);
@@ -161,13 +163,21 @@ TEST_CASE("loans: arrears are visible and a default writes the rest off", "[e2e]
     REQUIRE(first.status == 201);
     CHECK(p.state_of(loan) == "repaying");
 
-    // Two months pass without payment.
-    p.db.exec("UPDATE loan_instalments SET due_on = due_on - 62 WHERE project_id = " + loan);
+    // No more payments: the clock moves to noon in the bank's time zone 32
+    // days after the first due date. The first instalment is then missed
+    // (over 30 days), the second late by 1 to 4 days, whatever the months'
+    // lengths (a month is 28 to 31 days).
+    std::string due0(first.json().at("loan").at("instalments").at(0).at("due_on").as_string());
+    p.db.travel_to(p.db.scalar("SELECT (date '" + due0 + "' + 32 + time '12:00') AT TIME ZONE 'Europe/Berlin'"));
     auto seen = p.client.request("GET", "/v1/loans/" + loan, {}, auth_headers(borrower.token));
     REQUIRE(seen.status == 200);
     auto instalments = seen.json().at("instalments").as_array();
     CHECK(instalments[0].at("status") == "missed");
+    CHECK(instalments[0].at("days_overdue") == 32);
     CHECK(instalments[1].at("status") == "late");
+    CHECK(instalments[1].at("days_overdue").as_int64() >= 1);
+    CHECK(instalments[1].at("days_overdue").as_int64() <= 4);
+    CHECK(instalments[2].at("status") == "upcoming");
     CHECK(seen.json().at("arrears_minor").as_int64() > 0);
 
     CHECK(p.client.request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "no contact"})",

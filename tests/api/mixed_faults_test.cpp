@@ -94,9 +94,9 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
         };
         staff = make("staff@bank.example", "staff");
         auditor = make("auditor@bank.example", "auditor");
-        customer owner{make("owner@example.org", "customer"), ""};
+        customer owner{make("owner@example.org", "customer"), "", "owner@example.org"};
         for (int i = 0; i < 6; ++i) {
-            customer b{make("backer" + std::to_string(i) + "@example.org", "customer"), ""};
+            customer b{make("backer" + std::to_string(i) + "@example.org", "customer"), "", "backer" + std::to_string(i) + "@example.org"};
             b.id = std::string(c.request("GET", "/v1/users/me", {}, auth_headers(b.token)).json().at("id").as_string());
             auto d = c.request("POST", "/v1/wallets/" + b.id + "/deposits", R"({"amount_minor": 100000000, "currency": "EUR"})",
                                auth_headers(staff, "dep-" + b.id));

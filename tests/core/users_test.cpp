@@ -97,7 +97,11 @@ TEST_CASE("users: an expired session does not authenticate", "[pg][users]") {
     auto c = db::connect(db.url());
     make_user(*c, "ada@example.org");
     auto s = std::get<users::session>(try_login(*c, "ada@example.org", "correct horse battery"));
-    db.exec("UPDATE sessions SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 hour'");
+    {
+        pqxx::nontransaction before(*c);
+        CHECK(users::authenticate(before, s.token));
+    }
+    db.travel_by(limits.session_ttl.count() + 1);
     pqxx::nontransaction tx(*c);
     CHECK_FALSE(users::authenticate(tx, s.token));
 }
@@ -122,7 +126,7 @@ TEST_CASE("users: repeated failed logins lock the account for the window", "[pg]
     CHECK(db.scalar("SELECT count(*) FROM sessions") == "0");
 
     // After the window, a right password succeeds and clears the count.
-    db.exec("UPDATE login_failures SET window_start = now() - interval '1 hour'");
+    db.travel_by(limits.window.count() + 1);
     CHECK(std::holds_alternative<users::session>(try_login(*c, "ada@example.org", "correct horse battery")));
     CHECK(db.scalar("SELECT count(*) FROM login_failures") == "0");
 }

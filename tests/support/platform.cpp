@@ -1,5 +1,7 @@
 #include "tests/support/platform.hpp"
 
+#include "core/db.hpp"
+
 #include <chrono>
 #include <thread>
 
@@ -12,17 +14,24 @@ namespace {
 // eyes are tested in tests/api/risk_test.cpp).
 std::map<std::string, std::string> with_defaults(std::map<std::string, std::string> env) {
     env.emplace("SCHWARM_RISK_FOUR_EYES_ABOVE_MINOR", "100000000");
+    env.emplace("SCHWARM_SESSION_TTL_S", std::to_string(90 * 86'400));
     return env;
+}
+
+// The database's clock set to `start` before the server comes up.
+const std::string& at(const database& db, const std::string& start) {
+    db.travel_to(start);
+    return db.url();
 }
 } // namespace
 
-platform::platform(std::map<std::string, std::string> env)
-    : srv(db.url(), with_defaults(std::move(env))), client(srv.port()),
+platform::platform(std::map<std::string, std::string> env, const std::string& start)
+    : srv(at(db, start), with_defaults(std::move(env))), client(srv.port()),
       staff(create_user_and_login(client, db, "staff@bank.example", "staff")),
       auditor(create_user_and_login(client, db, "auditor@bank.example", "auditor")) {}
 
 customer platform::register_customer(const std::string& email) {
-    customer c{register_and_login(client, email), ""};
+    customer c{register_and_login(client, email), "", email};
     auto me = client.request("GET", "/v1/users/me", {}, auth_headers(c.token));
     REQUIRE(me.status == 200);
     c.id = std::string(me.json().at("id").as_string());
@@ -45,6 +54,19 @@ customer platform::register_customer(const std::string& email) {
     return c;
 }
 
+void platform::log_in_again(std::initializer_list<customer*> customers) {
+    auto login = [&](const std::string& email) {
+        auto r = client.request("POST", "/v1/sessions",
+                                json::serialize(json::object{{"email", email}, {"password", "correct horse battery"}}));
+        INFO(r.body);
+        REQUIRE(r.status == 201);
+        return std::string(r.json().at("token").as_string());
+    };
+    staff = login("staff@bank.example");
+    auditor = login("auditor@bank.example");
+    for (auto* c : customers) c->token = login(c->email);
+}
+
 std::string platform::open_project(const customer& owner, json::object changes) {
     std::string id = approved_project(owner, std::move(changes));
     auto r = client.request("POST", "/v1/projects/" + id + "/open-funding", {}, auth_headers(staff));
@@ -61,7 +83,7 @@ std::string platform::approved_project(const customer& owner, json::object chang
                         {"goal_minor", 10'000},
                         {"currency", "EUR"},
                         {"campaign_mode", "all_or_nothing"},
-                        {"deadline", "2099-06-30T23:59:59Z"}};
+                        {"deadline", days_from_now(30)}};
     for (const auto& [k, v] : changes) fields[k] = v;
     auto created = client.request("POST", "/v1/projects", json::serialize(fields), auth_headers(owner.token));
     INFO(created.body);
@@ -127,7 +149,14 @@ reply platform::pledge(const customer& c, const std::string& project, std::int64
 }
 
 void platform::pass_deadline(const std::string& project) {
-    db.exec("UPDATE projects SET deadline = now() - interval '1 second' WHERE id = " + project);
+    db.travel_to(db.scalar("SELECT deadline + interval '1 second' FROM projects WHERE id = " + project));
+}
+
+void platform::make_due(const std::string& project) { pass_deadline(project); }
+
+std::string platform::days_from_now(int days) {
+    return db.scalar("SELECT to_char((schwarm_clock() + make_interval(days => " + std::to_string(days) +
+                     ")) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')");
 }
 
 std::string platform::state_of(const std::string& project) {

@@ -16,11 +16,18 @@ namespace schwarm::test {
 struct customer {
     std::string token;
     std::string id;
+    std::string email;
 };
 
 class platform {
 public:
-    explicit platform(std::map<std::string, std::string> env = {});
+    // Where the platform clock starts (docs/time.md): a fixed moment, so no
+    // story depends on the day the tests run.
+    static constexpr const char* default_start = "2030-03-04T09:00:00+01:00";
+
+    // Sessions last 90 days here (the configuration's most), so that stories
+    // may move the clock by weeks without logging in again.
+    explicit platform(std::map<std::string, std::string> env = {}, const std::string& start = default_start);
 
     database db;
     server srv;
@@ -29,8 +36,11 @@ public:
     std::string auditor;
 
     customer register_customer(const std::string& email);
+    // New sessions for staff, the auditor and `customers`, for stories longer
+    // than a session lives.
+    void log_in_again(std::initializer_list<customer*> customers = {});
     // A project taken through review to funding; `changes` overrides fields
-    // of a donation project with goal 100.00 EUR.
+    // of a donation project with goal 100.00 EUR and a deadline 30 days on.
     std::string open_project(const customer& owner, boost::json::object changes = {});
     // The same, stopping at approved.
     std::string approved_project(const customer& owner, boost::json::object changes = {});
@@ -40,8 +50,13 @@ public:
     std::int64_t balance(const customer& c, const std::string& currency = "EUR");
     reply pledge(const customer& c, const std::string& project, std::int64_t amount_minor,
                  const std::string& key, const std::string& currency = "EUR", bool acknowledged = false);
-    // Moves the deadline into the past (time passes in tests by the clock in the database).
+    // Moves the platform clock one second past the project's deadline.
     void pass_deadline(const std::string& project);
+    // Moves it past the moment the campaign is due for settlement: its
+    // deadline and the end of every reflection period of its pledges.
+    void make_due(const std::string& project);
+    // RFC 3339 UTC, `days` from the platform time now.
+    std::string days_from_now(int days);
     std::string state_of(const std::string& project);
     // The auditor's view: the ledger verifies and the trial balance balances.
     void check_books();

@@ -27,12 +27,15 @@ int sh(const std::string& command) {
     return std::system(("bash -c \"" + escape(script) + "\"").c_str());
 }
 
+// A test cluster: the platform clock may be moved (docs/time.md).
+const std::string test_clock = "-c schwarm.test_clock=on";
+
 } // namespace
 
 private_cluster::private_cluster()
     : dir_(required_env("SCHWARM_TEST_SCRATCH") + "/faults-pg-" + std::to_string(::getpid())),
       port_(std::to_string(20000 + ::getpid() % 20000)) {
-    REQUIRE(sh("pg_start '" + dir_ + "' " + port_ + " && pg_ensure_database '" + dir_ + "' " + port_ + " schwarm") == 0);
+    REQUIRE(sh("pg_start '" + dir_ + "' " + port_ + " '" + test_clock + "' && pg_ensure_database '" + dir_ + "' " + port_ + " schwarm") == 0);
 }
 
 private_cluster::~private_cluster() { sh("pg_stop '" + dir_ + "'"); }
@@ -44,7 +47,7 @@ std::string private_cluster::url() const {
 void private_cluster::crash_and_restart() {
     REQUIRE(sh("pg_as_owner \"$PG_BIN/pg_ctl\" -D '" + dir_ + "/data' -m immediate -w stop >/dev/null") == 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    REQUIRE(sh("pg_start '" + dir_ + "' " + port_) == 0);
+    REQUIRE(sh("pg_start '" + dir_ + "' " + port_ + " '" + test_clock + "'") == 0);
 }
 
 } // namespace schwarm::test

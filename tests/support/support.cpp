@@ -77,16 +77,32 @@ database::~database() {
 }
 
 std::string database::scalar(const std::string& sql) const {
-    pqxx::connection c(url_);
-    pqxx::nontransaction tx(c);
+    auto c = db::connect(url_);
+    pqxx::nontransaction tx(*c);
     auto row = tx.exec1(sql);
     return row[0].is_null() ? "" : row[0].as<std::string>();
 }
 
 void database::exec(const std::string& sql) const {
-    pqxx::connection c(url_);
-    pqxx::nontransaction tx(c);
+    auto c = db::connect(url_);
+    pqxx::nontransaction tx(*c);
     tx.exec(sql);
+}
+
+void database::travel_to(const std::string& rfc3339) const {
+    auto c = db::connect(url_);
+    pqxx::nontransaction tx(*c);
+    tx.exec_params("SELECT schwarm_travel_to($1::timestamptz)", rfc3339);
+}
+
+void database::travel_by(std::int64_t seconds) const {
+    auto c = db::connect(url_);
+    pqxx::nontransaction tx(*c);
+    tx.exec_params("SELECT schwarm_travel_to(schwarm_clock() + make_interval(secs => $1))", seconds);
+}
+
+std::string database::platform_time() const {
+    return scalar("SELECT " SCHWARM_SQL_UTC_SECONDS("schwarm_clock()"));
 }
 
 boost::json::value reply::json() const { return boost::json::parse(body); }

@@ -7,9 +7,12 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace schwarm::test {
@@ -24,6 +27,18 @@ problem caught(F f) {
     }
     FAIL("no problem thrown");
     return problem(problems::internal, "");
+}
+
+// Waits until `condition` holds, polling every few milliseconds; fails the
+// test naming `what` when it does not hold within `timeout`. Never a fixed
+// sleep in place of a condition.
+template <typename F>
+void eventually(F condition, std::chrono::milliseconds timeout, const std::string& what) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() >= deadline) FAIL("timed out after " << timeout.count() << " ms waiting for " << what);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
 }
 
 // An environment variable the test command sets; fails the test if missing.
@@ -42,6 +57,14 @@ public:
     // One value from a query, as text ("" for NULL): for assertions.
     std::string scalar(const std::string& sql) const;
     void exec(const std::string& sql) const;
+    // The platform clock of this database (docs/time.md): moves every server
+    // on it to `rfc3339` (time then runs on from there). The test cluster
+    // allows it; production refuses.
+    void travel_to(const std::string& rfc3339) const;
+    // Moves the clock on by `seconds` from the platform time now.
+    void travel_by(std::int64_t seconds) const;
+    // The platform time now, RFC 3339 UTC to the second.
+    std::string platform_time() const;
 
 private:
     std::string name_;
