@@ -75,9 +75,7 @@ void settle_due(db::worker_context& worker, const config& cfg) {
     constexpr int chunks_max = 50;
     settlement::settings s{cfg.platform_fee_bp, cfg.settlement_chunk};
     for (int i = 0; i < chunks_max; ++i) {
-        pqxx::work tx(worker.connection());
-        auto step = settlement::settle_next(tx, s);
-        tx.commit();
+        auto step = settlement::settle_next(worker.connection(), s, "job-settlement-" + crypto::random_hex(8));
         if (!step) return;
         if (step->finished) {
             log::info("campaign settled", {{"project_id", step->project.value}, {"outcome", step->outcome}});

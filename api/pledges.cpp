@@ -14,6 +14,8 @@ response list_mine(context&);
 response read_pledge(context&);
 response revoke(context&);
 response settle(context&);
+response read_settlement(context&);
+response list_settlements(context&);
 } // namespace
 
 std::vector<route> pledges_routes() {
@@ -26,6 +28,8 @@ std::vector<route> pledges_routes() {
         {http::verb::get, "/v1/pledges/{id}", access::customer | access::staff, db_use::read, read_pledge},
         {http::verb::post, "/v1/pledges/{id}/revoke", access::customer, db_use::write, revoke, needs::idempotency_key},
         {http::verb::post, "/v1/projects/{id}/settle", access::staff, db_use::write, settle, needs::idempotency_key},
+        {http::verb::get, "/v1/projects/{id}/settlement", access::staff, db_use::read, read_settlement},
+        {http::verb::get, "/v1/settlements", access::staff, db_use::read, list_settlements},
     };
 }
 
@@ -117,6 +121,44 @@ response read_pledge(context& ctx) {
 response revoke(context& ctx) {
     auto p = pledges::revoke(ctx.work(), pledges::pledge_id{id_param(ctx, "pledge")}, ctx.who().id, ctx.request_id);
     return pledge_response(p, http::status::ok);
+}
+
+boost::json::object to_json(const projects::settlement_view& v) {
+    auto nullable = [](const std::optional<std::string>& s) { return s ? boost::json::value(*s) : nullptr; };
+    return {{"project_id", v.id.str()},
+            {"state", v.state},
+            {"deadline", v.deadline},
+            {"settles_at", v.settles_at},
+            {"due", v.due},
+            {"outcome", nullable(v.outcome)},
+            {"fee_minor", v.fee_minor},
+            {"pledged_minor", v.pledged_minor},
+            {"goal_minor", v.goal_minor},
+            {"error", nullable(v.error)},
+            {"attempts", v.attempts},
+            {"retry_at", nullable(v.retry_at)}};
+}
+
+response read_settlement(context& ctx) {
+    return json_response(http::status::ok,
+                         to_json(projects::settlement_of(ctx.tx(), projects::project_id{id_param(ctx, "project")})));
+}
+
+// Campaigns due for settlement (or, with set_aside=true, only those whose
+// settlement failed and waits for a retry), by project id.
+response list_settlements(context& ctx) {
+    int limit = ctx.page_size();
+    std::string filter = ctx.query_param("set_aside").value_or("false");
+    if (filter != "true" && filter != "false") throw field_problem("set_aside", "set_aside must be true or false");
+    std::optional<std::int64_t> after;
+    if (auto cursor = ctx.query_param("cursor")) {
+        after = parse_int64(*cursor);
+        if (!after) throw field_problem("cursor", "cursor must be a value from an earlier page");
+    }
+    auto items = projects::settlements_pending(ctx.tx(), filter == "true", after, limit);
+    boost::json::array out;
+    for (const auto& v : items) out.push_back(to_json(v));
+    return page_response(std::move(out), limit, items.empty() ? "" : items.back().id.str());
 }
 
 response settle(context& ctx) {

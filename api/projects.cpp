@@ -64,6 +64,7 @@ boost::json::object to_json(const projects::project& p) {
                             {"pledged_minor", p.pledged_minor},
                             {"backers", p.backers},
                             {"days_left", p.days_left},
+                            {"settles_at", p.settles_at},
                             {"created_at", p.created_at},
                             {"updated_at", p.updated_at}};
     if (f.kind == "loan") {

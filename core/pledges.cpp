@@ -303,9 +303,11 @@ std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
         // Backers new to each project, before these rows exist.
         std::map<std::int64_t, std::set<std::int64_t>> new_backers;
         std::map<std::int64_t, std::int64_t> added;
+        std::set<std::int64_t> reflecting; // projects with a new revocable pledge
         for (std::size_t k = 0; k < inserted.size(); ++k) {
             new_backers[p_project[k]].insert(p_backer[k]);
             added[p_project[k]] += p_amount[k];
+            if (p_revocable[k] == "t") reflecting.insert(p_project[k]);
         }
         for (auto& [project, ids_here] : new_backers) {
             std::vector<std::int64_t> list(ids_here.begin(), ids_here.end());
@@ -325,7 +327,7 @@ std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
         for (std::size_t k = 0; k < inserted.size(); ++k) out[inserted[k]] = by_hold.at(p_hold[k]);
         for (const auto& [project, amount] : added) {
             projects::add_funding(tx, projects::project_id{project}, amount,
-                                  static_cast<int>(new_backers[project].size()));
+                                  static_cast<int>(new_backers[project].size()), reflecting.contains(project));
         }
     }
     if (!replayed_holds.empty()) {
@@ -367,6 +369,11 @@ pledge revoke(pqxx::work& tx, pledge_id id, user_id backer, const std::string& r
     if (state != "held") {
         throw problem(problems::not_revocable, "The pledge is " + state + " and can no longer be revoked")
             .with("state", state);
+    }
+    // Settlement decides only once every reflection period has ended, so a
+    // decided campaign has no revocable pledge; this says so where it matters.
+    if (!funding.empty() && funding[0].settlement) {
+        throw problem(problems::not_revocable, "The campaign has been settled").with("state", state);
     }
     if (!row[1].as<bool>()) {
         auto until = db::nullable<std::string>(row[2]);

@@ -74,4 +74,18 @@ private:
 // A validation problem naming the offending field.
 problem field_problem(std::string field, std::string detail);
 
+// A broken invariant that guards money: checked in every build (Release
+// too), never an assert. What was caught fails as a whole: the request
+// answers 500 with the reason in the log only, the job is set aside, and
+// nothing of the transaction commits.
+struct invariant_violation : std::logic_error {
+    using std::logic_error::logic_error;
+};
+// Throws invariant_violation when `condition` is false; `message` (a string
+// expression) is evaluated only then.
+#define SCHWARM_INVARIANT(condition, message) \
+    do { \
+        if (!(condition)) throw ::schwarm::invariant_violation(std::string("invariant: ") + (message)); \
+    } while (false)
+
 } // namespace schwarm

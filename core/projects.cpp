@@ -3,6 +3,7 @@
 #include "core/audit.hpp"
 #include "core/db.hpp"
 #include "core/money.hpp"
+#include "core/pledges.hpp"
 #include "core/risk_port.hpp"
 
 #include <boost/json/object.hpp>
@@ -24,7 +25,7 @@ namespace {
     SCHWARM_SQL_UTC_SECONDS("p.created_at") ", " SCHWARM_SQL_UTC_SECONDS("p.updated_at") ", " \
     "p.min_pledge_minor, p.pledged_minor, p.backers, " \
     "greatest(0, ceil(extract(epoch FROM p.deadline - schwarm_now()) / 86400))::int, " \
-    "(extract(epoch FROM p.deadline) * 1000000)::bigint"
+    "(extract(epoch FROM p.deadline) * 1000000)::bigint, " SCHWARM_SQL_UTC_SECONDS("p.settles_at")
 
 const db::query insert_project{
     "projects.insert",
@@ -113,23 +114,48 @@ const db::query select_own{
     "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.owner_id = $1 AND p.id < $2 ORDER BY p.id DESC LIMIT $3"};
 #undef PROJECT_COLUMNS
 
+#define FUNDING_COLUMNS \
+    "id, owner_id, kind::text, state::text, campaign_mode::text, currency, goal_minor, min_pledge_minor, " \
+    "pledged_minor, backers, deadline > schwarm_clock(), settles_at > schwarm_clock(), " \
+    SCHWARM_SQL_UTC_SECONDS("settles_at") ", settlement, coalesce(fee_minor, 0) "
 const db::query lock_funding_rows{
     "projects.lock_funding",
-    "SELECT id, owner_id, kind::text, state::text, campaign_mode::text, currency, goal_minor, min_pledge_minor, "
-    "pledged_minor, backers, deadline > schwarm_clock(), settlement, coalesce(fee_minor, 0) "
-    "FROM projects WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE"};
+    "SELECT " FUNDING_COLUMNS "FROM projects WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE"};
 const db::query claim_due_row{
     "projects.claim_due",
-    "SELECT id, owner_id, kind::text, state::text, campaign_mode::text, currency, goal_minor, min_pledge_minor, "
-    "pledged_minor, backers, deadline > schwarm_clock(), settlement, coalesce(fee_minor, 0) "
-    "FROM projects WHERE state = 'funding' AND deadline <= schwarm_clock() "
-    "ORDER BY deadline, id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED"};
+    "SELECT " FUNDING_COLUMNS "FROM projects WHERE state = 'funding' AND settles_at <= schwarm_clock() "
+    "AND (settlement_retry_at IS NULL OR settlement_retry_at <= schwarm_clock()) "
+    "ORDER BY settles_at, id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED"};
+#undef FUNDING_COLUMNS
+// The reflection period's end is computed as the pledges' revocable_until
+// is (core/pledges.cpp), in the same transaction: the same instant.
 const db::query update_funding{
     "projects.add_funding",
-    "UPDATE projects SET pledged_minor = pledged_minor + $2, backers = backers + $3 WHERE id = $1"};
+    "UPDATE projects SET pledged_minor = pledged_minor + $2, backers = backers + $3, "
+    "reflection_ends_at = CASE WHEN $4 THEN greatest(reflection_ends_at, "
+    "schwarm_local_add(schwarm_now(), make_interval(days => $5))) ELSE reflection_ends_at END WHERE id = $1"};
 const db::query update_settlement{
     "projects.decide_settlement",
     "UPDATE projects SET settlement = $2, fee_minor = $3 WHERE id = $1 AND settlement IS NULL"};
+const db::query update_settlement_aside{
+    "projects.set_settlement_aside",
+    "UPDATE projects SET settlement_error = $2, settlement_attempts = settlement_attempts + 1, "
+    "settlement_retry_at = schwarm_now() + make_interval(secs => least(3600, 60 * power(2, least(settlement_attempts, 6)))) "
+    "WHERE id = $1"};
+const db::query update_settlement_cleared{
+    "projects.clear_settlement_error",
+    "UPDATE projects SET settlement_error = NULL, settlement_retry_at = NULL WHERE id = $1"};
+#define SETTLEMENT_COLUMNS \
+    "id, state::text, " SCHWARM_SQL_UTC_SECONDS("deadline") ", " SCHWARM_SQL_UTC_SECONDS("settles_at") ", " \
+    "state = 'funding' AND settles_at <= schwarm_now(), settlement, coalesce(fee_minor, 0), pledged_minor, goal_minor, " \
+    "settlement_error, settlement_attempts, " SCHWARM_SQL_UTC_SECONDS("settlement_retry_at") " "
+const db::query select_settlement{
+    "projects.settlement", "SELECT " SETTLEMENT_COLUMNS "FROM projects WHERE id = $1 AND state <> 'draft'"};
+const db::query select_settlements_pending{
+    "projects.settlements_pending",
+    "SELECT " SETTLEMENT_COLUMNS "FROM projects WHERE state = 'funding' AND settles_at <= schwarm_now() "
+    "AND ($1 = false OR settlement_error IS NOT NULL) AND id > $2 ORDER BY id LIMIT $3"};
+#undef SETTLEMENT_COLUMNS
 
 // The one list of lifecycle moves. "Any open state may end rejected or
 // withdrawn"; platform moves are made by settlement and loan servicing.
@@ -169,6 +195,7 @@ project read(const pqxx::row& r) {
     p.backers = r[19].as<int>();
     p.days_left = r[20].as<int>();
     p.deadline_us = r[21].as<std::int64_t>();
+    p.settles_at = r[22].as<std::string>();
     return p;
 }
 
@@ -176,7 +203,13 @@ funding read_funding(const pqxx::row& r) {
     return {project_id{r[0].as<std::int64_t>()}, user_id{r[1].as<std::int64_t>()}, r[2].as<std::string>(),
             r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::int64_t>(),
             r[7].as<std::int64_t>(), r[8].as<std::int64_t>(), r[9].as<int>(), r[10].as<bool>(),
-            db::nullable<std::string>(r[11]), r[12].as<std::int64_t>()};
+            r[11].as<bool>(), r[12].as<std::string>(), db::nullable<std::string>(r[13]), r[14].as<std::int64_t>()};
+}
+
+settlement_view read_settlement(const pqxx::row& r) {
+    return {project_id{r[0].as<std::int64_t>()}, r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
+            r[4].as<bool>(), db::nullable<std::string>(r[5]), r[6].as<std::int64_t>(), r[7].as<std::int64_t>(),
+            r[8].as<std::int64_t>(), db::nullable<std::string>(r[9]), r[10].as<int>(), db::nullable<std::string>(r[11])};
 }
 
 void check(pqxx::work& tx, const fields& f) {
@@ -415,8 +448,10 @@ std::vector<funding> lock_funding(pqxx::work& tx, std::vector<std::int64_t> ids)
     return out;
 }
 
-void add_funding(pqxx::work& tx, project_id id, std::int64_t pledged_delta_minor, int backers_delta) {
-    tx.exec_prepared(update_funding.name, id.value, pledged_delta_minor, backers_delta);
+void add_funding(pqxx::work& tx, project_id id, std::int64_t pledged_delta_minor, int backers_delta,
+                 bool reflection_begins) {
+    tx.exec_prepared(update_funding.name, id.value, pledged_delta_minor, backers_delta, reflection_begins,
+                     pledges::reflection_days);
 }
 
 std::optional<funding> claim_due(pqxx::work& tx) {
@@ -427,6 +462,27 @@ std::optional<funding> claim_due(pqxx::work& tx) {
 
 void decide_settlement(pqxx::work& tx, project_id id, const std::string& outcome, std::int64_t fee_minor) {
     tx.exec_prepared(update_settlement.name, id.value, outcome, fee_minor);
+}
+
+void set_settlement_aside(pqxx::work& tx, project_id id, const std::string& reason) {
+    tx.exec_prepared(update_settlement_aside.name, id.value, reason.substr(0, 1000));
+}
+
+void clear_settlement_error(pqxx::work& tx, project_id id) { tx.exec_prepared(update_settlement_cleared.name, id.value); }
+
+settlement_view settlement_of(pqxx::transaction_base& tx, project_id id) {
+    auto rows = tx.exec_prepared(select_settlement.name, id.value);
+    if (rows.empty()) throw problem(schwarm::problems::not_found, "There is no such project");
+    return read_settlement(rows[0]);
+}
+
+std::vector<settlement_view> settlements_pending(pqxx::transaction_base& tx, bool set_aside_only,
+                                                 std::optional<std::int64_t> after_id, int limit) {
+    std::vector<settlement_view> out;
+    for (const auto& row : tx.exec_prepared(select_settlements_pending.name, set_aside_only, after_id.value_or(0), limit)) {
+        out.push_back(read_settlement(row));
+    }
+    return out;
 }
 
 std::vector<project> list_own(pqxx::transaction_base& tx, user_id owner, std::optional<std::int64_t> before_id,

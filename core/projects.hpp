@@ -53,6 +53,9 @@ struct project {
     int backers = 0;
     int days_left = 0; // whole days until the deadline, rounded up; 0 once it passed
     std::int64_t deadline_us = 0; // the deadline in µs since the epoch (listing cursors)
+    // When a campaign settles: the later of its deadline and the end of the
+    // last reflection period a pledge to it began (core/settlement.hpp).
+    std::string settles_at;
 };
 
 struct actor {
@@ -118,18 +121,49 @@ struct funding {
     std::int64_t pledged_minor = 0;
     int backers = 0;
     bool before_deadline = false;          // by the clock now, not the transaction's start
+    bool before_settlement = false;        // settles_at is still to come (by the clock now)
+    std::string settles_at;                // RFC 3339
     std::optional<std::string> settlement; // funded | failed, once decided
     std::int64_t fee_minor = 0;
 };
 // Locks the projects in id order; unknown ids are left out.
 std::vector<funding> lock_funding(pqxx::work& tx, std::vector<std::int64_t> ids);
-// A pledge batch's (or a revocation's) change of the counters.
-void add_funding(pqxx::work& tx, project_id id, std::int64_t pledged_delta_minor, int backers_delta);
-// Settlement: the next project in funding whose deadline passed and that no
-// other transaction holds (SKIP LOCKED), locked.
+// A pledge batch's (or a revocation's) change of the counters. A batch with
+// pledges that may be revoked (`reflection_begins`) moves settles_at to the
+// end of their reflection period.
+void add_funding(pqxx::work& tx, project_id id, std::int64_t pledged_delta_minor, int backers_delta,
+                 bool reflection_begins = false);
+// Settlement: the next project in funding that is due (settles_at passed),
+// not set aside for a later retry, and that no other transaction holds (SKIP
+// LOCKED), locked.
 std::optional<funding> claim_due(pqxx::work& tx);
 // Records the settlement decision once (the project row is locked).
 void decide_settlement(pqxx::work& tx, project_id id, const std::string& outcome, std::int64_t fee_minor);
+// A settlement that failed: its reason kept for staff, retried after a
+// backoff that doubles per attempt (1 minute to 1 hour). Cleared once it
+// settles.
+void set_settlement_aside(pqxx::work& tx, project_id id, const std::string& reason);
+void clear_settlement_error(pqxx::work& tx, project_id id);
+
+// What staff see of a campaign's settlement.
+struct settlement_view {
+    project_id id;
+    std::string state;
+    std::string deadline;
+    std::string settles_at;
+    bool due = false;
+    std::optional<std::string> outcome;
+    std::int64_t fee_minor = 0;
+    std::int64_t pledged_minor = 0;
+    std::int64_t goal_minor = 0;
+    std::optional<std::string> error;
+    int attempts = 0;
+    std::optional<std::string> retry_at;
+};
+settlement_view settlement_of(pqxx::transaction_base& tx, project_id id);
+// Campaigns in funding that are due or set aside, oldest due first (keyset on id).
+std::vector<settlement_view> settlements_pending(pqxx::transaction_base& tx, bool set_aside_only,
+                                                 std::optional<std::int64_t> after_id, int limit);
 
 std::vector<project> list_own(pqxx::transaction_base& tx, user_id owner, std::optional<std::int64_t> before_id, int limit);
 

@@ -2,6 +2,7 @@
 
 #include "core/audit.hpp"
 #include "core/ledger_port.hpp"
+#include "core/log.hpp"
 #include "core/pledges.hpp"
 
 #include <boost/json/object.hpp>
@@ -13,97 +14,131 @@ namespace {
 
 using ledger_port::account_role;
 
+struct decision {
+    std::string outcome;
+    std::int64_t fee_minor = 0;
+};
+
+std::optional<user_id> actor_of(const projects::actor& by) {
+    if (by.who.id.value == 0) return std::nullopt; // the platform's own job
+    return by.who.id;
+}
 
 // A settlement booking the ledger refuses is a bug, not a request to refuse:
-// it aborts the chunk (and a staff request gets 500).
+// it aborts the chunk (a staff request gets 500, the job sets it aside).
 std::vector<std::int64_t> book_or_fail(pqxx::work& tx, std::span<const ledger_port::booking> bookings,
                                        const projects::funding& f) {
     try {
         return ledger_port::book_all(tx, bookings);
     } catch (const problem& p) {
-        throw std::runtime_error("settlement of project " + f.id.str() + " refused: " + std::string(p.type().slug) +
-                                 ": " + p.detail());
+        throw std::runtime_error("settlement of project " + f.id.str() + " refused by the ledger: " +
+                                 std::string(p.type().slug) + ": " + p.detail());
     }
 }
 
-// One chunk of the locked project `f`.
-progress chunk(pqxx::work& tx, const projects::funding& f, const settings& s, const projects::actor& by) {
-    std::string outcome;
-    std::int64_t fee = 0;
-    if (f.settlement) {
-        outcome = *f.settlement;
-        fee = f.fee_minor;
-    } else {
-        bool met = f.campaign_mode == "all_or_nothing" ? f.pledged_minor >= f.goal_minor : f.pledged_minor > 0;
-        outcome = met ? "funded" : "failed";
-        fee = met ? static_cast<std::int64_t>(static_cast<__int128>(f.pledged_minor) * s.fee_bp / 10000) : 0;
-        projects::decide_settlement(tx, f.id, outcome, fee);
-        audit::write(tx, {std::nullopt, "project.settlement_decided", "project:" + f.id.str(), by.request_id,
-                          boost::json::serialize(boost::json::object{{"outcome", outcome},
-                                                                     {"pledged_minor", f.pledged_minor},
-                                                                     {"goal_minor", f.goal_minor},
-                                                                     {"fee_minor", fee}})});
-    }
-    bool post = outcome == "funded";
-    auto held = pledges::lock_held(tx, f.id.value, s.chunk);
+// What the escrow holds for the campaign: held pledges and posted money (an
+// allocation from the community fund), before anything went out of it.
+std::int64_t raised_in_escrow(pqxx::work& tx, const projects::funding& f) {
+    const auto& ledger = ledger_port::current();
+    auto escrow = ledger.find_accounts(tx, std::vector<ledger_port::account_key>{
+                                               {account_role::escrow, f.id.value, f.currency_code}})[0];
+    if (!escrow) return 0;
+    auto b = ledger.balance_of(tx, *escrow);
+    return b.credits_posted - b.debits_posted + b.credits_pending - b.debits_pending;
+}
+
+// Once per campaign, in its first chunk: funded or failed, from the money
+// itself, which must agree with the counters pledges and allocations kept.
+decision decide(pqxx::work& tx, const projects::funding& f, const settings& s, const projects::actor& by) {
+    if (f.settlement) return {*f.settlement, f.fee_minor};
+    std::int64_t raised = raised_in_escrow(tx, f);
+    SCHWARM_INVARIANT(raised == f.pledged_minor, "project " + f.id.str() + ": escrow holds " + std::to_string(raised) +
+                                                     " but its pledges and allocations count " +
+                                                     std::to_string(f.pledged_minor));
+    bool met = f.campaign_mode == "all_or_nothing" ? raised >= f.goal_minor : raised > 0;
+    decision d{met ? "funded" : "failed", met ? fee_of(raised, s.fee_bp) : 0};
+    projects::decide_settlement(tx, f.id, d.outcome, d.fee_minor);
+    audit::write(tx, {actor_of(by), "project.settlement_decided", "project:" + f.id.str(), by.request_id,
+                      boost::json::serialize(boost::json::object{{"outcome", d.outcome},
+                                                                 {"raised_minor", raised},
+                                                                 {"goal_minor", f.goal_minor},
+                                                                 {"fee_minor", d.fee_minor}})});
+    return d;
+}
+
+// Posts (funded) or voids (failed) up to `chunk` held pledges; how many.
+int resolve_holds(pqxx::work& tx, const projects::funding& f, bool post, int chunk, const projects::actor& by) {
+    auto held = pledges::lock_held(tx, f.id.value, chunk);
+    if (held.empty()) return 0;
     std::vector<ledger_port::booking> bookings;
     bookings.reserve(held.size());
     for (const auto& h : held) {
-        bookings.push_back({"settle:" + h.id.str(), post ? ledger_port::booking_kind::post_hold
-                                                         : ledger_port::booking_kind::void_hold,
+        bookings.push_back({"settle:" + h.id.str(),
+                            post ? ledger_port::booking_kind::post_hold : ledger_port::booking_kind::void_hold,
                             {}, f.currency_code, h.hold_entry_id,
-                            (post ? "Pledge " : "Pledge voided: campaign failed, ") + h.id.str(), std::nullopt,
+                            (post ? "Pledge " : "Pledge voided: campaign failed, ") + h.id.str(), actor_of(by),
                             by.request_id});
     }
+    auto entries = book_or_fail(tx, bookings, f);
     std::vector<std::pair<pledges::pledge_id, std::int64_t>> resolved;
-    if (!bookings.empty()) {
-        auto entries = book_or_fail(tx, bookings, f);
-        for (std::size_t i = 0; i < held.size(); ++i) resolved.emplace_back(held[i].id, entries[i]);
-        pledges::mark_resolved(tx, resolved, post ? "posted" : "voided");
-    }
-    progress out{f.id, outcome, static_cast<int>(held.size()), false};
-    if (static_cast<int>(held.size()) == s.chunk) return out;
+    for (std::size_t i = 0; i < held.size(); ++i) resolved.emplace_back(held[i].id, entries[i]);
+    pledges::mark_resolved(tx, resolved, post ? "posted" : "voided");
+    return static_cast<int>(held.size());
+}
 
-    // Every hold is resolved: the fee, the owner's payout, the new state.
-    if (post) {
-        const auto& ledger = ledger_port::current();
-        std::int64_t escrow = ledger.account(tx, {account_role::escrow, f.id.value, f.currency_code});
-        std::vector<ledger_port::booking> final;
-        if (fee > 0) {
-            std::int64_t income = ledger.account(tx, {account_role::fee_income, 0, f.currency_code});
-            final.push_back({"fee:" + f.id.str(), ledger_port::booking_kind::transfer, {{escrow, income, fee}},
-                             f.currency_code, std::nullopt, "Platform fee, project " + f.id.str(), std::nullopt,
-                             by.request_id});
-        }
-        if (f.kind != "loan") {
-            auto b = ledger.balance_of(tx, escrow);
-            std::int64_t rest = b.credits_posted - b.debits_posted - fee;
-            if (rest > 0) {
-                std::int64_t wallet = ledger.account(tx, {account_role::wallet, f.owner.value, f.currency_code});
-                final.push_back({"payout:" + f.id.str(), ledger_port::booking_kind::transfer, {{escrow, wallet, rest}},
-                                 f.currency_code, std::nullopt, "Campaign proceeds, project " + f.id.str(),
-                                 std::nullopt, by.request_id});
-            }
-        }
-        if (!final.empty()) book_or_fail(tx, final, f);
-    } else {
-        // Every pledge is voided; what is left in escrow came from the
-        // community fund (a voting round's allocation) and goes back to it.
-        const auto& ledger = ledger_port::current();
-        if (auto escrow = ledger.find_accounts(tx, std::vector<ledger_port::account_key>{
-                              {account_role::escrow, f.id.value, f.currency_code}})[0]) {
-            auto b = ledger.balance_of(tx, *escrow);
-            std::int64_t rest = b.credits_posted - b.debits_posted;
-            if (rest > 0) {
-                std::int64_t fund = ledger.account(tx, {account_role::community_fund, 0, f.currency_code});
-                std::vector<ledger_port::booking> back{
-                    {"fund-return:" + f.id.str(), ledger_port::booking_kind::transfer, {{*escrow, fund, rest}},
-                     f.currency_code, std::nullopt, "Campaign failed: allocation back to the community fund, project " +
-                                                        f.id.str(), std::nullopt, by.request_id}};
-                book_or_fail(tx, back, f);
-            }
-        }
+// Funded: the fee to fee income, and for donations and rewards the rest to
+// the owner's wallet (a loan's rest waits for its disbursement).
+void pay_out(pqxx::work& tx, const projects::funding& f, std::int64_t fee, const projects::actor& by) {
+    const auto& ledger = ledger_port::current();
+    std::int64_t escrow = ledger.account(tx, {account_role::escrow, f.id.value, f.currency_code});
+    auto b = ledger.balance_of(tx, escrow);
+    std::int64_t in_escrow = b.credits_posted - b.debits_posted;
+    SCHWARM_INVARIANT(fee <= in_escrow, "project " + f.id.str() + ": fee " + std::to_string(fee) +
+                                            " above the escrow's " + std::to_string(in_escrow));
+    std::vector<ledger_port::booking> final;
+    if (fee > 0) {
+        std::int64_t income = ledger.account(tx, {account_role::fee_income, 0, f.currency_code});
+        final.push_back({"fee:" + f.id.str(), ledger_port::booking_kind::transfer, {{escrow, income, fee}},
+                         f.currency_code, std::nullopt, "Platform fee, project " + f.id.str(), actor_of(by),
+                         by.request_id});
     }
+    if (f.kind != "loan" && in_escrow - fee > 0) {
+        std::int64_t wallet = ledger.account(tx, {account_role::wallet, f.owner.value, f.currency_code});
+        final.push_back({"payout:" + f.id.str(), ledger_port::booking_kind::transfer, {{escrow, wallet, in_escrow - fee}},
+                         f.currency_code, std::nullopt, "Campaign proceeds, project " + f.id.str(), actor_of(by),
+                         by.request_id});
+    }
+    if (!final.empty()) book_or_fail(tx, final, f);
+}
+
+// Failed: every pledge is voided; what is left in escrow came from the
+// community fund (a voting round's allocation) and goes back to it.
+void return_allocation(pqxx::work& tx, const projects::funding& f, const projects::actor& by) {
+    const auto& ledger = ledger_port::current();
+    auto escrow = ledger.find_accounts(tx, std::vector<ledger_port::account_key>{
+                                               {account_role::escrow, f.id.value, f.currency_code}})[0];
+    if (!escrow) return;
+    auto b = ledger.balance_of(tx, *escrow);
+    std::int64_t rest = b.credits_posted - b.debits_posted;
+    if (rest <= 0) return;
+    std::int64_t fund = ledger.account(tx, {account_role::community_fund, 0, f.currency_code});
+    std::vector<ledger_port::booking> back{
+        {"fund-return:" + f.id.str(), ledger_port::booking_kind::transfer, {{*escrow, fund, rest}}, f.currency_code,
+         std::nullopt, "Campaign failed: allocation back to the community fund, project " + f.id.str(), actor_of(by),
+         by.request_id}};
+    book_or_fail(tx, back, f);
+}
+
+// One chunk of the locked, due project `f`.
+progress chunk(pqxx::work& tx, const projects::funding& f, const settings& s, const projects::actor& by) {
+    SCHWARM_INVARIANT(!f.before_settlement, "project " + f.id.str() + " settled before " + f.settles_at);
+    auto d = decide(tx, f, s, by);
+    bool post = d.outcome == "funded";
+    progress out{f.id, d.outcome, resolve_holds(tx, f, post, s.chunk, by), false};
+    if (out.resolved == s.chunk) return out; // more holds wait for the next chunk
+    if (post) pay_out(tx, f, d.fee_minor, by);
+    else return_allocation(tx, f, by);
+    projects::clear_settlement_error(tx, f.id);
     projects::transition(tx, f.id, post ? "settle_funded" : "settle_failed", "", by);
     out.finished = true;
     return out;
@@ -111,10 +146,33 @@ progress chunk(pqxx::work& tx, const projects::funding& f, const settings& s, co
 
 } // namespace
 
-std::optional<progress> settle_next(pqxx::work& tx, const settings& s) {
-    auto due = projects::claim_due(tx);
-    if (!due) return std::nullopt;
-    return chunk(tx, *due, s, projects::platform_actor("settlement"));
+std::int64_t fee_of(std::int64_t raised_minor, int fee_bp) {
+    if (raised_minor <= 0 || fee_bp <= 0) return 0;
+    auto fee = static_cast<std::int64_t>(static_cast<__int128>(raised_minor) * fee_bp / 10000);
+    return std::min(fee, raised_minor);
+}
+
+std::optional<progress> settle_next(pqxx::connection& connection, const settings& s, const std::string& request_id) {
+    std::optional<projects::funding> claimed;
+    try {
+        pqxx::work tx(connection);
+        claimed = projects::claim_due(tx);
+        if (!claimed) return std::nullopt;
+        auto step = chunk(tx, *claimed, s, projects::platform_actor(request_id));
+        tx.commit();
+        return step;
+    } catch (const pqxx::broken_connection&) {
+        throw; // the database, not the campaign: nothing to set aside
+    } catch (const std::exception& e) {
+        if (!claimed) throw;
+        log::error("settlement set aside", {{"project_id", claimed->id.value}, {"error", e.what()}});
+        pqxx::work tx(connection);
+        projects::set_settlement_aside(tx, claimed->id, e.what());
+        audit::write(tx, {std::nullopt, "project.settlement_set_aside", "project:" + claimed->id.str(), request_id,
+                          boost::json::serialize(boost::json::object{{"error", e.what()}})});
+        tx.commit();
+        return progress{claimed->id, "", 0, false, true};
+    }
 }
 
 progress settle_now(pqxx::work& tx, projects::project_id id, const settings& s, const projects::actor& by) {
@@ -127,7 +185,14 @@ progress settle_now(pqxx::work& tx, projects::project_id id, const settings& s, 
         throw problem(projects::problems::illegal_transition, "Cannot settle a project that is " + f.state)
             .with("state", f.state);
     }
-    if (f.before_deadline) throw problem(problems::not_due, "The campaign runs until its deadline");
+    if (f.before_deadline) {
+        throw problem(problems::not_due, "The campaign runs until its deadline").with("settles_at", f.settles_at);
+    }
+    if (f.before_settlement) {
+        throw problem(problems::not_due, "Pledges to the campaign may be revoked until " + f.settles_at +
+                                             " (the reflection period); it settles then")
+            .with("settles_at", f.settles_at);
+    }
     progress total{id, "", 0, false};
     while (!total.finished) {
         auto fresh = projects::lock_funding(tx, {id.value});

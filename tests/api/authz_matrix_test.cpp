@@ -252,7 +252,7 @@ TEST_CASE("authorization: another customer cannot reach what is not theirs", "[e
         CHECK(own.body.find(hidden) == std::string::npos);
     }
 
-    p.pass_deadline(loan);
+    p.make_due(loan);
     REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s")).status == 200);
     REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d")).status == 201);
     as_mallory("GET", "/v1/loans/" + loan);

@@ -59,8 +59,8 @@ TEST_CASE("loans: proposed, funded, disbursed, repaid to the cent", "[e2e][loans
     // Too early to disburse; then the deadline passes and the job settles.
     CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "x-0"))) ==
           "project-state");
-    p.pass_deadline(loan);
-    for (int i = 0; i < 100 && p.state_of(loan) == "funding"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    p.make_due(loan);
+    eventually([&] { return p.state_of(loan) != "funding"; }, std::chrono::seconds(5), "the job to settle the loan");
     REQUIRE(p.state_of(loan) == "funded");
 
     CHECK(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(anna.token, "x-1")).status == 403);
@@ -155,7 +155,7 @@ TEST_CASE("loans: arrears are visible and a default writes the rest off", "[e2e]
     std::string loan = p.open_project(borrower, fields);
     p.deposit(anna, 6'000);
     REQUIRE(p.pledge(anna, loan, 6'000, "a").status == 201);
-    p.pass_deadline(loan);
+    p.make_due(loan);
     REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s")).status == 200);
     REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d")).status == 201);
     auto first = p.client.request("POST", "/v1/loans/" + loan + "/repayments", R"({"amount_minor": 1000})",
@@ -209,7 +209,7 @@ TEST_CASE("loans: a missed goal voids every hold and every wallet is as before",
     p.deposit(ben, 9'000);
     REQUIRE(p.pledge(anna, loan, 9'000, "a").status == 201);
     REQUIRE(p.pledge(ben, loan, 8'000, "b").status == 201);
-    p.pass_deadline(loan);
+    p.make_due(loan);
     auto settled = p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s"));
     REQUIRE(settled.status == 200);
     CHECK(settled.json().at("outcome") == "failed");

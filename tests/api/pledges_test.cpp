@@ -119,10 +119,8 @@ TEST_CASE("pledges: a missed goal voids every hold, by the server's own job", "[
     REQUIRE(p.pledge(anna, project, 7'000, "a").status == 201);
     REQUIRE(p.pledge(ben, project, 9'000, "b").status == 201);
     CHECK(p.available(anna) == 3'000);
-    p.pass_deadline(project);
-    for (int i = 0; i < 100 && p.state_of(project) == "funding"; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    p.make_due(project);
+    eventually([&] { return p.state_of(project) != "funding"; }, std::chrono::seconds(5), "the job to settle the campaign");
     CHECK(p.state_of(project) == "failed");
     CHECK(p.available(anna) == 10'000);
     CHECK(p.available(ben) == 10'000);
@@ -148,7 +146,7 @@ TEST_CASE("pledges: a loan takes no more than its goal, keep-it-all keeps what c
 
     std::string keep = p.open_project(owner, {{"campaign_mode", "keep_it_all"}, {"goal_minor", 100'000}});
     REQUIRE(p.pledge(anna, keep, 1'000, "k-1").status == 201);
-    p.pass_deadline(keep);
+    p.make_due(keep);
     auto settled = p.client.request("POST", "/v1/projects/" + keep + "/settle", {}, auth_headers(p.staff, "s"));
     REQUIRE(settled.status == 200);
     CHECK(settled.json().at("outcome") == "funded");

@@ -152,7 +152,9 @@ void platform::pass_deadline(const std::string& project) {
     db.travel_to(db.scalar("SELECT deadline + interval '1 second' FROM projects WHERE id = " + project));
 }
 
-void platform::make_due(const std::string& project) { pass_deadline(project); }
+void platform::make_due(const std::string& project) {
+    db.travel_to(db.scalar("SELECT settles_at + interval '1 second' FROM projects WHERE id = " + project));
+}
 
 std::string platform::days_from_now(int days) {
     return db.scalar("SELECT to_char((schwarm_clock() + make_interval(days => " + std::to_string(days) +
