@@ -43,17 +43,37 @@ void batcher::finished(const route& r) {
     submit_locked(r, l);
 }
 
+// A batch that fails as a whole is not the fault of every request in it:
+// one bad member (a value the database refuses, say) must fail only itself.
+// So a failed batch is served again one request per transaction, and each
+// gets its own answer. Only the failure path pays for this.
 void batcher::run(const route& r, std::vector<item>& batch, db::worker_context& worker) {
+    std::vector<item*> all;
+    for (auto& it : batch) all.push_back(&it);
     std::vector<std::optional<response>> responses(batch.size());
+    if (!run_once(r, all, responses, worker) && batch.size() > 1) {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            std::vector<item*> alone{&batch[i]};
+            std::vector<std::optional<response>> own(1);
+            worker.check(); // a connection the failure broke is replaced
+            run_once(r, alone, own, worker);
+            responses[i] = std::move(own[0]);
+        }
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].reply(std::move(*responses[i]));
+}
+
+bool batcher::run_once(const route& r, std::vector<item*>& batch, std::vector<std::optional<response>>& responses,
+                       db::worker_context& worker) {
     try {
         pqxx::work tx(worker.connection());
         std::vector<std::string> tokens;
-        for (const auto& it : batch) tokens.push_back(it.ctx->bearer_token);
+        for (const auto* it : batch) tokens.push_back(it->ctx->bearer_token);
         auto principals = users::authenticate_many(tx, tokens);
         std::vector<context*> served;
         std::vector<std::size_t> served_index;
         for (std::size_t i = 0; i < batch.size(); ++i) {
-            context& ctx = *batch[i].ctx;
+            context& ctx = *batch[i]->ctx;
             try {
                 check_role(r, ctx, principals[i]);
                 ctx.bind(&tx, &tx);
@@ -68,16 +88,17 @@ void batcher::run(const route& r, std::vector<item>& batch, db::worker_context& 
             for (std::size_t n = 0; n < served.size(); ++n) responses[served_index[n]] = std::move(out[n]);
         }
         tx.commit();
+        return true;
     } catch (...) {
         // The transaction failed as a whole: nothing of the batch is booked,
         // so every request that was not already refused gets the error.
         for (std::size_t i = 0; i < batch.size(); ++i) {
             if (!responses[i] || responses[i]->status < http::status::bad_request) {
-                responses[i] = current_error_response(batch[i].ctx->request_id);
+                responses[i] = current_error_response(batch[i]->ctx->request_id);
             }
         }
+        return false;
     }
-    for (std::size_t i = 0; i < batch.size(); ++i) batch[i].reply(std::move(*responses[i]));
 }
 
 } // namespace schwarm::api

@@ -45,6 +45,10 @@ private:
 
     void submit_locked(const route& r, lane& l);
     void run(const route& r, std::vector<item>& batch, db::worker_context& worker);
+    // One transaction for `batch`: its responses, or false when it failed as a
+    // whole (then nothing of it committed).
+    bool run_once(const route& r, std::vector<item*>& batch, std::vector<std::optional<response>>& responses,
+                  db::worker_context& worker);
     void finished(const route& r);
 
     db::pool& pool_;

@@ -72,7 +72,11 @@ std::optional<std::string> context::query_param(std::string_view name) const {
     auto params = target->params();
     auto it = params.find(name);
     if (it == params.end()) return std::nullopt;
-    return std::string((*it).value);
+    std::string value((*it).value);
+    if (value.find('\0') != std::string::npos) {
+        throw field_problem(std::string(name), std::string(name) + " must not contain NUL characters");
+    }
+    return value;
 }
 
 std::optional<std::int64_t> parse_int64(std::string_view text) {

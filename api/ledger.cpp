@@ -2,6 +2,7 @@
 // balance, verification).
 #include "api/resources.hpp"
 
+#include "core/crypto.hpp"
 #include "core/json.hpp"
 #include "ledger/export.hpp"
 #include "ledger/ledger.hpp"
@@ -65,6 +66,14 @@ ledger::account_id account_param(const context& ctx) {
 }
 
 ledger::who by(const context& ctx) { return {ctx.who().id, ctx.request_id}; }
+
+// A client's key as the ledger stores it: in a namespace of its own ("api:"),
+// which none of the platform's internal keys (pledge:, settle:, fee:, …) is
+// in, and scoped to the caller, so that nobody can collide with another
+// caller's booking or the platform's, nor read one through a key.
+std::string client_key(const context& ctx, std::string_view key) {
+    return "api:" + ctx.who().id.str() + ":" + crypto::sha256_hex(key);
+}
 
 boost::json::object to_json(const ledger::account& a) {
     boost::json::object out{{"id", a.id.str()},
@@ -224,6 +233,7 @@ response account_statement(context& ctx) {
 
 ledger::entry_request new_entry_request(const context& ctx) {
     auto request = read_entry(ctx.json_body(), "", ctx.idempotency_key);
+    request.idempotency_key = client_key(ctx, request.idempotency_key);
     if (request.kind != ledger::entry_kind::posted && request.kind != ledger::entry_kind::pending) {
         throw field_problem("kind", "Use /v1/ledger/entries/{id}/post or /void to resolve a hold");
     }
@@ -232,7 +242,7 @@ ledger::entry_request new_entry_request(const context& ctx) {
 
 ledger::entry_request resolve_request(const context& ctx, ledger::entry_kind kind) {
     ledger::entry_request request;
-    request.idempotency_key = ctx.idempotency_key;
+    request.idempotency_key = client_key(ctx, ctx.idempotency_key);
     request.kind = kind;
     request.pending = ledger::entry_id{id_from(ctx.path_params.at("id"), "hold")};
     if (!ctx.request.body().empty()) {
@@ -291,6 +301,7 @@ response book_batch(context& ctx) {
     for (std::size_t i = 0; i < items.size(); ++i) {
         std::string name = "entries[" + std::to_string(i) + "]";
         requests.push_back(read_entry(json::element_object(items[i], name), name + ".", ""));
+        requests.back().idempotency_key = client_key(ctx, requests.back().idempotency_key);
     }
     auto results = ledger::book(ctx.work(), requests, linked, by(ctx));
     boost::json::array out;

@@ -96,6 +96,9 @@ public:
         std::vector<ledger::entry_request> requests;
         requests.reserve(bookings.size());
         for (const auto& b : bookings) {
+            // Clients' keys live under "api:" (api/ledger.cpp); the
+            // platform's never do, so neither can take the other's.
+            SCHWARM_INVARIANT(!b.idempotency_key.starts_with("api:"), "an internal booking key in the clients' namespace");
             ledger::entry_request r;
             r.idempotency_key = b.idempotency_key;
             switch (b.kind) {

@@ -3,6 +3,7 @@
 #include "api/resources.hpp"
 
 #include "core/json.hpp"
+#include "core/money.hpp"
 #include "core/pledges.hpp"
 #include "core/settlement.hpp"
 
@@ -68,6 +69,7 @@ pledges::request read_request(const context& ctx) {
     r.backer = ctx.who().id;
     r.amount_minor = fields.required_int("amount_minor", 1, std::numeric_limits<std::int64_t>::max());
     r.currency_code = fields.required_string("currency", 3, 3);
+    if (!currency::parse(r.currency_code)) throw field_problem("currency", "currency must be an ISO 4217 code we book");
     r.risk_acknowledged = fields.optional_bool("risk_acknowledged").value_or(false);
     fields.reject_unknown();
     r.idempotency_key = ctx.idempotency_key;

@@ -69,6 +69,9 @@ std::optional<std::string> object_reader::optional_string(std::string_view field
     if (!value) return std::nullopt;
     if (!value->is_string()) throw field_error(field, " must be a string");
     std::string_view text = value->as_string();
+    // PostgreSQL text cannot hold NUL: refused here, for this request alone,
+    // not by the database for a whole transaction of others' requests.
+    if (text.find('\0') != std::string_view::npos) throw field_error(field, " must not contain NUL characters");
     std::size_t length = utf8_length(text);
     if (length < length_min || length > length_max) {
         throw field_error(field, " must be " +

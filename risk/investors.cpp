@@ -18,6 +18,14 @@ namespace schwarm::risk {
 
 namespace {
 
+// Serialises the per-owner limit across concurrent pledge transactions: two
+// pledges to two loans of one owner (different project rows) would each read
+// the same 12-month sum otherwise. Taken after the project rows (as every
+// pledge transaction does), in owner order, so no two wait on each other.
+constexpr int owner_limit_lock_space = 0x5c4a0002;
+const db::query lock_owner{
+    "risk.investors.lock_owner", "SELECT pg_advisory_xact_lock($1, ($2 % 2147483647)::integer)"};
+
 const db::query select_sophisticated{
     "risk.investors.sophisticated",
     "SELECT user_id FROM risk_investor_profiles WHERE user_id = ANY($1::bigint[]) AND category = 'sophisticated'"};
@@ -131,6 +139,11 @@ std::vector<std::optional<problem>> gate::pledges_allowed(pqxx::work& tx,
     std::map<std::int64_t, bool> pledged_to_loan;             // by backer, including allowed requests before
     std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> per_project; // (backer, project) → pledged so far
     std::map<std::int64_t, std::int64_t> per_owner;           // owner → raised in 12 months so far
+    std::set<std::int64_t> owners;
+    for (const auto& r : requests) {
+        if (r.project_kind == "loan") owners.insert(r.project_owner.value);
+    }
+    for (auto owner : owners) tx.exec_prepared(lock_owner.name, owner_limit_lock_space, owner);
     for (std::size_t i = 0; i < requests.size(); ++i) {
         const auto& r = requests[i];
         // The regulation covers crowdfunding services: loans here. Donations

@@ -27,7 +27,8 @@ public:
 
     // Sessions last 90 days here (the configuration's most), so that stories
     // may move the clock by weeks without logging in again.
-    explicit platform(std::map<std::string, std::string> env = {}, const std::string& start = default_start);
+    explicit platform(std::map<std::string, std::string> env = {}) : platform(std::move(env), default_start) {}
+    explicit platform(std::map<std::string, std::string> env, const std::string& start);
 
     database db;
     server srv;
