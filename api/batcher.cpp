@@ -1,6 +1,8 @@
 #include "api/batcher.hpp"
 
+#include "api/idempotency.hpp"
 #include "api/service.hpp"
+#include "core/ledger_port.hpp"
 
 namespace schwarm::api {
 
@@ -83,9 +85,39 @@ bool batcher::run_once(const route& r, std::vector<item*>& batch, std::vector<st
                 responses[i] = current_error_response(ctx.request_id);
             }
         }
+        // Retries replay their first answer (api/idempotency.hpp).
+        std::vector<idempotency::claim> claims;
+        if (has(r.requires_, needs::idempotency_key) && !served.empty()) {
+            for (auto* ctx : served) {
+                claims.push_back({ctx->who().id, ctx->idempotency_key, idempotency::request_hash(ctx->request),
+                                  ctx->request_id});
+            }
+            auto earlier = idempotency::take(tx, claims);
+            std::vector<context*> fresh;
+            std::vector<std::size_t> fresh_index;
+            std::vector<idempotency::claim> taken;
+            for (std::size_t n = 0; n < served.size(); ++n) {
+                if (earlier[n]) {
+                    responses[served_index[n]] = std::move(*earlier[n]);
+                } else {
+                    fresh.push_back(served[n]);
+                    fresh_index.push_back(served_index[n]);
+                    taken.push_back(std::move(claims[n]));
+                }
+            }
+            served = std::move(fresh);
+            served_index = std::move(fresh_index);
+            claims = std::move(taken);
+        }
         if (!served.empty()) {
+            ledger_port::booking_scope scope(moves_money(r.requires_));
             auto out = r.handle_batch(served);
             for (std::size_t n = 0; n < served.size(); ++n) responses[served_index[n]] = std::move(out[n]);
+        }
+        if (!claims.empty()) {
+            std::vector<const response*> answers;
+            for (auto i : served_index) answers.push_back(&*responses[i]);
+            idempotency::keep(tx, claims, answers);
         }
         tx.commit();
         return true;

@@ -1,6 +1,8 @@
 #include "api/service.hpp"
 
+#include "api/idempotency.hpp"
 #include "api/pg_async.hpp"
+#include "core/ledger_port.hpp"
 #include "core/crypto.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
@@ -134,7 +136,17 @@ response run_in_transaction(const route& r, context& ctx, pqxx::connection& conn
     pqxx::work tx(connection);
     authorize(r, ctx, tx);
     ctx.bind(&tx, &tx);
+    std::vector<idempotency::claim> claims;
+    if (has(r.requires_, needs::idempotency_key)) {
+        claims.push_back({ctx.who().id, ctx.idempotency_key, idempotency::request_hash(ctx.request), ctx.request_id});
+        if (auto earlier = idempotency::take(tx, claims)[0]) return std::move(*earlier);
+    }
+    ledger_port::booking_scope scope(moves_money(r.requires_));
     response result = r.handle(ctx);
+    if (!claims.empty()) {
+        const response* answer = &result;
+        idempotency::keep(tx, claims, std::span(&answer, 1));
+    }
     tx.commit();
     return result;
 }

@@ -122,14 +122,22 @@ using batch_handler = std::function<std::vector<response>(const std::vector<cont
 enum class needs : std::uint8_t {
     nothing = 0,
     login_limit = 1 << 0,     // the tighter per-client login rate applies
-    idempotency_key = 1 << 1, // moves money: an Idempotency-Key header is required
+    // Moves money or a financial state: an Idempotency-Key header is required
+    // and a retry replays the first answer (api/idempotency.hpp).
+    idempotency_key = 1 << 1,
+    // Moves money, with its idempotency keys in the body (ledger batches, the
+    // payment provider's event id): the domain replays each.
+    keys_in_body = 1 << 2,
 };
+
 constexpr needs operator|(needs a, needs b) {
     return static_cast<needs>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b));
 }
 constexpr bool has(needs set, needs one) {
     return (static_cast<std::uint8_t>(set) & static_cast<std::uint8_t>(one)) != 0;
 }
+// Whether requests to a route may book ledger entries.
+constexpr bool moves_money(needs set) { return has(set, needs::idempotency_key) || has(set, needs::keys_in_body); }
 
 inline constexpr std::size_t idempotency_key_length_max = 200;
 

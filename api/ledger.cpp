@@ -42,7 +42,7 @@ std::vector<route> ledger_routes() {
          needs::idempotency_key, book_coalesced<post_request>},
         {http::verb::post, "/v1/ledger/entries/{id}/void", access::staff, db_use::write, nullptr,
          needs::idempotency_key, book_coalesced<void_request>},
-        {http::verb::post, "/v1/ledger/batches", access::staff, db_use::write, book_batch},
+        {http::verb::post, "/v1/ledger/batches", access::staff, db_use::write, book_batch, needs::keys_in_body},
         {http::verb::get, "/v1/ledger/trial-balance", access::auditor, db_use::read, trial_balance},
         {http::verb::get, "/v1/ledger/verify", access::auditor, db_use::snapshot, verify},
         {http::verb::get, "/v1/ledger/export", access::auditor, db_use::snapshot, export_ledger},

@@ -93,6 +93,8 @@ public:
 
     std::vector<ledger_port::outcome> book(pqxx::work& tx, std::span<const ledger_port::booking> bookings,
                                            bool linked) const override {
+        SCHWARM_INVARIANT(ledger_port::booking_scope::allowed(),
+                          "a booking in a request whose route is not marked as moving money");
         std::vector<ledger::entry_request> requests;
         requests.reserve(bookings.size());
         for (const auto& b : bookings) {

@@ -22,7 +22,7 @@ std::vector<route> loans_routes() {
         {http::verb::get, "/v1/loans/{id}", access::customer | access::staff | access::auditor, db_use::read, read_loan},
         {http::verb::post, "/v1/loans/{id}/repayments", access::customer | access::staff, db_use::write, repay,
          needs::idempotency_key},
-        {http::verb::post, "/v1/loans/{id}/default", access::staff, db_use::write, mark_defaulted},
+        {http::verb::post, "/v1/loans/{id}/default", access::staff, db_use::write, mark_defaulted, needs::idempotency_key},
         {http::verb::get, "/v1/me/positions", access::customer, db_use::read, positions},
     };
 }

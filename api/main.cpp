@@ -1,5 +1,6 @@
 // schwarm: the HTTPS server and its command line. The only place that wires
 // the modules together.
+#include "api/idempotency.hpp"
 #include "api/ledger_port.hpp"
 #include "api/risk_transport.hpp"
 #include "api/server.hpp"
@@ -95,8 +96,10 @@ void run_maintenance(const config& cfg, const std::atomic<bool>& stop) {
             if (n % ticks_per_expiry == 0) {
                 pqxx::work tx(worker.connection());
                 int voided = ledger::void_expired_holds(tx, expiry_batch_max);
+                int forgotten = api::idempotency::prune(tx, cfg.idempotency_retention_s, expiry_batch_max);
                 tx.commit();
                 if (voided > 0) log::info("expired holds voided", {{"count", voided}});
+                if (forgotten > 0) log::info("replayable answers forgotten", {{"count", forgotten}});
                 settle_due(worker, cfg);
             }
         } catch (const std::exception& e) {

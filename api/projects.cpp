@@ -3,6 +3,7 @@
 
 #include "core/json.hpp"
 #include "core/projects.hpp"
+#include "core/settlement.hpp"
 
 
 namespace schwarm::api {
@@ -26,11 +27,14 @@ std::vector<route> projects_routes() {
         // The lifecycle, one route per move; core/projects.cpp says who may
         // take which from where.
         {http::verb::post, "/v1/projects/{id}/submit", access::customer, db_use::write, transition},
-        {http::verb::post, "/v1/projects/{id}/withdraw", access::customer, db_use::write, transition},
+        // Withdrawing or cancelling a campaign gives its money back.
+        {http::verb::post, "/v1/projects/{id}/withdraw", access::customer, db_use::write, transition,
+         needs::idempotency_key},
         {http::verb::post, "/v1/projects/{id}/start-review", access::staff, db_use::write, transition},
         {http::verb::post, "/v1/projects/{id}/approve", access::staff, db_use::write, transition},
         {http::verb::post, "/v1/projects/{id}/reject", access::staff, db_use::write, transition},
         {http::verb::post, "/v1/projects/{id}/open-funding", access::staff, db_use::write, transition},
+        {http::verb::post, "/v1/projects/{id}/cancel", access::staff, db_use::write, transition, needs::idempotency_key},
     };
 }
 
@@ -165,6 +169,11 @@ response transition(context& ctx) {
         json::object_reader r(body);
         reason = r.optional_string("reason", 1, 1000).value_or("");
         r.reject_unknown();
+    }
+    if (action == "withdraw" || action == "cancel") {
+        settlement::settings s{ctx.app.cfg.platform_fee_bp, ctx.app.cfg.settlement_chunk};
+        return json_response(http::status::ok, to_json(settlement::stop_campaign(ctx.work(), project_param(ctx), action,
+                                                                                 reason, s, by(ctx))));
     }
     return json_response(http::status::ok,
                          to_json(projects::transition(ctx.work(), project_param(ctx), action, reason, by(ctx))));

@@ -33,7 +33,7 @@ std::vector<route> wallets_routes() {
         {http::verb::get, "/v1/fund", access::anyone, db_use::read, fund_balance},
         {http::verb::post, "/v1/fund/deposits", access::staff, db_use::write, fund_deposit, needs::idempotency_key},
         // The provider authenticates by signature, not by token.
-        {http::verb::post, "/v1/payments/callbacks", access::anyone, db_use::write, payment_callback},
+        {http::verb::post, "/v1/payments/callbacks", access::anyone, db_use::write, payment_callback, needs::keys_in_body},
     };
 }
 

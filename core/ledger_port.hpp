@@ -99,6 +99,23 @@ public:
 // linked-entry-failed of the others).
 std::vector<std::int64_t> book_all(pqxx::work& tx, std::span<const booking> bookings);
 
+// Bookings happen only where a retry is safe. While a request runs whose
+// route is not marked as moving money (api/http.hpp: its retries replay), a
+// booking is refused as a programming error: a new route cannot move money
+// and forget its Idempotency-Key. Background jobs and the command line book
+// freely.
+class booking_scope {
+public:
+    explicit booking_scope(bool allowed);
+    ~booking_scope();
+    booking_scope(const booking_scope&) = delete;
+    booking_scope& operator=(const booking_scope&) = delete;
+    static bool allowed();
+
+private:
+    bool before_;
+};
+
 // The bound port; throws std::logic_error when nothing is bound.
 const port& current();
 void bind(const port* p);

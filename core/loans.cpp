@@ -251,7 +251,7 @@ repayment repay(pqxx::work& tx, projects::project_id id, std::int64_t amount_min
     if (!earlier.empty()) {
         const auto& r = earlier[0];
         if (r[1].as<std::int64_t>() != amount_minor) {
-            throw problem(problems::key_conflict, "This Idempotency-Key was used for a repayment of another amount");
+            throw problem(schwarm::problems::idempotency_conflict, "This Idempotency-Key was used for a repayment of another amount");
         }
         return {r[0].as<std::int64_t>(), amount_minor, r[2].as<std::int64_t>(), r[3].as<std::int64_t>(), true,
                 load(tx, id.value)};

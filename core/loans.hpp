@@ -31,7 +31,6 @@ namespace schwarm::loans {
 namespace problems {
 inline constexpr problem_type exceeds_owed{422, "repayment-exceeds-owed", "The repayment exceeds what is still owed"};
 inline constexpr problem_type not_repaying{409, "loan-state", "The loan's state does not allow this"};
-inline constexpr problem_type key_conflict{409, "idempotency-conflict", "The Idempotency-Key was used for a different request"};
 } // namespace problems
 
 struct instalment_view {

@@ -68,6 +68,8 @@ const db::query lock_held_rows{
     "pledges.lock_held",
     "SELECT id, backer_id, amount_minor, hold_entry_id FROM pledges WHERE project_id = $1 AND state = 'held' "
     "ORDER BY id LIMIT $2 FOR UPDATE"};
+const db::query refund_posted{
+    "pledges.refund", "UPDATE pledges SET state = 'refunded' WHERE project_id = $1 AND state = 'posted'"};
 const db::query select_posted_by_backer{
     "pledges.posted_by_backer",
     "SELECT backer_id, sum(amount_minor)::bigint FROM pledges WHERE project_id = $1 AND state = 'posted' "
@@ -166,7 +168,7 @@ std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
                 p.replayed = true;
                 out[i] = p;
             } else {
-                out[i] = problem(problems::key_conflict, "This Idempotency-Key was used for another pledge");
+                out[i] = problem(schwarm::problems::idempotency_conflict, "This Idempotency-Key was used for another pledge");
             }
         }
     }
@@ -339,7 +341,7 @@ std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
         for (std::size_t k = 0; k < replayed_holds.size(); ++k) {
             auto it = by_hold.find(replayed_holds[k]);
             if (it == by_hold.end()) { // the same key twice in this batch: the first is being stored
-                out[replayed_index[k]] = problem(problems::key_conflict, "This Idempotency-Key is in use by another request");
+                out[replayed_index[k]] = problem(schwarm::problems::idempotency_conflict, "This Idempotency-Key is in use by another request");
                 continue;
             }
             pledge p = it->second;
@@ -431,6 +433,8 @@ void mark_resolved(pqxx::work& tx, const std::vector<std::pair<pledge_id, std::i
     }
     tx.exec_prepared(resolve_pledges.name, db::array_literal(ids), db::array_literal(entry_ids), state);
 }
+
+void mark_refunded(pqxx::work& tx, std::int64_t project_id) { tx.exec_prepared(refund_posted.name, project_id); }
 
 std::vector<std::pair<user_id, std::int64_t>> posted_by_backer(pqxx::transaction_base& tx, std::int64_t project_id) {
     std::vector<std::pair<user_id, std::int64_t>> out;

@@ -33,7 +33,6 @@ inline constexpr problem_type wrong_currency{422, "pledge-currency-mismatch", "T
 inline constexpr problem_type own_project{403, "pledge-own-project", "Nobody may back their own project"};
 inline constexpr problem_type insufficient_funds{422, "insufficient-funds", "The wallet's available balance is too low"};
 inline constexpr problem_type not_revocable{409, "pledge-not-revocable", "The pledge can no longer be revoked"};
-inline constexpr problem_type key_conflict{409, "idempotency-conflict", "The Idempotency-Key was used for a different request"};
 } // namespace problems
 
 struct pledge {
@@ -85,6 +84,8 @@ struct held {
 };
 std::vector<held> lock_held(pqxx::work& tx, std::int64_t project_id, int limit);
 void mark_resolved(pqxx::work& tx, const std::vector<std::pair<pledge_id, std::int64_t>>& entries, const std::string& state);
+// A stopped campaign's posted pledges, paid back: refunded.
+void mark_refunded(pqxx::work& tx, std::int64_t project_id);
 // A loan's lenders: the sum of each backer's posted pledges, by backer id.
 std::vector<std::pair<user_id, std::int64_t>> posted_by_backer(pqxx::transaction_base& tx, std::int64_t project_id);
 

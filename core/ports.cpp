@@ -26,6 +26,13 @@ const port& current() {
 }
 void bind(const port* p) { bound.store(p, std::memory_order_release); }
 
+namespace {
+thread_local bool bookings_allowed = true;
+} // namespace
+booking_scope::booking_scope(bool allowed) : before_(bookings_allowed) { bookings_allowed = allowed; }
+booking_scope::~booking_scope() { bookings_allowed = before_; }
+bool booking_scope::allowed() { return bookings_allowed; }
+
 std::vector<std::int64_t> book_all(pqxx::work& tx, std::span<const booking> bookings) {
     auto outcomes = current().book(tx, bookings, true);
     const problem* first = nullptr;

@@ -28,6 +28,8 @@ inline constexpr problem_type not_found{404, "not-found", "Not found"};
 inline constexpr problem_type method_not_allowed{405, "method-not-allowed", "Method not allowed"};
 inline constexpr problem_type conflict{409, "conflict", "Conflict with the current state"};
 inline constexpr problem_type email_taken{409, "email-taken", "The email address is already registered"};
+inline constexpr problem_type idempotency_conflict{409, "idempotency-conflict",
+                                                   "The Idempotency-Key was used for a different request"};
 inline constexpr problem_type payload_too_large{413, "payload-too-large", "Request body too large"};
 inline constexpr problem_type unsupported_media{415, "unsupported-media-type", "Unsupported media type"};
 inline constexpr problem_type rate_limited{429, "rate-limited", "Too many requests"};

@@ -45,7 +45,8 @@ const db::query update_project{
 const db::query select_project{"projects.select", "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.id = $1"};
 const db::query lock_project{
     "projects.lock",
-    "SELECT owner_id, state::text, kind::text, goal_minor, currency FROM projects WHERE id = $1 FOR NO KEY UPDATE"};
+    "SELECT owner_id, state::text, kind::text, goal_minor, currency, deadline > schwarm_clock() FROM projects "
+    "WHERE id = $1 FOR NO KEY UPDATE"};
 const db::query set_state{
     "projects.set_state", "UPDATE projects SET state = $2::project_state, updated_at = schwarm_now() WHERE id = $1"};
 const db::query deadline_ok{"projects.deadline_ok", "SELECT $1::timestamptz > schwarm_now()"};
@@ -134,6 +135,8 @@ const db::query update_funding{
     "UPDATE projects SET pledged_minor = pledged_minor + $2, backers = backers + $3, "
     "reflection_ends_at = CASE WHEN $4 THEN greatest(reflection_ends_at, "
     "schwarm_local_add(schwarm_now(), make_interval(days => $5))) ELSE reflection_ends_at END WHERE id = $1"};
+const db::query update_funding_cleared{
+    "projects.clear_funding", "UPDATE projects SET pledged_minor = 0, backers = 0 WHERE id = $1"};
 const db::query update_settlement{
     "projects.decide_settlement",
     "UPDATE projects SET settlement = $2, fee_minor = $3 WHERE id = $1 AND settlement IS NULL"};
@@ -162,7 +165,9 @@ const db::query select_settlements_pending{
 const std::vector<transition_rule>& rules() {
     static const std::vector<transition_rule> all{
         {"submit", {"draft"}, "submitted", mover::owner},
-        {"withdraw", {"draft", "submitted", "in_review", "approved"}, "withdrawn", mover::owner},
+        // Until the deadline (checked below); money already in escrow goes
+        // back (core/settlement.cpp, stop_campaign).
+        {"withdraw", {"draft", "submitted", "in_review", "approved", "selected", "funding"}, "withdrawn", mover::owner},
         {"start_review", {"submitted"}, "in_review", mover::staff},
         {"approve", {"in_review"}, "approved", mover::staff},
         {"reject", {"submitted", "in_review", "approved", "in_vote"}, "rejected", mover::staff},
@@ -170,6 +175,9 @@ const std::vector<transition_rule>& rules() {
         {"select", {"in_vote"}, "selected", mover::staff},
         {"return_from_vote", {"in_vote"}, "approved", mover::staff},
         {"open_funding", {"approved", "selected"}, "funding", mover::staff},
+        // Staff stop a campaign with money in it; a funded donation or reward
+        // was paid out at settlement and cannot be (checked below).
+        {"cancel", {"selected", "funding", "funded"}, "cancelled", mover::staff},
         {"settle_funded", {"funding"}, "funded", mover::platform},
         {"settle_failed", {"funding"}, "failed", mover::platform},
         {"disburse", {"funded"}, "disbursed", mover::staff},
@@ -343,7 +351,23 @@ project transition(pqxx::work& tx, project_id id, const std::string& action, con
     if (std::none_of(rule->from.begin(), rule->from.end(), [&](const char* s) { return state == s; })) {
         throw illegal(action, state);
     }
-    if (action == "reject" && reason.empty()) throw field_problem("reason", "A rejection needs a reason");
+    if ((action == "reject" || action == "cancel") && reason.empty()) {
+        throw field_problem("reason", action == "reject" ? "A rejection needs a reason" : "A cancellation needs a reason");
+    }
+    bool before_deadline = locked[0][5].as<bool>();
+    bool needs_time = action == "approve" || action == "enter_vote" || action == "open_funding" ||
+                      (action == "withdraw" && state == "funding");
+    if (needs_time && !before_deadline) {
+        throw problem(problems::deadline_passed, action == "withdraw"
+                                                     ? "The campaign's deadline has passed: it settles as it stands"
+                                                     : "The project's deadline has passed; it cannot be " +
+                                                           std::string(action == "approve" ? "approved" : "opened for funding or a vote"))
+            .with("state", state);
+    }
+    if (action == "cancel" && state == "funded" && locked[0][2].as<std::string>() != "loan") {
+        throw problem(problems::illegal_transition, "A funded campaign was paid out to its owner when it settled")
+            .with("state", state);
+    }
     const auto& risk = risk_port::current();
     risk_port::transition_request move{id.value, owner, locked[0][2].as<std::string>(),
                                        locked[0][3].as<std::int64_t>(), locked[0][4].as<std::string>(),
@@ -459,6 +483,8 @@ std::optional<funding> claim_due(pqxx::work& tx) {
     if (rows.empty()) return std::nullopt;
     return read_funding(rows[0]);
 }
+
+void clear_funding(pqxx::work& tx, project_id id) { tx.exec_prepared(update_funding_cleared.name, id.value); }
 
 void decide_settlement(pqxx::work& tx, project_id id, const std::string& outcome, std::int64_t fee_minor) {
     tx.exec_prepared(update_settlement.name, id.value, outcome, fee_minor);

@@ -22,6 +22,7 @@ using project_id = id<project_tag>;
 
 namespace problems {
 inline constexpr problem_type illegal_transition{409, "project-state", "The project's state does not allow this"};
+inline constexpr problem_type deadline_passed{409, "project-deadline-passed", "The project's deadline has passed"};
 } // namespace problems
 
 struct fields {
@@ -133,6 +134,8 @@ std::vector<funding> lock_funding(pqxx::work& tx, std::vector<std::int64_t> ids)
 // end of their reflection period.
 void add_funding(pqxx::work& tx, project_id id, std::int64_t pledged_delta_minor, int backers_delta,
                  bool reflection_begins = false);
+// A stopped campaign holds nothing any more: its counters to zero.
+void clear_funding(pqxx::work& tx, project_id id);
 // Settlement: the next project in funding that is due (settles_at passed),
 // not set aside for a later retry, and that no other transaction holds (SKIP
 // LOCKED), locked.

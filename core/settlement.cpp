@@ -66,8 +66,9 @@ decision decide(pqxx::work& tx, const projects::funding& f, const settings& s, c
     return d;
 }
 
-// Posts (funded) or voids (failed) up to `chunk` held pledges; how many.
-int resolve_holds(pqxx::work& tx, const projects::funding& f, bool post, int chunk, const projects::actor& by) {
+// Posts (funded) or voids (failed, stopped) up to `chunk` held pledges; how many.
+int resolve_holds(pqxx::work& tx, const projects::funding& f, bool post, int chunk, const projects::actor& by,
+                  const std::string& voided_because = "campaign failed") {
     auto held = pledges::lock_held(tx, f.id.value, chunk);
     if (held.empty()) return 0;
     std::vector<ledger_port::booking> bookings;
@@ -76,7 +77,7 @@ int resolve_holds(pqxx::work& tx, const projects::funding& f, bool post, int chu
         bookings.push_back({"settle:" + h.id.str(),
                             post ? ledger_port::booking_kind::post_hold : ledger_port::booking_kind::void_hold,
                             {}, f.currency_code, h.hold_entry_id,
-                            (post ? "Pledge " : "Pledge voided: campaign failed, ") + h.id.str(), actor_of(by),
+                            (post ? "Pledge " : "Pledge voided: " + voided_because + ", ") + h.id.str(), actor_of(by),
                             by.request_id});
     }
     auto entries = book_or_fail(tx, bookings, f);
@@ -144,7 +145,62 @@ progress chunk(pqxx::work& tx, const projects::funding& f, const settings& s, co
     return out;
 }
 
+// A stopped funded loan: the fee back from fee income, then each backer's
+// posted pledges from escrow to their wallet, lenders in groups the ledger
+// takes in one entry.
+void refund_backers(pqxx::work& tx, const projects::funding& f, const projects::actor& by) {
+    constexpr std::size_t backers_per_entry = 32;
+    const auto& ledger = ledger_port::current();
+    std::int64_t escrow = ledger.account(tx, {account_role::escrow, f.id.value, f.currency_code});
+    std::vector<ledger_port::booking> bookings;
+    if (f.state == "funded" && f.fee_minor > 0) {
+        std::int64_t income = ledger.account(tx, {account_role::fee_income, 0, f.currency_code});
+        bookings.push_back({"fee-refund:" + f.id.str(), ledger_port::booking_kind::transfer,
+                            {{income, escrow, f.fee_minor}}, f.currency_code, std::nullopt,
+                            "Platform fee refunded: campaign stopped, project " + f.id.str(), actor_of(by), by.request_id});
+    }
+    ledger_port::booking group;
+    auto flush = [&] {
+        if (group.movements.empty()) return;
+        group.idempotency_key = "refund:" + f.id.str() + ":" + std::to_string(bookings.size());
+        group.currency_code = f.currency_code;
+        group.description = "Pledges refunded: campaign stopped, project " + f.id.str();
+        group.actor = actor_of(by);
+        group.request_id = by.request_id;
+        bookings.push_back(std::move(group));
+        group = {};
+    };
+    for (const auto& [backer, amount] : pledges::posted_by_backer(tx, f.id.value)) {
+        group.movements.push_back({escrow, ledger.account(tx, {account_role::wallet, backer.value, f.currency_code}), amount});
+        if (group.movements.size() == backers_per_entry) flush();
+    }
+    flush();
+    if (!bookings.empty()) book_or_fail(tx, bookings, f);
+    pledges::mark_refunded(tx, f.id.value);
+}
+
 } // namespace
+
+projects::project stop_campaign(pqxx::work& tx, projects::project_id id, const std::string& action,
+                                const std::string& reason, const settings& s, const projects::actor& by) {
+    auto before = projects::lock_funding(tx, {id.value});
+    auto stopped = projects::transition(tx, id, action, reason, by); // role, state and deadline rules
+    const auto& f = before.at(0);
+    if (f.state != "selected" && f.state != "funding" && f.state != "funded") return stopped;
+    int voided = 0;
+    for (;;) {
+        int n = resolve_holds(tx, f, false, s.chunk, by, "campaign stopped");
+        voided += n;
+        if (n < s.chunk) break;
+    }
+    if (f.settlement) refund_backers(tx, f, by); // settled pledges were posted
+    return_allocation(tx, f, by);
+    projects::clear_funding(tx, id);
+    audit::write(tx, {actor_of(by), "project.unwound", "project:" + id.str(), by.request_id,
+                      boost::json::serialize(boost::json::object{{"holds_voided", voided},
+                                                                 {"pledged_minor", f.pledged_minor}})});
+    return projects::find(tx, id, by.who);
+}
 
 std::int64_t fee_of(std::int64_t raised_minor, int fee_bp) {
     if (raised_minor <= 0 || fee_bp <= 0) return 0;

@@ -63,4 +63,12 @@ std::optional<progress> settle_next(pqxx::connection& connection, const settings
 // refused) or not yet due (its deadline, or a reflection period, still runs).
 progress settle_now(pqxx::work& tx, projects::project_id id, const settings& s, const projects::actor& by);
 
+// Stops a campaign: `action` is withdraw (its owner) or cancel (staff, with
+// a reason), as the lifecycle allows. In the same transaction every hold is
+// voided, posted pledges (a funded loan not yet disbursed) are paid back to
+// their backers with the platform's fee, and what the community fund
+// allocated goes back to it.
+projects::project stop_campaign(pqxx::work& tx, projects::project_id id, const std::string& action,
+                                const std::string& reason, const settings& s, const projects::actor& by);
+
 } // namespace schwarm::settlement

@@ -522,16 +522,16 @@ std::vector<entry_result> book(pqxx::work& tx, std::span<const entry_request> re
             if (it->second.second == hashes[i]) {
                 replay_ids.push_back(it->second.first);
             } else {
-                results[i] = problem(problems::idempotency_conflict,
-                                     "The key " + key.substr(0, 64) + " was used for a different entry");
+                results[i] = problem(schwarm::problems::idempotency_conflict,
+                                     "This entry's idempotency key was used for a different entry");
             }
             continue;
         }
         auto [first, fresh] = first_in_batch.emplace(key, i);
         if (!fresh) {
             if (hashes[first->second] == hashes[i]) same_as[i] = first->second;
-            else results[i] = problem(problems::idempotency_conflict, "The key " + key.substr(0, 64) +
-                                                                          " is used twice in this batch");
+            else results[i] = problem(schwarm::problems::idempotency_conflict,
+                                      "This entry's idempotency key is used twice in this batch");
         }
     }
 

@@ -47,7 +47,6 @@ inline constexpr problem_type hold_unknown{422, "hold-unknown", "No such hold"};
 inline constexpr problem_type hold_resolved{409, "hold-already-resolved", "The hold was already posted or voided"};
 inline constexpr problem_type hold_expired{409, "hold-expired", "The hold has expired"};
 inline constexpr problem_type post_exceeds_hold{422, "post-exceeds-hold", "The posting exceeds what the hold reserved"};
-inline constexpr problem_type idempotency_conflict{409, "idempotency-conflict", "The Idempotency-Key was used for a different request"};
 inline constexpr problem_type linked_failed{422, "linked-entry-failed", "Another entry of the linked batch was refused"};
 inline constexpr problem_type code_taken{409, "account-code-taken", "The account code is taken"};
 } // namespace problems

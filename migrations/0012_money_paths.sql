@@ -15,3 +15,30 @@ ALTER TABLE projects
     ADD COLUMN settlement_retry_at timestamptz;
 
 CREATE INDEX projects_settlement_due ON projects (settles_at, id) WHERE state = 'funding';
+
+-- A retried request never has a different effect (api/idempotency.cpp, the
+-- table's owner): every request of a route that moves money carries an
+-- Idempotency-Key, and the first answer that committed is kept under the
+-- caller and key, with a hash of what was asked. The same request again gets
+-- that answer; another request under the key gets 409. A row with no status
+-- is a request still running (its transaction holds the row): a second one
+-- waits for it on the key, then answers as it did.
+CREATE TABLE idempotent_responses (
+    caller_id    bigint      NOT NULL REFERENCES users (id),
+    key          text        NOT NULL CHECK (length(key) BETWEEN 1 AND 200),
+    request_hash text        NOT NULL CHECK (length(request_hash) = 64),
+    status       smallint    CHECK (status BETWEEN 200 AND 299),
+    content_type text,
+    body         text,
+    headers      jsonb,
+    created_at   timestamptz NOT NULL DEFAULT schwarm_now(),
+    PRIMARY KEY (caller_id, key)
+);
+CREATE INDEX idempotent_responses_created ON idempotent_responses (created_at);
+
+-- Campaigns can be stopped cleanly: staff cancel one with a reason (from
+-- selected, funding, or a funded loan before its disbursement), an owner may
+-- withdraw until the deadline. Every hold is voided, posted pledges are paid
+-- back, and what the community fund allocated goes back to it.
+ALTER TYPE project_state ADD VALUE 'cancelled';
+ALTER TYPE pledge_state ADD VALUE 'refunded';

@@ -88,6 +88,8 @@ TEST_CASE("rounds: allocation funds the selected projects from the community fun
     // rest of its goal, and its allocation goes back to the fund.
     for (const auto& project : {bench, garden}) {
         REQUIRE(p.client.request("POST", "/v1/projects/" + project + "/open-funding", {}, auth_headers(p.staff)).status == 200);
+    }
+    for (const auto& project : {bench, garden}) {
         p.make_due(project);
         REQUIRE(p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s-" + project)).status == 200);
     }

@@ -181,16 +181,23 @@ TEST_CASE("loans: arrears are visible and a default writes the rest off", "[e2e]
     CHECK(seen.json().at("arrears_minor").as_int64() > 0);
 
     CHECK(p.client.request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "no contact"})",
-                           auth_headers(borrower.token)).status == 403);
-    CHECK(p.client.request("POST", "/v1/loans/" + loan + "/default", R"({})", auth_headers(p.staff)).status == 400);
+                           auth_headers(borrower.token, "d-0")).status == 403);
+    CHECK(p.client.request("POST", "/v1/loans/" + loan + "/default", R"({})", auth_headers(p.staff, "d-1")).status == 400);
+    CHECK(p.client.request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "no key"})", auth_headers(p.staff))
+              .status == 400);
     auto defaulted = p.client.request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "no contact for 60 days"})",
-                                      auth_headers(p.staff));
+                                      auth_headers(p.staff, "d-2"));
     INFO(defaulted.body);
     REQUIRE(defaulted.status == 200);
     CHECK(defaulted.json().at("state") == "defaulted");
     CHECK(p.state_of(loan) == "defaulted");
     CHECK(problem_slug(p.client.request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "again"})",
-                                   auth_headers(p.staff))) == "loan-state");
+                                   auth_headers(p.staff, "d-3"))) == "loan-state");
+    auto replayed = p.client.request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "no contact for 60 days"})",
+                                     auth_headers(p.staff, "d-2"));
+    CHECK(replayed.status == 200);
+    CHECK(replayed.header("idempotent-replayed") == "true");
+    CHECK(replayed.body == defaulted.body);
     CHECK(p.db.scalar("SELECT credits_posted - debits_posted FROM ledger_accounts WHERE code = 'loan:lender-claims:" + loan + ":EUR'") == "0");
     auto lent = p.client.request("GET", "/v1/me/positions", {}, auth_headers(anna.token)).json().at("loans_lent").as_array();
     REQUIRE(lent.size() == 1);
