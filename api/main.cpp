@@ -49,7 +49,7 @@ constexpr const char* usage =
     "       schwarm ledger verify                recompute balances (exit status 1 on a discrepancy)\n"
     "       schwarm ledger trial-balance [--as-of T]\n"
     "       schwarm clock [travel --to T]        the platform clock; travel only on a test cluster\n"
-    "       schwarm routes                       print the route table\n"
+    "       schwarm routes [--money]             print the route table (--money: the routes that move money)\n"
     "Configuration comes from the environment; see README.md.\n";
 
 config load_or_exit() {
@@ -89,6 +89,7 @@ void run_maintenance(const config& cfg, const std::atomic<bool>& stop) {
     constexpr int ticks_per_expiry = 10;
     constexpr int expiry_batch_max = 1000;
     db::worker_context worker(cfg.database_url);
+    auto settled_at = std::chrono::steady_clock::now() - std::chrono::milliseconds(cfg.settlement_interval_ms);
     for (int n = 0; !stop; ++n) {
         try {
             int sealed = ledger::seal_pending(worker.connection(), ledger::seal_entries_per_call_max);
@@ -100,6 +101,9 @@ void run_maintenance(const config& cfg, const std::atomic<bool>& stop) {
                 tx.commit();
                 if (voided > 0) log::info("expired holds voided", {{"count", voided}});
                 if (forgotten > 0) log::info("replayable answers forgotten", {{"count", forgotten}});
+            }
+            if (std::chrono::steady_clock::now() - settled_at >= std::chrono::milliseconds(cfg.settlement_interval_ms)) {
+                settled_at = std::chrono::steady_clock::now();
                 settle_due(worker, cfg);
             }
         } catch (const std::exception& e) {
@@ -368,9 +372,16 @@ int clock_command(const config& cfg, int argc, char** argv) {
     return 0;
 }
 
-int print_routes() {
+// With --money: only the routes that move money, each with where its
+// idempotency keys come from (header: Idempotency-Key, replayed; body).
+int print_routes(int argc, char** argv) {
+    bool money = argc > 2 && std::string(argv[2]) == "--money";
+    if (argc > 2 && !money) throw std::invalid_argument("routes [--money]");
     for (const auto& r : api::all_routes()) {
-        std::printf("%s %s\n", std::string(api::http::to_string(r.method)).c_str(), std::string(r.pattern).c_str());
+        if (money && !api::moves_money(r.requires_)) continue;
+        std::string keys = !money ? "" : api::has(r.requires_, api::needs::idempotency_key) ? " header" : " body";
+        std::printf("%s %s%s\n", std::string(api::http::to_string(r.method)).c_str(), std::string(r.pattern).c_str(),
+                    keys.c_str());
     }
     return 0;
 }
@@ -382,7 +393,7 @@ int main(int argc, char** argv) {
     // The one place that wires core to the ledger (DESIGN.md 2).
     ledger_port::bind(&api::ledger_binding_instance());
     try {
-        if (command == "routes") return print_routes();
+        if (command == "routes") return print_routes(argc, argv);
         if (command == "tally") return tally(argc, argv);
         if (command == "ledger") return ledger_command(load_or_exit(), argc, argv);
         if (command == "serve") return serve(load_or_exit());

@@ -87,6 +87,7 @@ const std::vector<setting>& settings() {
         integer("SCHWARM_PAGE_SIZE_MAX", &config::page_size_max, 1, 10'000),
         integer("SCHWARM_PLATFORM_FEE_BP", &config::platform_fee_bp, 0, 10'000),
         integer("SCHWARM_SETTLEMENT_CHUNK", &config::settlement_chunk, 1, 8190),
+        integer("SCHWARM_SETTLEMENT_INTERVAL_MS", &config::settlement_interval_ms, 100, day_ms),
         integer("SCHWARM_IDEMPOTENCY_RETENTION_S", &config::idempotency_retention_s, 3600, 400LL * 86'400),
         text("SCHWARM_PAYMENT_CALLBACK_SECRET", &config::payment_callback_secret),
         integer("SCHWARM_PAYMENT_CALLBACK_WINDOW_S", &config::payment_callback_window_s, 1, 86'400),

@@ -50,6 +50,7 @@ struct config {
     // Money (DESIGN.md 4.3).
     int platform_fee_bp = 200;       // fee on what a funded campaign raised, basis points
     int settlement_chunk = 5000;     // holds settled per transaction
+    std::int64_t settlement_interval_ms = 1000; // how often the job looks for campaigns due
     std::int64_t idempotency_retention_s = 30LL * 86'400; // how long a money request's answer is replayed
     std::string payment_callback_secret; // HMAC key shared with the payment provider; empty: callbacks off
     int payment_callback_window_s = 300;  // how old a signed callback may be
