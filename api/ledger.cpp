@@ -215,8 +215,11 @@ response close_account(context& ctx) {
 response account_statement(context& ctx) {
     auto id = account_param(ctx);
     if (!ledger::find_account(ctx.tx(), id)) throw problem(problems::not_found, "There is no such account");
-    std::optional<ledger::entry_id> before;
-    if (auto cursor = ctx.query_param("cursor")) before = ledger::entry_id{id_from(*cursor, "cursor")};
+    std::optional<ledger::statement_cursor> before;
+    if (auto cursor = ctx.query_param("cursor")) {
+        before = ledger::parse_statement_cursor(*cursor);
+        if (!before) throw field_problem("cursor", "cursor must be a value from an earlier page");
+    }
     int limit = ctx.page_size();
     auto lines = ledger::statement(ctx.tx(), id, before, limit);
     boost::json::array items;
@@ -228,7 +231,7 @@ response account_statement(context& ctx) {
                          {"amount_minor", l.amount_minor},
                          {"description", l.description}});
     }
-    return page_response(std::move(items), limit, lines.empty() ? "" : lines.back().entry.str());
+    return page_response(std::move(items), limit, lines.empty() ? "" : ledger::to_cursor(lines.back()));
 }
 
 ledger::entry_request new_entry_request(const context& ctx) {

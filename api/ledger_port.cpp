@@ -73,13 +73,16 @@ public:
     }
 
     std::vector<ledger_port::statement_line> statement(pqxx::transaction_base& tx, std::int64_t account,
-                                                       std::optional<std::int64_t> before, int limit) const override {
-        std::optional<ledger::entry_id> from;
-        if (before) from = ledger::entry_id{*before};
+                                                       const std::optional<std::string>& before, int limit) const override {
+        std::optional<ledger::statement_cursor> from;
+        if (before) {
+            from = ledger::parse_statement_cursor(*before);
+            if (!from) throw field_problem("cursor", "cursor must be a value from an earlier page");
+        }
         std::vector<ledger_port::statement_line> out;
         for (const auto& l : ledger::statement(tx, ledger::account_id{account}, from, limit)) {
-            out.push_back({l.entry.value, l.at, std::string(ledger::to_string(l.kind)), l.side_ == ledger::side::credit,
-                           l.amount_minor, l.description});
+            out.push_back({l.entry.value, l.seq, l.at, std::string(ledger::to_string(l.kind)),
+                           l.side_ == ledger::side::credit, l.amount_minor, l.description});
         }
         return out;
     }

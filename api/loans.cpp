@@ -49,7 +49,8 @@ boost::json::object to_json(const loans::loan_view& v) {
     }
     boost::json::array lenders;
     for (const auto& l : v.lenders) {
-        lenders.push_back({{"lender_id", l.lender.str()},
+        lenders.push_back({{"lender_id", l.community_fund ? boost::json::value(nullptr) : boost::json::value(l.lender.str())},
+                           {"community_fund", l.community_fund},
                            {"share_minor", l.share_minor},
                            {"principal_received_minor", l.principal_received_minor},
                            {"interest_received_minor", l.interest_received_minor}});

@@ -21,6 +21,7 @@ response payout(context&);
 response payment_callback(context&);
 response fund_balance(context&);
 response fund_deposit(context&);
+response fund_statement(context&);
 } // namespace
 
 std::vector<route> wallets_routes() {
@@ -31,6 +32,7 @@ std::vector<route> wallets_routes() {
         {http::verb::post, "/v1/wallets/{user_id}/deposits", access::staff, db_use::write, deposit, needs::idempotency_key},
         {http::verb::post, "/v1/wallets/{user_id}/payouts", access::staff, db_use::write, payout, needs::idempotency_key},
         {http::verb::get, "/v1/fund", access::anyone, db_use::read, fund_balance},
+        {http::verb::get, "/v1/fund/statement", access::anyone, db_use::read, fund_statement},
         {http::verb::post, "/v1/fund/deposits", access::staff, db_use::write, fund_deposit, needs::idempotency_key},
         // The provider authenticates by signature, not by token.
         {http::verb::post, "/v1/payments/callbacks", access::anyone, db_use::write, payment_callback, needs::keys_in_body},
@@ -60,15 +62,13 @@ response my_wallet(context& ctx) {
     return json_response(http::status::ok, to_json(wallets::of(ctx.tx(), ctx.who().id, currency_param(ctx))));
 }
 
-response my_statement(context& ctx) {
+response statement_page(context& ctx, std::optional<user_id> owner) {
     std::string code = currency_param(ctx);
-    std::optional<std::int64_t> before;
-    if (auto cursor = ctx.query_param("cursor")) {
-        before = parse_int64(*cursor);
-        if (!before) throw field_problem("cursor", "cursor must be a value from an earlier page");
-    }
+    auto before = ctx.query_param("cursor");
+    if (before && before->size() > 40) throw field_problem("cursor", "cursor must be a value from an earlier page");
     int limit = ctx.page_size();
-    auto lines = wallets::statement(ctx.tx(), ctx.who().id, code, before, limit);
+    auto lines = owner ? wallets::statement(ctx.tx(), *owner, code, before, limit)
+                       : wallets::fund_statement(ctx.tx(), code, before, limit);
     boost::json::array items;
     for (const auto& l : lines) {
         items.push_back({{"entry_id", std::to_string(l.entry_id)},
@@ -79,8 +79,15 @@ response my_statement(context& ctx) {
                          {"currency", code},
                          {"description", l.description}});
     }
-    return page_response(std::move(items), limit, lines.empty() ? "" : std::to_string(lines.back().entry_id));
+    const auto& last = lines.empty() ? ledger_port::statement_line{} : lines.back();
+    return page_response(std::move(items), limit, std::to_string(last.entry_id) + "." + std::to_string(last.seq));
 }
+
+response my_statement(context& ctx) { return statement_page(ctx, ctx.who().id); }
+
+// The community fund in and out: deposits, allocations to the projects the
+// members chose, loans' repayments coming back, failed campaigns' returns.
+response fund_statement(context& ctx) { return statement_page(ctx, std::nullopt); }
 
 response staff_wallet(context& ctx) {
     user_id owner = user_param(ctx);

@@ -69,6 +69,7 @@ struct balance {
 
 struct statement_line {
     std::int64_t entry_id = 0;
+    int seq = 0;             // the posting within its entry (one entry may pay an account many times)
     std::string at;          // RFC 3339
     std::string kind;        // posted | pending | post_pending | void_pending
     bool credit = false;     // credit: into a wallet; debit: out of it
@@ -87,9 +88,11 @@ public:
     virtual std::vector<std::optional<std::int64_t>> find_accounts(pqxx::transaction_base& tx,
                                                                    std::span<const account_key> keys) const = 0;
     virtual balance balance_of(pqxx::transaction_base& tx, std::int64_t account) const = 0;
-    // An account's postings, newest first, before the entry `before` (keyset).
+    // An account's postings, newest first, before the posting `before`
+    // ("<entry>.<seq>" of a line, keyset); a cursor that is not one is a
+    // validation problem.
     virtual std::vector<statement_line> statement(pqxx::transaction_base& tx, std::int64_t account,
-                                                  std::optional<std::int64_t> before, int limit) const = 0;
+                                                  const std::optional<std::string>& before, int limit) const = 0;
     // Books in order; linked: all or none. One outcome per booking.
     virtual std::vector<outcome> book(pqxx::work& tx, std::span<const booking> bookings, bool linked) const = 0;
 };

@@ -25,10 +25,11 @@ const db::query insert_loan{
     "loans.insert",
     "INSERT INTO loans (project_id, borrower_id, principal_minor, currency, rate_bp, term_months, schedule, "
     "disburse_entry_id) VALUES ($1, $2, $3, $4, $5, $6, $7::loan_schedule, $8)"};
+// Lender 0 is the community fund (no user).
 const db::query insert_lenders{
     "loans.insert_lenders",
-    "INSERT INTO loan_lenders (project_id, lender_id, share_minor) "
-    "SELECT $1, l, s FROM unnest($2::bigint[], $3::bigint[]) AS t(l, s)"};
+    "INSERT INTO loan_lenders (project_id, lender_id, share_minor, community_fund) "
+    "SELECT $1, nullif(l, 0), s, l = 0 FROM unnest($2::bigint[], $3::bigint[]) AS t(l, s)"};
 const db::query insert_instalments{
     "loans.insert_instalments",
     "INSERT INTO loan_instalments (project_id, no, due_on, principal_minor, interest_minor) "
@@ -52,8 +53,8 @@ const db::query select_instalments{
     "FROM loan_instalments WHERE project_id = $1 ORDER BY no"};
 const db::query select_lenders{
     "loans.lenders",
-    "SELECT lender_id, share_minor, principal_received_minor, interest_received_minor FROM loan_lenders "
-    "WHERE project_id = $1 ORDER BY lender_id"};
+    "SELECT coalesce(lender_id, 0), share_minor, principal_received_minor, interest_received_minor FROM loan_lenders "
+    "WHERE project_id = $1 ORDER BY community_fund DESC, lender_id"};
 const db::query select_repayment_by_key{
     "loans.repayment_by_key",
     "SELECT id, amount_minor, principal_minor, interest_minor FROM loan_repayments "
@@ -70,7 +71,8 @@ const db::query pay_lenders{
     "loans.pay_lenders",
     "UPDATE loan_lenders l SET principal_received_minor = principal_received_minor + d.p, "
     "interest_received_minor = interest_received_minor + d.i "
-    "FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS d(id, p, i) WHERE l.project_id = $1 AND l.lender_id = d.id"};
+    "FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS d(id, p, i) "
+    "WHERE l.project_id = $1 AND coalesce(l.lender_id, 0) = d.id"};
 // After the instalments are updated: repaid when none is left unpaid.
 const db::query update_loan_totals{
     "loans.update_totals",
@@ -84,8 +86,8 @@ const db::query insert_repayment{
     "created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"};
 const db::query insert_shares{
     "loans.insert_shares",
-    "INSERT INTO loan_repayment_shares (repayment_id, lender_id, principal_minor, interest_minor) "
-    "SELECT $1, l, p, i FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS t(l, p, i)"};
+    "INSERT INTO loan_repayment_shares (repayment_id, lender_id, principal_minor, interest_minor, community_fund) "
+    "SELECT $1, nullif(l, 0), p, i, l = 0 FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS t(l, p, i)"};
 const db::query set_defaulted{
     "loans.set_defaulted", "UPDATE loans SET state = 'defaulted', writeoff_entry_id = $2 WHERE project_id = $1"};
 const db::query select_lent{
@@ -123,8 +125,8 @@ std::vector<instalment_row> instalments_of(pqxx::transaction_base& tx, std::int6
 std::vector<lender_view> lenders_of(pqxx::transaction_base& tx, std::int64_t project) {
     std::vector<lender_view> out;
     for (const auto& r : tx.exec_prepared(select_lenders.name, project)) {
-        out.push_back({user_id{r[0].as<std::int64_t>()}, r[1].as<std::int64_t>(), r[2].as<std::int64_t>(),
-                       r[3].as<std::int64_t>()});
+        user_id lender{r[0].as<std::int64_t>()};
+        out.push_back({lender, lender.value == 0, r[1].as<std::int64_t>(), r[2].as<std::int64_t>(), r[3].as<std::int64_t>()});
     }
     return out;
 }
@@ -156,11 +158,16 @@ loan_view load(pqxx::transaction_base& tx, std::int64_t project) {
     return v;
 }
 
+// Where each lender's (and the borrower's) money is: a wallet, or for user
+// id 0 the community fund.
 std::map<std::int64_t, std::int64_t> wallets_of(pqxx::work& tx, const std::vector<std::int64_t>& users,
                                                 const std::string& currency) {
     const auto& ledger = ledger_port::current();
     std::vector<ledger_port::account_key> keys;
-    for (auto u : users) keys.push_back({account_role::wallet, u, currency});
+    for (auto u : users) {
+        keys.push_back(u == 0 ? ledger_port::account_key{account_role::community_fund, 0, currency}
+                              : ledger_port::account_key{account_role::wallet, u, currency});
+    }
     auto found = ledger.find_accounts(tx, keys);
     std::map<std::int64_t, std::int64_t> out;
     for (std::size_t i = 0; i < users.size(); ++i) {
@@ -178,15 +185,22 @@ loan_view disburse(pqxx::work& tx, projects::project_id id, const projects::acto
     }
     // The move checks role and state under the project's row lock.
     projects::transition(tx, id, "disburse", "", by);
-    auto lenders = pledges::posted_by_backer(tx, id.value);
-    std::int64_t principal = 0;
-    for (const auto& [lender, share] : lenders) principal += share;
-    if (principal <= 0) throw std::logic_error("a funded loan without posted pledges");
+    // Everything that came into escrow is the principal: the backers' posted
+    // pledges, and the rest is what the community fund allocated.
     const auto& ledger = ledger_port::current();
     const std::string& cur = project.f.currency_code;
     std::int64_t escrow = ledger.account(tx, {account_role::escrow, id.value, cur});
     auto b = ledger.balance_of(tx, escrow);
+    std::int64_t principal = b.credits_posted;
     std::int64_t paid_out = b.credits_posted - b.debits_posted; // the principal less the platform fee
+    auto lenders = pledges::posted_by_backer(tx, id.value);
+    std::int64_t pledged = 0;
+    for (const auto& [lender, share] : lenders) pledged += share;
+    SCHWARM_INVARIANT(principal == project.pledged_minor && pledged <= principal && b.credits_pending == 0,
+                      "loan " + id.str() + ": escrow took " + std::to_string(principal) + ", pledges " +
+                          std::to_string(pledged) + ", counted " + std::to_string(project.pledged_minor));
+    if (principal > pledged) lenders.insert(lenders.begin(), {user_id{0}, principal - pledged}); // the fund
+    SCHWARM_INVARIANT(principal > 0, "loan " + id.str() + " funded with nothing");
     std::int64_t wallet = ledger.account(tx, {account_role::wallet, project.owner.value, cur});
     std::int64_t receivable = ledger.account(tx, {account_role::loan_receivable, id.value, cur});
     std::int64_t claims = ledger.account(tx, {account_role::lender_claims, id.value, cur});

@@ -43,8 +43,11 @@ struct instalment_view {
     int days_overdue = 0;
 };
 
+// A lender of record: a backer, or the community fund (user id 0 here,
+// community_fund true), which lends what a voting round allocated.
 struct lender_view {
     user_id lender;
+    bool community_fund = false;
     std::int64_t share_minor = 0;
     std::int64_t principal_received_minor = 0;
     std::int64_t interest_received_minor = 0;
@@ -79,6 +82,8 @@ struct repayment {
 };
 
 // Staff: a funded loan's escrow to the borrower's wallet; the schedule starts.
+// Its principal is everything raised: the backers' posted pledges and what
+// the community fund allocated; each is a lender of its share.
 loan_view disburse(pqxx::work& tx, projects::project_id id, const projects::actor& by);
 // The borrower, the loan's lenders and staff; anyone else: not found.
 loan_view find(pqxx::transaction_base& tx, projects::project_id id, const users::principal& viewer);

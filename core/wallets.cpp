@@ -82,14 +82,25 @@ balance fund_balance(pqxx::transaction_base& tx, const std::string& currency_cod
     return balance_of(tx, {account_role::community_fund, 0, currency_code});
 }
 
-std::vector<ledger_port::statement_line> statement(pqxx::transaction_base& tx, user_id owner,
-                                                   const std::string& currency_code,
-                                                   std::optional<std::int64_t> before_entry, int limit) {
+namespace {
+std::vector<ledger_port::statement_line> statement_of(pqxx::transaction_base& tx, const ledger_port::account_key& key,
+                                                      const std::optional<std::string>& cursor, int limit) {
     const auto& ledger = ledger_port::current();
-    ledger_port::account_key key{account_role::wallet, owner.value, currency_code};
     auto found = ledger.find_accounts(tx, std::span(&key, 1));
     if (!found[0]) return {};
-    return ledger.statement(tx, *found[0], before_entry, limit);
+    return ledger.statement(tx, *found[0], cursor, limit);
+}
+} // namespace
+
+std::vector<ledger_port::statement_line> statement(pqxx::transaction_base& tx, user_id owner,
+                                                   const std::string& currency_code,
+                                                   const std::optional<std::string>& cursor, int limit) {
+    return statement_of(tx, {account_role::wallet, owner.value, currency_code}, cursor, limit);
+}
+
+std::vector<ledger_port::statement_line> fund_statement(pqxx::transaction_base& tx, const std::string& currency_code,
+                                                        const std::optional<std::string>& cursor, int limit) {
+    return statement_of(tx, {account_role::community_fund, 0, currency_code}, cursor, limit);
 }
 
 } // namespace schwarm::wallets

@@ -52,8 +52,10 @@ balance of(pqxx::transaction_base& tx, user_id owner, const std::string& currenc
 // into it (bank cash → fund); anyone may see its balance.
 booked fund_deposit(pqxx::work& tx, const movement& m); // m.owner is ignored
 balance fund_balance(pqxx::transaction_base& tx, const std::string& currency_code);
+std::vector<ledger_port::statement_line> fund_statement(pqxx::transaction_base& tx, const std::string& currency_code,
+                                                        const std::optional<std::string>& cursor, int limit);
 std::vector<ledger_port::statement_line> statement(pqxx::transaction_base& tx, user_id owner,
                                                    const std::string& currency_code,
-                                                   std::optional<std::int64_t> before_entry, int limit);
+                                                   const std::optional<std::string>& cursor, int limit);
 
 } // namespace schwarm::wallets

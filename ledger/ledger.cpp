@@ -8,6 +8,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <array>
 #include <cassert>
 #include <map>
@@ -117,9 +118,10 @@ const db::query claim_expired{
 
 const db::query select_statement{
     "ledger.statement",
-    "SELECT p.entry_id, " SCHWARM_SQL_UTC_MICROS("e.created_at") ", e.kind::text, p.side::text, p.amount_minor, e.description "
-    "FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id "
-    "WHERE p.account_id = $1 AND p.entry_id < $2 ORDER BY p.entry_id DESC, p.seq DESC LIMIT $3"};
+    "SELECT p.entry_id, p.seq, " SCHWARM_SQL_UTC_MICROS("e.created_at") ", e.kind::text, p.side::text, p.amount_minor, "
+    "e.description FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id "
+    "WHERE p.account_id = $1 AND p.entry_id <= $2 AND (p.entry_id, p.seq) < ($2, $3) "
+    "ORDER BY p.entry_id DESC, p.seq DESC LIMIT $4"};
 
 const db::query select_trial_balance{
     "ledger.trial_balance",
@@ -736,14 +738,32 @@ int void_expired_holds(pqxx::work& tx, int limit) {
                                           [](const auto& r) { return std::holds_alternative<entry>(r); }));
 }
 
-std::vector<statement_line> statement(pqxx::transaction_base& tx, account_id id, std::optional<entry_id> before,
-                                      int limit) {
+std::string to_cursor(const statement_line& line) { return line.entry.str() + "." + std::to_string(line.seq); }
+
+std::optional<statement_cursor> parse_statement_cursor(std::string_view text) {
+    auto dot = text.find('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    std::int64_t entry = 0;
+    int seq = 0;
+    auto e = std::from_chars(text.data(), text.data() + dot, entry);
+    auto s = std::from_chars(text.data() + dot + 1, text.data() + text.size(), seq);
+    if (e.ec != std::errc{} || e.ptr != text.data() + dot || s.ec != std::errc{} || s.ptr != text.data() + text.size() ||
+        entry <= 0 || seq < 0 || dot == 0 || dot + 1 == text.size()) {
+        return std::nullopt;
+    }
+    return statement_cursor{entry_id{entry}, seq};
+}
+
+std::vector<statement_line> statement(pqxx::transaction_base& tx, account_id id,
+                                      std::optional<statement_cursor> before, int limit) {
     std::vector<statement_line> out;
     auto rows = tx.exec_prepared(select_statement.name, id.value,
-                                 before ? before->value : std::numeric_limits<std::int64_t>::max(), limit);
+                                 before ? before->entry.value : std::numeric_limits<std::int64_t>::max(),
+                                 before ? before->seq : 0, limit);
     for (const auto& row : rows) {
-        out.push_back({entry_id{row[0].as<std::int64_t>()}, row[1].as<std::string>(), parse_kind(row[2].as<std::string>()),
-                       parse_side(row[3].as<std::string>()).value(), row[4].as<std::int64_t>(), row[5].as<std::string>()});
+        out.push_back({entry_id{row[0].as<std::int64_t>()}, row[1].as<int>(), row[2].as<std::string>(),
+                       parse_kind(row[3].as<std::string>()), parse_side(row[4].as<std::string>()).value(),
+                       row[5].as<std::int64_t>(), row[6].as<std::string>()});
     }
     return out;
 }

@@ -156,15 +156,25 @@ int void_expired_holds(pqxx::work& tx, int limit);
 
 struct statement_line {
     entry_id entry;
+    int seq = 0; // the posting within its entry: one entry may touch an account many times
     std::string at;
     entry_kind kind;
     side side_;
     std::int64_t amount_minor;
     std::string description;
 };
-// An account's postings, newest first, after `before` (keyset), at most `limit`.
+// Where a statement page starts: before this posting (entry, seq).
+struct statement_cursor {
+    entry_id entry;
+    int seq = 0;
+};
+// "<entry>.<seq>" of a line, and back (nullopt for anything else).
+std::string to_cursor(const statement_line& line);
+std::optional<statement_cursor> parse_statement_cursor(std::string_view text);
+// An account's postings, newest first, before `before` (keyset by posting),
+// at most `limit`.
 std::vector<statement_line> statement(pqxx::transaction_base& tx, account_id id,
-                                      std::optional<entry_id> before, int limit);
+                                      std::optional<statement_cursor> before, int limit);
 
 struct trial_balance_line {
     account_id id;

@@ -42,3 +42,23 @@ CREATE INDEX idempotent_responses_created ON idempotent_responses (created_at);
 -- back, and what the community fund allocated goes back to it.
 ALTER TYPE project_state ADD VALUE 'cancelled';
 ALTER TYPE pledge_state ADD VALUE 'refunded';
+
+-- The community fund lends: a loan the members selected is financed by the
+-- fund's allocation, and the fund is a lender of record beside the backers,
+-- repaid pro rata like them (a revolving fund). Its rows have no user.
+ALTER TABLE loan_lenders
+    DROP CONSTRAINT loan_lenders_pkey,
+    ALTER COLUMN lender_id DROP NOT NULL,
+    ADD COLUMN community_fund boolean NOT NULL DEFAULT false,
+    ADD CONSTRAINT loan_lenders_who CHECK ((lender_id IS NULL) = community_fund);
+CREATE UNIQUE INDEX loan_lenders_person ON loan_lenders (project_id, lender_id) WHERE lender_id IS NOT NULL;
+CREATE UNIQUE INDEX loan_lenders_fund ON loan_lenders (project_id) WHERE community_fund;
+
+ALTER TABLE loan_repayment_shares
+    DROP CONSTRAINT loan_repayment_shares_pkey,
+    ALTER COLUMN lender_id DROP NOT NULL,
+    ADD COLUMN community_fund boolean NOT NULL DEFAULT false,
+    ADD CONSTRAINT loan_repayment_shares_who CHECK ((lender_id IS NULL) = community_fund);
+CREATE UNIQUE INDEX loan_repayment_shares_person ON loan_repayment_shares (repayment_id, lender_id)
+    WHERE lender_id IS NOT NULL;
+CREATE UNIQUE INDEX loan_repayment_shares_fund ON loan_repayment_shares (repayment_id) WHERE community_fund;

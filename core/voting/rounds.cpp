@@ -348,6 +348,14 @@ round_project add_platform_project(pqxx::work& tx, round_id id, std::int64_t pro
         throw limit_problem("projects", "A round has at most " + std::to_string(projects_per_round_max) + " projects");
     }
     auto project = projects::find(tx, projects::project_id{project_id}, staff);
+    // The fund gives (donation) or lends (loan, as a lender of record); it
+    // takes no rewards. A loan is approved only through its credit review
+    // (risk/), and only an approved project enters a vote.
+    if (project.f.kind != "donation" && project.f.kind != "loan") {
+        throw problem(problems::project_kind, "The community fund finances donations and loans, not " + project.f.kind +
+                                                  " campaigns")
+            .with("kind", project.f.kind);
+    }
     auto round = find_round(tx, id);
     if (project.f.currency_code != round.spec.currency_code) {
         throw field_problem("project_id", "The project raises " + project.f.currency_code + ", the round allocates " +

@@ -30,6 +30,7 @@ inline constexpr problem_type not_eligible{403, "not-eligible", "This round is n
 inline constexpr problem_type ballot_limit{422, "ballot-limit", "The ballot breaks a limit of the round"};
 inline constexpr problem_type ballot_project{422, "ballot-unknown-project", "The ballot names a project not in the round"};
 inline constexpr problem_type project_key_taken{409, "round-project-exists", "The round has a project with this key"};
+inline constexpr problem_type project_kind{422, "round-project-kind", "A round finances donations and loans only"};
 } // namespace problems
 
 struct round_spec {

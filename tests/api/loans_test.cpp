@@ -12,25 +12,6 @@ namespace json = boost::json;
 
 namespace {
 
-// The documented rule, written again here to check the server by: floor of
-// the pro-rata part, then one unit each by largest remainder, ties to the
-// lower index.
-std::vector<std::int64_t> largest_remainder(std::int64_t amount, const std::vector<std::int64_t>& weights) {
-    std::int64_t total = std::accumulate(weights.begin(), weights.end(), std::int64_t{0});
-    std::vector<std::int64_t> out, remainder;
-    std::int64_t given = 0;
-    for (auto w : weights) {
-        out.push_back(amount * w / total);
-        remainder.push_back(amount * w % total);
-        given += out.back();
-    }
-    std::vector<std::size_t> order(weights.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return remainder[a] > remainder[b]; });
-    for (std::size_t k = 0; given < amount; ++k, ++given) ++out[order[k]];
-    return out;
-}
-
 json::object loan_fields(std::int64_t goal) {
     return {{"kind", "loan"}, {"goal_minor", goal}, {"loan_rate_bp", 600}, {"loan_term_months", 6},
             {"loan_schedule", "annuity"}, {"title", "Hofladen mit Kühlraum"}};
@@ -123,7 +104,7 @@ TEST_CASE("loans: proposed, funded, disbursed, repaid to the cent", "[e2e][loans
     std::vector<std::int64_t> shares{3'000, 4'000, 5'000}; // anna, ben, carl: in lender-id order
     std::vector<std::int64_t> interest_of(3, 0);
     for (auto interest : interests) {
-        auto parts = largest_remainder(interest, shares);
+        auto parts = split_largest_remainder(interest, shares);
         for (int k = 0; k < 3; ++k) interest_of[k] += parts[k];
     }
     CHECK(p.balance(anna) == 10'000 + interest_of[0]);

@@ -2,7 +2,9 @@
 
 #include "core/db.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <numeric>
 #include <thread>
 
 namespace schwarm::test {
@@ -52,6 +54,22 @@ customer platform::register_customer(const std::string& email) {
     REQUIRE(test.status == 201);
     REQUIRE(test.json().at("passed") == true);
     return c;
+}
+
+std::vector<std::int64_t> split_largest_remainder(std::int64_t amount, const std::vector<std::int64_t>& weights) {
+    std::int64_t total = std::accumulate(weights.begin(), weights.end(), std::int64_t{0});
+    std::vector<std::int64_t> out, remainder;
+    std::int64_t given = 0;
+    for (auto w : weights) {
+        out.push_back(amount * w / total);
+        remainder.push_back(amount * w % total);
+        given += out.back();
+    }
+    std::vector<std::size_t> order(weights.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return remainder[a] > remainder[b]; });
+    for (std::size_t k = 0; given < amount; ++k, ++given) ++out[order[k]];
+    return out;
 }
 
 void platform::log_in_again(std::initializer_list<customer*> customers) {

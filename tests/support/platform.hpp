@@ -19,6 +19,11 @@ struct customer {
     std::string email;
 };
 
+// The documented pro-rata rule (core/loan_math.hpp), written again here to
+// check the server by: the floor of each part, then one unit each by largest
+// remainder, ties to the lower index.
+std::vector<std::int64_t> split_largest_remainder(std::int64_t amount, const std::vector<std::int64_t>& weights);
+
 class platform {
 public:
     // Where the platform clock starts (docs/time.md): a fixed moment, so no
