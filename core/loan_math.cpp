@@ -1,9 +1,10 @@
 #include "core/loan_math.hpp"
 
+#include "core/problem.hpp"
+
 #include <boost/multiprecision/cpp_int.hpp>
 
 #include <algorithm>
-#include <cassert>
 #include <limits>
 #include <numeric>
 #include <stdexcept>
@@ -24,16 +25,16 @@ Int divide_half_up(const Int& a, const Int& b) {
 }
 
 std::int64_t interest_on(std::int64_t balance_minor, int rate_bp) {
-    assert(balance_minor >= 0);
+    SCHWARM_INVARIANT(balance_minor >= 0, "a negative loan balance");
     // balance < 2^63 and rate_bp <= 120000 < 2^17: the product fits 128 bits.
     int128 interest = divide_half_up<int128>(int128{balance_minor} * rate_bp, monthly_rate_denominator);
     // r <= 1, so the interest never exceeds the balance.
-    assert(interest <= balance_minor);
+    SCHWARM_INVARIANT(interest <= balance_minor, "a month's interest above the balance");
     return static_cast<std::int64_t>(interest);
 }
 
 instalment make_instalment(int no, std::int64_t principal_minor, std::int64_t interest_minor) {
-    assert(principal_minor >= 0 && interest_minor >= 0);
+    SCHWARM_INVARIANT(principal_minor >= 0 && interest_minor >= 0, "a negative instalment");
     std::int64_t total;
     if (__builtin_add_overflow(principal_minor, interest_minor, &total)) {
         throw std::invalid_argument("loan schedule: an instalment's total does not fit 64 bits");
@@ -44,7 +45,7 @@ instalment make_instalment(int no, std::int64_t principal_minor, std::int64_t in
 // P·r / (1 − (1+r)^−n) with r = a/b, rewritten without negative powers as
 // P·a·(b+a)^n / (b·((b+a)^n − b^n)), exactly, then rounded half up.
 std::int64_t annuity_payment(std::int64_t principal_minor, int rate_bp, int term_months) {
-    assert(rate_bp > 0);
+    SCHWARM_INVARIANT(rate_bp > 0, "an annuity at no interest");
     const cpp_int a = rate_bp;
     const cpp_int b = monthly_rate_denominator;
     const cpp_int grown = boost::multiprecision::pow(b + a, static_cast<unsigned>(term_months));
@@ -79,7 +80,7 @@ std::vector<instalment> annuity_schedule(std::int64_t principal_minor, int rate_
         out.push_back(make_instalment(no, principal, interest));
         balance -= principal;
     }
-    assert(balance == 0);
+    SCHWARM_INVARIANT(balance == 0, "a schedule that does not repay the principal");
     return out;
 }
 
@@ -92,7 +93,7 @@ std::vector<instalment> equal_principal_schedule(std::int64_t principal_minor, i
         out.push_back(make_instalment(no, principal, interest_on(balance, rate_bp)));
         balance -= principal;
     }
-    assert(balance == 0);
+    SCHWARM_INVARIANT(balance == 0, "a schedule that does not repay the principal");
     return out;
 }
 
@@ -133,7 +134,7 @@ std::vector<std::int64_t> split_pro_rata(std::int64_t amount_minor, std::span<co
     }
     // Σ floor(amount·wᵢ/W) > amount − count, so fewer units are left than weights.
     const int128 left = int128{amount_minor} - allotted;
-    assert(left >= 0 && left < static_cast<int128>(count));
+    SCHWARM_INVARIANT(left >= 0 && left < static_cast<int128>(count), "a remainder out of range");
 
     std::vector<std::size_t> order(count);
     std::iota(order.begin(), order.end(), std::size_t{0});
@@ -143,7 +144,8 @@ std::vector<std::int64_t> split_pro_rata(std::int64_t amount_minor, std::span<co
     });
     for (std::size_t k = 0; k < static_cast<std::size_t>(left); ++k) ++shares[order[k]];
 
-    assert(std::accumulate(shares.begin(), shares.end(), int128{0}) == amount_minor);
+    SCHWARM_INVARIANT(std::accumulate(shares.begin(), shares.end(), int128{0}) == amount_minor,
+                      "a pro-rata split that does not add up");
     return shares;
 }
 

@@ -103,7 +103,13 @@ const db::query update_balances{
     "credits_posted = a.credits_posted + d.cp, debits_pending = a.debits_pending + d.dq, "
     "credits_pending = a.credits_pending + d.cq "
     "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[]) AS d(id, dp, cp, dq, cq) "
-    "WHERE a.id = d.id"};
+    "WHERE a.id = d.id RETURNING a.id, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending"};
+// The entries just written, as the database holds them: any that does not
+// balance per currency (the read-back half of the pair assertion).
+const db::query select_unbalanced{
+    "ledger.unbalanced",
+    "SELECT entry_id FROM ledger_postings WHERE entry_id = ANY($1::bigint[]) GROUP BY entry_id, currency "
+    "HAVING sum(CASE side WHEN 'debit' THEN amount_minor ELSE -amount_minor END) <> 0 LIMIT 1"};
 
 const db::query select_entries{
     "ledger.select_entries",
@@ -261,6 +267,13 @@ void check_shape(const entry_request& r) {
 }
 
 // Debits equal credits in every currency (with overflow checked).
+// Whether postings balance per currency (sums in 128 bits).
+bool balanced(const std::vector<posting>& postings) {
+    std::map<std::string, __int128> net;
+    for (const auto& p : postings) net[p.currency_code] += p.side_ == side::debit ? p.amount_minor : -p.amount_minor;
+    return std::all_of(net.begin(), net.end(), [](const auto& n) { return n.second == 0; });
+}
+
 void check_balanced(const std::vector<posting>& postings) {
     std::map<std::string, std::int64_t> net;
     for (const auto& p : postings) {
@@ -333,7 +346,7 @@ void apply(std::unordered_map<std::int64_t, account_state>& accounts, const std:
         if (!next || !next_change) {
             throw problem(schwarm::problems::amount_overflow, "Account " + e.account.str() + "'s balance would overflow");
         }
-        assert(*next >= 0 && "a release never exceeds what was held");
+        SCHWARM_INVARIANT(*next >= 0, "account " + e.account.str() + ": a release exceeds what was held");
         balance = *next;
         change = *next_change;
     }
@@ -626,8 +639,15 @@ std::vector<entry_result> book(pqxx::work& tx, std::span<const entry_request> re
         return out;
     }
 
-    // 4. Write the accepted entries, their postings and the balances.
+    // 4. Write the accepted entries, their postings and the balances. Pair
+    // assertions (checked in every build): each entry balances before it is
+    // written and again as read back, and each account's balance in the
+    // database is what this batch computed from the locked row.
     if (!accepted.empty()) {
+        for (auto i : accepted) {
+            SCHWARM_INVARIANT(stored_postings[i].empty() || balanced(stored_postings[i]),
+                              "an entry about to be written does not balance");
+        }
         std::vector<std::int64_t> ids;
         for (const auto& row : tx.exec_prepared(next_entry_ids.name, static_cast<std::int64_t>(accepted.size()))) {
             ids.push_back(row[0].as<std::int64_t>());
@@ -680,9 +700,22 @@ std::vector<entry_result> book(pqxx::work& tx, std::span<const entry_request> re
             dq.push_back(d.debits_pending);
             cq.push_back(d.credits_pending);
         }
+        if (!p_entries.empty()) {
+            auto unbalanced = tx.exec_prepared(select_unbalanced.name, db::array_literal(ids));
+            SCHWARM_INVARIANT(unbalanced.empty(), "entry " + unbalanced[0][0].as<std::string>() +
+                                                      " does not balance as written");
+        }
         if (!a_ids.empty()) {
-            tx.exec_prepared(update_balances.name, db::array_literal(a_ids), db::array_literal(dp), db::array_literal(cp),
-                             db::array_literal(dq), db::array_literal(cq));
+            auto updated = tx.exec_prepared(update_balances.name, db::array_literal(a_ids), db::array_literal(dp),
+                                            db::array_literal(cp), db::array_literal(dq), db::array_literal(cq));
+            SCHWARM_INVARIANT(updated.size() == a_ids.size(), "a balance update missed an account");
+            for (const auto& row : updated) {
+                const balances& b = accounts.at(row[0].as<std::int64_t>()).bal;
+                balances stored{row[1].as<std::int64_t>(), row[2].as<std::int64_t>(), row[3].as<std::int64_t>(),
+                                row[4].as<std::int64_t>()};
+                SCHWARM_INVARIANT(stored == b, "account " + row[0].as<std::string>() +
+                                                   "'s balance in the database is not what its postings make it");
+            }
         }
         for (std::size_t n = 0; n < accepted.size(); ++n) {
             const entry_request& r = requests[accepted[n]];

@@ -2,6 +2,7 @@
 
 #include "core/crypto.hpp"
 #include "core/db.hpp"
+#include "core/problem.hpp"
 
 #include <algorithm>
 #include <cassert>
@@ -201,7 +202,7 @@ void write_block(pqxx::work& tx, const pqxx::result& rows) {
     std::vector<std::int64_t> ids;
     ids.reserve(rows.size());
     for (const auto& row : rows) ids.push_back(row[0].as<std::int64_t>());
-    assert(std::is_sorted(ids.begin(), ids.end()) && "entries are sealed in id order");
+    SCHWARM_INVARIANT(std::is_sorted(ids.begin(), ids.end()), "entries are sealed in id order");
     const std::string id_array = db::array_literal(ids);
     const postings_text postings = serialise_postings(tx.exec_prepared(select_postings_of.name, id_array));
 
