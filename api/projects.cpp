@@ -65,6 +65,7 @@ boost::json::object to_json(const projects::project& p) {
                             {"deadline", f.deadline},
                             {"state", p.state},
                             {"min_pledge_minor", f.min_pledge_minor},
+                            {"allow_overfunding", f.allow_overfunding},
                             {"pledged_minor", p.pledged_minor},
                             {"backers", p.backers},
                             {"days_left", p.days_left},
@@ -96,6 +97,7 @@ projects::fields read_fields(const boost::json::object& body) {
     if (auto v = r.optional_int("loan_term_months", 1, 360)) f.loan_term_months = static_cast<int>(*v);
     f.loan_schedule = r.optional_string("loan_schedule", 1, 20);
     f.min_pledge_minor = r.optional_int("min_pledge_minor", 1, std::numeric_limits<std::int64_t>::max()).value_or(100);
+    f.allow_overfunding = r.optional_bool("allow_overfunding").value_or(false);
     r.reject_unknown();
     return f;
 }

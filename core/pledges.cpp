@@ -33,13 +33,15 @@ const db::query select_by_hold{
 const db::query select_mine{
     "pledges.select_mine",
     "SELECT " PLEDGE_COLUMNS " FROM pledges WHERE backer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"};
-const db::query lock_pledge{
-    "pledges.lock", "SELECT backer_id, project_id FROM pledges WHERE id = $1 FOR UPDATE"};
+// Who and where, without a lock: a pledge never changes either. Its row is
+// locked only after its project's (select_revocable), in the order
+// settlement takes them, or the two would deadlock.
+const db::query select_owner{"pledges.owner", "SELECT backer_id, project_id FROM pledges WHERE id = $1"};
 const db::query select_revocable{
     "pledges.revocable",
     "SELECT state::text, revocable_until IS NOT NULL AND revocable_until > schwarm_clock(), "
     SCHWARM_SQL_UTC_SECONDS("revocable_until") ", amount_minor, currency, hold_entry_id "
-    "FROM pledges WHERE id = $1"};
+    "FROM pledges WHERE id = $1 FOR UPDATE"};
 // Backers who already hold or had posted a pledge to the project: they are
 // counted once.
 // (A probe per backer: LIMIT in the lateral keeps the generic plan from
@@ -229,14 +231,17 @@ std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
             continue;
         }
         if (!wallets[i]) {
-            out[i] = customer_problem(problem(problems::insufficient_funds, ""), r);
+            out[i] = problem(problems::insufficient_funds, "Your wallet holds no " + r.currency_code +
+                                                               " yet: deposit money before you pledge")
+                         .with("available_minor", "0");
             continue;
         }
         auto [so_far, _] = running.try_emplace(r.project_id, f.pledged_minor);
-        if (f.kind == "loan" && r.amount_minor > f.goal_minor - so_far->second) {
-            out[i] = problem(problems::above_goal, "The loan needs at most " +
-                                                       std::to_string(f.goal_minor - so_far->second) + " more minor units")
-                         .with("remaining_minor", std::to_string(f.goal_minor - so_far->second));
+        if (!f.allow_overfunding && r.amount_minor > f.goal_minor - so_far->second) {
+            std::int64_t rest = std::max<std::int64_t>(0, f.goal_minor - so_far->second);
+            out[i] = problem(problems::above_goal, (f.kind == "loan" ? "The loan needs at most " : "The campaign needs at most ") +
+                                                       std::to_string(rest) + " more minor units")
+                         .with("remaining_minor", std::to_string(rest));
             continue;
         }
         so_far->second += r.amount_minor;
@@ -357,7 +362,7 @@ std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
 }
 
 pledge revoke(pqxx::work& tx, pledge_id id, user_id backer, const std::string& request_id) {
-    auto locked = tx.exec_prepared(lock_pledge.name, id.value);
+    auto locked = tx.exec_prepared(select_owner.name, id.value);
     if (locked.empty() || user_id{locked[0][0].as<std::int64_t>()} != backer) {
         throw problem(schwarm::problems::not_found, "There is no such pledge of yours");
     }

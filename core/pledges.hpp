@@ -28,7 +28,7 @@ inline constexpr int reflection_days = 4;
 namespace problems {
 inline constexpr problem_type not_funding{409, "project-not-funding", "The project is not open for pledges"};
 inline constexpr problem_type below_minimum{422, "pledge-below-minimum", "The pledge is below the project's minimum"};
-inline constexpr problem_type above_goal{422, "pledge-above-goal", "The pledge would raise a loan beyond its goal"};
+inline constexpr problem_type above_goal{422, "pledge-above-goal", "The pledge would raise the campaign beyond its goal"};
 inline constexpr problem_type wrong_currency{422, "pledge-currency-mismatch", "The pledge's currency is not the project's"};
 inline constexpr problem_type own_project{403, "pledge-own-project", "Nobody may back their own project"};
 inline constexpr problem_type insufficient_funds{422, "insufficient-funds", "The wallet's available balance is too low"};

@@ -25,20 +25,22 @@ namespace {
     SCHWARM_SQL_UTC_SECONDS("p.created_at") ", " SCHWARM_SQL_UTC_SECONDS("p.updated_at") ", " \
     "p.min_pledge_minor, p.pledged_minor, p.backers, " \
     "greatest(0, ceil(extract(epoch FROM p.deadline - schwarm_now()) / 86400))::int, " \
-    "(extract(epoch FROM p.deadline) * 1000000)::bigint, " SCHWARM_SQL_UTC_SECONDS("p.settles_at")
+    "(extract(epoch FROM p.deadline) * 1000000)::bigint, " SCHWARM_SQL_UTC_SECONDS("p.settles_at") ", " \
+    "p.allow_overfunding"
 
 const db::query insert_project{
     "projects.insert",
     "INSERT INTO projects (owner_id, title, summary, description, category, kind, goal_minor, currency, "
-    "campaign_mode, deadline, loan_rate_bp, loan_term_months, loan_schedule, min_pledge_minor) "
+    "campaign_mode, deadline, loan_rate_bp, loan_term_months, loan_schedule, min_pledge_minor, allow_overfunding) "
     "VALUES ($1, $2, $3, $4, $5, $6::project_kind, $7, $8, $9::campaign_mode, $10::timestamptz, $11, $12, "
-    "$13::loan_schedule, $14) RETURNING id"};
+    "$13::loan_schedule, $14, $15) RETURNING id"};
 
 const db::query update_project{
     "projects.update",
     "UPDATE projects SET title = $2, summary = $3, description = $4, category = $5, kind = $6::project_kind, "
     "goal_minor = $7, currency = $8, campaign_mode = $9::campaign_mode, deadline = $10::timestamptz, "
     "loan_rate_bp = $11, loan_term_months = $12, loan_schedule = $13::loan_schedule, min_pledge_minor = $14, "
+    "allow_overfunding = $15, "
     "updated_at = schwarm_now() "
     "WHERE id = $1"};
 
@@ -117,6 +119,7 @@ const db::query select_own{
 
 #define FUNDING_COLUMNS \
     "id, owner_id, kind::text, state::text, campaign_mode::text, currency, goal_minor, min_pledge_minor, " \
+    "allow_overfunding, " \
     "pledged_minor, backers, deadline > schwarm_clock(), settles_at > schwarm_clock(), " \
     SCHWARM_SQL_UTC_SECONDS("settles_at") ", settlement, coalesce(fee_minor, 0) "
 const db::query lock_funding_rows{
@@ -204,14 +207,15 @@ project read(const pqxx::row& r) {
     p.days_left = r[20].as<int>();
     p.deadline_us = r[21].as<std::int64_t>();
     p.settles_at = r[22].as<std::string>();
+    p.f.allow_overfunding = r[23].as<bool>();
     return p;
 }
 
 funding read_funding(const pqxx::row& r) {
     return {project_id{r[0].as<std::int64_t>()}, user_id{r[1].as<std::int64_t>()}, r[2].as<std::string>(),
             r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::int64_t>(),
-            r[7].as<std::int64_t>(), r[8].as<std::int64_t>(), r[9].as<int>(), r[10].as<bool>(),
-            r[11].as<bool>(), r[12].as<std::string>(), db::nullable<std::string>(r[13]), r[14].as<std::int64_t>()};
+            r[7].as<std::int64_t>(), r[8].as<bool>(), r[9].as<std::int64_t>(), r[10].as<int>(), r[11].as<bool>(),
+            r[12].as<bool>(), r[13].as<std::string>(), db::nullable<std::string>(r[14]), r[15].as<std::int64_t>()};
 }
 
 settlement_view read_settlement(const pqxx::row& r) {
@@ -244,6 +248,9 @@ void check(pqxx::work& tx, const fields& f) {
                             loan ? "A loan needs loan_rate_bp, loan_term_months and loan_schedule"
                                  : "Loan terms belong only to loans");
     }
+    if (loan && f.allow_overfunding) {
+        throw field_problem("allow_overfunding", "A loan raises its principal and no more");
+    }
     if (f.loan_schedule && *f.loan_schedule != "annuity" && *f.loan_schedule != "equal_principal") {
         throw field_problem("loan_schedule", "loan_schedule must be annuity or equal_principal");
     }
@@ -262,7 +269,7 @@ void write_fields(pqxx::work& tx, const db::query& q, std::int64_t first, const 
         pqxx::subtransaction guard(tx, "project_fields");
         guard.exec_prepared(q.name, first, f.title, f.summary, f.description, f.category, f.kind, f.goal_minor,
                             f.currency_code, f.campaign_mode, f.deadline, f.loan_rate_bp, f.loan_term_months,
-                            f.loan_schedule, f.min_pledge_minor);
+                            f.loan_schedule, f.min_pledge_minor, f.allow_overfunding);
         guard.commit();
     } catch (const pqxx::check_violation&) {
         throw field_problem("summary", "A field is out of range (title 3–200, summary 1–500, description up to "
@@ -294,7 +301,7 @@ project create(pqxx::work& tx, const fields& f, const actor& by) {
         pqxx::subtransaction guard(tx, "project_insert");
         rows = guard.exec_prepared(insert_project.name, by.who.id.value, f.title, f.summary, f.description, f.category,
                                    f.kind, f.goal_minor, f.currency_code, f.campaign_mode, f.deadline, f.loan_rate_bp,
-                                   f.loan_term_months, f.loan_schedule, f.min_pledge_minor);
+                                   f.loan_term_months, f.loan_schedule, f.min_pledge_minor, f.allow_overfunding);
         guard.commit();
     } catch (const pqxx::check_violation&) {
         throw field_problem("summary", "A field is out of range (title 3–200, summary 1–500, description up to "

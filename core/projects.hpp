@@ -40,6 +40,9 @@ struct fields {
     std::optional<int> loan_term_months = std::nullopt;
     std::optional<std::string> loan_schedule = std::nullopt; // annuity | equal_principal
     std::int64_t min_pledge_minor = 100;
+    // Pledges beyond the goal: refused unless the campaign allows them
+    // (donations and rewards only; never a loan).
+    bool allow_overfunding = false;
 };
 
 struct project {
@@ -119,6 +122,7 @@ struct funding {
     std::string currency_code;
     std::int64_t goal_minor = 0;
     std::int64_t min_pledge_minor = 0;
+    bool allow_overfunding = false;
     std::int64_t pledged_minor = 0;
     int backers = 0;
     bool before_deadline = false;          // by the clock now, not the transaction's start

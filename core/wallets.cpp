@@ -60,7 +60,13 @@ booked move(pqxx::work& tx, const movement& m, const ledger_port::account_key& i
 }
 
 booked move_wallet(pqxx::work& tx, const movement& m, bool in) {
-    users::find(tx, m.owner); // 404 for an unknown user
+    // 404 for an unknown user; only customers have wallets (staff and
+    // auditors cannot see one, so money there would be stranded).
+    if (auto owner = users::find(tx, m.owner); owner.role_ != users::role::customer) {
+        throw problem(problems::not_a_customer, "User " + m.owner.str() + " is " +
+                                                    std::string(users::to_string(owner.role_)) + ", not a customer")
+            .with("role", std::string(users::to_string(owner.role_)));
+    }
     return move(tx, m, {account_role::wallet, m.owner.value, m.currency_code}, in, in ? "wallet.deposit" : "wallet.payout",
                 "user:" + m.owner.str());
 }

@@ -17,6 +17,10 @@
 
 namespace schwarm::wallets {
 
+namespace problems {
+inline constexpr problem_type not_a_customer{422, "wallet-not-a-customer", "Only customers have wallets"};
+} // namespace problems
+
 struct balance {
     std::string currency_code;
     std::int64_t balance_minor = 0;   // posted: deposits and settled money in, less what went out

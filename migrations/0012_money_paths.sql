@@ -62,3 +62,9 @@ ALTER TABLE loan_repayment_shares
 CREATE UNIQUE INDEX loan_repayment_shares_person ON loan_repayment_shares (repayment_id, lender_id)
     WHERE lender_id IS NOT NULL;
 CREATE UNIQUE INDEX loan_repayment_shares_fund ON loan_repayment_shares (repayment_id) WHERE community_fund;
+
+-- Over-funding is the campaign's choice, made explicitly: without it a pledge
+-- beyond the goal is refused, as it always is for a loan (whose goal is its
+-- principal).
+ALTER TABLE projects ADD COLUMN allow_overfunding boolean NOT NULL DEFAULT false,
+    ADD CONSTRAINT projects_loan_not_overfunded CHECK (NOT (allow_overfunding AND kind = 'loan'));

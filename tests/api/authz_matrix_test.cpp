@@ -70,6 +70,7 @@ const std::map<std::string, unsigned>& rules() {
         {"POST /v1/wallets/{user_id}/payouts", staff},
         {"POST /v1/payments/callbacks", anyone}, // authenticated by its signature
         {"GET /v1/fund", anyone},
+        {"GET /v1/fund/statement", anyone},
         {"POST /v1/fund/deposits", staff},
         {"POST /v1/projects/{id}/pledges", a_customer},
         {"GET /v1/pledges", a_customer},

@@ -17,7 +17,7 @@ TEST_CASE("pledges: held from the wallet, revoked, settled when the goal is met"
     auto anna = p.register_customer("anna@example.org");
     auto ben = p.register_customer("ben@example.org");
     auto carl = p.register_customer("carl@example.org");
-    std::string project = p.open_project(owner, {{"min_pledge_minor", 500}});
+    std::string project = p.open_project(owner, {{"min_pledge_minor", 500}, {"allow_overfunding", true}});
     p.deposit(anna, 8'000);
     p.deposit(ben, 6'000);
 

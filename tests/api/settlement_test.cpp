@@ -72,7 +72,8 @@ TEST_CASE("settlement: decided once from the escrow, and no pledge can be revoke
     auto owner = p.register_customer("owner@example.org");
     std::vector<customer> backers;
     for (int i = 0; i < 4; ++i) backers.push_back(p.register_customer("backer" + std::to_string(i) + "@example.org"));
-    std::string project = p.open_project(owner, {{"goal_minor", 10'000}, {"deadline", p.days_from_now(10)}});
+    std::string project = p.open_project(owner, {{"goal_minor", 10'000}, {"deadline", p.days_from_now(10)},
+                                                 {"allow_overfunding", true}});
     std::vector<std::string> pledge_ids;
     for (std::size_t i = 0; i < backers.size(); ++i) {
         p.deposit(backers[i], 5'000);
@@ -105,7 +106,8 @@ TEST_CASE("settlement: the fee never exceeds what was raised, and a failing camp
     for (int i = 0; i < 6; ++i) backers.push_back(p.register_customer("cent" + std::to_string(i) + "@example.org"));
     // A campaign of one-cent pledges, and one whose books disagree with
     // themselves (its counter tampered with), due first.
-    std::string cents = p.open_project(owner, {{"goal_minor", 5}, {"min_pledge_minor", 1}, {"deadline", p.days_from_now(20)}});
+    std::string cents = p.open_project(owner, {{"goal_minor", 5}, {"min_pledge_minor", 1}, {"deadline", p.days_from_now(20)},
+                                               {"allow_overfunding", true}});
     std::string broken = p.open_project(owner, {{"goal_minor", 1'000}, {"deadline", p.days_from_now(10)}});
     for (auto& b : backers) {
         p.deposit(b, 100);
