@@ -2,6 +2,7 @@
 
 #include "api/idempotency.hpp"
 #include "api/service.hpp"
+#include "core/audit.hpp"
 #include "core/ledger_port.hpp"
 
 namespace schwarm::api {
@@ -111,7 +112,16 @@ bool batcher::run_once(const route& r, std::vector<item*>& batch, std::vector<st
         }
         if (!served.empty()) {
             ledger_port::booking_scope scope(moves_money(r.requires_));
+            audit::scope audited;
             auto out = r.handle_batch(served);
+            // A request of the batch that succeeded changed something: its
+            // own audit record must say so (a replay changed nothing).
+            for (std::size_t n = 0; n < served.size(); ++n) {
+                const response& res = out[n];
+                bool succeeded = res.status < http::status::bad_request;
+                SCHWARM_INVARIANT(!succeeded || replayed(res) || audited.named(served[n]->request_id),
+                                  std::string(r.pattern) + " served a request without its audit record");
+            }
             for (std::size_t n = 0; n < served.size(); ++n) responses[served_index[n]] = std::move(out[n]);
         }
         if (!claims.empty()) {

@@ -4,6 +4,8 @@
 #include "api/pg_async.hpp"
 #include "core/ledger_port.hpp"
 #include "core/crypto.hpp"
+#include "core/audit.hpp"
+#include "core/db.hpp"
 #include "core/json.hpp"
 #include "core/log.hpp"
 
@@ -120,6 +122,27 @@ void authorize(const route& r, context& ctx, pqxx::transaction_base& tx) {
     check_role(r, ctx, users::authenticate(tx, ctx.bearer_token));
 }
 
+// Whether the transaction has written anything (or locked a row to): the
+// database assigns a transaction id at the first write, so no write escapes.
+const db::query select_wrote{"api.wrote", "SELECT pg_current_xact_id_if_assigned() IS NOT NULL"};
+
+} // namespace
+
+bool replayed(const response& res) {
+    return std::any_of(res.headers.begin(), res.headers.end(),
+                       [](const auto& h) { return h.first == "Idempotent-Replayed"; });
+}
+
+void require_audited(pqxx::work& tx, const route& r, const audit::scope& audited, const context& ctx,
+                     const response& res) {
+    if (audited.named(ctx.request_id) || replayed(res)) return;
+    bool wrote = tx.exec_prepared(select_wrote.name)[0][0].as<bool>();
+    SCHWARM_INVARIANT(!wrote, std::string(http::to_string(r.method)) + " " + std::string(r.pattern) +
+                                  " changed state and wrote no audit record");
+}
+
+namespace {
+
 response run_in_transaction(const route& r, context& ctx, pqxx::connection& connection) {
     if (r.db == db_use::read) {
         pqxx::nontransaction tx(connection);
@@ -142,7 +165,10 @@ response run_in_transaction(const route& r, context& ctx, pqxx::connection& conn
         if (auto earlier = idempotency::take(tx, claims)[0]) return std::move(*earlier);
     }
     ledger_port::booking_scope scope(moves_money(r.requires_));
+    audit::scope audited;
     response result = r.handle(ctx);
+    if (ctx.changes_nothing()) return result; // rolled back as tx goes
+    require_audited(tx, r, audited, ctx, result);
     if (!claims.empty()) {
         const response* answer = &result;
         idempotency::keep(tx, claims, std::span(&answer, 1));

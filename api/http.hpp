@@ -107,10 +107,15 @@ public:
     // `limit` from the query: default `page_size_default`, at most the
     // configured page_size_max; anything else is a validation problem.
     int page_size(int page_size_default = 50) const;
+    // The handler changed nothing (every part of the request was refused):
+    // its transaction is rolled back, not committed, whatever it locked.
+    void change_nothing() { change_nothing_ = true; }
+    bool changes_nothing() const { return change_nothing_; }
 
 private:
     pqxx::transaction_base* tx_ = nullptr;
     pqxx::work* work_ = nullptr;
+    bool change_nothing_ = false;
 };
 
 using handler = std::function<response(context&)>;

@@ -325,6 +325,13 @@ response book_batch(context& ctx) {
             out.push_back(std::move(item));
         }
     }
+    // All refused (a linked batch with one bad entry) or replayed: what was
+    // locked is let go and nothing commits.
+    bool changed = std::any_of(results.begin(), results.end(), [](const auto& r) {
+        auto* e = std::get_if<ledger::entry>(&r);
+        return e && !e->replayed;
+    });
+    if (!changed) ctx.change_nothing();
     return json_response(http::status::ok, {{"booked", booked},
                                              {"refused", results.size() - booked},
                                              {"results", std::move(out)}});

@@ -39,7 +39,7 @@ std::string code_of(const ledger_port::account_key& key) {
 
 class ledger_binding final : public ledger_port::port {
 public:
-    std::int64_t account(pqxx::work& tx, const ledger_port::account_key& key) const override {
+    std::int64_t account(pqxx::work& tx, const ledger_port::account_key& key, const audit::origin& by) const override {
         auto cur = currency::parse(key.currency_code);
         if (!cur) throw field_problem("currency", "currency must be an ISO 4217 code we book");
         auto role = spec_of(key.role);
@@ -47,7 +47,7 @@ public:
         if (key.role == account_role::wallet) spec.owner_user = user_id{key.owner};
         else if (key.owner != 0) spec.owner_project = key.owner;
         spec.debits_must_not_exceed_credits = role.debits_must_not_exceed_credits;
-        return ledger::ensure_account(tx, spec, {std::nullopt, "platform"}).value;
+        return ledger::ensure_account(tx, spec, {by.actor, by.request_id}).value;
     }
 
     std::optional<std::int64_t> find_account(pqxx::transaction_base& tx,

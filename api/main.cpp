@@ -214,7 +214,7 @@ int create_user(const config& cfg, int argc, char** argv) {
     auto connection = db::connect(cfg.database_url);
     pqxx::work tx(*connection);
     users::user created = users::create(tx, {email, password, display_name}, *r, "cli-" + crypto::random_hex(8),
-                                        std::nullopt);
+                                        users::created_via::command_line);
     tx.commit();
     std::printf("created user %s (%s) with role %s\n", created.id.str().c_str(), created.email.c_str(),
                 std::string(users::to_string(created.role_)).c_str());

@@ -163,7 +163,7 @@ response record_relationship(context& ctx) {
 
 response callback(context& ctx) {
     risk::callback c{ctx.path_params.at("provider"), std::string(ctx.request[risk::timestamp_header]),
-                     std::string(ctx.request[risk::signature_header]), ctx.request.body()};
+                     std::string(ctx.request[risk::signature_header]), ctx.request.body(), ctx.request_id};
     return ok(risk::accept_callback(ctx.work(), settings_of(ctx), c));
 }
 

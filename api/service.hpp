@@ -7,6 +7,7 @@
 #include "api/rate_limit.hpp"
 #include "api/router.hpp"
 #include "core/config.hpp"
+#include "core/audit.hpp"
 #include "core/db.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -77,6 +78,14 @@ response run_route(const route& r, context& ctx, db::worker_context* worker);
 // Inside a catch block: the response for the exception in flight (problems
 // as themselves, database trouble as 503/500 with the text only in the log).
 response current_error_response(const std::string& request_id);
+
+// Every request that changes state writes an audit record naming it, in
+// the same transaction (DESIGN.md 1): throws invariant_violation for one
+// whose transaction wrote (or locked a row) and whose records named it not.
+// A replay changed nothing and needs none.
+bool replayed(const response& res);
+void require_audited(pqxx::work& tx, const route& r, const audit::scope& audited, const context& ctx,
+                     const response& res);
 
 // Sets ctx.principal, or throws 401 (no principal) or 403 (role not allowed).
 void check_role(const route& r, context& ctx, std::optional<users::principal> principal);

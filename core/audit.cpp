@@ -18,8 +18,19 @@ const db::query insert_many{
     "AS t(actor, action, subject, request_id, details)"};
 } // namespace
 
+namespace {
+thread_local scope* innermost = nullptr;
+} // namespace
+
+scope::scope() : outer_(innermost) { innermost = this; }
+scope::~scope() { innermost = outer_; }
+void scope::note(const std::string& request_id) {
+    if (innermost) innermost->named_.insert(request_id);
+}
+
 void write_many(pqxx::work& tx, const std::vector<record>& entries) {
     if (entries.empty()) return;
+    for (const auto& e : entries) scope::note(e.request_id);
     std::vector<std::optional<std::int64_t>> actors;
     std::vector<std::string> actions, subjects, request_ids, details;
     for (const auto& e : entries) {
@@ -34,6 +45,7 @@ void write_many(pqxx::work& tx, const std::vector<record>& entries) {
 }
 
 void write(pqxx::work& tx, const record& entry) {
+    scope::note(entry.request_id);
     std::optional<std::int64_t> actor;
     if (entry.actor) actor = entry.actor->value;
     tx.exec_prepared(insert_record.name, actor, entry.action, entry.subject, entry.request_id,

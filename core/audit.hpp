@@ -7,10 +7,19 @@
 #include <pqxx/pqxx>
 
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace schwarm::audit {
+
+// Who caused a change: the actor (none for the platform's own jobs and the
+// operator at the command line) and the request, job run or command.
+struct origin {
+    std::optional<user_id> actor;
+    std::string request_id;
+};
 
 struct record {
     std::optional<user_id> actor; // empty for the system itself
@@ -23,6 +32,24 @@ struct record {
 void write(pqxx::work& tx, const record& entry);
 // Many records in one statement (a batch that served many requests).
 void write_many(pqxx::work& tx, const std::vector<record>& entries);
+
+// The request ids that this thread's records named while the scope was open
+// (api: one request's or one batch's transaction). The server refuses a
+// request that changed state and recorded nothing (api/dispatch.cpp), so a
+// new route cannot forget its audit record.
+class scope {
+public:
+    scope();
+    ~scope();
+    scope(const scope&) = delete;
+    scope& operator=(const scope&) = delete;
+    bool named(std::string_view request_id) const { return named_.find(request_id) != named_.end(); }
+    static void note(const std::string& request_id);
+
+private:
+    std::set<std::string, std::less<>> named_;
+    scope* outer_;
+};
 
 } // namespace schwarm::audit
 

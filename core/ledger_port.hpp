@@ -7,6 +7,7 @@
 // holds resolved exactly once) still applies and its refusals come back as
 // they are.
 
+#include "core/audit.hpp"
 #include "core/ids.hpp"
 #include "core/problem.hpp"
 
@@ -80,8 +81,9 @@ struct statement_line {
 class port {
 public:
     virtual ~port() = default;
-    // The account for a role, created on first use (idempotent under concurrency).
-    virtual std::int64_t account(pqxx::work& tx, const account_key& key) const = 0;
+    // The account for a role, created on first use (idempotent under
+    // concurrency); a new one is audited as opened by `by`.
+    virtual std::int64_t account(pqxx::work& tx, const account_key& key, const audit::origin& by) const = 0;
     // The account if it exists.
     virtual std::optional<std::int64_t> find_account(pqxx::transaction_base& tx, const account_key& key) const = 0;
     // Many at once, in order.

@@ -161,7 +161,7 @@ loan_view load(pqxx::transaction_base& tx, std::int64_t project) {
 // Where each lender's (and the borrower's) money is: a wallet, or for user
 // id 0 the community fund.
 std::map<std::int64_t, std::int64_t> wallets_of(pqxx::work& tx, const std::vector<std::int64_t>& users,
-                                                const std::string& currency) {
+                                                const std::string& currency, const audit::origin& by) {
     const auto& ledger = ledger_port::current();
     std::vector<ledger_port::account_key> keys;
     for (auto u : users) {
@@ -171,7 +171,7 @@ std::map<std::int64_t, std::int64_t> wallets_of(pqxx::work& tx, const std::vecto
     auto found = ledger.find_accounts(tx, keys);
     std::map<std::int64_t, std::int64_t> out;
     for (std::size_t i = 0; i < users.size(); ++i) {
-        out[users[i]] = found[i] ? *found[i] : ledger.account(tx, keys[i]);
+        out[users[i]] = found[i] ? *found[i] : ledger.account(tx, keys[i], by);
     }
     return out;
 }
@@ -189,7 +189,7 @@ loan_view disburse(pqxx::work& tx, projects::project_id id, const projects::acto
     // pledges, and the rest is what the community fund allocated.
     const auto& ledger = ledger_port::current();
     const std::string& cur = project.f.currency_code;
-    std::int64_t escrow = ledger.account(tx, {account_role::escrow, id.value, cur});
+    std::int64_t escrow = ledger.account(tx, {account_role::escrow, id.value, cur}, projects::origin_of(by));
     auto b = ledger.balance_of(tx, escrow);
     std::int64_t principal = b.credits_posted;
     std::int64_t paid_out = b.credits_posted - b.debits_posted; // the principal less the platform fee
@@ -201,9 +201,9 @@ loan_view disburse(pqxx::work& tx, projects::project_id id, const projects::acto
                           std::to_string(pledged) + ", counted " + std::to_string(project.pledged_minor));
     if (principal > pledged) lenders.insert(lenders.begin(), {user_id{0}, principal - pledged}); // the fund
     SCHWARM_INVARIANT(principal > 0, "loan " + id.str() + " funded with nothing");
-    std::int64_t wallet = ledger.account(tx, {account_role::wallet, project.owner.value, cur});
-    std::int64_t receivable = ledger.account(tx, {account_role::loan_receivable, id.value, cur});
-    std::int64_t claims = ledger.account(tx, {account_role::lender_claims, id.value, cur});
+    std::int64_t wallet = ledger.account(tx, {account_role::wallet, project.owner.value, cur}, projects::origin_of(by));
+    std::int64_t receivable = ledger.account(tx, {account_role::loan_receivable, id.value, cur}, projects::origin_of(by));
+    std::int64_t claims = ledger.account(tx, {account_role::lender_claims, id.value, cur}, projects::origin_of(by));
     std::vector<ledger_port::booking> bookings{
         {"loan-disburse:" + id.str(), ledger_port::booking_kind::transfer, {{escrow, wallet, paid_out}}, cur,
          std::nullopt, "Loan " + id.str() + " disbursed", by.who.id, by.request_id},
@@ -328,7 +328,7 @@ repayment repay(pqxx::work& tx, projects::project_id id, std::int64_t amount_min
     std::string prefix = "loan-repay:" + id.str() + ":" + std::to_string(n) + ":";
     std::vector<std::int64_t> everyone = lender_ids;
     everyone.push_back(borrower.value);
-    auto wallets = wallets_of(tx, everyone, cur);
+    auto wallets = wallets_of(tx, everyone, cur, projects::origin_of(by));
     std::int64_t from = wallets[borrower.value];
     std::vector<ledger_port::booking> bookings;
     for (const auto& [kind_name, parts] : {std::pair{std::string("interest"), &interest_parts},
@@ -357,8 +357,8 @@ repayment repay(pqxx::work& tx, projects::project_id id, std::int64_t amount_min
         flush();
     }
     if (principal > 0) {
-        std::int64_t receivable = ledger.account(tx, {account_role::loan_receivable, id.value, cur});
-        std::int64_t claims = ledger.account(tx, {account_role::lender_claims, id.value, cur});
+        std::int64_t receivable = ledger.account(tx, {account_role::loan_receivable, id.value, cur}, projects::origin_of(by));
+        std::int64_t claims = ledger.account(tx, {account_role::lender_claims, id.value, cur}, projects::origin_of(by));
         bookings.push_back({prefix + "memo", ledger_port::booking_kind::transfer, {{claims, receivable, principal}}, cur,
                             std::nullopt, "Loan " + id.str() + " repayment " + std::to_string(n) + ": principal (memorandum)",
                             by.who.id, by.request_id});
@@ -412,8 +412,8 @@ loan_view mark_defaulted(pqxx::work& tx, projects::project_id id, const std::str
     std::optional<std::int64_t> entry;
     if (outstanding > 0) {
         const auto& ledger = ledger_port::current();
-        std::int64_t receivable = ledger.account(tx, {account_role::loan_receivable, id.value, cur});
-        std::int64_t claims = ledger.account(tx, {account_role::lender_claims, id.value, cur});
+        std::int64_t receivable = ledger.account(tx, {account_role::loan_receivable, id.value, cur}, projects::origin_of(by));
+        std::int64_t claims = ledger.account(tx, {account_role::lender_claims, id.value, cur}, projects::origin_of(by));
         std::vector<ledger_port::booking> writeoff{
             {"loan-writeoff:" + id.str(), ledger_port::booking_kind::transfer, {{claims, receivable, outstanding}}, cur,
              std::nullopt, "Loan " + id.str() + " defaulted: outstanding principal written off", by.who.id, by.request_id}};

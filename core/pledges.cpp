@@ -271,7 +271,10 @@ std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
     for (auto i : candidates) {
         const auto& r = requests[i];
         auto [escrow, fresh] = escrows.try_emplace(r.project_id, 0);
-        if (fresh) escrow->second = ledger.account(tx, {ledger_port::account_role::escrow, r.project_id, r.currency_code});
+        if (fresh) {
+            escrow->second = ledger.account(tx, {ledger_port::account_role::escrow, r.project_id, r.currency_code},
+                                            {r.backer, r.request_id});
+        }
         bookings.push_back({hold_key(r.backer, r.idempotency_key), ledger_port::booking_kind::hold,
                             {{*wallets[i], escrow->second, r.amount_minor}}, r.currency_code, std::nullopt,
                             "Pledge to project " + std::to_string(r.project_id), r.backer, r.request_id});
@@ -331,7 +334,16 @@ std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
             auto s = read(row);
             by_hold.emplace(s.p.hold_entry_id, s.p);
         }
-        for (std::size_t k = 0; k < inserted.size(); ++k) out[inserted[k]] = by_hold.at(p_hold[k]);
+        std::vector<audit::record> records;
+        for (std::size_t k = 0; k < inserted.size(); ++k) {
+            const pledge& made = by_hold.at(p_hold[k]);
+            out[inserted[k]] = made;
+            records.push_back({made.backer, "pledge.create", "pledge:" + made.id.str(), requests[inserted[k]].request_id,
+                               boost::json::serialize(boost::json::object{{"project_id", made.project_id},
+                                                                          {"amount_minor", made.amount_minor},
+                                                                          {"currency", made.currency_code}})});
+        }
+        audit::write_many(tx, records);
         for (const auto& [project, amount] : added) {
             projects::add_funding(tx, projects::project_id{project}, amount,
                                   static_cast<int>(new_backers[project].size()), reflecting.contains(project));
@@ -372,7 +384,11 @@ pledge revoke(pqxx::work& tx, pledge_id id, user_id backer, const std::string& r
     auto funding = projects::lock_funding(tx, {project});
     auto row = tx.exec_prepared(select_revocable.name, id.value)[0];
     auto state = row[0].as<std::string>();
-    if (state == "revoked") return load(tx, id);
+    if (state == "revoked") { // revoked before: this request changes nothing
+        pledge again = load(tx, id);
+        again.replayed = true;
+        return again;
+    }
     if (state != "held") {
         throw problem(problems::not_revocable, "The pledge is " + state + " and can no longer be revoked")
             .with("state", state);

@@ -294,6 +294,11 @@ actor platform_actor(std::string request_id) {
     return a;
 }
 
+audit::origin origin_of(const actor& by) {
+    if (by.who.id.value == 0) return {std::nullopt, by.request_id};
+    return {by.who.id, by.request_id};
+}
+
 project create(pqxx::work& tx, const fields& f, const actor& by) {
     check(tx, f);
     pqxx::result rows;

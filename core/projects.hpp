@@ -4,6 +4,7 @@
 // each is checked under a row lock and audited, and an illegal one is a 409
 // problem naming the current state.
 
+#include "core/audit.hpp"
 #include "core/ids.hpp"
 #include "core/problem.hpp"
 #include "core/users.hpp"
@@ -68,6 +69,8 @@ struct actor {
 };
 // The platform itself (settlement, loan servicing): user id 0, audited with no actor.
 actor platform_actor(std::string request_id);
+// As the audit log names it: no actor for the platform itself.
+audit::origin origin_of(const actor& by);
 
 // Customers create drafts and edit them while they are drafts.
 project create(pqxx::work& tx, const fields& f, const actor& by);

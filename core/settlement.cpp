@@ -19,10 +19,7 @@ struct decision {
     std::int64_t fee_minor = 0;
 };
 
-std::optional<user_id> actor_of(const projects::actor& by) {
-    if (by.who.id.value == 0) return std::nullopt; // the platform's own job
-    return by.who.id;
-}
+std::optional<user_id> actor_of(const projects::actor& by) { return projects::origin_of(by).actor; }
 
 // A settlement booking the ledger refuses is a bug, not a request to refuse:
 // it aborts the chunk (a staff request gets 500, the job sets it aside).
@@ -91,20 +88,20 @@ int resolve_holds(pqxx::work& tx, const projects::funding& f, bool post, int chu
 // the owner's wallet (a loan's rest waits for its disbursement).
 void pay_out(pqxx::work& tx, const projects::funding& f, std::int64_t fee, const projects::actor& by) {
     const auto& ledger = ledger_port::current();
-    std::int64_t escrow = ledger.account(tx, {account_role::escrow, f.id.value, f.currency_code});
+    std::int64_t escrow = ledger.account(tx, {account_role::escrow, f.id.value, f.currency_code}, projects::origin_of(by));
     auto b = ledger.balance_of(tx, escrow);
     std::int64_t in_escrow = b.credits_posted - b.debits_posted;
     SCHWARM_INVARIANT(fee <= in_escrow, "project " + f.id.str() + ": fee " + std::to_string(fee) +
                                             " above the escrow's " + std::to_string(in_escrow));
     std::vector<ledger_port::booking> final;
     if (fee > 0) {
-        std::int64_t income = ledger.account(tx, {account_role::fee_income, 0, f.currency_code});
+        std::int64_t income = ledger.account(tx, {account_role::fee_income, 0, f.currency_code}, projects::origin_of(by));
         final.push_back({"fee:" + f.id.str(), ledger_port::booking_kind::transfer, {{escrow, income, fee}},
                          f.currency_code, std::nullopt, "Platform fee, project " + f.id.str(), actor_of(by),
                          by.request_id});
     }
     if (f.kind != "loan" && in_escrow - fee > 0) {
-        std::int64_t wallet = ledger.account(tx, {account_role::wallet, f.owner.value, f.currency_code});
+        std::int64_t wallet = ledger.account(tx, {account_role::wallet, f.owner.value, f.currency_code}, projects::origin_of(by));
         final.push_back({"payout:" + f.id.str(), ledger_port::booking_kind::transfer, {{escrow, wallet, in_escrow - fee}},
                          f.currency_code, std::nullopt, "Campaign proceeds, project " + f.id.str(), actor_of(by),
                          by.request_id});
@@ -122,7 +119,7 @@ void return_allocation(pqxx::work& tx, const projects::funding& f, const project
     auto b = ledger.balance_of(tx, *escrow);
     std::int64_t rest = b.credits_posted - b.debits_posted;
     if (rest <= 0) return;
-    std::int64_t fund = ledger.account(tx, {account_role::community_fund, 0, f.currency_code});
+    std::int64_t fund = ledger.account(tx, {account_role::community_fund, 0, f.currency_code}, projects::origin_of(by));
     std::vector<ledger_port::booking> back{
         {"fund-return:" + f.id.str(), ledger_port::booking_kind::transfer, {{*escrow, fund, rest}}, f.currency_code,
          std::nullopt, "Campaign failed: allocation back to the community fund, project " + f.id.str(), actor_of(by),
@@ -151,10 +148,10 @@ progress chunk(pqxx::work& tx, const projects::funding& f, const settings& s, co
 void refund_backers(pqxx::work& tx, const projects::funding& f, const projects::actor& by) {
     constexpr std::size_t backers_per_entry = 32;
     const auto& ledger = ledger_port::current();
-    std::int64_t escrow = ledger.account(tx, {account_role::escrow, f.id.value, f.currency_code});
+    std::int64_t escrow = ledger.account(tx, {account_role::escrow, f.id.value, f.currency_code}, projects::origin_of(by));
     std::vector<ledger_port::booking> bookings;
     if (f.state == "funded" && f.fee_minor > 0) {
-        std::int64_t income = ledger.account(tx, {account_role::fee_income, 0, f.currency_code});
+        std::int64_t income = ledger.account(tx, {account_role::fee_income, 0, f.currency_code}, projects::origin_of(by));
         bookings.push_back({"fee-refund:" + f.id.str(), ledger_port::booking_kind::transfer,
                             {{income, escrow, f.fee_minor}}, f.currency_code, std::nullopt,
                             "Platform fee refunded: campaign stopped, project " + f.id.str(), actor_of(by), by.request_id});
@@ -171,7 +168,7 @@ void refund_backers(pqxx::work& tx, const projects::funding& f, const projects::
         group = {};
     };
     for (const auto& [backer, amount] : pledges::posted_by_backer(tx, f.id.value)) {
-        group.movements.push_back({escrow, ledger.account(tx, {account_role::wallet, backer.value, f.currency_code}), amount});
+        group.movements.push_back({escrow, ledger.account(tx, {account_role::wallet, backer.value, f.currency_code}, projects::origin_of(by)), amount});
         if (group.movements.size() == backers_per_entry) flush();
     }
     flush();

@@ -148,7 +148,7 @@ std::optional<role> parse_role(std::string_view text) {
 }
 
 user create(pqxx::work& tx, const new_user& fields, role r, const std::string& request_id,
-            std::optional<user_id> created_by) {
+            created_via via) {
     validate(fields);
     std::string hash = crypto::hash_password(fields.password);
     pqxx::result rows = tx.exec_prepared(insert_user.name, fields.email, fields.display_name, hash,
@@ -159,8 +159,11 @@ user create(pqxx::work& tx, const new_user& fields, role r, const std::string& r
     }
     user created{user_id{rows[0][0].as<std::int64_t>()}, fields.email, fields.display_name, r,
                  rows[0][1].as<std::string>()};
-    audit::write(tx, {created_by ? created_by : created.id, "user.create", "user:" + created.id.str(),
-                      request_id, boost::json::serialize(boost::json::object{{"role", to_string(r)}})});
+    bool operator_made = via == created_via::command_line;
+    audit::write(tx, {operator_made ? std::nullopt : std::optional(created.id), "user.create", "user:" + created.id.str(),
+                      request_id,
+                      boost::json::serialize(boost::json::object{
+                          {"role", to_string(r)}, {"via", operator_made ? "command line" : "registration"}})});
     return created;
 }
 
@@ -181,6 +184,9 @@ std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view emai
         auto count = failures[0][0].as<int>();
         auto remaining = std::chrono::seconds(failures[0][1].as<std::int64_t>());
         if (count >= limits.failures_max && remaining.count() > 0) {
+            // No personal data: the account, if there is one, by id only.
+            audit::write(tx, {std::nullopt, "session.login_throttled", "login", request_id,
+                              boost::json::serialize(boost::json::object{{"failures", count}})});
             return login_refusal{
                 problem(problems::rate_limited,
                         "Too many failed logins for this account; try again in " +
@@ -198,6 +204,9 @@ std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view emai
     }
     if (!ok) {
         tx.exec_prepared(record_failure.name, email_hash, window_s);
+        std::string subject = rows.empty() ? "login" : "user:" + std::to_string(rows[0][0].as<std::int64_t>());
+        audit::write(tx, {std::nullopt, "session.login_failed", subject, request_id,
+                          boost::json::serialize(boost::json::object{{"known_account", !rows.empty()}})});
         return login_refusal{problem(problems::unauthorized, "Unknown email address or wrong password")};
     }
 

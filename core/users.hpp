@@ -48,11 +48,15 @@ inline constexpr std::size_t password_length_max = 256;
 inline constexpr std::size_t display_name_length_max = 100;
 inline constexpr std::size_t email_length_max = 254;
 
+// Who made an account: its owner registering (the audit record's actor is
+// the new user), or the operator at the command line (no actor; the record
+// says so).
+enum class created_via { registration, command_line };
+
 // Checks the fields (throws a validation problem naming the field), hashes
 // the password and inserts; throws problem(email_taken) for a taken address.
 // Writes the audit record in the same transaction.
-user create(pqxx::work& tx, const new_user& fields, role r, const std::string& request_id,
-            std::optional<user_id> created_by);
+user create(pqxx::work& tx, const new_user& fields, role r, const std::string& request_id, created_via via);
 
 user find(pqxx::transaction_base& tx, user_id id);
 

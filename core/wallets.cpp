@@ -34,8 +34,8 @@ booked move(pqxx::work& tx, const movement& m, const ledger_port::account_key& i
     if (m.amount_minor <= 0) throw field_problem("amount_minor", "amount_minor must be positive");
     if (!currency::parse(m.currency_code)) throw field_problem("currency", "currency must be an ISO 4217 code we book");
     const auto& ledger = ledger_port::current();
-    std::int64_t account = ledger.account(tx, inside);
-    std::int64_t cash = ledger.account(tx, {account_role::bank_cash, 0, m.currency_code});
+    std::int64_t account = ledger.account(tx, inside, {m.actor, m.request_id});
+    std::int64_t cash = ledger.account(tx, {account_role::bank_cash, 0, m.currency_code}, {m.actor, m.request_id});
     ledger_port::booking b{m.idempotency_key, ledger_port::booking_kind::transfer,
                            {in ? ledger_port::movement{cash, account, m.amount_minor}
                                : ledger_port::movement{account, cash, m.amount_minor}},

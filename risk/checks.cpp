@@ -511,7 +511,7 @@ boost::json::object accept_callback(pqxx::work& tx, const settings& s, const cal
     }
     tx.exec_prepared(complete_from_callback.name, *check_id, c.body, a->score, a->pd_band, a->decision,
                      boost::json::serialize(a->reasons));
-    audit::write(tx, {std::nullopt, "risk.check.completed", "project:" + rows[0][2].as<std::string>(), "risk-callback",
+    audit::write(tx, {std::nullopt, "risk.check.completed", "project:" + rows[0][2].as<std::string>(), c.request_id,
                       boost::json::serialize(boost::json::object{{"check_id", std::to_string(*check_id)}})});
     return {{"check_id", std::to_string(*check_id)}, {"state", "completed"}, {"decision", a->decision}};
 }

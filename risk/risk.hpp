@@ -157,6 +157,7 @@ struct callback {
     std::string timestamp; // header, Unix seconds
     std::string signature; // header, hex
     std::string body;
+    std::string request_id; // of the callback's request, for the audit record
 };
 // Checks signature, window and replay, then records the answer.
 boost::json::object accept_callback(pqxx::work& tx, const settings& s, const callback& c);

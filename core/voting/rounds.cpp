@@ -389,7 +389,7 @@ allocation allocate(pqxx::work& tx, round_id id, const std::vector<std::int64_t>
 
     const auto& ledger = ledger_port::current();
     const std::string& cur = round.spec.currency_code;
-    std::int64_t fund = ledger.account(tx, {ledger_port::account_role::community_fund, 0, cur});
+    std::int64_t fund = ledger.account(tx, {ledger_port::account_role::community_fund, 0, cur}, {staff.id, request_id});
     allocation out;
     std::vector<ledger_port::booking> bookings;
     std::int64_t needed = 0;
@@ -405,7 +405,7 @@ allocation allocate(pqxx::work& tx, round_id id, const std::vector<std::int64_t>
                 throw field_problem("reject", "Project " + std::to_string(project) + " was selected by the vote");
             }
             projects::transition(tx, projects::project_id{project}, "select", "", by);
-            std::int64_t escrow = ledger.account(tx, {ledger_port::account_role::escrow, project, cur});
+            std::int64_t escrow = ledger.account(tx, {ledger_port::account_role::escrow, project, cur}, {staff.id, request_id});
             bookings.push_back({"round:" + id.str() + ":allocate:" + std::to_string(project),
                                 ledger_port::booking_kind::transfer, {{fund, escrow, cost}}, cur, std::nullopt,
                                 "Community fund allocation, round " + id.str(), staff.id, request_id});

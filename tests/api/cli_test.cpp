@@ -18,7 +18,9 @@ TEST_CASE("cli: user create makes staff who can log in", "[e2e][cli]") {
     CHECK(output.find("role staff") != std::string::npos);
     CHECK(output.find("staff password 1") == std::string::npos);
     CHECK(db.scalar("SELECT role FROM users WHERE email = 'sam@bank.example'") == "staff");
-    CHECK(db.scalar("SELECT actor_id IS NOT NULL AND action = 'user.create' FROM audit_log") == "t");
+    // Made by the operator, not by the new user: no actor, and the record says how.
+    CHECK(db.scalar("SELECT actor_id IS NULL AND action = 'user.create' AND details->>'via' = 'command line' "
+                    "AND request_id LIKE 'cli-%' FROM audit_log") == "t");
 
     server srv(db.url());
     https_client client(srv.port());

@@ -213,6 +213,9 @@ TEST_CASE("replays: every route that moves money answers a retry as it answered 
         REQUIRE(first.status >= 200);
         REQUIRE(first.status < 300);
         CHECK(first.header("idempotent-replayed") == "");
+        // Its audit record, with its caller and request id, in the same transaction.
+        CHECK(w.p.db.scalar("SELECT count(*) FROM audit_log WHERE actor_id IS NOT NULL AND request_id = '" +
+                            first.header("x-request-id") + "'") != "0");
         auto second = w.p.client.request(method, c.target, c.body, auth_headers(c.token, key));
         CHECK(second.status == first.status);
         CHECK(second.body == first.body);

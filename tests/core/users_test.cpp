@@ -15,7 +15,7 @@ users::login_limits limits{3, std::chrono::seconds(900), std::chrono::seconds(36
 
 users::user make_user(pqxx::connection& c, const std::string& email, users::role r = users::role::customer) {
     pqxx::work tx(c);
-    auto u = users::create(tx, {email, "correct horse battery", "Test"}, r, "req-1", std::nullopt);
+    auto u = users::create(tx, {email, "correct horse battery", "Test"}, r, "req-1", users::created_via::registration);
     tx.commit();
     return u;
 }
@@ -49,7 +49,7 @@ TEST_CASE("users: refusals change nothing", "[pg][users]") {
     auto attempt = [&](users::new_user fields) {
         return caught([&] {
             pqxx::work tx(*c);
-            users::create(tx, fields, users::role::customer, "r", std::nullopt);
+            users::create(tx, fields, users::role::customer, "r", users::created_via::registration);
             tx.commit();
         });
     };

@@ -36,7 +36,7 @@ struct world {
 
     users::principal principal(pqxx::work& tx, const std::string& email) {
         auto u = users::create(tx, {email, "correct horse battery", email.substr(0, email.find('@'))},
-                               users::role::customer, "test", std::nullopt);
+                               users::role::customer, "test", users::created_via::registration);
         return {u.id, u.role_, u};
     }
 
