@@ -64,11 +64,39 @@ pg_url() {
   printf 'postgresql:///%s?host=%s/socket&port=%s&user=schwarm' "$db" "$dir" "$port"
 }
 
+# pg_url_as DIR PORT DB ROLE: the same, connecting as ROLE.
+pg_url_as() {
+  local dir=$1 port=$2 db=$3 role=$4
+  printf 'postgresql:///%s?host=%s/socket&port=%s&user=%s' "$db" "$dir" "$port" "$role"
+}
+
+# Least privilege (docs/operations.md): schwarm_owner owns the schema and
+# migrates; schwarm_app serves, as a member of schwarm_serving, which the
+# migrations grant what serving needs. Idempotent.
+pg_ensure_roles() {
+  local dir=$1 port=$2
+  psql -q "$(pg_url "$dir" "$port" postgres)" >/dev/null <<'SQL'
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'schwarm_serving') THEN CREATE ROLE schwarm_serving NOLOGIN; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'schwarm_app') THEN CREATE ROLE schwarm_app LOGIN IN ROLE schwarm_serving; END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'schwarm_owner') THEN CREATE ROLE schwarm_owner LOGIN; END IF;
+END $$;
+SQL
+}
+
 pg_ensure_database() {
   local dir=$1 port=$2 db=$3
   if ! psql -q "$(pg_url "$dir" "$port" postgres)" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
-    psql -q "$(pg_url "$dir" "$port" postgres)" -c "CREATE DATABASE $db" >/dev/null
+    psql -q "$(pg_url "$dir" "$port" postgres)" -c "CREATE DATABASE $db OWNER schwarm_owner" >/dev/null
   fi
+}
+
+# The role that owns database DB (a cluster made before roles existed: the
+# bootstrap superuser).
+pg_database_owner() {
+  local dir=$1 port=$2 db=$3
+  psql -q "$(pg_url "$dir" "$port" postgres)" -tAc "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$db'"
 }
 
 # make_certificate DIR: a self-signed certificate for localhost, if none yet.
@@ -92,9 +120,12 @@ main() {
   if [ -z "${DATABASE_URL:-}" ]; then
     pg_start "$var/pg" "$pg_port"
     own_cluster=1
+    pg_ensure_roles "$var/pg" "$pg_port"
     pg_ensure_database "$var/pg" "$pg_port" schwarm
-    export DATABASE_URL; DATABASE_URL=$(pg_url "$var/pg" "$pg_port" schwarm)
-    say "private PostgreSQL in $var/pg (port $pg_port)"
+    export DATABASE_URL SCHWARM_MIGRATION_DATABASE_URL
+    DATABASE_URL=$(pg_url_as "$var/pg" "$pg_port" schwarm schwarm_app)
+    SCHWARM_MIGRATION_DATABASE_URL=$(pg_url_as "$var/pg" "$pg_port" schwarm "$(pg_database_owner "$var/pg" "$pg_port" schwarm)")
+    say "private PostgreSQL in $var/pg (port $pg_port); serving as schwarm_app, migrating as the database's owner"
   fi
   if [ -z "${SCHWARM_TLS_CERT:-}" ]; then
     make_certificate "$var/tls"

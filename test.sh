@@ -16,6 +16,7 @@ trap 'pg_stop "$scratch/pg"; rm -rf "$scratch"' EXIT
 pg_port=${SCHWARM_PG_PORT:-$((40000 + RANDOM % 20000))}
 # A test cluster: its databases' platform clock may be moved (docs/time.md).
 pg_start "$scratch/pg" "$pg_port" "-c schwarm.test_clock=on"
+pg_ensure_roles "$scratch/pg" "$pg_port"
 make_certificate "$scratch/tls"
 
 # Tests make their own databases on this cluster: postgresql:///NAME?host=…&port=…&user=schwarm

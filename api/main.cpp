@@ -63,8 +63,14 @@ config load_or_exit() {
     }
 }
 
+// The schema's owner migrates (docs/operations.md): SCHWARM_MIGRATION_DATABASE_URL,
+// or DATABASE_URL where one role does both.
+const std::string& owner_url(const config& cfg) {
+    return cfg.migration_database_url.empty() ? cfg.database_url : cfg.migration_database_url;
+}
+
 int migrate(const config& cfg) {
-    auto connection = db::connect(cfg.database_url);
+    auto connection = db::connect(owner_url(cfg));
     int applied = migrations::apply(*connection, migrations::bundled());
     log::info("migrations current", {{"applied", applied}});
     return 0;
@@ -349,7 +355,7 @@ int ledger_command(const config& cfg, int argc, char** argv) {
 // (schwarm.test_clock = on) a move to another time. Production refuses.
 int clock_command(const config& cfg, int argc, char** argv) {
     std::string what = argc > 2 ? argv[2] : "";
-    auto connection = db::connect(cfg.database_url);
+    auto connection = db::connect(owner_url(cfg));
     pqxx::nontransaction tx(*connection);
     if (what == "travel") {
         auto opts = options_from(argc, argv, 3, {"--to"});

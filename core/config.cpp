@@ -51,6 +51,7 @@ const std::vector<setting>& settings() {
     constexpr std::int64_t day_ms = 24LL * 3600 * 1000;
     static const std::vector<setting> all{
         text("DATABASE_URL", &config::database_url),
+        text("SCHWARM_MIGRATION_DATABASE_URL", &config::migration_database_url),
         text("SCHWARM_LISTEN_ADDRESS", &config::listen_address),
         integer("SCHWARM_PORT", &config::port, 0, 65535),
         text("SCHWARM_TLS_CERT", &config::tls_cert_path),

@@ -15,7 +15,8 @@ struct config_error : std::runtime_error {
 };
 
 struct config {
-    std::string database_url;        // DATABASE_URL (libpq URI or key=value string)
+    std::string database_url;        // DATABASE_URL (libpq URI or key=value string): the serving role
+    std::string migration_database_url; // SCHWARM_MIGRATION_DATABASE_URL: the schema's owner; empty: DATABASE_URL
     std::string listen_address = "127.0.0.1";
     std::uint16_t port = 8443;       // 0: any free port, printed at start
     std::string tls_cert_path;

@@ -210,9 +210,17 @@ std::string scratch_path(const std::string& name) {
 
 } // namespace
 
+std::string serving_url(const std::string& owner_url) {
+    const std::string owner = "&user=schwarm";
+    if (!owner_url.ends_with(owner)) return owner_url;
+    return owner_url.substr(0, owner_url.size() - owner.size()) + "&user=schwarm_app";
+}
+
 server::server(const std::string& database_url, std::map<std::string, std::string> env) {
+    // As in production: serving as the serving role, migrating as the owner.
     std::map<std::string, std::string> defaults{
-        {"DATABASE_URL", database_url},
+        {"DATABASE_URL", serving_url(database_url)},
+        {"SCHWARM_MIGRATION_DATABASE_URL", database_url},
         {"SCHWARM_TLS_CERT", required_env("SCHWARM_TEST_TLS_CERT")},
         {"SCHWARM_TLS_KEY", required_env("SCHWARM_TEST_TLS_KEY")},
         {"SCHWARM_PORT", "0"},

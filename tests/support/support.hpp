@@ -96,7 +96,12 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
-// build/schwarm as a child process with its own log file.
+// The same database as the serving role schwarm_app (test.sh creates it),
+// for a URL of the test cluster's owner; other URLs as they are.
+std::string serving_url(const std::string& owner_url);
+
+// build/schwarm as a child process with its own log file. It serves as the
+// serving role (DATABASE_URL) and migrates as `database_url`'s role.
 class server {
 public:
     // `env` is added to (and overrides) the defaults: the database, the test
