@@ -1,16 +1,16 @@
 // schwarm: the HTTPS server and its command line. The only place that wires
 // the modules together.
-#include "api/idempotency.hpp"
-#include "api/ledger_port.hpp"
-#include "api/risk_transport.hpp"
-#include "api/server.hpp"
-#include "core/crypto.hpp"
-#include "core/log.hpp"
-#include "core/migrate.hpp"
-#include "core/settlement.hpp"
-#include "core/users.hpp"
-#include "core/voting/pabulib.hpp"
-#include "core/voting/tally.hpp"
+#include "jobs/maintenance.hpp"
+#include "resources/ledger_port.hpp"
+#include "http/risk_transport.hpp"
+#include "pipeline/server.hpp"
+#include "base/crypto.hpp"
+#include "base/log.hpp"
+#include "base/migrate.hpp"
+#include "platform/settlement.hpp"
+#include "platform/users.hpp"
+#include "voting/pabulib.hpp"
+#include "voting/tally.hpp"
 #include "ledger/export.hpp"
 #include "ledger/ledger.hpp"
 #include "ledger/seal.hpp"
@@ -76,50 +76,6 @@ int migrate(const config& cfg) {
     return 0;
 }
 
-// Settles due campaigns, a chunk of holds per transaction, until none is due
-// or `chunks_max` chunks are done (the rest waits for the next tick).
-void settle_due(db::worker_context& worker, const config& cfg) {
-    constexpr int chunks_max = 50;
-    settlement::settings s{cfg.platform_fee_bp, cfg.settlement_chunk};
-    for (int i = 0; i < chunks_max; ++i) {
-        auto step = settlement::settle_next(worker.connection(), s, "job-settlement-" + crypto::random_hex(8));
-        if (!step) return;
-        if (step->finished) {
-            log::info("campaign settled", {{"project_id", step->project.value}, {"outcome", step->outcome}});
-        }
-    }
-}
-
-void run_maintenance(const config& cfg, const std::atomic<bool>& stop) {
-    constexpr auto tick = std::chrono::milliseconds(100); // sealing lag is at most about this
-    constexpr int ticks_per_expiry = 10;
-    constexpr int expiry_batch_max = 1000;
-    db::worker_context worker(cfg.database_url);
-    auto settled_at = std::chrono::steady_clock::now() - std::chrono::milliseconds(cfg.settlement_interval_ms);
-    for (int n = 0; !stop; ++n) {
-        try {
-            int sealed = ledger::seal_pending(worker.connection(), ledger::seal_entries_per_call_max);
-            if (sealed > 0) log::info("ledger entries sealed", {{"count", sealed}});
-            if (n % ticks_per_expiry == 0) {
-                pqxx::work tx(worker.connection());
-                int voided = ledger::void_expired_holds(tx, expiry_batch_max);
-                int forgotten = api::idempotency::prune(tx, cfg.idempotency_retention_s, expiry_batch_max);
-                tx.commit();
-                if (voided > 0) log::info("expired holds voided", {{"count", voided}});
-                if (forgotten > 0) log::info("replayable answers forgotten", {{"count", forgotten}});
-            }
-            if (std::chrono::steady_clock::now() - settled_at >= std::chrono::milliseconds(cfg.settlement_interval_ms)) {
-                settled_at = std::chrono::steady_clock::now();
-                settle_due(worker, cfg);
-            }
-        } catch (const std::exception& e) {
-            log::warn("background work failed", {{"error", e.what()}});
-        }
-        worker.check();
-        std::this_thread::sleep_for(tick);
-    }
-}
-
 int serve(const config& cfg) {
     if (cfg.tls_cert_path.empty()) {
         std::fprintf(stderr, "schwarm: configuration: SCHWARM_TLS_CERT and SCHWARM_TLS_KEY must be set "
@@ -162,7 +118,7 @@ int serve(const config& cfg) {
     // the hash chain (one process at a time, an advisory lock) and void
     // expired holds (rows claimed with SKIP LOCKED).
     std::atomic<bool> maintenance_stop{false};
-    std::thread maintenance([&] { run_maintenance(cfg, maintenance_stop); });
+    std::thread maintenance([&] { jobs::run_maintenance(cfg, maintenance_stop); });
 
     // On SIGINT/SIGTERM: stop accepting, let in-flight requests finish, then
     // stop once every connection is gone or the grace period is over.

@@ -1,6 +1,6 @@
 // A voting round decides which projects the community fund finances; the
 // allocation moves the money through the ledger.
-#include "tests/support/platform.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // The asynchronous token lookup (api/pg_async.hpp) behind db_use::principal_only
 // routes (GET /v1/users/me): per-token answers under concurrency, no session
 // caching, and what a lost database connection gets.
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -4,7 +4,7 @@
 // and this table lacks fails the test, so a new route needs a rule.
 // Then object-level checks: another customer cannot read or change what is
 // not theirs by guessing ids, and no response carries secrets.
-#include "tests/support/platform.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
 // The command line: creating staff, migrating, refusing bad configuration.
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
 // Comments and owner updates on project pages, through the real binary.
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

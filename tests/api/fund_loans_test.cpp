@@ -2,7 +2,7 @@
 // 2): the fund is a lender of record for what it allocated, repaid pro rata
 // like the backers, so the vote decides which loans go to whom and the money
 // comes back for the next round.
-#include "tests/support/platform.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 

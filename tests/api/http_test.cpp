@@ -1,6 +1,6 @@
 // The HTTP layer of the real binary: limits, timeouts, errors, overload and
 // shutdown, over real TLS.
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>

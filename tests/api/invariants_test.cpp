@@ -2,7 +2,7 @@
 // item 8). Faults are injected into the real database (triggers that corrupt
 // what is written), and the server must notice: the request fails with a
 // logged internal error and nothing of it commits; other requests go on.
-#include "tests/support/platform.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 

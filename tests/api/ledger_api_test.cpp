@@ -1,5 +1,5 @@
 // The ledger's HTTP API through the real binary.
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
 // Exports through the real binary: streamed over HTTPS and on the command line.
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -3,8 +3,8 @@
 // same Idempotency-Key. Afterwards every acknowledged transfer is booked
 // exactly once and the ledger verifies. Uses a PostgreSQL cluster of its own,
 // since it stops it.
-#include "tests/support/private_cluster.hpp"
-#include "tests/support/support.hpp"
+#include "support/private_cluster.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

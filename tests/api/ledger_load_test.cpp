@@ -1,6 +1,6 @@
 // Many clients, two server processes, one database: every acknowledged
 // transfer is booked exactly once and the books balance.
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,5 +1,5 @@
 // The whole loan story across roles, through the real binary.
-#include "tests/support/platform.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 

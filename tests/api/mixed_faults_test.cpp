@@ -5,8 +5,8 @@
 // every acknowledged request is present exactly once, retries book nothing
 // twice, and the books verify and balance. SCHWARM_TEST_FAULT_CYCLES (default
 // 1) repeats the kill-and-crash cycle; bench/faults.sh runs more.
-#include "tests/support/platform.hpp"
-#include "tests/support/private_cluster.hpp"
+#include "support/platform.hpp"
+#include "support/private_cluster.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -2,7 +2,7 @@
 // in the money paths (issue 11, item 9): one client's bad request failing
 // others', a limit passed by two concurrent requests, and staff ledger keys
 // colliding with the platform's own.
-#include "tests/support/platform.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // Smaller money defects a new user found (issue 11, item 10): statements page
 // by line, wallets belong to customers only, refusals say why, and a
 // campaign takes pledges beyond its goal only when it says so.
-#include "tests/support/platform.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // The API description must describe every route the server has, and nothing
 // it does not have.
-#include "api/router.hpp"
+#include "pipeline/router.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // Wallets, pledges and settlement through the real binary.
-#include "core/crypto.hpp"
-#include "tests/support/platform.hpp"
+#include "base/crypto.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 

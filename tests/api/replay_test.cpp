@@ -3,7 +3,7 @@
 // with an Idempotency-Key is sent twice under one key and must answer the
 // same both times, and a different request under that key gets 409. A money
 // route without a scenario here fails the test, so a new one cannot forget.
-#include "tests/support/platform.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -2,8 +2,8 @@
 // told: every case ends in a recorded failed or pending check, the circuit
 // breaker opens and closes as specified, the server stays responsive, and
 // nothing is approved by accident.
-#include "tests/risk/e2e_support.hpp"
-#include "tests/risk/fake_bureau.hpp"
+#include "support/risk_world.hpp"
+#include "support/fake_bureau.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // Risk through the real binary: credit applications, the scorecard check,
 // staff reviews with four eyes and their refusals, investor protection.
-#include "tests/risk/e2e_support.hpp"
+#include "support/risk_world.hpp"
 
 #include <catch2/catch.hpp>
 

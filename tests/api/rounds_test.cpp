@@ -1,7 +1,7 @@
 // Voting rounds through the real binary.
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
-#include "core/crypto.hpp"
+#include "base/crypto.hpp"
 
 #include <catch2/catch.hpp>
 

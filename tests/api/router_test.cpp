@@ -1,4 +1,4 @@
-#include "api/router.hpp"
+#include "pipeline/router.hpp"
 
 #include <catch2/catch.hpp>
 

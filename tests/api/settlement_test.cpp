@@ -2,7 +2,7 @@
 // and 9): the reflection period is never cut short, what the decision counts
 // cannot change after it, the fee never exceeds what was raised, and a
 // campaign whose settlement fails waits aside without holding up the rest.
-#include "tests/support/platform.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // Campaigns stopped cleanly (issue 11, item 5): an owner withdraws until the
 // deadline, staff cancel with a reason until a loan is disbursed; every hold
 // is voided, posted pledges are paid back, allocations return to the fund.
-#include "tests/support/platform.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -2,7 +2,7 @@
 // 28 and 29 February, New Year's Eve, and the changes to and from summer
 // time in Europe/Berlin, the bank's time zone. The platform clock is moved
 // as a test may; nothing here depends on the day the tests run.
-#include "tests/support/platform.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 

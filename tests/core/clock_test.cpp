@@ -1,9 +1,9 @@
 // The platform clock (docs/time.md, migrations/0011_platform_clock.sql): one
 // clock for every rule, calendar arithmetic in the bank's time zone, and a
 // way to move it that only a test cluster allows.
-#include "core/config.hpp"
-#include "core/db.hpp"
-#include "tests/support/support.hpp"
+#include "base/config.hpp"
+#include "base/db.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "core/crypto.hpp"
+#include "base/crypto.hpp"
 
 #include <catch2/catch.hpp>
 

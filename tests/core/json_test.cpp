@@ -1,6 +1,6 @@
-#include "core/json.hpp"
+#include "base/json.hpp"
 
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "core/loan_math.hpp"
+#include "platform/loan_math.hpp"
 
 #include <catch2/catch.hpp>
 

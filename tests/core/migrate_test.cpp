@@ -1,6 +1,6 @@
-#include "core/migrate.hpp"
+#include "base/migrate.hpp"
 
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

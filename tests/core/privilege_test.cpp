@@ -2,8 +2,8 @@
 // server connects as owns nothing and cannot rewrite history, whatever SQL it
 // sends; only the schema's owner could, and the tests run every server as
 // the serving role.
-#include "core/db.hpp"
-#include "tests/support/support.hpp"
+#include "base/db.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

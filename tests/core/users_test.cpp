@@ -1,8 +1,8 @@
-#include "core/users.hpp"
+#include "platform/users.hpp"
 
-#include "core/crypto.hpp"
-#include "core/db.hpp"
-#include "tests/support/support.hpp"
+#include "base/crypto.hpp"
+#include "base/db.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

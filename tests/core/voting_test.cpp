@@ -1,5 +1,5 @@
-#include "core/voting/pabulib.hpp"
-#include "core/voting/tally.hpp"
+#include "voting/pabulib.hpp"
+#include "voting/tally.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,10 +1,8 @@
 #pragma once
-// The request-body readers of the resources, reached from fuzz_bodies.cpp.
-// Each bodies_<resource>.cpp includes api/<resource>.cpp, so that the
-// file-local readers are callable without a database and without changing
-// the product code.
+// The request-body readers of the resources (resources/bodies.hpp), reached
+// from fuzz_bodies.cpp without a database.
 
-#include "api/http.hpp"
+#include "pipeline/http.hpp"
 
 namespace schwarm::fuzz {
 

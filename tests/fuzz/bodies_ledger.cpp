@@ -1,6 +1,6 @@
-// api/ledger.cpp's entry readers, followed by ledger::validate as book()
-// would run it.
-#include "api/ledger.cpp"
+// The ledger's entry readers (api/resources/src/ledger.cpp), followed by
+// ledger::validate as book() would run it.
+#include "resources/bodies.hpp"
 
 #include "bodies.hpp"
 #include "support.hpp"
@@ -10,10 +10,10 @@ namespace schwarm::fuzz {
 void ledger_bodies(api::context& ctx, unsigned which) {
     ledger::entry_request request;
     switch (which % 4) {
-    case 0: request = api::new_entry_request(ctx); break;
-    case 1: request = api::post_request(ctx); break;
-    case 2: request = api::void_request(ctx); break;
-    default: request = api::read_entry(ctx.json_body(), "entries[0].", ""); break;
+    case 0: request = api::bodies::new_entry(ctx); break;
+    case 1: request = api::bodies::post_hold(ctx); break;
+    case 2: request = api::bodies::void_hold(ctx); break;
+    default: request = api::bodies::batch_entry(ctx.json_body(), "entries[0]."); break;
     }
     // The reader leaves one posting too many for the ledger to name.
     require(request.postings.size() <= ledger::postings_per_entry_max + 1, "postings bounded by the reader");

@@ -1,5 +1,5 @@
-// api/projects.cpp's project reader.
-#include "api/projects.cpp"
+// The project reader (api/resources/src/projects.cpp).
+#include "resources/bodies.hpp"
 
 #include "bodies.hpp"
 #include "support.hpp"
@@ -7,7 +7,7 @@
 namespace schwarm::fuzz {
 
 void projects_bodies(api::context& ctx, unsigned) {
-    projects::fields f = api::read_fields(ctx.json_body());
+    projects::fields f = api::bodies::project_fields(ctx.json_body());
     require(f.goal_minor >= 1 && f.min_pledge_minor >= 1, "amounts read are positive");
     require(f.title.size() >= 3 && f.currency_code.size() == 3, "lengths as read");
 }

@@ -4,7 +4,7 @@
 // readers need none). Input: a byte picking the reader, a line with the
 // path id, then the body. A problem is the answer to bad input; anything
 // else escaping is a finding.
-#include "api/service.hpp"
+#include "pipeline/service.hpp"
 #include "bodies.hpp"
 #include "support.hpp"
 

@@ -3,7 +3,7 @@
 // arrays read the same way. A problem is the expected answer to bad input;
 // anything else escaping, or a reader that accepts what it should refuse,
 // is a finding.
-#include "core/json.hpp"
+#include "base/json.hpp"
 #include "support.hpp"
 
 #include <cstddef>

@@ -1,7 +1,7 @@
 // core/money: currency codes, checked addition and decimal formatting,
 // each against a plain reference computed another way (128-bit integers).
-#include "core/money.hpp"
-#include "core/voting/tally.hpp"
+#include "base/money.hpp"
+#include "voting/tally.hpp"
 #include "support.hpp"
 
 #include <fuzzer/FuzzedDataProvider.h>

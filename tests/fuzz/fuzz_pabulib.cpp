@@ -2,8 +2,8 @@
 // back to the same election (pabulib.hpp promises it), convert to tally
 // input, and tally under greedy and MES without anything but the documented
 // std::invalid_argument escaping.
-#include "core/voting/pabulib.hpp"
-#include "core/voting/tally.hpp"
+#include "voting/pabulib.hpp"
+#include "voting/tally.hpp"
 #include "support.hpp"
 
 #include <cstddef>

@@ -9,8 +9,8 @@
 // database. Writing and snapshot handlers need a transaction that begins
 // on a server, so only their role checks run here; their bodies are
 // fuzz_bodies' and fuzz_json's.
-#include "api/ledger_port.hpp"
-#include "api/service.hpp"
+#include "resources/ledger_port.hpp"
+#include "pipeline/service.hpp"
 #include "support.hpp"
 
 #include <boost/url/parse.hpp>

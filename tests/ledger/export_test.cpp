@@ -1,10 +1,10 @@
 #include "ledger/export.hpp"
 
-#include "core/db.hpp"
-#include "core/money.hpp"
-#include "core/problem.hpp"
+#include "base/db.hpp"
+#include "base/money.hpp"
+#include "base/problem.hpp"
 #include "ledger/ledger.hpp"
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>

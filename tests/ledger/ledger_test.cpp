@@ -1,7 +1,7 @@
 #include "ledger/ledger.hpp"
 
-#include "core/db.hpp"
-#include "tests/support/support.hpp"
+#include "base/db.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

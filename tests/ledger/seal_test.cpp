@@ -1,8 +1,8 @@
 #include "ledger/seal.hpp"
 
-#include "core/db.hpp"
+#include "base/db.hpp"
 #include "ledger/ledger.hpp"
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,11 +1,11 @@
 // The pledge rules of investor protection, asked directly of the gate
 // inside a real transaction, as the pledge path asks them.
 #include "risk/risk.hpp"
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
-#include "core/db.hpp"
-#include "core/projects.hpp"
-#include "core/users.hpp"
+#include "base/db.hpp"
+#include "platform/projects.hpp"
+#include "platform/users.hpp"
 
 #include <catch2/catch.hpp>
 

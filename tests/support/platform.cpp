@@ -1,6 +1,6 @@
-#include "tests/support/platform.hpp"
+#include "support/platform.hpp"
 
-#include "core/db.hpp"
+#include "base/db.hpp"
 
 #include <algorithm>
 #include <chrono>

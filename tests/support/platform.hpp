@@ -3,7 +3,7 @@
 // auditor sessions, and the steps every money story starts with (customers
 // with money in their wallets, a project open for pledges).
 
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
 #include <boost/json.hpp>
 

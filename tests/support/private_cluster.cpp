@@ -1,6 +1,6 @@
-#include "tests/support/private_cluster.hpp"
+#include "support/private_cluster.hpp"
 
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
-#include "tests/support/support.hpp"
+#include "support/support.hpp"
 
-#include "core/db.hpp"
-#include "core/migrate.hpp"
+#include "base/db.hpp"
+#include "base/migrate.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>

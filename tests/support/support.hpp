@@ -2,7 +2,7 @@
 // What the tests share: a fresh PostgreSQL database per test, the real
 // server binary started as a child process, and an HTTPS client.
 
-#include "core/problem.hpp"
+#include "base/problem.hpp"
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>

@@ -1,0 +1,26 @@
+#pragma once
+// One function per resource file, each returning that file's route table.
+
+#include "pipeline/service.hpp"
+
+#include <vector>
+
+namespace schwarm::api {
+
+// api/openapi.yaml, compiled in.
+std::string_view openapi_document();
+
+std::vector<route> health_routes();
+std::vector<route> users_routes();
+std::vector<route> sessions_routes();
+std::vector<route> audit_routes();
+std::vector<route> ledger_routes();
+std::vector<route> rounds_routes();
+std::vector<route> projects_routes();
+std::vector<route> wallets_routes();
+std::vector<route> pledges_routes();
+std::vector<route> loans_routes();
+std::vector<route> comments_routes();
+std::vector<route> risk_routes();
+
+} // namespace schwarm::api

@@ -1,0 +1,58 @@
+// Operational endpoints: liveness, readiness, metrics, the API description.
+#include "resources/resources.hpp"
+
+#include "base/migrate.hpp"
+
+namespace schwarm::api {
+
+namespace {
+response healthz(context&);
+response readyz(context&);
+response metrics_text(context&);
+response openapi(context&);
+} // namespace
+
+std::vector<route> health_routes() {
+    return {
+        {http::verb::get, "/healthz", access::anyone, db_use::none, healthz},
+        {http::verb::get, "/readyz", access::anyone, db_use::read, readyz},
+        {http::verb::get, "/metrics", access::anyone, db_use::none, metrics_text},
+        {http::verb::get, "/v1/openapi.yaml", access::anyone, db_use::none, openapi},
+    };
+}
+
+namespace {
+
+response healthz(context&) { return json_response(http::status::ok, {{"status", "up"}}); }
+
+response readyz(context& ctx) {
+    try {
+        migrations::check_current(ctx.tx(), migrations::bundled());
+    } catch (const migrations::migration_error& e) {
+        throw problem(problems::unavailable, "The database schema is not current", e.what());
+    }
+    return json_response(http::status::ok, {{"status", "ready"}});
+}
+
+response metrics_text(context& ctx) {
+    const service& app = ctx.app;
+    db::pool_stats pool = app.pool.stats();
+    std::map<std::string, double> gauges{
+        {"schwarm_db_workers", pool.workers},
+        {"schwarm_db_workers_busy", pool.busy},
+        {"schwarm_db_queue_depth", static_cast<double>(pool.queued)},
+        {"schwarm_db_queue_max", static_cast<double>(pool.queue_max)},
+        {"schwarm_connections_open", app.connections.load()},
+    };
+    std::map<std::string, double> counters{
+        {"schwarm_db_jobs_rejected_total", static_cast<double>(pool.rejected)},
+    };
+    return {http::status::ok, "text/plain; version=0.0.4", app.stats.render(gauges, counters), {}};
+}
+
+response openapi(context&) {
+    return {http::status::ok, "application/yaml", std::string(openapi_document()), {}};
+}
+
+} // namespace
+} // namespace schwarm::api

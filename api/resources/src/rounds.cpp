@@ -1,0 +1,242 @@
+// Voting rounds: staff run them, customers vote, everyone sees the results
+// and, after the close, the anonymised ballots to recount them.
+#include "resources/resources.hpp"
+
+#include "base/json.hpp"
+#include "voting/pabulib.hpp"
+#include "platform/rounds.hpp"
+
+
+namespace schwarm::api {
+
+namespace {
+response create_round(context&);
+response read_round(context&);
+response add_project(context&);
+response list_projects(context&);
+response open_round(context&);
+response close_round(context&);
+response cast_ballot(context&);
+response tally_round(context&);
+response read_result(context&);
+response allocate(context&);
+response list_ballots(context&);
+response export_pabulib(context&);
+response import_pabulib(context&);
+} // namespace
+
+std::vector<route> rounds_routes() {
+    return {
+        {http::verb::post, "/v1/rounds", access::staff, db_use::write, create_round},
+        {http::verb::post, "/v1/rounds/import", access::staff, db_use::write, import_pabulib},
+        {http::verb::get, "/v1/rounds/{id}", access::anyone, db_use::read, read_round},
+        {http::verb::post, "/v1/rounds/{id}/projects", access::staff, db_use::write, add_project},
+        {http::verb::get, "/v1/rounds/{id}/projects", access::anyone, db_use::read, list_projects},
+        {http::verb::post, "/v1/rounds/{id}/open", access::staff, db_use::write, open_round},
+        {http::verb::post, "/v1/rounds/{id}/close", access::staff, db_use::write, close_round},
+        {http::verb::put, "/v1/rounds/{id}/ballot", access::customer, db_use::write, cast_ballot},
+        {http::verb::post, "/v1/rounds/{id}/tally", access::staff, db_use::write, tally_round},
+        {http::verb::get, "/v1/rounds/{id}/result", access::anyone, db_use::read, read_result},
+        {http::verb::post, "/v1/rounds/{id}/allocate", access::staff, db_use::write, allocate, needs::idempotency_key},
+        {http::verb::get, "/v1/rounds/{id}/ballots", access::anyone, db_use::read, list_ballots},
+        {http::verb::get, "/v1/rounds/{id}/pabulib", access::anyone, db_use::read, export_pabulib},
+    };
+}
+
+namespace {
+
+voting::round_id round_param(const context& ctx) {
+    return voting::round_id{path_id(ctx, "id", "There is no such round")};
+}
+
+voting::actor by(const context& ctx) { return {ctx.who().id, ctx.request_id}; }
+
+boost::json::object to_json(const voting::round_info& r) {
+    const auto& s = r.spec;
+    boost::json::object out{{"id", r.id.str()},
+                            {"title", s.title},
+                            {"budget_minor", s.budget_minor},
+                            {"currency", s.currency_code},
+                            {"opens_at", s.opens_at},
+                            {"closes_at", s.closes_at},
+                            {"eligibility", s.eligibility},
+                            {"ballot", s.ballot},
+                            {"rule", s.rule},
+                            {"utility", s.utility},
+                            {"min_projects", s.min_projects},
+                            {"state", r.state},
+                            {"imported", r.imported},
+                            {"accepting_ballots", r.state == "open" && r.in_window},
+                            {"projects", r.projects},
+                            {"ballots", r.ballots}};
+    out["max_projects"] = s.max_projects ? boost::json::value(*s.max_projects) : nullptr;
+    out["max_total_cost_minor"] = s.max_total_cost_minor ? boost::json::value(*s.max_total_cost_minor) : nullptr;
+    out["points"] = s.points ? boost::json::value(*s.points) : nullptr;
+    return out;
+}
+
+response round_response(const voting::round_info& r, http::status status = http::status::ok) {
+    return json_response(status, to_json(r));
+}
+
+response create_round(context& ctx) {
+    auto body = ctx.json_body();
+    json::object_reader f(body);
+    voting::round_spec s;
+    s.title = f.required_string("title", 1, 200);
+    s.budget_minor = f.required_int("budget_minor", 1, std::numeric_limits<std::int64_t>::max());
+    s.currency_code = f.required_string("currency", 3, 3);
+    s.opens_at = f.required_string("opens_at", 1, 40);
+    s.closes_at = f.required_string("closes_at", 1, 40);
+    s.eligibility = f.optional_string("eligibility", 1, 20).value_or("customers");
+    s.ballot = f.optional_string("ballot", 1, 20).value_or("approval");
+    s.rule = f.optional_string("rule", 1, 20).value_or("greedy");
+    s.utility = f.optional_string("utility", 1, 20).value_or("cost");
+    s.min_projects = static_cast<int>(f.optional_int("min_projects", 0, 1000).value_or(1));
+    if (auto v = f.optional_int("max_projects", 1, 1000)) s.max_projects = static_cast<int>(*v);
+    s.max_total_cost_minor = f.optional_int("max_total_cost_minor", 1, std::numeric_limits<std::int64_t>::max());
+    if (auto v = f.optional_int("points", 1, 1'000'000)) s.points = static_cast<int>(*v);
+    f.reject_unknown();
+    auto created = voting::create_round(ctx.work(), s, by(ctx));
+    response res = round_response(created, http::status::created);
+    res.headers.emplace_back("Location", "/v1/rounds/" + created.id.str());
+    return res;
+}
+
+response read_round(context& ctx) { return round_response(voting::find_round(ctx.tx(), round_param(ctx))); }
+
+// Either a platform project ({"project_id", optional "cost_minor"}), or one
+// that lives only in the round ({"key", "name", "cost_minor"}).
+response add_project(context& ctx) {
+    auto body = ctx.json_body();
+    json::object_reader f(body);
+    auto id = round_param(ctx);
+    voting::round_project p;
+    if (auto project = f.optional_string("project_id", 1, 20)) {
+        auto cost = f.optional_int("cost_minor", 1, std::numeric_limits<std::int64_t>::max());
+        f.reject_unknown();
+        auto value = parse_int64(*project);
+        if (!value || *value <= 0) throw field_problem("project_id", "project_id must be a project id");
+        p = voting::add_platform_project(ctx.work(), id, *value, cost, ctx.who(), ctx.request_id);
+    } else {
+        p = {f.required_string("key", 1, 64), f.required_string("name", 1, 300),
+             f.required_int("cost_minor", 1, std::numeric_limits<std::int64_t>::max())};
+        f.reject_unknown();
+        voting::add_project(ctx.work(), id, p, by(ctx));
+    }
+    return json_response(http::status::created, {{"key", p.key}, {"name", p.name}, {"cost_minor", p.cost_minor}});
+}
+
+// {"reject": ["project id", ...], "reason": "..."}: the unselected platform
+// projects named are rejected, the others return to approved.
+response allocate(context& ctx) {
+    std::vector<std::int64_t> reject;
+    std::string reason;
+    if (!ctx.request.body().empty()) {
+        auto body = ctx.json_body();
+        json::object_reader f(body);
+        const auto& ids = f.optional_array("reject", voting::projects_per_round_max);
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            auto value = ids[i].is_string() ? parse_int64(std::string_view(ids[i].as_string())) : std::nullopt;
+            if (!value || *value <= 0) throw field_problem("reject[" + std::to_string(i) + "]", "reject holds project ids");
+            reject.push_back(*value);
+        }
+        reason = f.optional_string("reason", 1, 1000).value_or("");
+        f.reject_unknown();
+    }
+    auto done = voting::allocate(ctx.work(), round_param(ctx), reject, reason, ctx.who(), ctx.request_id);
+    boost::json::array funded, returned, rejected;
+    for (const auto& [project, amount] : done.funded) {
+        funded.push_back({{"project_id", std::to_string(project)}, {"amount_minor", amount}});
+    }
+    for (auto project : done.returned) returned.push_back(boost::json::value(std::to_string(project)));
+    for (auto project : done.rejected) rejected.push_back(boost::json::value(std::to_string(project)));
+    return json_response(http::status::ok, {{"state", "allocated"},
+                                            {"funded", std::move(funded)},
+                                            {"returned", std::move(returned)},
+                                            {"rejected", std::move(rejected)}});
+}
+
+response list_projects(context& ctx) {
+    auto id = round_param(ctx);
+    voting::find_round(ctx.tx(), id);
+    boost::json::array items;
+    for (const auto& p : voting::projects_of(ctx.tx(), id)) {
+        items.push_back({{"key", p.key}, {"name", p.name}, {"cost_minor", p.cost_minor}});
+    }
+    return json_response(http::status::ok, {{"items", std::move(items)}});
+}
+
+response open_round(context& ctx) { return round_response(voting::open_round(ctx.work(), round_param(ctx), by(ctx))); }
+response close_round(context& ctx) { return round_response(voting::close_round(ctx.work(), round_param(ctx), by(ctx))); }
+
+// The body: {"choices": [{"project": "key", "points": n}, ...]}; points only
+// on cumulative ballots.
+response cast_ballot(context& ctx) {
+    auto body = ctx.json_body();
+    json::object_reader f(body);
+    const auto& items = f.required_array("choices", voting::choices_per_ballot_max);
+    f.reject_unknown();
+    std::vector<voting::choice> choices;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        std::string name = "choices[" + std::to_string(i) + "]";
+        json::object_reader c(json::element_object(items[i], name), name + ".");
+        std::string project = c.required_string("project", 1, 64);
+        std::int64_t points = c.optional_int("points", 0, 1'000'000).value_or(1);
+        c.reject_unknown();
+        choices.push_back({std::move(project), points});
+    }
+    auto receipt = voting::cast_ballot(ctx.work(), round_param(ctx), ctx.who(), std::move(choices), ctx.request_id);
+    return json_response(receipt.replaced ? http::status::ok : http::status::created,
+                         {{"receipt", receipt.hash},
+                          {"secret", receipt.secret},
+                          {"replaced", receipt.replaced},
+                          {"note", "Keep the secret: with it you can find your ballot among the published ones "
+                                   "and check it was counted. It is not stored and cannot be shown again."}});
+}
+
+response tally_round(context& ctx) {
+    return json_response(http::status::ok, voting::tally_round(ctx.work(), round_param(ctx), by(ctx)));
+}
+
+response read_result(context& ctx) { return json_response(http::status::ok, voting::result_of(ctx.tx(), round_param(ctx))); }
+
+response list_ballots(context& ctx) {
+    int limit = ctx.page_size(200);
+    auto cursor = ctx.query_param("cursor").value_or("");
+    auto ballots = voting::published_ballots(ctx.tx(), round_param(ctx), cursor, limit);
+    boost::json::array items;
+    for (const auto& b : ballots) {
+        boost::json::array choices;
+        for (const auto& c : b.choices) choices.push_back({{"project", c.project}, {"points", c.points}});
+        items.push_back({{"receipt", b.receipt}, {"choices", std::move(choices)}});
+    }
+    return page_response(std::move(items), limit, ballots.empty() ? "" : ballots.back().receipt);
+}
+
+response export_pabulib(context& ctx) {
+    auto id = round_param(ctx);
+    response res{http::status::ok, "text/plain; charset=utf-8", voting::export_pabulib(ctx.tx(), id), {}};
+    res.headers.emplace_back("Content-Disposition", "attachment; filename=\"schwarm-round-" + id.str() + ".pb\"");
+    return res;
+}
+
+// The body is the .pb file itself; rule, utility and currency come in the query.
+response import_pabulib(context& ctx) {
+    std::string rule = ctx.query_param("rule").value_or("greedy");
+    std::string utility = ctx.query_param("utility").value_or("cost");
+    std::string currency_code = ctx.query_param("currency").value_or("EUR");
+    try {
+        auto round = voting::import_pabulib(ctx.work(), ctx.request.body(), rule, utility, currency_code, by(ctx));
+        response res = round_response(round, http::status::created);
+        res.headers.emplace_back("Location", "/v1/rounds/" + round.id.str());
+        return res;
+    } catch (const voting::pabulib_error& e) {
+        throw problem(problems::validation, e.what())
+            .with("line", std::to_string(e.line()))
+            .with("field", e.field());
+    }
+}
+
+} // namespace
+} // namespace schwarm::api

@@ -1,0 +1,161 @@
+#include "base/json.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/parse_options.hpp>
+
+namespace schwarm::json {
+
+namespace {
+std::size_t utf8_length(std::string_view text) {
+    std::size_t count = 0;
+    for (unsigned char c : text) count += (c & 0xc0) != 0x80;
+    return count;
+}
+
+// Counts values the cheap way, before parsing: separators and openings
+// outside strings (an upper bound of one per value, near enough).
+std::size_t values_in(std::string_view text) {
+    std::size_t count = 1;
+    bool in_string = false, escaped = false;
+    for (char c : text) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == ',' || c == '[' || c == '{') {
+            ++count;
+        }
+    }
+    return count;
+}
+
+} // namespace
+
+boost::json::object parse_object(std::string_view text) {
+    if (values_in(text) > values_max) {
+        throw problem(problems::payload_too_large,
+                      "The body has more than " + std::to_string(values_max) + " JSON values");
+    }
+    boost::json::parse_options options;
+    options.max_depth = nesting_depth_max;
+    boost::system::error_code ec;
+    boost::json::value value = boost::json::parse(text, ec, {}, options);
+    if (ec) {
+        throw problem(problems::malformed_json, "The body is not valid JSON: " + ec.message());
+    }
+    if (!value.is_object()) {
+        throw problem(problems::malformed_json, "The body must be a JSON object");
+    }
+    return std::move(value.as_object());
+}
+
+problem object_reader::field_error(std::string_view field, const std::string& detail) const {
+    std::string name = prefix_ + std::string(field);
+    return field_problem(name, name + detail);
+}
+
+const boost::json::value* object_reader::find(std::string_view field) {
+    read_.emplace(field);
+    const boost::json::value* value = object_.if_contains(field);
+    return value && !value->is_null() ? value : nullptr;
+}
+
+std::optional<std::string> object_reader::optional_string(std::string_view field,
+                                                          std::size_t length_min,
+                                                          std::size_t length_max) {
+    const boost::json::value* value = find(field);
+    if (!value) return std::nullopt;
+    if (!value->is_string()) throw field_error(field, " must be a string");
+    std::string_view text = value->as_string();
+    // PostgreSQL text cannot hold NUL: refused here, for this request alone,
+    // not by the database for a whole transaction of others' requests.
+    if (text.find('\0') != std::string_view::npos) throw field_error(field, " must not contain NUL characters");
+    std::size_t length = utf8_length(text);
+    if (length < length_min || length > length_max) {
+        throw field_error(field, " must be " +
+                                                    std::to_string(length_min) + " to " +
+                                                    std::to_string(length_max) + " characters long");
+    }
+    return std::string(text);
+}
+
+std::string object_reader::required_string(std::string_view field, std::size_t length_min,
+                                           std::size_t length_max) {
+    auto value = optional_string(field, length_min, length_max);
+    if (!value) throw field_error(field, " is required");
+    return *value;
+}
+
+std::optional<std::int64_t> object_reader::optional_int(std::string_view field, std::int64_t min,
+                                                        std::int64_t max) {
+    const boost::json::value* value = find(field);
+    if (!value) return std::nullopt;
+    std::int64_t number = 0;
+    if (value->is_int64()) {
+        number = value->as_int64();
+    } else if (value->is_uint64() && max >= 0 && value->as_uint64() <= static_cast<std::uint64_t>(max)) {
+        // (max >= 0 first: a negative max cast to unsigned is huge, and the
+        // number would wrap to a negative one inside the bounds.)
+        number = static_cast<std::int64_t>(value->as_uint64());
+    } else {
+        throw field_error(field, " must be a whole number");
+    }
+    if (number < min || number > max) {
+        throw field_error(field, " must be between " +
+                                                    std::to_string(min) + " and " + std::to_string(max));
+    }
+    return number;
+}
+
+std::int64_t object_reader::required_int(std::string_view field, std::int64_t min, std::int64_t max) {
+    auto value = optional_int(field, min, max);
+    if (!value) throw field_error(field, " is required");
+    return *value;
+}
+
+std::optional<bool> object_reader::optional_bool(std::string_view field) {
+    const boost::json::value* value = find(field);
+    if (!value) return std::nullopt;
+    if (!value->is_bool()) throw field_error(field, " must be true or false");
+    return value->as_bool();
+}
+
+const boost::json::array& object_reader::optional_array(std::string_view field, std::size_t size_max) {
+    static const boost::json::array empty;
+    const boost::json::value* value = find(field);
+    if (!value) return empty;
+    if (!value->is_array()) throw field_error(field, " must be an array");
+    if (value->as_array().size() > size_max) {
+        throw field_error(field, " may have at most " +
+                                                    std::to_string(size_max) + " elements");
+    }
+    return value->as_array();
+}
+
+const boost::json::array& object_reader::required_array(std::string_view field, std::size_t size_max) {
+    if (!object_.if_contains(field) || object_.at(field).is_null()) {
+        read_.emplace(field);
+        throw field_error(field, " is required");
+    }
+    return optional_array(field, size_max);
+}
+
+const boost::json::object& element_object(const boost::json::value& element, const std::string& field) {
+    if (!element.is_object()) throw field_problem(field, field + " must be an object");
+    return element.as_object();
+}
+
+void object_reader::reject_unknown() const {
+    for (const auto& member : object_) {
+        if (!read_.contains(member.key())) {
+            // Echo at most a short prefix of what the client sent.
+            constexpr std::size_t echoed_length_max = 64;
+            std::string field(member.key().substr(0, echoed_length_max));
+            throw field_problem(prefix_ + field, "unknown field " + prefix_ + field);
+        }
+    }
+}
+
+} // namespace schwarm::json

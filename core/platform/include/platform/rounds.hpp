@@ -1,0 +1,140 @@
+#pragma once
+// Voting rounds: staff set a round up (budget, window, eligibility, ballot
+// type, rule, limits) and add the projects with their costs; customers vote
+// while it is open, replacing their ballot at will; after the close staff
+// tally it with the round's rule, and the anonymised ballots, receipts and
+// the full tally are public so anyone can recount and find their own ballot.
+
+#include "base/ids.hpp"
+#include "base/problem.hpp"
+#include "platform/users.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <pqxx/pqxx>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace schwarm::voting {
+
+struct round_tag;
+using round_id = id<round_tag>;
+
+namespace problems {
+inline constexpr problem_type round_state{409, "round-state", "The round is not in a state that allows this"};
+inline constexpr problem_type voting_closed{409, "outside-voting-window", "The round does not take ballots now"};
+inline constexpr problem_type not_eligible{403, "not-eligible", "This round is not open to you"};
+inline constexpr problem_type ballot_limit{422, "ballot-limit", "The ballot breaks a limit of the round"};
+inline constexpr problem_type ballot_project{422, "ballot-unknown-project", "The ballot names a project not in the round"};
+inline constexpr problem_type project_key_taken{409, "round-project-exists", "The round has a project with this key"};
+inline constexpr problem_type project_kind{422, "round-project-kind", "A round finances donations and loans only"};
+} // namespace problems
+
+struct round_spec {
+    std::string title;
+    std::int64_t budget_minor = 0;
+    std::string currency_code;
+    std::string opens_at;  // RFC 3339
+    std::string closes_at; // RFC 3339
+    std::string eligibility = "customers"; // or "members"
+    std::string ballot = "approval";       // or "cumulative"
+    std::string rule = "greedy";           // greedy | mes | mes-add1 | mes-add1-greedy
+    std::string utility = "cost";          // cost | approval (MES with approval ballots)
+    int min_projects = 1;
+    std::optional<int> max_projects = std::nullopt;
+    std::optional<std::int64_t> max_total_cost_minor = std::nullopt; // knapsack ballots
+    std::optional<int> points = std::nullopt;                        // cumulative ballots
+};
+
+struct round_info {
+    round_id id;
+    round_spec spec;
+    std::string state;
+    bool imported = false;
+    bool in_window = false; // the database clock is inside [opens_at, closes_at)
+    std::int64_t projects = 0;
+    std::int64_t ballots = 0;
+};
+
+struct round_project {
+    std::string key;
+    std::string name;
+    std::int64_t cost_minor = 0;
+};
+
+struct choice {
+    std::string project;
+    std::int64_t points = 1; // always 1 on approval ballots
+};
+
+struct receipt {
+    std::string hash;   // published with the anonymised ballot after the close
+    std::string secret; // the voter's alone; shown once, never stored
+    bool replaced = false;
+};
+
+struct actor {
+    std::optional<user_id> user;
+    std::string request_id;
+};
+
+inline constexpr std::size_t projects_per_round_max = 1000;
+inline constexpr std::size_t choices_per_ballot_max = 1000;
+
+// Staff. Each checks its state rule, writes the audit record, and throws a
+// problem naming the rule on refusal.
+round_info create_round(pqxx::work& tx, const round_spec& spec, const actor& by);
+round_info find_round(pqxx::transaction_base& tx, round_id id);
+void add_project(pqxx::work& tx, round_id id, const round_project& project, const actor& by);
+std::vector<round_project> projects_of(pqxx::transaction_base& tx, round_id id);
+round_info open_round(pqxx::work& tx, round_id id, const actor& by);
+round_info close_round(pqxx::work& tx, round_id id, const actor& by);
+
+// Staff: an approved platform project enters a draft round (it moves to
+// in_vote) with its goal as the cost unless one is given; its key is
+// "project-<id>".
+round_project add_platform_project(pqxx::work& tx, round_id id, std::int64_t project_id,
+                                   std::optional<std::int64_t> cost_minor, const users::principal& staff,
+                                   const std::string& request_id);
+
+struct allocation {
+    std::vector<std::pair<std::int64_t, std::int64_t>> funded; // project id, amount from the fund
+    std::vector<std::int64_t> returned;                       // back to approved
+    std::vector<std::int64_t> rejected;
+};
+// Staff confirm a tallied round: each selected platform project moves to
+// selected and receives its cost from the community fund's account into its
+// escrow, all in one linked ledger batch (a fund too small refuses it whole);
+// the other platform projects return to approved, or are rejected when named
+// in `reject` (with `reason`). The round becomes allocated.
+allocation allocate(pqxx::work& tx, round_id id, const std::vector<std::int64_t>& reject, const std::string& reason,
+                    const users::principal& staff, const std::string& request_id);
+
+// Customers. Replaces the caller's earlier ballot in this round, if any.
+receipt cast_ballot(pqxx::work& tx, round_id id, const users::principal& voter, std::vector<choice> choices,
+                    const std::string& request_id);
+
+// Runs the round's rule over its ballots and stores the result with its
+// trace (state tallied). Returns the stored result.
+boost::json::object tally_round(pqxx::work& tx, round_id id, const actor& by);
+// The stored result; problem(round_state) before the tally.
+boost::json::object result_of(pqxx::transaction_base& tx, round_id id);
+
+struct published_ballot {
+    std::string receipt;
+    std::vector<choice> choices;
+};
+// After the close: ballots without voters, ordered by receipt, after `cursor`.
+std::vector<published_ballot> published_ballots(pqxx::transaction_base& tx, round_id id,
+                                                const std::string& cursor, int limit);
+
+// pabulib: a closed round out, and a finished election in (as a closed,
+// imported round ready for the tally).
+std::string export_pabulib(pqxx::transaction_base& tx, round_id id);
+round_info import_pabulib(pqxx::work& tx, std::string_view text, const std::string& rule, const std::string& utility,
+                          const std::string& currency_code, const actor& by);
+
+} // namespace schwarm::voting

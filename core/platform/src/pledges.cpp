@@ -1,0 +1,484 @@
+#include "platform/pledges.hpp"
+
+#include "base/audit.hpp"
+#include "base/crypto.hpp"
+#include "base/db.hpp"
+#include "platform/ledger_port.hpp"
+#include "platform/projects.hpp"
+#include "platform/risk_port.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <limits>
+#include <map>
+#include <set>
+
+namespace schwarm::pledges {
+
+namespace {
+
+#define PLEDGE_COLUMNS \
+    "id, project_id, backer_id, amount_minor, currency, state::text, risk_acknowledged, " \
+    SCHWARM_SQL_UTC_SECONDS("revocable_until") ", " SCHWARM_SQL_UTC_SECONDS("created_at") ", hold_entry_id, " \
+    "idempotency_key"
+
+const db::query select_by_keys{
+    "pledges.select_by_keys",
+    "SELECT " PLEDGE_COLUMNS " FROM pledges "
+    "WHERE (backer_id, idempotency_key) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))"};
+const db::query select_pledge{"pledges.select", "SELECT " PLEDGE_COLUMNS " FROM pledges WHERE id = $1"};
+const db::query select_by_hold{
+    "pledges.select_by_hold", "SELECT " PLEDGE_COLUMNS " FROM pledges WHERE hold_entry_id = ANY($1::bigint[])"};
+const db::query select_mine{
+    "pledges.select_mine",
+    "SELECT " PLEDGE_COLUMNS " FROM pledges WHERE backer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"};
+// Who and where, without a lock: a pledge never changes either. Its row is
+// locked only after its project's (select_revocable), in the order
+// settlement takes them, or the two would deadlock.
+const db::query select_owner{"pledges.owner", "SELECT backer_id, project_id FROM pledges WHERE id = $1"};
+const db::query select_revocable{
+    "pledges.revocable",
+    "SELECT state::text, revocable_until IS NOT NULL AND revocable_until > schwarm_clock(), "
+    SCHWARM_SQL_UTC_SECONDS("revocable_until") ", amount_minor, currency, hold_entry_id "
+    "FROM pledges WHERE id = $1 FOR UPDATE"};
+// Backers who already hold or had posted a pledge to the project: they are
+// counted once.
+// (A probe per backer: LIMIT in the lateral keeps the generic plan from
+// hashing every pledge of a hot project instead.)
+const db::query select_active_backers{
+    "pledges.active_backers",
+    "SELECT b FROM unnest($2::bigint[]) AS b, LATERAL (SELECT 1 FROM pledges WHERE project_id = $1 "
+    "AND backer_id = b AND state IN ('held', 'posted') LIMIT 1) AS found"};
+const db::query count_other_active{
+    "pledges.count_other_active",
+    "SELECT count(*) FROM pledges WHERE project_id = $1 AND backer_id = $2 AND id <> $3 "
+    "AND state IN ('held', 'posted')"};
+const db::query insert_pledges{
+    "pledges.insert",
+    "INSERT INTO pledges (project_id, backer_id, amount_minor, currency, hold_entry_id, risk_acknowledged, "
+    "revocable_until, idempotency_key) "
+    "SELECT project_id, backer_id, amount, currency, hold, ack, "
+    "CASE WHEN revocable THEN schwarm_local_add(schwarm_now(), make_interval(days => $9)) END, key "
+    "FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $7::boolean[], "
+    "$8::text[]) AS t(project_id, backer_id, amount, currency, hold, ack, revocable, key) RETURNING " PLEDGE_COLUMNS};
+const db::query resolve_pledges{
+    "pledges.resolve",
+    "UPDATE pledges SET state = $3::pledge_state, resolve_entry_id = d.entry, resolved_at = schwarm_now() "
+    "FROM unnest($1::bigint[], $2::bigint[]) AS d(id, entry) WHERE pledges.id = d.id AND state = 'held'"};
+const db::query lock_held_rows{
+    "pledges.lock_held",
+    "SELECT id, backer_id, amount_minor, hold_entry_id FROM pledges WHERE project_id = $1 AND state = 'held' "
+    "ORDER BY id LIMIT $2 FOR UPDATE"};
+const db::query refund_posted{
+    "pledges.refund", "UPDATE pledges SET state = 'refunded' WHERE project_id = $1 AND state = 'posted'"};
+const db::query select_posted_by_backer{
+    "pledges.posted_by_backer",
+    "SELECT backer_id, sum(amount_minor)::bigint FROM pledges WHERE project_id = $1 AND state = 'posted' "
+    "GROUP BY backer_id ORDER BY backer_id"};
+#undef PLEDGE_COLUMNS
+
+const db::query select_has_backed{
+    "pledges.has_backed", "SELECT EXISTS (SELECT 1 FROM pledges WHERE project_id = $2 AND backer_id = $1)"};
+const db::query select_pledged_by{
+    "pledges.pledged_by",
+    "SELECT coalesce(sum(amount_minor), 0)::bigint FROM pledges "
+    "WHERE project_id = $2 AND backer_id = $1 AND state IN ('held', 'posted')"};
+const db::query select_raised_by_owner{
+    "pledges.raised_by_owner",
+    "SELECT coalesce(sum(g.amount_minor), 0)::bigint FROM projects p JOIN pledges g ON g.project_id = p.id "
+    "WHERE p.owner_id = $1 AND g.state IN ('held', 'posted') AND g.created_at > schwarm_local_add(schwarm_now(), interval '-12 months')"};
+const db::query select_has_pledged_to_loan{
+    "pledges.has_pledged_to_loan",
+    "SELECT EXISTS (SELECT 1 FROM pledges g JOIN projects p ON p.id = g.project_id "
+    "WHERE g.backer_id = $1 AND p.kind = 'loan' AND g.state IN ('held', 'posted'))"};
+
+struct stored {
+    pledge p;
+    std::string key;
+};
+
+stored read(const pqxx::row& r) {
+    pledge p;
+    p.id = pledge_id{r[0].as<std::int64_t>()};
+    p.project_id = r[1].as<std::int64_t>();
+    p.backer = user_id{r[2].as<std::int64_t>()};
+    p.amount_minor = r[3].as<std::int64_t>();
+    p.currency_code = r[4].as<std::string>();
+    p.state = r[5].as<std::string>();
+    p.risk_acknowledged = r[6].as<bool>();
+    p.revocable_until = db::nullable<std::string>(r[7]);
+    p.created_at = r[8].as<std::string>();
+    p.hold_entry_id = r[9].as<std::int64_t>();
+    return {p, r[10].as<std::string>()};
+}
+
+// The ledger's key for a pledge's hold: unique per backer and client key,
+// and short whatever the client sent.
+std::string hold_key(user_id backer, const std::string& client_key) {
+    return "pledge:" + backer.str() + ":" + crypto::sha256_hex(client_key);
+}
+
+bool same_request(const pledge& p, const request& r) {
+    return p.project_id == r.project_id && p.amount_minor == r.amount_minor && p.currency_code == r.currency_code &&
+           p.risk_acknowledged == r.risk_acknowledged;
+}
+
+// The ledger's refusal of a hold, as the customer should read it.
+problem customer_problem(problem p, const request& r) {
+    if (p.slug_is("balance-limit-exceeded") || p.slug_is("account-unknown")) {
+        return problem(problems::insufficient_funds,
+                       "Your wallet's available balance does not cover " + std::to_string(r.amount_minor) +
+                           " minor units of " + r.currency_code)
+            .with("amount_minor", std::to_string(r.amount_minor));
+    }
+    return p;
+}
+
+pledge load(pqxx::transaction_base& tx, pledge_id id) {
+    auto rows = tx.exec_prepared(select_pledge.name, id.value);
+    if (rows.empty()) throw problem(schwarm::problems::not_found, "There is no such pledge");
+    return read(rows[0]).p;
+}
+
+} // namespace
+
+std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
+    const std::size_t n = requests.size();
+    std::vector<std::optional<result>> out(n);
+
+    // Everything that needs no lock first, so that the time the hot
+    // project's row is held (below) is as short as can be.
+    // Retries: a pledge stored under the same backer and key.
+    {
+        std::vector<std::int64_t> backers;
+        std::vector<std::string> keys;
+        for (const auto& r : requests) {
+            backers.push_back(r.backer.value);
+            keys.push_back(r.idempotency_key);
+        }
+        std::map<std::pair<std::int64_t, std::string>, pledge> earlier;
+        for (const auto& row : tx.exec_prepared(select_by_keys.name, db::array_literal(backers), db::array_literal(keys))) {
+            auto s = read(row);
+            earlier.emplace(std::pair{s.p.backer.value, s.key}, s.p);
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            auto it = earlier.find({requests[i].backer.value, requests[i].idempotency_key});
+            if (it == earlier.end()) continue;
+            if (same_request(it->second, requests[i])) {
+                pledge p = it->second;
+                p.replayed = true;
+                out[i] = p;
+            } else {
+                out[i] = problem(schwarm::problems::idempotency_conflict, "This Idempotency-Key was used for another pledge");
+            }
+        }
+    }
+    // The backers' wallets, and who of them may revoke (risk).
+    const auto& ledger = ledger_port::current();
+    std::vector<ledger_port::account_key> wallet_keys;
+    std::vector<user_id> backers;
+    std::map<user_id, bool> revocable;
+    for (std::size_t i = 0; i < n; ++i) {
+        wallet_keys.push_back({ledger_port::account_role::wallet, requests[i].backer.value, requests[i].currency_code});
+        if (!out[i] && revocable.emplace(requests[i].backer, true).second) backers.push_back(requests[i].backer);
+    }
+    auto wallets = ledger.find_accounts(tx, wallet_keys);
+    if (!backers.empty()) {
+        auto answers = risk_port::current().may_revoke(tx, backers);
+        for (std::size_t k = 0; k < backers.size(); ++k) revocable[backers[k]] = k < answers.size() && answers[k];
+    }
+
+    // The projects, locked in id order: pledges to one project, its
+    // revocations and its settlement take turns.
+    std::vector<std::int64_t> ids;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (!out[i]) ids.push_back(requests[i].project_id);
+    }
+    std::map<std::int64_t, projects::funding> projects_by_id;
+    for (auto& f : projects::lock_funding(tx, ids)) projects_by_id.emplace(f.id.value, std::move(f));
+
+    std::map<std::int64_t, std::int64_t> running; // pledged so far, per project, with this batch
+    std::vector<std::size_t> candidates;
+    std::vector<risk_port::pledge_request> questions;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (out[i]) continue;
+        const auto& r = requests[i];
+        auto it = projects_by_id.find(r.project_id);
+        if (it == projects_by_id.end() || it->second.state == "draft") {
+            out[i] = problem(schwarm::problems::not_found, "There is no such project");
+            continue;
+        }
+        const auto& f = it->second;
+        if (f.state != "funding" || !f.before_deadline) {
+            out[i] = problem(problems::not_funding, "The project is " + (f.state == "funding" ? std::string("past its deadline") : f.state))
+                         .with("state", f.state);
+            continue;
+        }
+        if (f.owner == r.backer) {
+            out[i] = problem(problems::own_project, "You may not back your own project");
+            continue;
+        }
+        if (r.currency_code != f.currency_code) {
+            out[i] = problem(problems::wrong_currency, "The project raises " + f.currency_code)
+                         .with("currency", f.currency_code);
+            continue;
+        }
+        if (r.amount_minor < f.min_pledge_minor) {
+            out[i] = problem(problems::below_minimum, "The minimum pledge is " + std::to_string(f.min_pledge_minor) +
+                                                          " minor units")
+                         .with("min_pledge_minor", std::to_string(f.min_pledge_minor));
+            continue;
+        }
+        if (!wallets[i]) {
+            out[i] = problem(problems::insufficient_funds, "Your wallet holds no " + r.currency_code +
+                                                               " yet: deposit money before you pledge")
+                         .with("available_minor", "0");
+            continue;
+        }
+        auto [so_far, _] = running.try_emplace(r.project_id, f.pledged_minor);
+        if (!f.allow_overfunding && r.amount_minor > f.goal_minor - so_far->second) {
+            std::int64_t rest = std::max<std::int64_t>(0, f.goal_minor - so_far->second);
+            out[i] = problem(problems::above_goal, (f.kind == "loan" ? "The loan needs at most " : "The campaign needs at most ") +
+                                                       std::to_string(rest) + " more minor units")
+                         .with("remaining_minor", std::to_string(rest));
+            continue;
+        }
+        so_far->second += r.amount_minor;
+        candidates.push_back(i);
+        questions.push_back({r.backer, r.project_id, f.owner, f.kind, r.amount_minor, r.currency_code, r.risk_acknowledged});
+    }
+
+    // Investor protection (risk/), for every candidate in order.
+    {
+        auto answers = risk_port::current().pledges_allowed(tx, questions);
+        std::vector<std::size_t> allowed;
+        for (std::size_t c = 0; c < candidates.size(); ++c) {
+            if (c < answers.size() && answers[c]) out[candidates[c]] = std::move(*answers[c]);
+            else allowed.push_back(candidates[c]);
+        }
+        candidates = std::move(allowed);
+    }
+    if (candidates.empty()) {
+        std::vector<result> results;
+        for (auto& r : out) results.push_back(std::move(*r));
+        return results;
+    }
+
+    // The holds, booked each on its own.
+    std::map<std::int64_t, std::int64_t> escrows;
+    std::vector<ledger_port::booking> bookings;
+    for (auto i : candidates) {
+        const auto& r = requests[i];
+        auto [escrow, fresh] = escrows.try_emplace(r.project_id, 0);
+        if (fresh) {
+            escrow->second = ledger.account(tx, {ledger_port::account_role::escrow, r.project_id, r.currency_code},
+                                            {r.backer, r.request_id});
+        }
+        bookings.push_back({hold_key(r.backer, r.idempotency_key), ledger_port::booking_kind::hold,
+                            {{*wallets[i], escrow->second, r.amount_minor}}, r.currency_code, std::nullopt,
+                            "Pledge to project " + std::to_string(r.project_id), r.backer, r.request_id});
+    }
+    auto outcomes = ledger.book(tx, bookings, false);
+
+    // The new pledges, and the counters they move.
+    std::vector<std::int64_t> p_project, p_backer, p_amount, p_hold;
+    std::vector<std::string> p_currency, p_key, p_ack, p_revocable; // booleans as 't'/'f' for the array literal
+    std::vector<std::size_t> inserted, replayed_index;
+    std::vector<std::int64_t> replayed_holds;
+    for (std::size_t b = 0; b < outcomes.size(); ++b) {
+        std::size_t i = candidates[b];
+        const auto& r = requests[i];
+        if (auto* p = std::get_if<problem>(&outcomes[b])) {
+            out[i] = customer_problem(std::move(*p), r);
+            continue;
+        }
+        const auto& done = std::get<ledger_port::booked>(outcomes[b]);
+        if (done.replayed) { // a concurrent retry booked it first
+            replayed_holds.push_back(done.entry_id);
+            replayed_index.push_back(i);
+            continue;
+        }
+        p_project.push_back(r.project_id);
+        p_backer.push_back(r.backer.value);
+        p_amount.push_back(r.amount_minor);
+        p_currency.push_back(r.currency_code);
+        p_hold.push_back(done.entry_id);
+        p_ack.push_back(r.risk_acknowledged ? "t" : "f");
+        p_revocable.push_back(revocable[r.backer] ? "t" : "f");
+        p_key.push_back(r.idempotency_key);
+        inserted.push_back(i);
+    }
+    if (!inserted.empty()) {
+        // Backers new to each project, before these rows exist.
+        std::map<std::int64_t, std::set<std::int64_t>> new_backers;
+        std::map<std::int64_t, std::int64_t> added;
+        std::set<std::int64_t> reflecting; // projects with a new revocable pledge
+        for (std::size_t k = 0; k < inserted.size(); ++k) {
+            new_backers[p_project[k]].insert(p_backer[k]);
+            added[p_project[k]] += p_amount[k];
+            if (p_revocable[k] == "t") reflecting.insert(p_project[k]);
+        }
+        for (auto& [project, ids_here] : new_backers) {
+            std::vector<std::int64_t> list(ids_here.begin(), ids_here.end());
+            for (const auto& row : tx.exec_prepared(select_active_backers.name, project, db::array_literal(list))) {
+                ids_here.erase(row[0].as<std::int64_t>());
+            }
+        }
+        auto rows = tx.exec_prepared(insert_pledges.name, db::array_literal(p_project), db::array_literal(p_backer),
+                                     db::array_literal(p_amount), db::array_literal(p_currency),
+                                     db::array_literal(p_hold), db::array_literal(p_ack),
+                                     db::array_literal(p_revocable), db::array_literal(p_key), reflection_days);
+        std::map<std::int64_t, pledge> by_hold;
+        for (const auto& row : rows) {
+            auto s = read(row);
+            by_hold.emplace(s.p.hold_entry_id, s.p);
+        }
+        std::vector<audit::record> records;
+        for (std::size_t k = 0; k < inserted.size(); ++k) {
+            const pledge& made = by_hold.at(p_hold[k]);
+            out[inserted[k]] = made;
+            records.push_back({made.backer, "pledge.create", "pledge:" + made.id.str(), requests[inserted[k]].request_id,
+                               boost::json::serialize(boost::json::object{{"project_id", made.project_id},
+                                                                          {"amount_minor", made.amount_minor},
+                                                                          {"currency", made.currency_code}})});
+        }
+        audit::write_many(tx, records);
+        for (const auto& [project, amount] : added) {
+            projects::add_funding(tx, projects::project_id{project}, amount,
+                                  static_cast<int>(new_backers[project].size()), reflecting.contains(project));
+        }
+    }
+    if (!replayed_holds.empty()) {
+        std::map<std::int64_t, pledge> by_hold;
+        for (const auto& row : tx.exec_prepared(select_by_hold.name, db::array_literal(replayed_holds))) {
+            auto s = read(row);
+            by_hold.emplace(s.p.hold_entry_id, s.p);
+        }
+        for (std::size_t k = 0; k < replayed_holds.size(); ++k) {
+            auto it = by_hold.find(replayed_holds[k]);
+            if (it == by_hold.end()) { // the same key twice in this batch: the first is being stored
+                out[replayed_index[k]] = problem(schwarm::problems::idempotency_conflict, "This Idempotency-Key is in use by another request");
+                continue;
+            }
+            pledge p = it->second;
+            p.replayed = true;
+            out[replayed_index[k]] = p;
+        }
+    }
+
+    std::vector<result> results;
+    results.reserve(n);
+    for (auto& r : out) results.push_back(std::move(*r));
+    return results;
+}
+
+pledge revoke(pqxx::work& tx, pledge_id id, user_id backer, const std::string& request_id) {
+    auto locked = tx.exec_prepared(select_owner.name, id.value);
+    if (locked.empty() || user_id{locked[0][0].as<std::int64_t>()} != backer) {
+        throw problem(schwarm::problems::not_found, "There is no such pledge of yours");
+    }
+    std::int64_t project = locked[0][1].as<std::int64_t>();
+    // The project first, as pledges and settlement lock it: then the pledge's
+    // state read below is the settled truth.
+    auto funding = projects::lock_funding(tx, {project});
+    auto row = tx.exec_prepared(select_revocable.name, id.value)[0];
+    auto state = row[0].as<std::string>();
+    if (state == "revoked") { // revoked before: this request changes nothing
+        pledge again = load(tx, id);
+        again.replayed = true;
+        return again;
+    }
+    if (state != "held") {
+        throw problem(problems::not_revocable, "The pledge is " + state + " and can no longer be revoked")
+            .with("state", state);
+    }
+    // Settlement decides only once every reflection period has ended, so a
+    // decided campaign has no revocable pledge; this says so where it matters.
+    if (!funding.empty() && funding[0].settlement) {
+        throw problem(problems::not_revocable, "The campaign has been settled").with("state", state);
+    }
+    if (!row[1].as<bool>()) {
+        auto until = db::nullable<std::string>(row[2]);
+        throw problem(problems::not_revocable, until ? "The reflection period ended at " + *until
+                                                     : "This pledge has no reflection period")
+            .with("revocable_until", until.value_or(""));
+    }
+    std::int64_t amount = row[3].as<std::int64_t>();
+    std::string currency = row[4].as<std::string>();
+    std::int64_t hold = row[5].as<std::int64_t>();
+    ledger_port::booking voiding{"pledge-revoke:" + id.str(), ledger_port::booking_kind::void_hold, {}, currency, hold,
+                                 "Pledge " + id.str() + " revoked", backer, request_id};
+    auto outcome = ledger_port::current().book(tx, std::span(&voiding, 1), false);
+    if (auto* p = std::get_if<problem>(&outcome[0])) throw *p;
+    std::int64_t entry = std::get<ledger_port::booked>(outcome[0]).entry_id;
+    mark_resolved(tx, {{id, entry}}, "revoked");
+    bool last = tx.exec_prepared(count_other_active.name, project, backer.value, id.value)[0][0].as<std::int64_t>() == 0;
+    projects::add_funding(tx, projects::project_id{project}, -amount, last ? -1 : 0);
+    audit::write(tx, {backer, "pledge.revoke", "pledge:" + id.str(), request_id,
+                      boost::json::serialize(boost::json::object{{"project_id", project}, {"amount_minor", amount}})});
+    return load(tx, id);
+}
+
+pledge find(pqxx::transaction_base& tx, pledge_id id, const users::principal& viewer) {
+    auto p = load(tx, id);
+    if (p.backer != viewer.id && viewer.role_ != users::role::staff) {
+        throw problem(schwarm::problems::not_found, "There is no such pledge");
+    }
+    return p;
+}
+
+std::vector<pledge> list_mine(pqxx::transaction_base& tx, user_id backer, std::optional<std::int64_t> before_id, int limit) {
+    std::vector<pledge> out;
+    for (const auto& row : tx.exec_prepared(select_mine.name, backer.value,
+                                            before_id.value_or(std::numeric_limits<std::int64_t>::max()), limit)) {
+        out.push_back(read(row).p);
+    }
+    return out;
+}
+
+std::vector<held> lock_held(pqxx::work& tx, std::int64_t project_id, int limit) {
+    std::vector<held> out;
+    for (const auto& row : tx.exec_prepared(lock_held_rows.name, project_id, limit)) {
+        out.push_back({pledge_id{row[0].as<std::int64_t>()}, user_id{row[1].as<std::int64_t>()},
+                       row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
+    }
+    return out;
+}
+
+void mark_resolved(pqxx::work& tx, const std::vector<std::pair<pledge_id, std::int64_t>>& entries, const std::string& state) {
+    std::vector<std::int64_t> ids, entry_ids;
+    for (const auto& [id, entry] : entries) {
+        ids.push_back(id.value);
+        entry_ids.push_back(entry);
+    }
+    tx.exec_prepared(resolve_pledges.name, db::array_literal(ids), db::array_literal(entry_ids), state);
+}
+
+void mark_refunded(pqxx::work& tx, std::int64_t project_id) { tx.exec_prepared(refund_posted.name, project_id); }
+
+std::vector<std::pair<user_id, std::int64_t>> posted_by_backer(pqxx::transaction_base& tx, std::int64_t project_id) {
+    std::vector<std::pair<user_id, std::int64_t>> out;
+    for (const auto& row : tx.exec_prepared(select_posted_by_backer.name, project_id)) {
+        out.emplace_back(user_id{row[0].as<std::int64_t>()}, row[1].as<std::int64_t>());
+    }
+    return out;
+}
+
+bool has_backed(pqxx::transaction_base& tx, user_id user, std::int64_t project_id) {
+    return tx.exec_prepared(select_has_backed.name, user.value, project_id)[0][0].as<bool>();
+}
+
+std::int64_t pledged_by(pqxx::transaction_base& tx, user_id backer, std::int64_t project_id) {
+    return tx.exec_prepared(select_pledged_by.name, backer.value, project_id)[0][0].as<std::int64_t>();
+}
+
+std::int64_t raised_by_owner_last_12_months(pqxx::transaction_base& tx, user_id owner) {
+    return tx.exec_prepared(select_raised_by_owner.name, owner.value)[0][0].as<std::int64_t>();
+}
+
+bool has_pledged_to_loan(pqxx::transaction_base& tx, user_id backer) {
+    return tx.exec_prepared(select_has_pledged_to_loan.name, backer.value)[0][0].as<bool>();
+}
+
+} // namespace schwarm::pledges

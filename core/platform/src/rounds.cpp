@@ -1,0 +1,616 @@
+#include "platform/rounds.hpp"
+
+#include "base/audit.hpp"
+#include "base/crypto.hpp"
+#include "base/db.hpp"
+#include "platform/ledger_port.hpp"
+#include "base/money.hpp"
+#include "platform/pledges.hpp"
+#include "platform/projects.hpp"
+#include "voting/pabulib.hpp"
+#include "voting/tally.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+
+namespace schwarm::voting {
+
+namespace {
+
+const db::query insert_round{
+    "rounds.insert",
+    "INSERT INTO voting_rounds (title, budget_minor, currency, opens_at, closes_at, eligibility, ballot, rule, utility, "
+    "min_projects, max_projects, max_total_cost_minor, points, created_by, state, imported) "
+    "VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::round_eligibility, $7::round_ballot, $8, $9, $10, $11, "
+    "$12, $13, $14, $15::round_state, $16) RETURNING id"};
+
+// The round with its counts (for readers), or without them (for casting,
+// where counting every ballot would cost O(ballots) per ballot).
+#define ROUND_COLUMNS \
+    "r.id, r.title, r.budget_minor, r.currency, " SCHWARM_SQL_UTC_SECONDS("r.opens_at") ", " SCHWARM_SQL_UTC_SECONDS("r.closes_at") \
+    ", r.eligibility::text, r.ballot::text, r.rule, r.utility, r.min_projects, r.max_projects, " \
+    "r.max_total_cost_minor, r.points, r.state::text, r.imported, " \
+    "schwarm_now() >= r.opens_at AND schwarm_now() < r.closes_at"
+const db::query select_round{
+    "rounds.select",
+    "SELECT " ROUND_COLUMNS ", (SELECT count(*) FROM round_projects p WHERE p.round_id = r.id), "
+    "(SELECT count(*) FROM ballots b WHERE b.round_id = r.id) FROM voting_rounds r WHERE r.id = $1"};
+const db::query select_round_only{
+    "rounds.select_only", "SELECT " ROUND_COLUMNS ", 0, 0 FROM voting_rounds r WHERE r.id = $1"};
+#undef ROUND_COLUMNS
+
+const db::query lock_round{"rounds.lock", "SELECT state::text FROM voting_rounds WHERE id = $1 FOR UPDATE"};
+const db::query set_state{"rounds.set_state", "UPDATE voting_rounds SET state = $2::round_state WHERE id = $1"};
+const db::query insert_project{
+    "rounds.insert_project",
+    "INSERT INTO round_projects (round_id, project_key, name, cost_minor) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT DO NOTHING"};
+const db::query insert_platform_project{
+    "rounds.insert_platform_project",
+    "INSERT INTO round_projects (round_id, project_key, name, cost_minor, project_id) VALUES ($1, $2, $3, $4, $5) "
+    "ON CONFLICT DO NOTHING"};
+const db::query select_platform_projects{
+    "rounds.platform_projects",
+    "SELECT project_key, project_id, cost_minor FROM round_projects WHERE round_id = $1 AND project_id IS NOT NULL "
+    "ORDER BY project_key"};
+const db::query select_projects{
+    "rounds.projects", "SELECT project_key, name, cost_minor FROM round_projects WHERE round_id = $1 ORDER BY project_key"};
+const db::query select_member{"rounds.member", "SELECT member FROM users WHERE id = $1"};
+// Casting takes this lock shared and every state change takes it exclusive,
+// so a close waits for the ballots being cast and none lands after it. An
+// advisory lock, not a row lock: many voters sharing a row lock would make
+// PostgreSQL write a multixact to the round's row for each of them. The
+// state is read in the statement after the lock, with a fresh snapshot.
+const db::query share_round_lock{
+    "rounds.share_lock", "SELECT pg_advisory_xact_lock_shared(23114, ($1 % 2147483647)::int)"};
+const db::query exclusive_round_lock{
+    "rounds.exclusive_lock", "SELECT pg_advisory_xact_lock(23114, ($1 % 2147483647)::int)"};
+const db::query upsert_ballot{
+    "rounds.upsert_ballot",
+    "INSERT INTO ballots (round_id, voter_id, choices, receipt) VALUES ($1, $2, $3::jsonb, $4) "
+    "ON CONFLICT (round_id, voter_id) DO UPDATE SET choices = EXCLUDED.choices, receipt = EXCLUDED.receipt, "
+    "cast_at = schwarm_now() RETURNING (xmax <> 0)"};
+const db::query insert_imported_ballot{
+    "rounds.insert_imported_ballot",
+    "INSERT INTO ballots (round_id, imported_voter, choices, receipt) "
+    "SELECT $1, v, c::jsonb, r FROM unnest($2::text[], $3::text[], $4::text[]) AS t(v, c, r)"};
+const db::query select_ballots{
+    "rounds.ballots", "SELECT choices::text FROM ballots WHERE round_id = $1 ORDER BY receipt"};
+const db::query select_published{
+    "rounds.published",
+    "SELECT receipt, choices::text FROM ballots WHERE round_id = $1 AND receipt > $2 ORDER BY receipt LIMIT $3"};
+const db::query store_result{
+    "rounds.store_result", "UPDATE voting_rounds SET result = $2::jsonb, state = 'tallied' WHERE id = $1"};
+const db::query select_result{"rounds.result", "SELECT state::text, result::text FROM voting_rounds WHERE id = $1"};
+
+problem limit_problem(const std::string& limit, const std::string& detail) {
+    return problem(problems::ballot_limit, detail).with("limit", limit);
+}
+
+std::string choices_json(const std::vector<choice>& choices) {
+    boost::json::array out;
+    for (const auto& c : choices) out.push_back({{"project", c.project}, {"points", c.points}});
+    return boost::json::serialize(out);
+}
+
+std::vector<choice> choices_from(const std::string& text) {
+    std::vector<choice> out;
+    const boost::json::value parsed = boost::json::parse(text);
+    for (const auto& v : parsed.as_array()) {
+        out.push_back({std::string(v.at("project").as_string()), v.at("points").as_int64()});
+    }
+    return out;
+}
+
+// The receipt commits to the round, the ballot and the voter's secret.
+std::string receipt_of(round_id id, const std::string& ballot_json, const std::string& secret) {
+    return crypto::sha256_hex("schwarm-ballot|" + id.str() + "|" + ballot_json + "|" + secret);
+}
+
+void check_spec(const round_spec& s) {
+    if (s.title.empty()) throw field_problem("title", "title is required");
+    if (s.budget_minor <= 0) throw field_problem("budget_minor", "budget_minor must be positive");
+    if (!currency::parse(s.currency_code)) throw field_problem("currency", "currency must be an ISO 4217 code we book");
+    if (s.eligibility != "customers" && s.eligibility != "members") {
+        throw field_problem("eligibility", "eligibility must be customers or members");
+    }
+    if (s.ballot != "approval" && s.ballot != "cumulative") throw field_problem("ballot", "ballot must be approval or cumulative");
+    if (!parse_rule(s.rule)) throw field_problem("rule", "rule must be greedy, mes, mes-add1 or mes-add1-greedy");
+    if (!parse_utility(s.utility)) throw field_problem("utility", "utility must be cost or approval");
+    if ((s.ballot == "cumulative") != s.points.has_value()) {
+        throw field_problem("points", "points is required for cumulative ballots and only for them");
+    }
+    if (s.points && (*s.points < 1 || *s.points > 1'000'000)) throw field_problem("points", "points must be 1 to 1000000");
+    if (s.min_projects < 0) throw field_problem("min_projects", "min_projects must not be negative");
+    if (s.max_projects && *s.max_projects < std::max(1, s.min_projects)) {
+        throw field_problem("max_projects", "max_projects must be at least min_projects and 1");
+    }
+    if (s.max_total_cost_minor && *s.max_total_cost_minor <= 0) {
+        throw field_problem("max_total_cost_minor", "max_total_cost_minor must be positive");
+    }
+}
+
+round_id insert(pqxx::work& tx, const round_spec& s, const actor& by, const std::string& state, bool imported) {
+    check_spec(s);
+    std::optional<std::int64_t> creator;
+    if (by.user) creator = by.user->value;
+    pqxx::result rows;
+    try {
+        pqxx::subtransaction guard(tx, "insert_round");
+        rows = guard.exec_prepared(insert_round.name, s.title, s.budget_minor, s.currency_code, s.opens_at, s.closes_at,
+                                   s.eligibility, s.ballot, s.rule, s.utility, s.min_projects, s.max_projects,
+                                   s.max_total_cost_minor, s.points, creator, state, imported);
+        guard.commit();
+    } catch (const pqxx::data_exception&) {
+        throw field_problem("opens_at", "opens_at and closes_at must be RFC 3339 times, e.g. 2027-01-01T00:00:00Z");
+    } catch (const pqxx::check_violation&) {
+        throw field_problem("closes_at", "closes_at must be after opens_at");
+    }
+    round_id id{rows[0][0].as<std::int64_t>()};
+    audit::write(tx, {by.user, "round.create", "round:" + id.str(), by.request_id,
+                      boost::json::serialize(boost::json::object{{"rule", s.rule}, {"imported", imported}})});
+    return id;
+}
+
+std::string locked_state(pqxx::work& tx, round_id id) {
+    auto rows = tx.exec_prepared(lock_round.name, id.value);
+    if (rows.empty()) throw problem(schwarm::problems::not_found, "There is no round " + id.str());
+    return rows[0][0].as<std::string>();
+}
+
+void require_state(const std::string& state, const std::string& wanted, const std::string& action) {
+    if (state != wanted) {
+        throw problem(problems::round_state, "Cannot " + action + ": the round is " + state + ", not " + wanted)
+            .with("state", state);
+    }
+}
+
+round_info transition(pqxx::work& tx, round_id id, const std::string& from, const std::string& to,
+                      const std::string& action, const actor& by) {
+    require_state(locked_state(tx, id), from, action);
+    tx.exec_prepared(exclusive_round_lock.name, id.value);
+    tx.exec_prepared(set_state.name, id.value, to);
+    audit::write(tx, {by.user, "round." + action, "round:" + id.str(), by.request_id});
+    return find_round(tx, id);
+}
+
+void check_ballot(const round_info& r, const std::map<std::string, std::int64_t>& costs, std::vector<choice>& choices) {
+    if (choices.size() > choices_per_ballot_max) throw limit_problem("choices", "Too many choices");
+    std::set<std::string> seen;
+    std::int64_t total_cost = 0, total_points = 0;
+    for (auto& c : choices) {
+        auto it = costs.find(c.project);
+        if (it == costs.end()) {
+            throw problem(problems::ballot_project, "Project " + c.project.substr(0, 64) + " is not in this round")
+                .with("project", c.project.substr(0, 64));
+        }
+        if (!seen.insert(c.project).second) {
+            throw limit_problem("duplicate", "Project " + c.project + " is chosen twice");
+        }
+        if (r.spec.ballot == "approval") {
+            if (c.points != 1) throw limit_problem("points", "Approval ballots take no points");
+        } else if (c.points < 1) {
+            throw limit_problem("points", "Points must be positive, got " + std::to_string(c.points) + " for " + c.project);
+        }
+        auto cost = checked_add(total_cost, it->second);
+        if (!cost) throw limit_problem("max_total_cost_minor", "The ballot's total cost is out of range");
+        total_cost = *cost;
+        total_points += c.points; // at most 1000 choices of at most 1e6 points each
+    }
+    auto count = static_cast<int>(choices.size());
+    if (count < r.spec.min_projects) {
+        throw limit_problem("min_projects", "Choose at least " + std::to_string(r.spec.min_projects) + " projects, got " +
+                                                std::to_string(count));
+    }
+    if (r.spec.max_projects && count > *r.spec.max_projects) {
+        throw limit_problem("max_projects", "Choose at most " + std::to_string(*r.spec.max_projects) +
+                                                " projects, got " + std::to_string(count));
+    }
+    if (r.spec.max_total_cost_minor && total_cost > *r.spec.max_total_cost_minor) {
+        throw limit_problem("max_total_cost_minor", "The chosen projects cost " + std::to_string(total_cost) +
+                                                        ", more than the limit of " +
+                                                        std::to_string(*r.spec.max_total_cost_minor));
+    }
+    if (r.spec.points && total_points > *r.spec.points) {
+        throw limit_problem("points", "The ballot gives " + std::to_string(total_points) + " points, more than the " +
+                                          std::to_string(*r.spec.points) + " a voter has");
+    }
+    // One canonical order, so equal ballots have equal text (and receipts
+    // depend only on content and secret).
+    std::sort(choices.begin(), choices.end(), [](const choice& a, const choice& b) { return a.project < b.project; });
+}
+
+boost::json::value rational_json(const rational& r) { return boost::json::value(r.str()); }
+
+boost::json::object result_json(const round_info& r, const std::vector<round_project>& projects, const tally_result& t) {
+    boost::json::array selected;
+    std::set<std::string> chosen;
+    for (const auto& s : t.selected_) {
+        chosen.insert(s.id_);
+        boost::json::array payments;
+        for (const auto& p : s.payments_) {
+            payments.push_back({{"payment_minor", rational_json(p.payment_minor_)},
+                                {"points", p.points_},
+                                {"voters", p.voter_count_},
+                                {"capped", p.capped_}});
+        }
+        boost::json::object item{{"project", s.id_},
+                                 {"cost_minor", s.cost_minor_},
+                                 {"votes", s.votes_},
+                                 {"points", s.points_},
+                                 {"step", s.step_ == selection_step::mes ? "mes" : "greedy"}};
+        if (s.step_ == selection_step::mes) {
+            item["rho"] = rational_json(s.rho_);
+            item["supporters_full"] = s.supporters_full_;
+            item["supporters_capped"] = s.supporters_capped_;
+            item["payments"] = std::move(payments);
+        }
+        selected.push_back(std::move(item));
+    }
+    boost::json::array not_selected;
+    for (const auto& p : projects) {
+        if (!chosen.contains(p.key)) not_selected.push_back({{"project", p.key}, {"cost_minor", p.cost_minor}});
+    }
+    boost::json::array trace;
+    for (const auto& line : t.trace_) trace.push_back(boost::json::value(line));
+    return {{"round_id", r.id.str()},
+            {"rule", r.spec.rule},
+            {"utility", r.spec.utility},
+            {"budget_minor", t.budget_minor_},
+            {"total_cost_minor", t.total_cost_minor_},
+            {"voter_budget_minor", rational_json(t.voter_budget_minor_)},
+            {"add1_steps", t.add1_steps_},
+            {"ballots", r.ballots},
+            {"selected", std::move(selected)},
+            {"not_selected", std::move(not_selected)},
+            {"trace", std::move(trace)}};
+}
+
+round_info load_round(pqxx::transaction_base& tx, round_id id, bool with_counts);
+
+// The projects of a round that is open: they can no longer change (projects
+// are added only to drafts), so each process reads them once per round
+// instead of once per ballot. A few recent rounds are kept; bounded.
+std::vector<round_project> open_round_projects(pqxx::transaction_base& tx, round_id id) {
+    constexpr std::size_t rounds_cached_max = 16;
+    static std::mutex mutex;
+    static std::map<std::int64_t, std::vector<round_project>> cache;
+    {
+        std::lock_guard lock(mutex);
+        if (auto it = cache.find(id.value); it != cache.end()) return it->second;
+    }
+    auto projects = projects_of(tx, id);
+    std::lock_guard lock(mutex);
+    if (cache.size() >= rounds_cached_max) cache.erase(cache.begin()); // the oldest round id
+    cache.emplace(id.value, projects);
+    return projects;
+}
+
+} // namespace
+
+round_info create_round(pqxx::work& tx, const round_spec& spec, const actor& by) {
+    return find_round(tx, insert(tx, spec, by, "draft", false));
+}
+
+round_info find_round(pqxx::transaction_base& tx, round_id id) { return load_round(tx, id, true); }
+
+namespace {
+round_info load_round(pqxx::transaction_base& tx, round_id id, bool with_counts) {
+    auto rows = tx.exec_prepared(with_counts ? select_round.name : select_round_only.name, id.value);
+    if (rows.empty()) throw problem(schwarm::problems::not_found, "There is no round " + id.str());
+    const auto& r = rows[0];
+    round_info info;
+    info.id = round_id{r[0].as<std::int64_t>()};
+    info.spec = {r[1].as<std::string>(), r[2].as<std::int64_t>(), r[3].as<std::string>(), r[4].as<std::string>(),
+                 r[5].as<std::string>(), r[6].as<std::string>(), r[7].as<std::string>(), r[8].as<std::string>(),
+                 r[9].as<std::string>(), r[10].as<int>(), db::nullable<int>(r[11]), db::nullable<std::int64_t>(r[12]),
+                 db::nullable<int>(r[13])};
+    info.state = r[14].as<std::string>();
+    info.imported = r[15].as<bool>();
+    info.projects = r[17].as<std::int64_t>();
+    info.in_window = r[16].as<bool>();
+    info.ballots = r[18].as<std::int64_t>();
+    return info;
+}
+} // namespace
+
+void add_project(pqxx::work& tx, round_id id, const round_project& project, const actor& by) {
+    require_state(locked_state(tx, id), "draft", "add a project");
+    if (project.cost_minor <= 0) throw field_problem("cost_minor", "cost_minor must be positive");
+    if (find_round(tx, id).projects >= static_cast<std::int64_t>(projects_per_round_max)) {
+        throw limit_problem("projects", "A round has at most " + std::to_string(projects_per_round_max) + " projects");
+    }
+    try {
+        pqxx::subtransaction guard(tx, "add_project");
+        auto done = guard.exec_prepared(insert_project.name, id.value, project.key, project.name, project.cost_minor);
+        guard.commit();
+        if (done.affected_rows() == 0) {
+            throw problem(problems::project_key_taken, "The round already has a project " + project.key);
+        }
+    } catch (const pqxx::check_violation&) {
+        throw field_problem("key", "key must be 1 to 64 letters, digits or ._/:- and name 1 to 300 characters");
+    }
+    audit::write(tx, {by.user, "round.add_project", "round:" + id.str(), by.request_id,
+                      boost::json::serialize(boost::json::object{{"project", project.key}, {"cost_minor", project.cost_minor}})});
+}
+
+round_project add_platform_project(pqxx::work& tx, round_id id, std::int64_t project_id,
+                                   std::optional<std::int64_t> cost_minor, const users::principal& staff,
+                                   const std::string& request_id) {
+    require_state(locked_state(tx, id), "draft", "add a project");
+    if (find_round(tx, id).projects >= static_cast<std::int64_t>(projects_per_round_max)) {
+        throw limit_problem("projects", "A round has at most " + std::to_string(projects_per_round_max) + " projects");
+    }
+    auto project = projects::find(tx, projects::project_id{project_id}, staff);
+    // The fund gives (donation) or lends (loan, as a lender of record); it
+    // takes no rewards. A loan is approved only through its credit review
+    // (risk/), and only an approved project enters a vote.
+    if (project.f.kind != "donation" && project.f.kind != "loan") {
+        throw problem(problems::project_kind, "The community fund finances donations and loans, not " + project.f.kind +
+                                                  " campaigns")
+            .with("kind", project.f.kind);
+    }
+    auto round = find_round(tx, id);
+    if (project.f.currency_code != round.spec.currency_code) {
+        throw field_problem("project_id", "The project raises " + project.f.currency_code + ", the round allocates " +
+                                              round.spec.currency_code);
+    }
+    std::int64_t cost = cost_minor.value_or(project.f.goal_minor);
+    if (cost <= 0 || cost > project.f.goal_minor) {
+        throw field_problem("cost_minor", "cost_minor must be positive and at most the project's goal");
+    }
+    // The lifecycle checks role and state (approved) under the project's lock.
+    projects::transition(tx, project.id, "enter_vote", "", {staff, request_id});
+    round_project out{"project-" + project.id.str(), project.f.title.substr(0, 300), cost};
+    if (tx.exec_prepared(insert_platform_project.name, id.value, out.key, out.name, out.cost_minor, project_id)
+            .affected_rows() == 0) {
+        throw problem(problems::project_key_taken, "The round already has project " + project.id.str());
+    }
+    audit::write(tx, {staff.id, "round.add_project", "round:" + id.str(), request_id,
+                      boost::json::serialize(boost::json::object{{"project", out.key}, {"cost_minor", cost}})});
+    return out;
+}
+
+allocation allocate(pqxx::work& tx, round_id id, const std::vector<std::int64_t>& reject, const std::string& reason,
+                    const users::principal& staff, const std::string& request_id) {
+    require_state(locked_state(tx, id), "tallied", "allocate");
+    auto round = find_round(tx, id);
+    auto result = result_of(tx, id);
+    std::set<std::string> selected;
+    for (const auto& s : result.at("selected").as_array()) selected.insert(std::string(s.at("project").as_string()));
+    std::set<std::int64_t> to_reject(reject.begin(), reject.end());
+    if (!to_reject.empty() && reason.empty()) throw field_problem("reason", "A rejection needs a reason");
+
+    const auto& ledger = ledger_port::current();
+    const std::string& cur = round.spec.currency_code;
+    std::int64_t fund = ledger.account(tx, {ledger_port::account_role::community_fund, 0, cur}, {staff.id, request_id});
+    allocation out;
+    std::vector<ledger_port::booking> bookings;
+    std::int64_t needed = 0;
+    std::set<std::int64_t> in_round;
+    projects::actor by{staff, request_id};
+    for (const auto& row : tx.exec_prepared(select_platform_projects.name, id.value)) {
+        std::string key = row[0].as<std::string>();
+        std::int64_t project = row[1].as<std::int64_t>();
+        std::int64_t cost = row[2].as<std::int64_t>();
+        in_round.insert(project);
+        if (selected.contains(key)) {
+            if (to_reject.contains(project)) {
+                throw field_problem("reject", "Project " + std::to_string(project) + " was selected by the vote");
+            }
+            projects::transition(tx, projects::project_id{project}, "select", "", by);
+            std::int64_t escrow = ledger.account(tx, {ledger_port::account_role::escrow, project, cur}, {staff.id, request_id});
+            bookings.push_back({"round:" + id.str() + ":allocate:" + std::to_string(project),
+                                ledger_port::booking_kind::transfer, {{fund, escrow, cost}}, cur, std::nullopt,
+                                "Community fund allocation, round " + id.str(), staff.id, request_id});
+            projects::add_funding(tx, projects::project_id{project}, cost, 0);
+            out.funded.emplace_back(project, cost);
+            needed += cost;
+        } else if (to_reject.contains(project)) {
+            projects::transition(tx, projects::project_id{project}, "reject", reason, by);
+            out.rejected.push_back(project);
+        } else {
+            projects::transition(tx, projects::project_id{project}, "return_from_vote", "", by);
+            out.returned.push_back(project);
+        }
+    }
+    for (auto project : to_reject) {
+        if (!in_round.contains(project)) {
+            throw field_problem("reject", "Project " + std::to_string(project) + " is not in this round");
+        }
+    }
+    if (!bookings.empty()) {
+        try {
+            ledger_port::book_all(tx, bookings);
+        } catch (const problem& p) {
+            if (!p.slug_is("balance-limit-exceeded")) throw;
+            auto b = ledger.balance_of(tx, fund);
+            throw problem(pledges::problems::insufficient_funds,
+                          "The community fund holds " + std::to_string(b.credits_posted - b.debits_posted - b.debits_pending) +
+                              " minor units; the selected projects need " + std::to_string(needed))
+                .with("needed_minor", std::to_string(needed));
+        }
+    }
+    tx.exec_prepared(set_state.name, id.value, std::string("allocated"));
+    audit::write(tx, {staff.id, "round.allocate", "round:" + id.str(), request_id,
+                      boost::json::serialize(boost::json::object{{"funded", out.funded.size()},
+                                                                 {"allocated_minor", needed},
+                                                                 {"rejected", out.rejected.size()}})});
+    return out;
+}
+
+std::vector<round_project> projects_of(pqxx::transaction_base& tx, round_id id) {
+    std::vector<round_project> out;
+    for (const auto& row : tx.exec_prepared(select_projects.name, id.value)) {
+        out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::int64_t>()});
+    }
+    return out;
+}
+
+round_info open_round(pqxx::work& tx, round_id id, const actor& by) {
+    if (find_round(tx, id).projects == 0) {
+        throw problem(problems::round_state, "Add projects before opening the round").with("state", "draft");
+    }
+    return transition(tx, id, "draft", "open", "open", by);
+}
+
+round_info close_round(pqxx::work& tx, round_id id, const actor& by) {
+    return transition(tx, id, "open", "closed", "close", by);
+}
+
+receipt cast_ballot(pqxx::work& tx, round_id id, const users::principal& voter, std::vector<choice> choices,
+                    const std::string& request_id) {
+    tx.exec_prepared(share_round_lock.name, id.value);
+    round_info r = load_round(tx, id, false);
+    if (voter.role_ != users::role::customer) throw problem(problems::not_eligible, "Only customers vote");
+    if (r.spec.eligibility == "members" && !tx.exec_prepared(select_member.name, voter.id.value)[0][0].as<bool>()) {
+        throw problem(problems::not_eligible, "This round is for members of the cooperative");
+    }
+    if (r.state != "open" || !r.in_window) {
+        throw problem(problems::voting_closed, "The round takes ballots while open, from " + r.spec.opens_at + " to " +
+                                                   r.spec.closes_at)
+            .with("state", r.state);
+    }
+    std::map<std::string, std::int64_t> costs;
+    for (const auto& p : open_round_projects(tx, id)) costs.emplace(p.key, p.cost_minor);
+    check_ballot(r, costs, choices);
+    std::string ballot = choices_json(choices);
+    receipt out{"", crypto::random_token(24), false};
+    out.hash = receipt_of(id, ballot, out.secret);
+    out.replaced = tx.exec_prepared(upsert_ballot.name, id.value, voter.id.value, ballot, out.hash)[0][0].as<bool>();
+    // The audit record says that a ballot was cast, never what it says.
+    audit::write(tx, {voter.id, out.replaced ? "ballot.replace" : "ballot.cast", "round:" + id.str(), request_id});
+    return out;
+}
+
+boost::json::object tally_round(pqxx::work& tx, round_id id, const actor& by) {
+    require_state(locked_state(tx, id), "closed", "tally");
+    round_info r = find_round(tx, id);
+    auto projects = projects_of(tx, id);
+    election_input input;
+    input.budget_minor_ = r.spec.budget_minor;
+    std::map<std::string, std::uint32_t> index;
+    for (const auto& p : projects) {
+        index.emplace(p.key, static_cast<std::uint32_t>(input.projects_.size()));
+        input.projects_.push_back({p.key, p.cost_minor});
+    }
+    for (const auto& row : tx.exec_prepared(select_ballots.name, id.value)) {
+        ballot b;
+        for (const auto& c : choices_from(row[0].as<std::string>())) b.entries_.push_back({index.at(c.project), c.points});
+        input.ballots_.push_back(std::move(b));
+    }
+    tally_options options;
+    options.utility_ = parse_utility(r.spec.utility).value();
+    auto result = result_json(r, projects, tally(input, parse_rule(r.spec.rule).value(), options));
+    tx.exec_prepared(store_result.name, id.value, boost::json::serialize(result));
+    audit::write(tx, {by.user, "round.tally", "round:" + id.str(), by.request_id,
+                      boost::json::serialize(boost::json::object{{"selected", result.at("selected").as_array().size()}})});
+    return result;
+}
+
+boost::json::object result_of(pqxx::transaction_base& tx, round_id id) {
+    auto rows = tx.exec_prepared(select_result.name, id.value);
+    if (rows.empty()) throw problem(schwarm::problems::not_found, "There is no round " + id.str());
+    if (rows[0][1].is_null()) {
+        throw problem(problems::round_state, "The round is " + rows[0][0].as<std::string>() + "; results come after the tally")
+            .with("state", rows[0][0].as<std::string>());
+    }
+    return boost::json::parse(rows[0][1].as<std::string>()).as_object();
+}
+
+std::vector<published_ballot> published_ballots(pqxx::transaction_base& tx, round_id id, const std::string& cursor,
+                                                int limit) {
+    round_info r = find_round(tx, id);
+    if (r.state == "draft" || r.state == "open") {
+        throw problem(problems::round_state, "Ballots are published when the round has closed").with("state", r.state);
+    }
+    std::vector<published_ballot> out;
+    for (const auto& row : tx.exec_prepared(select_published.name, id.value, cursor, limit)) {
+        out.push_back({row[0].as<std::string>(), choices_from(row[1].as<std::string>())});
+    }
+    return out;
+}
+
+std::string export_pabulib(pqxx::transaction_base& tx, round_id id) {
+    round_info r = find_round(tx, id);
+    if (r.state == "draft" || r.state == "open") {
+        throw problem(problems::round_state, "A round is exported when it has closed").with("state", r.state);
+    }
+    election e;
+    e.meta_ = {{"description", r.spec.title}, {"country", "-"}, {"unit", "schwarm"}, {"instance", r.id.str()},
+               {"rule", r.spec.rule}, {"currency", r.spec.currency_code}};
+    e.budget_minor_ = r.spec.budget_minor;
+    e.vote_type_ = r.spec.ballot == "approval" ? vote_type::approval : vote_type::cumulative;
+    e.project_columns_ = {"project_id", "cost", "name"};
+    std::map<std::string, std::uint32_t> index;
+    for (const auto& p : projects_of(tx, id)) {
+        index.emplace(p.key, static_cast<std::uint32_t>(e.projects_.size()));
+        e.projects_.push_back({p.key, p.cost_minor, p.name, {}});
+    }
+    e.vote_columns_ = r.spec.ballot == "approval" ? std::vector<std::string>{"voter_id", "vote"}
+                                                  : std::vector<std::string>{"voter_id", "vote", "points"};
+    // Voters are numbered in receipt order: anonymous, and stable.
+    std::size_t n = 0;
+    for (const auto& row : tx.exec_prepared(select_ballots.name, id.value)) {
+        pb_vote v;
+        v.voter_id_ = std::to_string(++n);
+        for (const auto& c : choices_from(row[0].as<std::string>())) {
+            v.projects_.push_back(index.at(c.project));
+            if (r.spec.ballot == "cumulative") v.points_.push_back(c.points);
+        }
+        e.votes_.push_back(std::move(v));
+    }
+    return write_pabulib(e);
+}
+
+round_info import_pabulib(pqxx::work& tx, std::string_view text, const std::string& rule, const std::string& utility,
+                          const std::string& currency_code, const actor& by) {
+    election e = parse_pabulib(text);
+    if (e.vote_type_ != vote_type::approval && e.vote_type_ != vote_type::cumulative) {
+        throw field_problem("vote_type", std::string("Rounds hold approval or cumulative ballots; the file has ") +
+                                             to_string(e.vote_type_));
+    }
+    std::string title = "Imported election";
+    for (const auto& [key, value] : e.meta_) {
+        if (key == "description" && !value.empty()) title = value.substr(0, 200);
+    }
+    round_spec spec{title, e.budget_minor_, currency_code, "1970-01-01T00:00:00Z", "1970-01-02T00:00:00Z",
+                    "customers", e.vote_type_ == vote_type::approval ? "approval" : "cumulative", rule, utility, 0};
+    if (spec.ballot == "cumulative") {
+        std::int64_t most = 1;
+        for (const auto& v : e.votes_) {
+            std::int64_t sum = 0;
+            for (auto p : v.points_) sum += p;
+            most = std::max(most, sum);
+        }
+        spec.points = static_cast<int>(std::min<std::int64_t>(most, 1'000'000));
+    }
+    round_id id = insert(tx, spec, by, "closed", true);
+    for (const auto& p : e.projects_) {
+        tx.exec_prepared(insert_project.name, id.value, p.id_, p.name_.empty() ? p.id_ : p.name_.substr(0, 300), p.cost_minor_);
+    }
+    std::vector<std::string> voters, ballots, receipts;
+    for (const auto& v : e.votes_) {
+        std::vector<choice> choices;
+        for (std::size_t i = 0; i < v.projects_.size(); ++i) {
+            choices.push_back({e.projects_[v.projects_[i]].id_, v.points_.empty() ? 1 : v.points_[i]});
+        }
+        std::sort(choices.begin(), choices.end(), [](const choice& a, const choice& b) { return a.project < b.project; });
+        voters.push_back(v.voter_id_);
+        ballots.push_back(choices_json(choices));
+        // No voter holds a secret for an imported ballot: the receipt binds
+        // it to its line in the file instead.
+        receipts.push_back(receipt_of(id, ballots.back(), "pabulib-voter:" + v.voter_id_));
+    }
+    tx.exec_prepared(insert_imported_ballot.name, id.value, db::array_literal(voters), db::array_literal(ballots),
+                     db::array_literal(receipts));
+    return find_round(tx, id);
+}
+
+} // namespace schwarm::voting
