@@ -1,7 +1,6 @@
 // schwarm: the HTTPS server and its command line. The only place that wires
 // the modules together.
 #include "jobs/maintenance.hpp"
-#include "resources/ledger_port.hpp"
 #include "http/risk_transport.hpp"
 #include "pipeline/server.hpp"
 #include "base/crypto.hpp"
@@ -352,8 +351,6 @@ int print_routes(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     std::string command = argc > 1 ? argv[1] : "serve";
-    // The one place that wires core to the ledger (DESIGN.md 2).
-    ledger_port::bind(&api::ledger_binding_instance());
     try {
         if (command == "routes") return print_routes(argc, argv);
         if (command == "tally") return tally(argc, argv);

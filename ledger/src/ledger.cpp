@@ -497,7 +497,15 @@ void close_account(pqxx::work& tx, account_id id, const who& by) {
     audit::write(tx, {by.actor, "ledger.account_close", "account:" + id.str(), by.request_id});
 }
 
+namespace {
+thread_local bool bookings_allowed = true;
+} // namespace
+booking_scope::booking_scope(bool allowed) : before_(bookings_allowed) { bookings_allowed = allowed; }
+booking_scope::~booking_scope() { bookings_allowed = before_; }
+bool booking_scope::allowed() { return bookings_allowed; }
+
 std::vector<entry_result> book(pqxx::work& tx, std::span<const entry_request> requests, bool linked, const who& by) {
+    SCHWARM_INVARIANT(booking_scope::allowed(), "a booking in a request whose route is not marked as moving money");
     if (requests.size() > entries_per_batch_max) {
         throw problem(problems::batch_too_large, "A batch may hold at most " + std::to_string(entries_per_batch_max) +
                                                      " entries");

@@ -9,7 +9,6 @@
 // database. Writing and snapshot handlers need a transaction that begins
 // on a server, so only their role checks run here; their bodies are
 // fuzz_bodies' and fuzz_json's.
-#include "resources/ledger_port.hpp"
 #include "pipeline/service.hpp"
 #include "support.hpp"
 
@@ -25,7 +24,6 @@ using fuzz::require;
 namespace {
 
 struct environment {
-    environment() { ledger_port::bind(&api::ledger_binding_instance()); } // as main() does
     config cfg;
     db::pool pool{"", 0, 1}; // no workers: nothing connects
     api::service app{cfg, pool};

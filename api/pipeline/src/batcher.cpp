@@ -3,7 +3,7 @@
 #include "pipeline/idempotency.hpp"
 #include "pipeline/service.hpp"
 #include "base/audit.hpp"
-#include "platform/ledger_port.hpp"
+#include "ledger/ledger.hpp"
 
 namespace schwarm::api {
 
@@ -111,7 +111,7 @@ bool batcher::run_once(const route& r, std::vector<item*>& batch, std::vector<st
             claims = std::move(taken);
         }
         if (!served.empty()) {
-            ledger_port::booking_scope scope(moves_money(r.requires_));
+            ledger::booking_scope scope(moves_money(r.requires_));
             audit::scope audited;
             auto out = r.handle_batch(served);
             // A request of the batch that succeeded changed something: its

@@ -2,7 +2,7 @@
 
 #include "pipeline/idempotency.hpp"
 #include "http/pg_async.hpp"
-#include "platform/ledger_port.hpp"
+#include "ledger/ledger.hpp"
 #include "base/crypto.hpp"
 #include "base/audit.hpp"
 #include "base/db.hpp"
@@ -164,7 +164,7 @@ response run_in_transaction(const route& r, context& ctx, pqxx::connection& conn
         claims.push_back({ctx.who().id, ctx.idempotency_key, idempotency::request_hash(ctx.request), ctx.request_id});
         if (auto earlier = idempotency::take(tx, claims)[0]) return std::move(*earlier);
     }
-    ledger_port::booking_scope scope(moves_money(r.requires_));
+    ledger::booking_scope scope(moves_money(r.requires_));
     audit::scope audited;
     response result = r.handle(ctx);
     if (ctx.changes_nothing()) return result; // rolled back as tx goes

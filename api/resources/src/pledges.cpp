@@ -48,7 +48,7 @@ boost::json::object to_json(const pledges::pledge& p) {
                             {"currency", p.currency_code},
                             {"state", p.state},
                             {"risk_acknowledged", p.risk_acknowledged},
-                            {"hold_entry_id", std::to_string(p.hold_entry_id)},
+                            {"hold_entry_id", p.hold.str()},
                             {"created_at", p.created_at}};
     out["revocable_until"] = p.revocable_until ? boost::json::value(*p.revocable_until) : nullptr;
     return out;

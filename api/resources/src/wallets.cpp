@@ -73,16 +73,15 @@ response statement_page(context& ctx, std::optional<user_id> owner) {
                        : wallets::fund_statement(ctx.tx(), code, before, limit);
     boost::json::array items;
     for (const auto& l : lines) {
-        items.push_back({{"entry_id", std::to_string(l.entry_id)},
+        items.push_back({{"entry_id", l.entry.str()},
                          {"at", l.at},
-                         {"kind", l.kind},
-                         {"direction", l.credit ? "in" : "out"},
+                         {"kind", ledger::to_string(l.kind)},
+                         {"direction", l.side_ == ledger::side::credit ? "in" : "out"},
                          {"amount_minor", l.amount_minor},
                          {"currency", code},
                          {"description", l.description}});
     }
-    const auto& last = lines.empty() ? ledger_port::statement_line{} : lines.back();
-    return page_response(std::move(items), limit, std::to_string(last.entry_id) + "." + std::to_string(last.seq));
+    return page_response(std::move(items), limit, lines.empty() ? "" : ledger::to_cursor(lines.back()));
 }
 
 response my_statement(context& ctx) { return statement_page(ctx, ctx.who().id); }
@@ -99,7 +98,7 @@ response staff_wallet(context& ctx) {
 
 response booked_response(const wallets::booked& done) {
     response res = json_response(http::status::created,
-                                 {{"entry_id", std::to_string(done.entry_id)}, {"wallet", to_json(done.after)}});
+                                 {{"entry_id", done.entry.str()}, {"wallet", to_json(done.after)}});
     if (done.replayed) res.headers.emplace_back("Idempotent-Replayed", "true");
     return res;
 }

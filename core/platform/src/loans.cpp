@@ -2,7 +2,7 @@
 
 #include "base/audit.hpp"
 #include "base/db.hpp"
-#include "platform/ledger_port.hpp"
+#include "platform/accounts.hpp"
 #include "platform/loan_math.hpp"
 #include "platform/pledges.hpp"
 
@@ -16,7 +16,7 @@ namespace schwarm::loans {
 
 namespace {
 
-using ledger_port::account_role;
+using accounts::role;
 
 // Movements per ledger entry: two postings each, within the ledger's 64.
 constexpr std::size_t lenders_per_entry = 32;
@@ -160,20 +160,55 @@ loan_view load(pqxx::transaction_base& tx, std::int64_t project) {
 
 // Where each lender's (and the borrower's) money is: a wallet, or for user
 // id 0 the community fund.
-std::map<std::int64_t, std::int64_t> wallets_of(pqxx::work& tx, const std::vector<std::int64_t>& users,
-                                                const std::string& currency, const audit::origin& by) {
-    const auto& ledger = ledger_port::current();
-    std::vector<ledger_port::account_key> keys;
+std::map<std::int64_t, ledger::account_id> wallets_of(pqxx::work& tx, const std::vector<std::int64_t>& users,
+                                                     const std::string& currency, const audit::origin& by) {
+    std::vector<accounts::key> keys;
     for (auto u : users) {
-        keys.push_back(u == 0 ? ledger_port::account_key{account_role::community_fund, 0, currency}
-                              : ledger_port::account_key{account_role::wallet, u, currency});
+        keys.push_back(u == 0 ? accounts::key{role::community_fund, 0, currency} : accounts::key{role::wallet, u, currency});
     }
-    auto found = ledger.find_accounts(tx, keys);
-    std::map<std::int64_t, std::int64_t> out;
-    for (std::size_t i = 0; i < users.size(); ++i) {
-        out[users[i]] = found[i] ? *found[i] : ledger.account(tx, keys[i], by);
-    }
+    auto found = accounts::find(tx, keys);
+    std::map<std::int64_t, ledger::account_id> out;
+    for (std::size_t i = 0; i < users.size(); ++i) out[users[i]] = found[i] ? *found[i] : accounts::open(tx, keys[i], by);
     return out;
+}
+
+// The two entries of a disbursement: the escrow (the principal less the
+// fee) to the borrower's wallet, and the memorandum of what is owed.
+std::vector<ledger::entry_id> book_disbursement(pqxx::work& tx, projects::project_id id, const projects::project& p,
+                                                std::int64_t principal, std::int64_t paid_out, const audit::origin& by) {
+    const std::string& cur = p.f.currency_code;
+    accounts::movement out{accounts::open(tx, {role::escrow, id.value, cur}, by),
+                           accounts::open(tx, {role::wallet, p.owner.value, cur}, by), paid_out};
+    accounts::movement memo{accounts::open(tx, {role::loan_receivable, id.value, cur}, by),
+                            accounts::open(tx, {role::lender_claims, id.value, cur}, by), principal};
+    std::vector<ledger::entry_request> entries{
+        accounts::transfer("loan-disburse:" + id.str(), std::span(&out, 1), cur, "Loan " + id.str() + " disbursed", by),
+        accounts::transfer("loan-open:" + id.str(), std::span(&memo, 1), cur,
+                           "Loan " + id.str() + ": principal owed to lenders (memorandum)", by)};
+    return accounts::book_all(tx, entries);
+}
+
+// The schedule and who lent what, as the disbursement fixes them.
+void record_loan(pqxx::work& tx, projects::project_id id, const projects::project& p, std::int64_t principal,
+                 ledger::entry_id disbursed, const std::vector<std::pair<user_id, std::int64_t>>& lenders) {
+    tx.exec_prepared(insert_loan.name, id.value, p.owner.value, principal, p.f.currency_code, *p.f.loan_rate_bp,
+                     *p.f.loan_term_months, *p.f.loan_schedule, disbursed.value);
+    std::vector<std::int64_t> ids, shares;
+    for (const auto& [lender, share] : lenders) {
+        ids.push_back(lender.value);
+        shares.push_back(share);
+    }
+    tx.exec_prepared(insert_lenders.name, id.value, db::array_literal(ids), db::array_literal(shares));
+    auto plan = schedule(principal, *p.f.loan_rate_bp, *p.f.loan_term_months,
+                         *p.f.loan_schedule == "annuity" ? schedule_kind::annuity : schedule_kind::equal_principal);
+    std::vector<std::int64_t> nos, principals, interests;
+    for (const auto& i : plan) {
+        nos.push_back(i.no);
+        principals.push_back(i.principal_minor);
+        interests.push_back(i.interest_minor);
+    }
+    tx.exec_prepared(insert_instalments.name, id.value, db::array_literal(nos), db::array_literal(principals),
+                     db::array_literal(interests));
 }
 
 } // namespace
@@ -187,10 +222,8 @@ loan_view disburse(pqxx::work& tx, projects::project_id id, const projects::acto
     projects::transition(tx, id, "disburse", "", by);
     // Everything that came into escrow is the principal: the backers' posted
     // pledges, and the rest is what the community fund allocated.
-    const auto& ledger = ledger_port::current();
-    const std::string& cur = project.f.currency_code;
-    std::int64_t escrow = ledger.account(tx, {account_role::escrow, id.value, cur}, projects::origin_of(by));
-    auto b = ledger.balance_of(tx, escrow);
+    auto origin = projects::origin_of(by);
+    auto b = accounts::balance(tx, accounts::open(tx, {role::escrow, id.value, project.f.currency_code}, origin));
     std::int64_t principal = b.credits_posted;
     std::int64_t paid_out = b.credits_posted - b.debits_posted; // the principal less the platform fee
     auto lenders = pledges::posted_by_backer(tx, id.value);
@@ -201,34 +234,8 @@ loan_view disburse(pqxx::work& tx, projects::project_id id, const projects::acto
                           std::to_string(pledged) + ", counted " + std::to_string(project.pledged_minor));
     if (principal > pledged) lenders.insert(lenders.begin(), {user_id{0}, principal - pledged}); // the fund
     SCHWARM_INVARIANT(principal > 0, "loan " + id.str() + " funded with nothing");
-    std::int64_t wallet = ledger.account(tx, {account_role::wallet, project.owner.value, cur}, projects::origin_of(by));
-    std::int64_t receivable = ledger.account(tx, {account_role::loan_receivable, id.value, cur}, projects::origin_of(by));
-    std::int64_t claims = ledger.account(tx, {account_role::lender_claims, id.value, cur}, projects::origin_of(by));
-    std::vector<ledger_port::booking> bookings{
-        {"loan-disburse:" + id.str(), ledger_port::booking_kind::transfer, {{escrow, wallet, paid_out}}, cur,
-         std::nullopt, "Loan " + id.str() + " disbursed", by.who.id, by.request_id},
-        {"loan-open:" + id.str(), ledger_port::booking_kind::transfer, {{receivable, claims, principal}}, cur,
-         std::nullopt, "Loan " + id.str() + ": principal owed to lenders (memorandum)", by.who.id, by.request_id}};
-    auto entries = ledger_port::book_all(tx, bookings);
-
-    tx.exec_prepared(insert_loan.name, id.value, project.owner.value, principal, cur, *project.f.loan_rate_bp,
-                     *project.f.loan_term_months, *project.f.loan_schedule, entries[0]);
-    std::vector<std::int64_t> ids, shares;
-    for (const auto& [lender, share] : lenders) {
-        ids.push_back(lender.value);
-        shares.push_back(share);
-    }
-    tx.exec_prepared(insert_lenders.name, id.value, db::array_literal(ids), db::array_literal(shares));
-    auto plan = schedule(principal, *project.f.loan_rate_bp, *project.f.loan_term_months,
-                         *project.f.loan_schedule == "annuity" ? schedule_kind::annuity : schedule_kind::equal_principal);
-    std::vector<std::int64_t> nos, principals, interests;
-    for (const auto& i : plan) {
-        nos.push_back(i.no);
-        principals.push_back(i.principal_minor);
-        interests.push_back(i.interest_minor);
-    }
-    tx.exec_prepared(insert_instalments.name, id.value, db::array_literal(nos), db::array_literal(principals),
-                     db::array_literal(interests));
+    auto entries = book_disbursement(tx, id, project, principal, paid_out, origin);
+    record_loan(tx, id, project, principal, entries[0], lenders);
     audit::write(tx, {by.who.id, "loan.disburse", "project:" + id.str(), by.request_id,
                       boost::json::serialize(boost::json::object{{"principal_minor", principal},
                                                                  {"paid_out_minor", paid_out},
@@ -248,176 +255,206 @@ loan_view find(pqxx::transaction_base& tx, projects::project_id id, const users:
     return v;
 }
 
-repayment repay(pqxx::work& tx, projects::project_id id, std::int64_t amount_minor, const std::string& idempotency_key,
-                const projects::actor& by) {
-    if (amount_minor <= 0) throw field_problem("amount_minor", "amount_minor must be positive");
-    auto locked = tx.exec_prepared(lock_loan.name, id.value);
-    bool staff = by.who.role_ == users::role::staff;
-    if (locked.empty() || (!staff && user_id{locked[0][1].as<std::int64_t>()} != by.who.id)) {
+payment_allocation allocate_payment(std::span<const instalment_due> dues, std::int64_t amount_minor) {
+    payment_allocation out;
+    std::int64_t left = amount_minor;
+    for (const auto& d : dues) {
+        if (left == 0) break;
+        std::int64_t interest = std::min(left, d.interest_due_minor);
+        left -= interest;
+        std::int64_t principal = std::min(left, d.principal_due_minor);
+        left -= principal;
+        if (interest == 0 && principal == 0) continue;
+        out.nos.push_back(d.no);
+        out.interest.push_back(interest);
+        out.principal.push_back(principal);
+        out.interest_minor += interest;
+        out.principal_minor += principal;
+    }
+    return out;
+}
+
+lender_split split_to_lenders(std::span<const lender_view> lenders, std::int64_t principal_minor,
+                              std::int64_t interest_minor) {
+    lender_split out{std::vector<std::int64_t>(lenders.size(), 0), std::vector<std::int64_t>(lenders.size(), 0)};
+    if (principal_minor > 0) {
+        std::vector<std::int64_t> weights;
+        std::vector<std::size_t> index;
+        for (std::size_t k = 0; k < lenders.size(); ++k) {
+            std::int64_t outstanding = lenders[k].share_minor - lenders[k].principal_received_minor;
+            if (outstanding <= 0) continue;
+            weights.push_back(outstanding);
+            index.push_back(k);
+        }
+        auto parts = split_pro_rata(principal_minor, weights);
+        for (std::size_t k = 0; k < parts.size(); ++k) out.principal[index[k]] = parts[k];
+    }
+    if (interest_minor > 0) {
+        std::vector<std::int64_t> shares;
+        for (const auto& l : lenders) shares.push_back(l.share_minor);
+        out.interest = split_pro_rata(interest_minor, shares);
+    }
+    return out;
+}
+
+namespace {
+
+struct locked_loan {
+    std::string state;
+    user_id borrower;
+    std::string currency_code;
+};
+
+locked_loan lock(pqxx::work& tx, projects::project_id id, const projects::actor& by, bool borrower_or_staff) {
+    auto rows = tx.exec_prepared(lock_loan.name, id.value);
+    if (rows.empty()) throw problem(schwarm::problems::not_found, "There is no such loan");
+    locked_loan l{rows[0][0].as<std::string>(), user_id{rows[0][1].as<std::int64_t>()}, rows[0][2].as<std::string>()};
+    if (borrower_or_staff && by.who.role_ != users::role::staff && l.borrower != by.who.id) {
         throw problem(schwarm::problems::not_found, "There is no such loan of yours");
     }
-    std::string state = locked[0][0].as<std::string>();
-    user_id borrower{locked[0][1].as<std::int64_t>()};
-    std::string cur = locked[0][2].as<std::string>();
+    return l;
+}
 
-    // A retry: the repayment booked under this key.
-    auto earlier = tx.exec_prepared(select_repayment_by_key.name, id.value, idempotency_key);
-    if (!earlier.empty()) {
-        const auto& r = earlier[0];
-        if (r[1].as<std::int64_t>() != amount_minor) {
-            throw problem(schwarm::problems::idempotency_conflict, "This Idempotency-Key was used for a repayment of another amount");
-        }
-        return {r[0].as<std::int64_t>(), amount_minor, r[2].as<std::int64_t>(), r[3].as<std::int64_t>(), true,
-                load(tx, id.value)};
-    }
-    if (state != "repaying") {
-        throw problem(problems::not_repaying, "The loan is " + state).with("state", state);
-    }
-
-    // Instalments in order, interest before principal.
-    auto instalments = instalments_of(tx, id.value);
-    std::int64_t owed = 0;
-    for (const auto& i : instalments) owed += i.view.principal_minor + i.view.interest_minor - i.view.paid_minor;
-    if (amount_minor > owed) {
-        throw problem(problems::exceeds_owed, "The loan's borrower owes " + std::to_string(owed) + " minor units in all")
-            .with("owed_minor", std::to_string(owed));
-    }
-    std::vector<std::int64_t> nos, principal_add, interest_add;
-    std::int64_t left = amount_minor, principal = 0, interest = 0;
-    for (const auto& i : instalments) {
-        if (left == 0) break;
-        std::int64_t i_due = i.view.interest_minor - i.interest_paid;
-        std::int64_t p_due = i.view.principal_minor - i.principal_paid;
-        std::int64_t i_pay = std::min(left, i_due);
-        left -= i_pay;
-        std::int64_t p_pay = std::min(left, p_due);
-        left -= p_pay;
-        if (i_pay == 0 && p_pay == 0) continue;
-        nos.push_back(i.view.no);
-        interest_add.push_back(i_pay);
-        principal_add.push_back(p_pay);
-        interest += i_pay;
-        principal += p_pay;
-    }
-
-    // Split: principal by what each lender is still owed, interest by share.
-    auto lenders = lenders_of(tx, id.value);
-    std::vector<std::int64_t> outstanding, shares, lender_ids;
-    for (const auto& l : lenders) {
-        lender_ids.push_back(l.lender.value);
-        shares.push_back(l.share_minor);
-        outstanding.push_back(l.share_minor - l.principal_received_minor);
-    }
-    std::vector<std::int64_t> principal_parts(lenders.size(), 0);
-    if (principal > 0) {
-        std::vector<std::int64_t> weights, index;
-        for (std::size_t k = 0; k < lenders.size(); ++k) {
-            if (outstanding[k] > 0) {
-                weights.push_back(outstanding[k]);
-                index.push_back(static_cast<std::int64_t>(k));
-            }
-        }
-        auto parts = split_pro_rata(principal, weights);
-        for (std::size_t k = 0; k < parts.size(); ++k) principal_parts[index[k]] = parts[k];
-    }
-    auto interest_parts = interest > 0 ? split_pro_rata(interest, shares) : std::vector<std::int64_t>(lenders.size(), 0);
-
-    // The entries: per kind, lenders in groups the ledger takes in one entry.
-    const auto& ledger = ledger_port::current();
+// A repayment's entries: borrower → lenders, interest and principal apart,
+// lenders in groups the ledger takes in one entry, and the memorandum of the
+// principal repaid.
+std::vector<ledger::entry_request> repayment_entries(pqxx::work& tx, projects::project_id id, const locked_loan& loan,
+                                                     std::span<const lender_view> lenders, const lender_split& split,
+                                                     std::int64_t principal, const projects::actor& by) {
+    auto origin = projects::origin_of(by);
     std::int64_t n = tx.exec_prepared(count_repayments.name, id.value)[0][0].as<std::int64_t>() + 1;
     std::string prefix = "loan-repay:" + id.str() + ":" + std::to_string(n) + ":";
-    std::vector<std::int64_t> everyone = lender_ids;
-    everyone.push_back(borrower.value);
-    auto wallets = wallets_of(tx, everyone, cur, projects::origin_of(by));
-    std::int64_t from = wallets[borrower.value];
-    std::vector<ledger_port::booking> bookings;
-    for (const auto& [kind_name, parts] : {std::pair{std::string("interest"), &interest_parts},
-                                           std::pair{std::string("principal"), &principal_parts}}) {
-        // Not the binding itself in the lambda below: clang before 16 cannot
-        // capture structured bindings (the fuzz build uses clang 14).
-        const std::string& kind = kind_name;
-        ledger_port::booking b;
-        int group = 0;
+    std::vector<std::int64_t> everyone{loan.borrower.value};
+    for (const auto& l : lenders) everyone.push_back(l.lender.value);
+    auto wallets = wallets_of(tx, everyone, loan.currency_code, origin);
+    std::vector<ledger::entry_request> entries;
+    auto add_kind = [&](const char* kind, const std::vector<std::int64_t>& parts) {
+        std::vector<accounts::movement> group;
+        int groups = 0;
         auto flush = [&] {
-            if (b.movements.empty()) return;
-            b.idempotency_key = prefix + kind + ":" + std::to_string(group++);
-            b.kind = ledger_port::booking_kind::transfer;
-            b.currency_code = cur;
-            b.description = "Loan " + id.str() + " repayment " + std::to_string(n) + ": " + kind;
-            b.actor = by.who.id;
-            b.request_id = by.request_id;
-            bookings.push_back(std::move(b));
-            b = {};
+            if (group.empty()) return;
+            entries.push_back(accounts::transfer(prefix + kind + ":" + std::to_string(groups++), group, loan.currency_code,
+                                                 "Loan " + id.str() + " repayment " + std::to_string(n) + ": " + kind,
+                                                 origin));
+            group.clear();
         };
         for (std::size_t k = 0; k < lenders.size(); ++k) {
-            if ((*parts)[k] == 0) continue;
-            b.movements.push_back({from, wallets[lender_ids[k]], (*parts)[k]});
-            if (b.movements.size() == lenders_per_entry) flush();
+            if (parts[k] == 0) continue;
+            group.push_back({wallets.at(loan.borrower.value), wallets.at(lenders[k].lender.value), parts[k]});
+            if (group.size() == lenders_per_entry) flush();
         }
         flush();
-    }
+    };
+    add_kind("interest", split.interest);
+    add_kind("principal", split.principal);
     if (principal > 0) {
-        std::int64_t receivable = ledger.account(tx, {account_role::loan_receivable, id.value, cur}, projects::origin_of(by));
-        std::int64_t claims = ledger.account(tx, {account_role::lender_claims, id.value, cur}, projects::origin_of(by));
-        bookings.push_back({prefix + "memo", ledger_port::booking_kind::transfer, {{claims, receivable, principal}}, cur,
-                            std::nullopt, "Loan " + id.str() + " repayment " + std::to_string(n) + ": principal (memorandum)",
-                            by.who.id, by.request_id});
+        accounts::movement memo{accounts::open(tx, {role::lender_claims, id.value, loan.currency_code}, origin),
+                                accounts::open(tx, {role::loan_receivable, id.value, loan.currency_code}, origin),
+                                principal};
+        entries.push_back(accounts::transfer(prefix + "memo", std::span(&memo, 1), loan.currency_code,
+                                             "Loan " + id.str() + " repayment " + std::to_string(n) +
+                                                 ": principal (memorandum)",
+                                             origin));
     }
-    std::vector<std::int64_t> entries;
-    try {
-        entries = ledger_port::book_all(tx, bookings);
-    } catch (const problem& p) {
-        if (p.slug_is("balance-limit-exceeded")) {
-            throw problem(pledges::problems::insufficient_funds,
-                          "The borrower's wallet does not cover " + std::to_string(amount_minor) + " minor units");
-        }
-        throw;
-    }
+    return entries;
+}
 
-    tx.exec_prepared(pay_instalments.name, id.value, db::array_literal(nos), db::array_literal(principal_add),
-                     db::array_literal(interest_add));
-    tx.exec_prepared(pay_lenders.name, id.value, db::array_literal(lender_ids), db::array_literal(principal_parts),
-                     db::array_literal(interest_parts));
-    std::string after =
-        tx.exec_prepared(update_loan_totals.name, id.value, principal, interest)[0][0].as<std::string>();
-    std::optional<std::int64_t> actor;
-    if (by.who.id.value != 0) actor = by.who.id.value;
-    std::int64_t repayment_id = tx.exec_prepared(insert_repayment.name, id.value, amount_minor, principal, interest,
-                                                 entries.front(), idempotency_key, actor)[0][0]
+// Instalments, lenders and totals after a booked repayment; the repayment's
+// own record; and the project's state (repaying, repaid).
+std::int64_t record_repayment(pqxx::work& tx, projects::project_id id, std::int64_t amount_minor,
+                              const payment_allocation& paid, std::span<const lender_view> lenders,
+                              const lender_split& split, ledger::entry_id first_entry,
+                              const std::string& idempotency_key, const projects::actor& by) {
+    std::vector<std::int64_t> lender_ids;
+    for (const auto& l : lenders) lender_ids.push_back(l.lender.value);
+    std::vector<std::int64_t> nos(paid.nos.begin(), paid.nos.end());
+    tx.exec_prepared(pay_instalments.name, id.value, db::array_literal(nos), db::array_literal(paid.principal),
+                     db::array_literal(paid.interest));
+    tx.exec_prepared(pay_lenders.name, id.value, db::array_literal(lender_ids), db::array_literal(split.principal),
+                     db::array_literal(split.interest));
+    std::string after = tx.exec_prepared(update_loan_totals.name, id.value, paid.principal_minor, paid.interest_minor)[0][0]
+                            .as<std::string>();
+    auto actor = projects::origin_of(by).actor;
+    std::optional<std::int64_t> actor_id;
+    if (actor) actor_id = actor->value;
+    std::int64_t repayment_id = tx.exec_prepared(insert_repayment.name, id.value, amount_minor, paid.principal_minor,
+                                                 paid.interest_minor, first_entry.value, idempotency_key, actor_id)[0][0]
                                     .as<std::int64_t>();
-    tx.exec_prepared(insert_shares.name, repayment_id, db::array_literal(lender_ids), db::array_literal(principal_parts),
-                     db::array_literal(interest_parts));
+    tx.exec_prepared(insert_shares.name, repayment_id, db::array_literal(lender_ids), db::array_literal(split.principal),
+                     db::array_literal(split.interest));
     auto project = projects::lock_funding(tx, {id.value});
     if (!project.empty() && project[0].state == "disbursed") {
         projects::transition(tx, id, "start_repaying", "", projects::platform_actor(by.request_id));
     }
     if (after == "repaid") projects::transition(tx, id, "repaid", "", projects::platform_actor(by.request_id));
+    return repayment_id;
+}
+
+} // namespace
+
+repayment repay(pqxx::work& tx, projects::project_id id, std::int64_t amount_minor, const std::string& idempotency_key,
+                const projects::actor& by) {
+    if (amount_minor <= 0) throw field_problem("amount_minor", "amount_minor must be positive");
+    auto loan = lock(tx, id, by, true);
+    // A retry: the repayment booked under this key.
+    auto earlier = tx.exec_prepared(select_repayment_by_key.name, id.value, idempotency_key);
+    if (!earlier.empty()) {
+        const auto& r = earlier[0];
+        if (r[1].as<std::int64_t>() != amount_minor) {
+            throw problem(schwarm::problems::idempotency_conflict,
+                          "This Idempotency-Key was used for a repayment of another amount");
+        }
+        return {r[0].as<std::int64_t>(), amount_minor, r[2].as<std::int64_t>(), r[3].as<std::int64_t>(), true,
+                load(tx, id.value)};
+    }
+    if (loan.state != "repaying") throw problem(problems::not_repaying, "The loan is " + loan.state).with("state", loan.state);
+
+    std::vector<instalment_due> dues;
+    std::int64_t owed = 0;
+    for (const auto& i : instalments_of(tx, id.value)) {
+        dues.push_back({i.view.no, i.view.principal_minor - i.principal_paid, i.view.interest_minor - i.interest_paid});
+        owed += dues.back().principal_due_minor + dues.back().interest_due_minor;
+    }
+    if (amount_minor > owed) {
+        throw problem(problems::exceeds_owed, "The loan's borrower owes " + std::to_string(owed) + " minor units in all")
+            .with("owed_minor", std::to_string(owed));
+    }
+    auto paid = allocate_payment(dues, amount_minor);
+    auto lenders = lenders_of(tx, id.value);
+    auto split = split_to_lenders(lenders, paid.principal_minor, paid.interest_minor);
+    auto entries = repayment_entries(tx, id, loan, lenders, split, paid.principal_minor, by);
+    std::vector<ledger::entry_id> booked;
+    try {
+        booked = accounts::book_all(tx, entries);
+    } catch (const problem& p) {
+        if (!p.is(ledger::problems::balance_limit)) throw;
+        throw problem(pledges::problems::insufficient_funds,
+                      "The borrower's wallet does not cover " + std::to_string(amount_minor) + " minor units");
+    }
+    auto repayment_id = record_repayment(tx, id, amount_minor, paid, lenders, split, booked.front(), idempotency_key, by);
     audit::write(tx, {by.who.id, "loan.repay", "project:" + id.str(), by.request_id,
                       boost::json::serialize(boost::json::object{{"amount_minor", amount_minor},
-                                                                 {"principal_minor", principal},
-                                                                 {"interest_minor", interest}})});
-    return {repayment_id, amount_minor, principal, interest, false, load(tx, id.value)};
+                                                                 {"principal_minor", paid.principal_minor},
+                                                                 {"interest_minor", paid.interest_minor}})});
+    return {repayment_id, amount_minor, paid.principal_minor, paid.interest_minor, false, load(tx, id.value)};
 }
 
 loan_view mark_defaulted(pqxx::work& tx, projects::project_id id, const std::string& reason, const projects::actor& by) {
     if (reason.empty()) throw field_problem("reason", "Marking a loan defaulted needs a reason");
-    auto locked = tx.exec_prepared(lock_loan.name, id.value);
-    if (locked.empty()) throw problem(schwarm::problems::not_found, "There is no such loan");
-    std::string state = locked[0][0].as<std::string>();
-    if (state != "repaying") throw problem(problems::not_repaying, "The loan is " + state).with("state", state);
-    std::string cur = locked[0][2].as<std::string>();
+    auto loan = lock(tx, id, by, false);
+    if (loan.state != "repaying") throw problem(problems::not_repaying, "The loan is " + loan.state).with("state", loan.state);
+    const std::string& cur = loan.currency_code;
     projects::transition(tx, id, "default", reason, by); // staff, not the owner
     auto v = load(tx, id.value);
     std::int64_t outstanding = v.principal_minor - v.principal_repaid_minor;
     std::optional<std::int64_t> entry;
     if (outstanding > 0) {
-        const auto& ledger = ledger_port::current();
-        std::int64_t receivable = ledger.account(tx, {account_role::loan_receivable, id.value, cur}, projects::origin_of(by));
-        std::int64_t claims = ledger.account(tx, {account_role::lender_claims, id.value, cur}, projects::origin_of(by));
-        std::vector<ledger_port::booking> writeoff{
-            {"loan-writeoff:" + id.str(), ledger_port::booking_kind::transfer, {{claims, receivable, outstanding}}, cur,
-             std::nullopt, "Loan " + id.str() + " defaulted: outstanding principal written off", by.who.id, by.request_id}};
-        entry = ledger_port::book_all(tx, writeoff)[0];
+        auto origin = projects::origin_of(by);
+        accounts::movement off{accounts::open(tx, {role::lender_claims, id.value, cur}, origin),
+                               accounts::open(tx, {role::loan_receivable, id.value, cur}, origin), outstanding};
+        auto writeoff = accounts::transfer("loan-writeoff:" + id.str(), std::span(&off, 1), cur,
+                                           "Loan " + id.str() + " defaulted: outstanding principal written off", origin);
+        entry = accounts::book_all(tx, std::span(&writeoff, 1))[0].value;
     }
     tx.exec_prepared(set_defaulted.name, id.value, entry);
     audit::write(tx, {by.who.id, "loan.default", "project:" + id.str(), by.request_id,

@@ -3,7 +3,7 @@
 #include "base/audit.hpp"
 #include "base/crypto.hpp"
 #include "base/db.hpp"
-#include "platform/ledger_port.hpp"
+#include "platform/accounts.hpp"
 #include "platform/projects.hpp"
 #include "platform/risk_port.hpp"
 
@@ -109,7 +109,7 @@ stored read(const pqxx::row& r) {
     p.risk_acknowledged = r[6].as<bool>();
     p.revocable_until = db::nullable<std::string>(r[7]);
     p.created_at = r[8].as<std::string>();
-    p.hold_entry_id = r[9].as<std::int64_t>();
+    p.hold = ledger::entry_id{r[9].as<std::int64_t>()};
     return {p, r[10].as<std::string>()};
 }
 
@@ -126,7 +126,7 @@ bool same_request(const pledge& p, const request& r) {
 
 // The ledger's refusal of a hold, as the customer should read it.
 problem customer_problem(problem p, const request& r) {
-    if (p.slug_is("balance-limit-exceeded") || p.slug_is("account-unknown")) {
+    if (p.is(ledger::problems::balance_limit) || p.is(ledger::problems::account_unknown)) {
         return problem(problems::insufficient_funds,
                        "Your wallet's available balance does not cover " + std::to_string(r.amount_minor) +
                            " minor units of " + r.currency_code)
@@ -143,234 +143,265 @@ pledge load(pqxx::transaction_base& tx, pledge_id id) {
 
 } // namespace
 
-std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
-    const std::size_t n = requests.size();
-    std::vector<std::optional<result>> out(n);
+namespace {
 
-    // Everything that needs no lock first, so that the time the hot
-    // project's row is held (below) is as short as can be.
-    // Retries: a pledge stored under the same backer and key.
-    {
-        std::vector<std::int64_t> backers;
-        std::vector<std::string> keys;
-        for (const auto& r : requests) {
-            backers.push_back(r.backer.value);
-            keys.push_back(r.idempotency_key);
-        }
-        std::map<std::pair<std::int64_t, std::string>, pledge> earlier;
-        for (const auto& row : tx.exec_prepared(select_by_keys.name, db::array_literal(backers), db::array_literal(keys))) {
-            auto s = read(row);
-            earlier.emplace(std::pair{s.p.backer.value, s.key}, s.p);
-        }
-        for (std::size_t i = 0; i < n; ++i) {
-            auto it = earlier.find({requests[i].backer.value, requests[i].idempotency_key});
-            if (it == earlier.end()) continue;
-            if (same_request(it->second, requests[i])) {
-                pledge p = it->second;
-                p.replayed = true;
-                out[i] = p;
-            } else {
-                out[i] = problem(schwarm::problems::idempotency_conflict, "This Idempotency-Key was used for another pledge");
-            }
-        }
+// A pledge batch as it goes through its phases: one slot per request, filled
+// by the first phase that answers it.
+struct batch {
+    std::span<const request> requests;
+    std::vector<std::optional<result>> out;
+    std::vector<std::optional<ledger::account_id>> wallets; // the backers', where they exist
+    std::map<user_id, bool> revocable;                       // who may revoke (risk)
+    std::map<std::int64_t, projects::funding> projects;      // locked, by id
+    std::vector<std::size_t> candidates;                     // passed every rule so far
+    std::vector<ledger::entry_id> holds;                     // per candidate, once booked
+
+    explicit batch(std::span<const request> r) : requests(r), out(r.size()) {}
+    bool open(std::size_t i) const { return !out[i]; }
+    std::vector<result> results() {
+        std::vector<result> all;
+        all.reserve(out.size());
+        for (auto& r : out) all.push_back(std::move(*r));
+        return all;
     }
-    // The backers' wallets, and who of them may revoke (risk).
-    const auto& ledger = ledger_port::current();
-    std::vector<ledger_port::account_key> wallet_keys;
+};
+
+// Retries: a pledge stored under the same backer and key answers as itself
+// (replayed), or is a conflict when the content differs. No lock needed.
+void answer_retries(pqxx::work& tx, batch& b) {
+    std::vector<std::int64_t> backers;
+    std::vector<std::string> keys;
+    for (const auto& r : b.requests) {
+        backers.push_back(r.backer.value);
+        keys.push_back(r.idempotency_key);
+    }
+    std::map<std::pair<std::int64_t, std::string>, pledge> earlier;
+    for (const auto& row : tx.exec_prepared(select_by_keys.name, db::array_literal(backers), db::array_literal(keys))) {
+        auto s = read(row);
+        earlier.emplace(std::pair{s.p.backer.value, s.key}, s.p);
+    }
+    for (std::size_t i = 0; i < b.requests.size(); ++i) {
+        auto it = earlier.find({b.requests[i].backer.value, b.requests[i].idempotency_key});
+        if (it == earlier.end()) continue;
+        if (!same_request(it->second, b.requests[i])) {
+            b.out[i] = problem(schwarm::problems::idempotency_conflict, "This Idempotency-Key was used for another pledge");
+            continue;
+        }
+        pledge again = it->second;
+        again.replayed = true;
+        b.out[i] = again;
+    }
+}
+
+// The backers' wallets and who of them may revoke; then the projects, locked
+// in id order, so that pledges to one project, its revocations and its
+// settlement take turns. Everything unlocked comes first, to hold the hot
+// project's row as briefly as can be.
+void load_batch(pqxx::work& tx, batch& b) {
+    std::vector<accounts::key> wallet_keys;
     std::vector<user_id> backers;
-    std::map<user_id, bool> revocable;
-    for (std::size_t i = 0; i < n; ++i) {
-        wallet_keys.push_back({ledger_port::account_role::wallet, requests[i].backer.value, requests[i].currency_code});
-        if (!out[i] && revocable.emplace(requests[i].backer, true).second) backers.push_back(requests[i].backer);
+    std::vector<std::int64_t> ids;
+    for (std::size_t i = 0; i < b.requests.size(); ++i) {
+        const auto& r = b.requests[i];
+        wallet_keys.push_back({accounts::role::wallet, r.backer.value, r.currency_code});
+        if (!b.open(i)) continue;
+        if (b.revocable.emplace(r.backer, true).second) backers.push_back(r.backer);
+        ids.push_back(r.project_id);
     }
-    auto wallets = ledger.find_accounts(tx, wallet_keys);
+    b.wallets = accounts::find(tx, wallet_keys);
     if (!backers.empty()) {
         auto answers = risk_port::current().may_revoke(tx, backers);
-        for (std::size_t k = 0; k < backers.size(); ++k) revocable[backers[k]] = k < answers.size() && answers[k];
+        for (std::size_t k = 0; k < backers.size(); ++k) b.revocable[backers[k]] = k < answers.size() && answers[k];
     }
+    for (auto& f : projects::lock_funding(tx, ids)) b.projects.emplace(f.id.value, std::move(f));
+}
 
-    // The projects, locked in id order: pledges to one project, its
-    // revocations and its settlement take turns.
-    std::vector<std::int64_t> ids;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (!out[i]) ids.push_back(requests[i].project_id);
+} // namespace
+
+std::optional<problem> refusal(const request& r, const projects::funding* f, bool has_wallet,
+                               std::int64_t pledged_so_far_minor) {
+    if (!f || f->state == "draft") return problem(schwarm::problems::not_found, "There is no such project");
+    if (f->state != "funding" || !f->before_deadline) {
+        return problem(problems::not_funding, "The project is " + (f->state == "funding" ? std::string("past its deadline")
+                                                                                           : f->state))
+            .with("state", f->state);
     }
-    std::map<std::int64_t, projects::funding> projects_by_id;
-    for (auto& f : projects::lock_funding(tx, ids)) projects_by_id.emplace(f.id.value, std::move(f));
+    if (f->owner == r.backer) return problem(problems::own_project, "You may not back your own project");
+    if (r.currency_code != f->currency_code) {
+        return problem(problems::wrong_currency, "The project raises " + f->currency_code).with("currency", f->currency_code);
+    }
+    if (r.amount_minor < f->min_pledge_minor) {
+        return problem(problems::below_minimum, "The minimum pledge is " + std::to_string(f->min_pledge_minor) +
+                                                    " minor units")
+            .with("min_pledge_minor", std::to_string(f->min_pledge_minor));
+    }
+    if (!has_wallet) {
+        return problem(problems::insufficient_funds, "Your wallet holds no " + r.currency_code +
+                                                         " yet: deposit money before you pledge")
+            .with("available_minor", "0");
+    }
+    if (!f->allow_overfunding && r.amount_minor > f->goal_minor - pledged_so_far_minor) {
+        std::int64_t rest = std::max<std::int64_t>(0, f->goal_minor - pledged_so_far_minor);
+        return problem(problems::above_goal, (f->kind == "loan" ? "The loan needs at most " : "The campaign needs at most ") +
+                                                 std::to_string(rest) + " more minor units")
+            .with("remaining_minor", std::to_string(rest));
+    }
+    return std::nullopt;
+}
 
+namespace {
+
+// Every rule of the project, for each open request in order (the goal cap
+// counts the earlier candidates of the batch), then investor protection for
+// the candidates (risk/).
+void check(pqxx::work& tx, batch& b) {
     std::map<std::int64_t, std::int64_t> running; // pledged so far, per project, with this batch
-    std::vector<std::size_t> candidates;
     std::vector<risk_port::pledge_request> questions;
-    for (std::size_t i = 0; i < n; ++i) {
-        if (out[i]) continue;
-        const auto& r = requests[i];
-        auto it = projects_by_id.find(r.project_id);
-        if (it == projects_by_id.end() || it->second.state == "draft") {
-            out[i] = problem(schwarm::problems::not_found, "There is no such project");
-            continue;
-        }
-        const auto& f = it->second;
-        if (f.state != "funding" || !f.before_deadline) {
-            out[i] = problem(problems::not_funding, "The project is " + (f.state == "funding" ? std::string("past its deadline") : f.state))
-                         .with("state", f.state);
-            continue;
-        }
-        if (f.owner == r.backer) {
-            out[i] = problem(problems::own_project, "You may not back your own project");
-            continue;
-        }
-        if (r.currency_code != f.currency_code) {
-            out[i] = problem(problems::wrong_currency, "The project raises " + f.currency_code)
-                         .with("currency", f.currency_code);
-            continue;
-        }
-        if (r.amount_minor < f.min_pledge_minor) {
-            out[i] = problem(problems::below_minimum, "The minimum pledge is " + std::to_string(f.min_pledge_minor) +
-                                                          " minor units")
-                         .with("min_pledge_minor", std::to_string(f.min_pledge_minor));
-            continue;
-        }
-        if (!wallets[i]) {
-            out[i] = problem(problems::insufficient_funds, "Your wallet holds no " + r.currency_code +
-                                                               " yet: deposit money before you pledge")
-                         .with("available_minor", "0");
-            continue;
-        }
-        auto [so_far, _] = running.try_emplace(r.project_id, f.pledged_minor);
-        if (!f.allow_overfunding && r.amount_minor > f.goal_minor - so_far->second) {
-            std::int64_t rest = std::max<std::int64_t>(0, f.goal_minor - so_far->second);
-            out[i] = problem(problems::above_goal, (f.kind == "loan" ? "The loan needs at most " : "The campaign needs at most ") +
-                                                       std::to_string(rest) + " more minor units")
-                         .with("remaining_minor", std::to_string(rest));
+    for (std::size_t i = 0; i < b.requests.size(); ++i) {
+        if (!b.open(i)) continue;
+        const auto& r = b.requests[i];
+        auto it = b.projects.find(r.project_id);
+        const projects::funding* f = it == b.projects.end() ? nullptr : &it->second;
+        auto [so_far, fresh] = running.try_emplace(r.project_id, f ? f->pledged_minor : 0);
+        if (auto refused = refusal(r, f, b.wallets[i].has_value(), so_far->second)) {
+            b.out[i] = std::move(*refused);
             continue;
         }
         so_far->second += r.amount_minor;
-        candidates.push_back(i);
-        questions.push_back({r.backer, r.project_id, f.owner, f.kind, r.amount_minor, r.currency_code, r.risk_acknowledged});
+        b.candidates.push_back(i);
+        questions.push_back({r.backer, r.project_id, f->owner, f->kind, r.amount_minor, r.currency_code, r.risk_acknowledged});
     }
+    auto answers = risk_port::current().pledges_allowed(tx, questions);
+    std::vector<std::size_t> allowed;
+    for (std::size_t c = 0; c < b.candidates.size(); ++c) {
+        if (c < answers.size() && answers[c]) b.out[b.candidates[c]] = std::move(*answers[c]);
+        else allowed.push_back(b.candidates[c]);
+    }
+    b.candidates = std::move(allowed);
+}
 
-    // Investor protection (risk/), for every candidate in order.
-    {
-        auto answers = risk_port::current().pledges_allowed(tx, questions);
-        std::vector<std::size_t> allowed;
-        for (std::size_t c = 0; c < candidates.size(); ++c) {
-            if (c < answers.size() && answers[c]) out[candidates[c]] = std::move(*answers[c]);
-            else allowed.push_back(candidates[c]);
-        }
-        candidates = std::move(allowed);
+// The holds, each booked on its own; a refusal (the wallet's balance rule)
+// answers its request. A hold a concurrent retry booked first (replayed)
+// answers as that pledge.
+void book_holds(pqxx::work& tx, batch& b) {
+    std::map<std::int64_t, ledger::account_id> escrows;
+    std::vector<ledger::entry_request> holds;
+    for (auto i : b.candidates) {
+        const auto& r = b.requests[i];
+        audit::origin by{r.backer, r.request_id};
+        auto [escrow, fresh] = escrows.try_emplace(r.project_id);
+        if (fresh) escrow->second = accounts::open(tx, {accounts::role::escrow, r.project_id, r.currency_code}, by);
+        holds.push_back(accounts::hold(hold_key(r.backer, r.idempotency_key), {*b.wallets[i], escrow->second, r.amount_minor},
+                                       r.currency_code, "Pledge to project " + std::to_string(r.project_id), by));
     }
-    if (candidates.empty()) {
-        std::vector<result> results;
-        for (auto& r : out) results.push_back(std::move(*r));
-        return results;
-    }
-
-    // The holds, booked each on its own.
-    std::map<std::int64_t, std::int64_t> escrows;
-    std::vector<ledger_port::booking> bookings;
-    for (auto i : candidates) {
-        const auto& r = requests[i];
-        auto [escrow, fresh] = escrows.try_emplace(r.project_id, 0);
-        if (fresh) {
-            escrow->second = ledger.account(tx, {ledger_port::account_role::escrow, r.project_id, r.currency_code},
-                                            {r.backer, r.request_id});
-        }
-        bookings.push_back({hold_key(r.backer, r.idempotency_key), ledger_port::booking_kind::hold,
-                            {{*wallets[i], escrow->second, r.amount_minor}}, r.currency_code, std::nullopt,
-                            "Pledge to project " + std::to_string(r.project_id), r.backer, r.request_id});
-    }
-    auto outcomes = ledger.book(tx, bookings, false);
-
-    // The new pledges, and the counters they move.
-    std::vector<std::int64_t> p_project, p_backer, p_amount, p_hold;
-    std::vector<std::string> p_currency, p_key, p_ack, p_revocable; // booleans as 't'/'f' for the array literal
-    std::vector<std::size_t> inserted, replayed_index;
-    std::vector<std::int64_t> replayed_holds;
-    for (std::size_t b = 0; b < outcomes.size(); ++b) {
-        std::size_t i = candidates[b];
-        const auto& r = requests[i];
-        if (auto* p = std::get_if<problem>(&outcomes[b])) {
-            out[i] = customer_problem(std::move(*p), r);
+    auto outcomes = accounts::book(tx, holds, false);
+    std::vector<std::size_t> booked;
+    std::vector<ledger::entry_id> replayed;
+    std::vector<std::size_t> replayed_index;
+    for (std::size_t k = 0; k < outcomes.size(); ++k) {
+        std::size_t i = b.candidates[k];
+        if (auto* p = std::get_if<problem>(&outcomes[k])) {
+            b.out[i] = customer_problem(std::move(*p), b.requests[i]);
             continue;
         }
-        const auto& done = std::get<ledger_port::booked>(outcomes[b]);
-        if (done.replayed) { // a concurrent retry booked it first
-            replayed_holds.push_back(done.entry_id);
+        const auto& done = std::get<ledger::entry>(outcomes[k]);
+        if (done.replayed) {
+            replayed.push_back(done.id);
             replayed_index.push_back(i);
             continue;
         }
-        p_project.push_back(r.project_id);
-        p_backer.push_back(r.backer.value);
-        p_amount.push_back(r.amount_minor);
-        p_currency.push_back(r.currency_code);
-        p_hold.push_back(done.entry_id);
-        p_ack.push_back(r.risk_acknowledged ? "t" : "f");
-        p_revocable.push_back(revocable[r.backer] ? "t" : "f");
-        p_key.push_back(r.idempotency_key);
-        inserted.push_back(i);
+        booked.push_back(i);
+        b.holds.push_back(done.id);
     }
-    if (!inserted.empty()) {
-        // Backers new to each project, before these rows exist.
-        std::map<std::int64_t, std::set<std::int64_t>> new_backers;
-        std::map<std::int64_t, std::int64_t> added;
-        std::set<std::int64_t> reflecting; // projects with a new revocable pledge
-        for (std::size_t k = 0; k < inserted.size(); ++k) {
-            new_backers[p_project[k]].insert(p_backer[k]);
-            added[p_project[k]] += p_amount[k];
-            if (p_revocable[k] == "t") reflecting.insert(p_project[k]);
-        }
-        for (auto& [project, ids_here] : new_backers) {
-            std::vector<std::int64_t> list(ids_here.begin(), ids_here.end());
-            for (const auto& row : tx.exec_prepared(select_active_backers.name, project, db::array_literal(list))) {
-                ids_here.erase(row[0].as<std::int64_t>());
-            }
-        }
-        auto rows = tx.exec_prepared(insert_pledges.name, db::array_literal(p_project), db::array_literal(p_backer),
-                                     db::array_literal(p_amount), db::array_literal(p_currency),
-                                     db::array_literal(p_hold), db::array_literal(p_ack),
-                                     db::array_literal(p_revocable), db::array_literal(p_key), reflection_days);
-        std::map<std::int64_t, pledge> by_hold;
-        for (const auto& row : rows) {
-            auto s = read(row);
-            by_hold.emplace(s.p.hold_entry_id, s.p);
-        }
-        std::vector<audit::record> records;
-        for (std::size_t k = 0; k < inserted.size(); ++k) {
-            const pledge& made = by_hold.at(p_hold[k]);
-            out[inserted[k]] = made;
-            records.push_back({made.backer, "pledge.create", "pledge:" + made.id.str(), requests[inserted[k]].request_id,
-                               boost::json::serialize(boost::json::object{{"project_id", made.project_id},
-                                                                          {"amount_minor", made.amount_minor},
-                                                                          {"currency", made.currency_code}})});
-        }
-        audit::write_many(tx, records);
-        for (const auto& [project, amount] : added) {
-            projects::add_funding(tx, projects::project_id{project}, amount,
-                                  static_cast<int>(new_backers[project].size()), reflecting.contains(project));
-        }
+    b.candidates = std::move(booked);
+    if (replayed.empty()) return;
+    std::vector<std::int64_t> ids;
+    for (auto h : replayed) ids.push_back(h.value);
+    std::map<std::int64_t, pledge> by_hold;
+    for (const auto& row : tx.exec_prepared(select_by_hold.name, db::array_literal(ids))) {
+        auto s = read(row);
+        by_hold.emplace(s.p.hold.value, s.p);
     }
-    if (!replayed_holds.empty()) {
-        std::map<std::int64_t, pledge> by_hold;
-        for (const auto& row : tx.exec_prepared(select_by_hold.name, db::array_literal(replayed_holds))) {
-            auto s = read(row);
-            by_hold.emplace(s.p.hold_entry_id, s.p);
+    for (std::size_t k = 0; k < replayed.size(); ++k) {
+        auto it = by_hold.find(replayed[k].value);
+        if (it == by_hold.end()) { // the same key twice in this batch: the first is being stored
+            b.out[replayed_index[k]] =
+                problem(schwarm::problems::idempotency_conflict, "This Idempotency-Key is in use by another request");
+            continue;
         }
-        for (std::size_t k = 0; k < replayed_holds.size(); ++k) {
-            auto it = by_hold.find(replayed_holds[k]);
-            if (it == by_hold.end()) { // the same key twice in this batch: the first is being stored
-                out[replayed_index[k]] = problem(schwarm::problems::idempotency_conflict, "This Idempotency-Key is in use by another request");
-                continue;
-            }
-            pledge p = it->second;
-            p.replayed = true;
-            out[replayed_index[k]] = p;
-        }
+        pledge p = it->second;
+        p.replayed = true;
+        b.out[replayed_index[k]] = p;
     }
+}
 
-    std::vector<result> results;
-    results.reserve(n);
-    for (auto& r : out) results.push_back(std::move(*r));
-    return results;
+// The new pledges, their audit records, and the project counters they move
+// (backers new to a project counted once; a revocable pledge starts a
+// reflection period that settlement waits for).
+void store(pqxx::work& tx, batch& b) {
+    if (b.candidates.empty()) return;
+    std::vector<std::int64_t> project, backer, amount, hold;
+    std::vector<std::string> currency, key, ack, revocable; // booleans as 't'/'f' for the array literal
+    std::map<std::int64_t, std::set<std::int64_t>> new_backers;
+    std::map<std::int64_t, std::int64_t> added;
+    std::set<std::int64_t> reflecting;
+    for (std::size_t k = 0; k < b.candidates.size(); ++k) {
+        const auto& r = b.requests[b.candidates[k]];
+        project.push_back(r.project_id);
+        backer.push_back(r.backer.value);
+        amount.push_back(r.amount_minor);
+        currency.push_back(r.currency_code);
+        hold.push_back(b.holds[k].value);
+        ack.push_back(r.risk_acknowledged ? "t" : "f");
+        revocable.push_back(b.revocable[r.backer] ? "t" : "f");
+        key.push_back(r.idempotency_key);
+        new_backers[r.project_id].insert(r.backer.value);
+        added[r.project_id] += r.amount_minor;
+        if (b.revocable[r.backer]) reflecting.insert(r.project_id);
+    }
+    for (auto& [id, ids_here] : new_backers) { // before these rows exist
+        std::vector<std::int64_t> list(ids_here.begin(), ids_here.end());
+        for (const auto& row : tx.exec_prepared(select_active_backers.name, id, db::array_literal(list))) {
+            ids_here.erase(row[0].as<std::int64_t>());
+        }
+    }
+    auto rows = tx.exec_prepared(insert_pledges.name, db::array_literal(project), db::array_literal(backer),
+                                 db::array_literal(amount), db::array_literal(currency), db::array_literal(hold),
+                                 db::array_literal(ack), db::array_literal(revocable), db::array_literal(key),
+                                 reflection_days);
+    std::map<std::int64_t, pledge> by_hold;
+    for (const auto& row : rows) {
+        auto s = read(row);
+        by_hold.emplace(s.p.hold.value, s.p);
+    }
+    std::vector<audit::record> records;
+    for (std::size_t k = 0; k < b.candidates.size(); ++k) {
+        const pledge& made = by_hold.at(hold[k]);
+        b.out[b.candidates[k]] = made;
+        records.push_back({made.backer, "pledge.create", "pledge:" + made.id.str(), b.requests[b.candidates[k]].request_id,
+                           boost::json::serialize(boost::json::object{{"project_id", made.project_id},
+                                                                      {"amount_minor", made.amount_minor},
+                                                                      {"currency", made.currency_code}})});
+    }
+    audit::write_many(tx, records);
+    for (const auto& [id, sum] : added) {
+        projects::add_funding(tx, projects::project_id{id}, sum, static_cast<int>(new_backers[id].size()),
+                              reflecting.contains(id));
+    }
+}
+
+} // namespace
+
+std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
+    batch b(requests);
+    answer_retries(tx, b);
+    load_batch(tx, b);
+    check(tx, b);
+    if (!b.candidates.empty()) {
+        book_holds(tx, b);
+        store(tx, b);
+    }
+    return b.results();
 }
 
 pledge revoke(pqxx::work& tx, pledge_id id, user_id backer, const std::string& request_id) {
@@ -406,12 +437,10 @@ pledge revoke(pqxx::work& tx, pledge_id id, user_id backer, const std::string& r
     }
     std::int64_t amount = row[3].as<std::int64_t>();
     std::string currency = row[4].as<std::string>();
-    std::int64_t hold = row[5].as<std::int64_t>();
-    ledger_port::booking voiding{"pledge-revoke:" + id.str(), ledger_port::booking_kind::void_hold, {}, currency, hold,
-                                 "Pledge " + id.str() + " revoked", backer, request_id};
-    auto outcome = ledger_port::current().book(tx, std::span(&voiding, 1), false);
-    if (auto* p = std::get_if<problem>(&outcome[0])) throw *p;
-    std::int64_t entry = std::get<ledger_port::booked>(outcome[0]).entry_id;
+    ledger::entry_id hold{row[5].as<std::int64_t>()};
+    auto voiding = accounts::release("pledge-revoke:" + id.str(), hold, "Pledge " + id.str() + " revoked",
+                                     {backer, request_id});
+    auto entry = accounts::book_all(tx, std::span(&voiding, 1))[0];
     mark_resolved(tx, {{id, entry}}, "revoked");
     bool last = tx.exec_prepared(count_other_active.name, project, backer.value, id.value)[0][0].as<std::int64_t>() == 0;
     projects::add_funding(tx, projects::project_id{project}, -amount, last ? -1 : 0);
@@ -441,16 +470,17 @@ std::vector<held> lock_held(pqxx::work& tx, std::int64_t project_id, int limit) 
     std::vector<held> out;
     for (const auto& row : tx.exec_prepared(lock_held_rows.name, project_id, limit)) {
         out.push_back({pledge_id{row[0].as<std::int64_t>()}, user_id{row[1].as<std::int64_t>()},
-                       row[2].as<std::int64_t>(), row[3].as<std::int64_t>()});
+                       row[2].as<std::int64_t>(), ledger::entry_id{row[3].as<std::int64_t>()}});
     }
     return out;
 }
 
-void mark_resolved(pqxx::work& tx, const std::vector<std::pair<pledge_id, std::int64_t>>& entries, const std::string& state) {
+void mark_resolved(pqxx::work& tx, const std::vector<std::pair<pledge_id, ledger::entry_id>>& entries,
+                   const std::string& state) {
     std::vector<std::int64_t> ids, entry_ids;
     for (const auto& [id, entry] : entries) {
         ids.push_back(id.value);
-        entry_ids.push_back(entry);
+        entry_ids.push_back(entry.value);
     }
     tx.exec_prepared(resolve_pledges.name, db::array_literal(ids), db::array_literal(entry_ids), state);
 }

@@ -3,7 +3,7 @@
 #include "base/audit.hpp"
 #include "base/crypto.hpp"
 #include "base/db.hpp"
-#include "platform/ledger_port.hpp"
+#include "platform/accounts.hpp"
 #include "base/money.hpp"
 #include "platform/pledges.hpp"
 #include "platform/projects.hpp"
@@ -387,11 +387,11 @@ allocation allocate(pqxx::work& tx, round_id id, const std::vector<std::int64_t>
     std::set<std::int64_t> to_reject(reject.begin(), reject.end());
     if (!to_reject.empty() && reason.empty()) throw field_problem("reason", "A rejection needs a reason");
 
-    const auto& ledger = ledger_port::current();
     const std::string& cur = round.spec.currency_code;
-    std::int64_t fund = ledger.account(tx, {ledger_port::account_role::community_fund, 0, cur}, {staff.id, request_id});
+    audit::origin origin{staff.id, request_id};
+    auto fund = accounts::open(tx, {accounts::role::community_fund, 0, cur}, origin);
     allocation out;
-    std::vector<ledger_port::booking> bookings;
+    std::vector<ledger::entry_request> bookings;
     std::int64_t needed = 0;
     std::set<std::int64_t> in_round;
     projects::actor by{staff, request_id};
@@ -405,10 +405,10 @@ allocation allocate(pqxx::work& tx, round_id id, const std::vector<std::int64_t>
                 throw field_problem("reject", "Project " + std::to_string(project) + " was selected by the vote");
             }
             projects::transition(tx, projects::project_id{project}, "select", "", by);
-            std::int64_t escrow = ledger.account(tx, {ledger_port::account_role::escrow, project, cur}, {staff.id, request_id});
-            bookings.push_back({"round:" + id.str() + ":allocate:" + std::to_string(project),
-                                ledger_port::booking_kind::transfer, {{fund, escrow, cost}}, cur, std::nullopt,
-                                "Community fund allocation, round " + id.str(), staff.id, request_id});
+            accounts::movement m{fund, accounts::open(tx, {accounts::role::escrow, project, cur}, origin), cost};
+            bookings.push_back(accounts::transfer("round:" + id.str() + ":allocate:" + std::to_string(project),
+                                                  std::span(&m, 1), cur, "Community fund allocation, round " + id.str(),
+                                                  origin));
             projects::add_funding(tx, projects::project_id{project}, cost, 0);
             out.funded.emplace_back(project, cost);
             needed += cost;
@@ -427,10 +427,10 @@ allocation allocate(pqxx::work& tx, round_id id, const std::vector<std::int64_t>
     }
     if (!bookings.empty()) {
         try {
-            ledger_port::book_all(tx, bookings);
+            accounts::book_all(tx, bookings);
         } catch (const problem& p) {
-            if (!p.slug_is("balance-limit-exceeded")) throw;
-            auto b = ledger.balance_of(tx, fund);
+            if (!p.is(ledger::problems::balance_limit)) throw;
+            auto b = accounts::balance(tx, fund);
             throw problem(pledges::problems::insufficient_funds,
                           "The community fund holds " + std::to_string(b.credits_posted - b.debits_posted - b.debits_pending) +
                               " minor units; the selected projects need " + std::to_string(needed))

@@ -1,7 +1,7 @@
 #include "platform/settlement.hpp"
 
 #include "base/audit.hpp"
-#include "platform/ledger_port.hpp"
+#include "platform/accounts.hpp"
 #include "base/log.hpp"
 #include "platform/pledges.hpp"
 
@@ -12,7 +12,7 @@ namespace schwarm::settlement {
 
 namespace {
 
-using ledger_port::account_role;
+using accounts::role;
 
 struct decision {
     std::string outcome;
@@ -23,24 +23,24 @@ std::optional<user_id> actor_of(const projects::actor& by) { return projects::or
 
 // A settlement booking the ledger refuses is a bug, not a request to refuse:
 // it aborts the chunk (a staff request gets 500, the job sets it aside).
-std::vector<std::int64_t> book_or_fail(pqxx::work& tx, std::span<const ledger_port::booking> bookings,
-                                       const projects::funding& f) {
+std::vector<ledger::entry_id> book_or_fail(pqxx::work& tx, std::span<const ledger::entry_request> entries,
+                                           const projects::funding& f) {
     try {
-        return ledger_port::book_all(tx, bookings);
+        return accounts::book_all(tx, entries);
     } catch (const problem& p) {
         throw std::runtime_error("settlement of project " + f.id.str() + " refused by the ledger: " +
                                  std::string(p.type().slug) + ": " + p.detail());
     }
 }
 
+accounts::key escrow_of(const projects::funding& f) { return {role::escrow, f.id.value, f.currency_code}; }
+
 // What the escrow holds for the campaign: held pledges and posted money (an
 // allocation from the community fund), before anything went out of it.
 std::int64_t raised_in_escrow(pqxx::work& tx, const projects::funding& f) {
-    const auto& ledger = ledger_port::current();
-    auto escrow = ledger.find_accounts(tx, std::vector<ledger_port::account_key>{
-                                               {account_role::escrow, f.id.value, f.currency_code}})[0];
+    auto escrow = accounts::find(tx, escrow_of(f));
     if (!escrow) return 0;
-    auto b = ledger.balance_of(tx, *escrow);
+    auto b = accounts::balance(tx, *escrow);
     return b.credits_posted - b.debits_posted + b.credits_pending - b.debits_pending;
 }
 
@@ -68,18 +68,17 @@ int resolve_holds(pqxx::work& tx, const projects::funding& f, bool post, int chu
                   const std::string& voided_because = "campaign failed") {
     auto held = pledges::lock_held(tx, f.id.value, chunk);
     if (held.empty()) return 0;
-    std::vector<ledger_port::booking> bookings;
-    bookings.reserve(held.size());
+    std::vector<ledger::entry_request> entries;
+    entries.reserve(held.size());
     for (const auto& h : held) {
-        bookings.push_back({"settle:" + h.id.str(),
-                            post ? ledger_port::booking_kind::post_hold : ledger_port::booking_kind::void_hold,
-                            {}, f.currency_code, h.hold_entry_id,
-                            (post ? "Pledge " : "Pledge voided: " + voided_because + ", ") + h.id.str(), actor_of(by),
-                            by.request_id});
+        std::string key = "settle:" + h.id.str();
+        entries.push_back(post ? accounts::post(key, h.hold, "Pledge " + h.id.str(), projects::origin_of(by))
+                               : accounts::release(key, h.hold, "Pledge voided: " + voided_because + ", " + h.id.str(),
+                                                   projects::origin_of(by)));
     }
-    auto entries = book_or_fail(tx, bookings, f);
-    std::vector<std::pair<pledges::pledge_id, std::int64_t>> resolved;
-    for (std::size_t i = 0; i < held.size(); ++i) resolved.emplace_back(held[i].id, entries[i]);
+    auto ids = book_or_fail(tx, entries, f);
+    std::vector<std::pair<pledges::pledge_id, ledger::entry_id>> resolved;
+    for (std::size_t i = 0; i < held.size(); ++i) resolved.emplace_back(held[i].id, ids[i]);
     pledges::mark_resolved(tx, resolved, post ? "posted" : "voided");
     return static_cast<int>(held.size());
 }
@@ -87,44 +86,41 @@ int resolve_holds(pqxx::work& tx, const projects::funding& f, bool post, int chu
 // Funded: the fee to fee income, and for donations and rewards the rest to
 // the owner's wallet (a loan's rest waits for its disbursement).
 void pay_out(pqxx::work& tx, const projects::funding& f, std::int64_t fee, const projects::actor& by) {
-    const auto& ledger = ledger_port::current();
-    std::int64_t escrow = ledger.account(tx, {account_role::escrow, f.id.value, f.currency_code}, projects::origin_of(by));
-    auto b = ledger.balance_of(tx, escrow);
+    auto by_whom = projects::origin_of(by);
+    auto escrow = accounts::open(tx, escrow_of(f), by_whom);
+    auto b = accounts::balance(tx, escrow);
     std::int64_t in_escrow = b.credits_posted - b.debits_posted;
     SCHWARM_INVARIANT(fee <= in_escrow, "project " + f.id.str() + ": fee " + std::to_string(fee) +
                                             " above the escrow's " + std::to_string(in_escrow));
-    std::vector<ledger_port::booking> final;
+    std::vector<ledger::entry_request> entries;
     if (fee > 0) {
-        std::int64_t income = ledger.account(tx, {account_role::fee_income, 0, f.currency_code}, projects::origin_of(by));
-        final.push_back({"fee:" + f.id.str(), ledger_port::booking_kind::transfer, {{escrow, income, fee}},
-                         f.currency_code, std::nullopt, "Platform fee, project " + f.id.str(), actor_of(by),
-                         by.request_id});
+        accounts::movement m{escrow, accounts::open(tx, {role::fee_income, 0, f.currency_code}, by_whom), fee};
+        entries.push_back(accounts::transfer("fee:" + f.id.str(), std::span(&m, 1), f.currency_code,
+                                             "Platform fee, project " + f.id.str(), by_whom));
     }
     if (f.kind != "loan" && in_escrow - fee > 0) {
-        std::int64_t wallet = ledger.account(tx, {account_role::wallet, f.owner.value, f.currency_code}, projects::origin_of(by));
-        final.push_back({"payout:" + f.id.str(), ledger_port::booking_kind::transfer, {{escrow, wallet, in_escrow - fee}},
-                         f.currency_code, std::nullopt, "Campaign proceeds, project " + f.id.str(), actor_of(by),
-                         by.request_id});
+        accounts::movement m{escrow, accounts::open(tx, {role::wallet, f.owner.value, f.currency_code}, by_whom),
+                             in_escrow - fee};
+        entries.push_back(accounts::transfer("payout:" + f.id.str(), std::span(&m, 1), f.currency_code,
+                                             "Campaign proceeds, project " + f.id.str(), by_whom));
     }
-    if (!final.empty()) book_or_fail(tx, final, f);
+    if (!entries.empty()) book_or_fail(tx, entries, f);
 }
 
-// Failed: every pledge is voided; what is left in escrow came from the
-// community fund (a voting round's allocation) and goes back to it.
+// Failed or stopped: every pledge is voided; what is left in escrow came
+// from the community fund (a voting round's allocation) and goes back to it.
 void return_allocation(pqxx::work& tx, const projects::funding& f, const projects::actor& by) {
-    const auto& ledger = ledger_port::current();
-    auto escrow = ledger.find_accounts(tx, std::vector<ledger_port::account_key>{
-                                               {account_role::escrow, f.id.value, f.currency_code}})[0];
+    auto escrow = accounts::find(tx, escrow_of(f));
     if (!escrow) return;
-    auto b = ledger.balance_of(tx, *escrow);
+    auto b = accounts::balance(tx, *escrow);
     std::int64_t rest = b.credits_posted - b.debits_posted;
     if (rest <= 0) return;
-    std::int64_t fund = ledger.account(tx, {account_role::community_fund, 0, f.currency_code}, projects::origin_of(by));
-    std::vector<ledger_port::booking> back{
-        {"fund-return:" + f.id.str(), ledger_port::booking_kind::transfer, {{*escrow, fund, rest}}, f.currency_code,
-         std::nullopt, "Campaign failed: allocation back to the community fund, project " + f.id.str(), actor_of(by),
-         by.request_id}};
-    book_or_fail(tx, back, f);
+    auto by_whom = projects::origin_of(by);
+    accounts::movement m{*escrow, accounts::open(tx, {role::community_fund, 0, f.currency_code}, by_whom), rest};
+    auto back = accounts::transfer("fund-return:" + f.id.str(), std::span(&m, 1), f.currency_code,
+                                   "Campaign failed: allocation back to the community fund, project " + f.id.str(),
+                                   by_whom);
+    book_or_fail(tx, std::span(&back, 1), f);
 }
 
 // One chunk of the locked, due project `f`.
@@ -143,36 +139,32 @@ progress chunk(pqxx::work& tx, const projects::funding& f, const settings& s, co
 }
 
 // A stopped funded loan: the fee back from fee income, then each backer's
-// posted pledges from escrow to their wallet, lenders in groups the ledger
+// posted pledges from escrow to their wallet, backers in groups the ledger
 // takes in one entry.
 void refund_backers(pqxx::work& tx, const projects::funding& f, const projects::actor& by) {
     constexpr std::size_t backers_per_entry = 32;
-    const auto& ledger = ledger_port::current();
-    std::int64_t escrow = ledger.account(tx, {account_role::escrow, f.id.value, f.currency_code}, projects::origin_of(by));
-    std::vector<ledger_port::booking> bookings;
+    auto by_whom = projects::origin_of(by);
+    auto escrow = accounts::open(tx, escrow_of(f), by_whom);
+    std::vector<ledger::entry_request> entries;
     if (f.state == "funded" && f.fee_minor > 0) {
-        std::int64_t income = ledger.account(tx, {account_role::fee_income, 0, f.currency_code}, projects::origin_of(by));
-        bookings.push_back({"fee-refund:" + f.id.str(), ledger_port::booking_kind::transfer,
-                            {{income, escrow, f.fee_minor}}, f.currency_code, std::nullopt,
-                            "Platform fee refunded: campaign stopped, project " + f.id.str(), actor_of(by), by.request_id});
+        accounts::movement m{accounts::open(tx, {role::fee_income, 0, f.currency_code}, by_whom), escrow, f.fee_minor};
+        entries.push_back(accounts::transfer("fee-refund:" + f.id.str(), std::span(&m, 1), f.currency_code,
+                                             "Platform fee refunded: campaign stopped, project " + f.id.str(), by_whom));
     }
-    ledger_port::booking group;
+    std::vector<accounts::movement> group;
     auto flush = [&] {
-        if (group.movements.empty()) return;
-        group.idempotency_key = "refund:" + f.id.str() + ":" + std::to_string(bookings.size());
-        group.currency_code = f.currency_code;
-        group.description = "Pledges refunded: campaign stopped, project " + f.id.str();
-        group.actor = actor_of(by);
-        group.request_id = by.request_id;
-        bookings.push_back(std::move(group));
-        group = {};
+        if (group.empty()) return;
+        entries.push_back(accounts::transfer("refund:" + f.id.str() + ":" + std::to_string(entries.size()), group,
+                                             f.currency_code, "Pledges refunded: campaign stopped, project " + f.id.str(),
+                                             by_whom));
+        group.clear();
     };
     for (const auto& [backer, amount] : pledges::posted_by_backer(tx, f.id.value)) {
-        group.movements.push_back({escrow, ledger.account(tx, {account_role::wallet, backer.value, f.currency_code}, projects::origin_of(by)), amount});
-        if (group.movements.size() == backers_per_entry) flush();
+        group.push_back({escrow, accounts::open(tx, {role::wallet, backer.value, f.currency_code}, by_whom), amount});
+        if (group.size() == backers_per_entry) flush();
     }
     flush();
-    if (!bookings.empty()) book_or_fail(tx, bookings, f);
+    if (!entries.empty()) book_or_fail(tx, entries, f);
     pledges::mark_refunded(tx, f.id.value);
 }
 

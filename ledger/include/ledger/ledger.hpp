@@ -142,6 +142,23 @@ std::map<std::string, account_id> find_accounts_by_code(pqxx::transaction_base& 
 account_id ensure_account(pqxx::work& tx, const account_spec& spec, const who& by);
 void close_account(pqxx::work& tx, account_id id, const who& by);
 
+// Bookings happen only where a retry is safe. While a request runs whose
+// route is not marked as moving money (api: its retries replay), the server
+// opens a scope that refuses bookings: book() then throws
+// invariant_violation, so a new route cannot move money and forget its
+// Idempotency-Key. Background jobs and the command line book freely.
+class booking_scope {
+public:
+    explicit booking_scope(bool allowed);
+    ~booking_scope();
+    booking_scope(const booking_scope&) = delete;
+    booking_scope& operator=(const booking_scope&) = delete;
+    static bool allowed();
+
+private:
+    bool before_;
+};
+
 // Books entries in order. Unlinked: each is booked or refused on its own.
 // Linked: all are booked, or none (each refused entry names its reason; the
 // others get linked_failed). A request whose idempotency key was booked

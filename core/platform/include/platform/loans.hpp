@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,31 @@ struct repayment {
     bool replayed = false;
     loan_view loan;
 };
+
+// What an instalment still needs.
+struct instalment_due {
+    int no = 0;
+    std::int64_t principal_due_minor = 0;
+    std::int64_t interest_due_minor = 0;
+};
+// Where a payment goes (pure): instalments in order, interest before
+// principal, until it is spent; the instalments it touches, with their parts.
+struct payment_allocation {
+    std::vector<int> nos;
+    std::vector<std::int64_t> principal, interest;
+    std::int64_t principal_minor = 0;
+    std::int64_t interest_minor = 0;
+};
+payment_allocation allocate_payment(std::span<const instalment_due> dues, std::int64_t amount_minor);
+
+// What each lender receives of a repayment (pure): principal by what each is
+// still owed, interest by each one's share, both by largest remainder with
+// ties to the earlier lender (the community fund first, then by lender id).
+struct lender_split {
+    std::vector<std::int64_t> principal, interest; // per lender, in the given order
+};
+lender_split split_to_lenders(std::span<const lender_view> lenders, std::int64_t principal_minor,
+                              std::int64_t interest_minor);
 
 // Staff: a funded loan's escrow to the borrower's wallet; the schedule starts.
 // Its principal is everything raised: the backers' posted pledges and what

@@ -5,6 +5,8 @@
 // voids every hold (core/settlement.hpp).
 
 #include "base/ids.hpp"
+#include "ledger/ledger.hpp"
+#include "platform/projects.hpp"
 #include "base/problem.hpp"
 #include "platform/users.hpp"
 
@@ -45,7 +47,7 @@ struct pledge {
     bool risk_acknowledged = false;
     std::optional<std::string> revocable_until;
     std::string created_at;
-    std::int64_t hold_entry_id = 0;
+    ledger::entry_id hold;
     bool replayed = false;
 };
 
@@ -65,6 +67,15 @@ using result = std::variant<pledge, problem>;
 // the original pledge back (replayed); with other content, a conflict.
 std::vector<result> place(pqxx::work& tx, std::span<const request> requests);
 
+// The project's rules for one pledge, in the order they are checked (pure):
+// the project exists and is in funding before its deadline, the backer is
+// not its owner, the currency and minimum fit, the backer has a wallet, and
+// unless the campaign allows over-funding the pledge fits what the goal
+// still needs (`pledged_so_far_minor` counts the earlier pledges of the same
+// batch). nullopt: allowed, on to the wallet's balance and risk.
+std::optional<problem> refusal(const request& r, const projects::funding* f, bool has_wallet,
+                               std::int64_t pledged_so_far_minor);
+
 // The backer revokes a held pledge within its reflection period: its hold is
 // voided. Revoking a revoked pledge again answers the pledge as it is.
 pledge revoke(pqxx::work& tx, pledge_id id, user_id backer, const std::string& request_id);
@@ -80,10 +91,11 @@ struct held {
     pledge_id id;
     user_id backer;
     std::int64_t amount_minor = 0;
-    std::int64_t hold_entry_id = 0;
+    ledger::entry_id hold;
 };
 std::vector<held> lock_held(pqxx::work& tx, std::int64_t project_id, int limit);
-void mark_resolved(pqxx::work& tx, const std::vector<std::pair<pledge_id, std::int64_t>>& entries, const std::string& state);
+void mark_resolved(pqxx::work& tx, const std::vector<std::pair<pledge_id, ledger::entry_id>>& entries,
+                   const std::string& state);
 // A stopped campaign's posted pledges, paid back: refunded.
 void mark_refunded(pqxx::work& tx, std::int64_t project_id);
 // A loan's lenders: the sum of each backer's posted pledges, by backer id.

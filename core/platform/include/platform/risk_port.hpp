@@ -1,8 +1,8 @@
 #pragma once
-// What the platform's domain asks of risk (DESIGN.md 2 and 4.5): core
-// declares this small interface, risk/ implements it, api's main() binds it.
-// Until something is bound every question gets the permissive answer, so the
-// platform runs without risk; with risk bound, its rules decide.
+// What the platform's domain asks of risk (DESIGN.md 2 and 4.5): the domain
+// declares this small interface, risk/ implements it, `serve` binds it before
+// it takes requests. Unbound, every question fails (an unbound gate refuses,
+// never permits): investor protection cannot be silently off.
 
 #include "base/ids.hpp"
 #include "base/problem.hpp"
@@ -54,36 +54,23 @@ public:
     // count the allowed requests before it in the same span, which are not
     // yet in the database.
     virtual std::vector<std::optional<problem>> pledges_allowed(pqxx::work& tx,
-                                                                std::span<const pledge_request> requests) const {
-        (void)tx;
-        return std::vector<std::optional<problem>>(requests.size());
-    }
+                                                                std::span<const pledge_request> requests) const = 0;
 
     // Whether each backer may revoke a pledge within the reflection period
     // (non-sophisticated investors, EU 2020/1503 art. 22); one answer per
     // backer, in order (a pledge batch asks once for all its backers).
-    virtual std::vector<bool> may_revoke(pqxx::transaction_base& tx, std::span<const user_id> backers) const {
-        (void)tx;
-        return std::vector<bool>(backers.size(), true);
-    }
+    virtual std::vector<bool> may_revoke(pqxx::transaction_base& tx, std::span<const user_id> backers) const = 0;
 
     // Asked before a lifecycle move, in its transaction with the project row
     // locked; a problem refuses the move.
-    virtual std::optional<problem> transition_allowed(pqxx::work& tx, const transition_request& move) const {
-        (void)tx;
-        (void)move;
-        return std::nullopt;
-    }
+    virtual std::optional<problem> transition_allowed(pqxx::work& tx, const transition_request& move) const = 0;
 
     // Told after a move, in the same transaction (a submitted loan enters the
     // review queue, say).
-    virtual void transitioned(pqxx::work& tx, const transition_request& move) const {
-        (void)tx;
-        (void)move;
-    }
+    virtual void transitioned(pqxx::work& tx, const transition_request& move) const = 0;
 };
 
-// The bound gate (the permissive default until bind()).
+// The bound gate; throws std::logic_error (the request fails) when none is.
 const gate& current();
 // main() binds risk before serving; the gate must outlive the process's use.
 void bind(const gate* g);

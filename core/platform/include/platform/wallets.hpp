@@ -5,7 +5,7 @@
 // callback (api/wallets.cpp). Pledges hold money in it until settlement.
 
 #include "base/ids.hpp"
-#include "platform/ledger_port.hpp"
+#include "ledger/ledger.hpp"
 #include "base/problem.hpp"
 
 #include <pqxx/pqxx>
@@ -39,7 +39,7 @@ struct movement {
 };
 
 struct booked {
-    std::int64_t entry_id = 0;
+    ledger::entry_id entry;
     bool replayed = false;
     balance after;
 };
@@ -56,9 +56,9 @@ balance of(pqxx::transaction_base& tx, user_id owner, const std::string& currenc
 // into it (bank cash → fund); anyone may see its balance.
 booked fund_deposit(pqxx::work& tx, const movement& m); // m.owner is ignored
 balance fund_balance(pqxx::transaction_base& tx, const std::string& currency_code);
-std::vector<ledger_port::statement_line> fund_statement(pqxx::transaction_base& tx, const std::string& currency_code,
+std::vector<ledger::statement_line> fund_statement(pqxx::transaction_base& tx, const std::string& currency_code,
                                                         const std::optional<std::string>& cursor, int limit);
-std::vector<ledger_port::statement_line> statement(pqxx::transaction_base& tx, user_id owner,
+std::vector<ledger::statement_line> statement(pqxx::transaction_base& tx, user_id owner,
                                                    const std::string& currency_code,
                                                    const std::optional<std::string>& cursor, int limit);
 
