@@ -504,266 +504,308 @@ booking_scope::booking_scope(bool allowed) : before_(bookings_allowed) { booking
 booking_scope::~booking_scope() { bookings_allowed = before_; }
 bool booking_scope::allowed() { return bookings_allowed; }
 
+namespace {
+
+// One call of book() as it goes through its phases: a slot per request,
+// filled by the first phase that answers it.
+struct booking {
+    std::span<const entry_request> requests;
+    const who& by;
+    std::vector<std::optional<entry_result>> results;
+    std::vector<std::string> hashes;
+    std::unordered_map<std::string, std::pair<std::int64_t, std::string>> booked_before; // key → (entry, hash)
+    std::vector<std::optional<std::size_t>> same_as; // the same request earlier in this batch
+    std::unordered_map<std::int64_t, hold_state> holds;
+    std::unordered_map<std::int64_t, account_state> accounts;
+    std::vector<std::size_t> accepted;
+    std::vector<std::vector<posting>> stored_postings;
+
+    booking(std::span<const entry_request> r, const who& w)
+        : requests(r), by(w), results(r.size()), hashes(r.size()), same_as(r.size()), stored_postings(r.size()) {}
+    bool is_new(std::size_t i) const {
+        return !results[i] && !same_as[i] && !booked_before.contains(requests[i].idempotency_key);
+    }
+    const who& asker(std::size_t i) const { return requests[i].by ? *requests[i].by : by; }
+};
+
+// 1. Shape, and idempotency: earlier bookings under the same keys replay,
+// other content under one is a conflict. False when nothing is left to book.
+bool sort_out_keys(pqxx::work& tx, booking& b) {
+    std::vector<std::string> keys;
+    for (std::size_t i = 0; i < b.requests.size(); ++i) {
+        try {
+            check_shape(b.requests[i]);
+            b.hashes[i] = request_hash(b.requests[i]);
+            keys.push_back(b.requests[i].idempotency_key);
+        } catch (const problem& p) {
+            b.results[i] = p;
+        }
+    }
+    if (keys.empty()) return false;
+    std::string key_array = db::array_literal(keys);
+    tx.exec_prepared(lock_keys.name, key_array);
+    for (const auto& row : tx.exec_prepared(find_keys.name, key_array)) {
+        b.booked_before.emplace(row[0].as<std::string>(), std::pair{row[1].as<std::int64_t>(), row[2].as<std::string>()});
+    }
+    std::unordered_map<std::string, std::size_t> first_in_batch;
+    for (std::size_t i = 0; i < b.requests.size(); ++i) {
+        if (b.results[i]) continue;
+        const std::string& key = b.requests[i].idempotency_key;
+        if (auto it = b.booked_before.find(key); it != b.booked_before.end()) {
+            if (it->second.second != b.hashes[i]) {
+                b.results[i] = problem(schwarm::problems::idempotency_conflict,
+                                       "This entry's idempotency key was used for a different entry");
+            }
+            continue;
+        }
+        auto [first, fresh] = first_in_batch.emplace(key, i);
+        if (fresh) continue;
+        if (b.hashes[first->second] == b.hashes[i]) b.same_as[i] = first->second;
+        else b.results[i] = problem(schwarm::problems::idempotency_conflict,
+                                    "This entry's idempotency key is used twice in this batch");
+    }
+    return true;
+}
+
+// 2. Locks what the new entries touch: holds first (they name accounts),
+// then every account, in id order.
+void lock_touched(pqxx::work& tx, booking& b) {
+    std::set<std::int64_t> hold_ids, account_ids;
+    for (std::size_t i = 0; i < b.requests.size(); ++i) {
+        if (!b.is_new(i)) continue;
+        if (b.requests[i].pending) hold_ids.insert(b.requests[i].pending->value);
+        for (const auto& p : b.requests[i].postings) account_ids.insert(p.account.value);
+    }
+    if (!hold_ids.empty()) {
+        std::string hold_array = db::array_literal(std::vector<std::int64_t>(hold_ids.begin(), hold_ids.end()));
+        tx.exec_prepared(lock_holds.name, hold_array);
+        for (const auto& row : tx.exec_prepared(read_holds.name, hold_array)) {
+            b.holds.emplace(row[0].as<std::int64_t>(),
+                            hold_state{row[1].as<std::string>() == "pending", row[2].as<bool>(), row[3].as<bool>(), {}});
+        }
+        for (const auto& row : tx.exec_prepared(select_postings.name, hold_array)) {
+            auto& h = b.holds.at(row[0].as<std::int64_t>());
+            h.postings.push_back(read_postings(row).front());
+            account_ids.insert(h.postings.back().account.value);
+        }
+    }
+    if (account_ids.empty()) return;
+    std::string account_array = db::array_literal(std::vector<std::int64_t>(account_ids.begin(), account_ids.end()));
+    for (const auto& row : tx.exec_prepared(lock_accounts.name, account_array)) {
+        b.accounts.emplace(row[0].as<std::int64_t>(),
+                           account_state{row[1].as<std::string>(), row[2].as<bool>(), row[3].as<bool>(), row[4].as<bool>(),
+                                         {row[5].as<std::int64_t>(), row[6].as<std::int64_t>(),
+                                          row[7].as<std::int64_t>(), row[8].as<std::int64_t>()},
+                                         {}});
+    }
+}
+
+// What one entry does to the balances, and the postings it stores; throws
+// the problem that refuses it.
+std::vector<effect> effects_of(const entry_request& r, std::unordered_map<std::int64_t, hold_state>& holds,
+                               std::vector<posting>& to_store) {
+    std::vector<effect> effects;
+    to_store = r.postings;
+    if (!r.pending) {
+        check_balanced(r.postings);
+        bool pending = r.kind == entry_kind::pending;
+        for (const auto& p : r.postings) effects.push_back({p.account, p.side_, p.amount_minor, pending, false});
+        return effects;
+    }
+    auto it = holds.find(r.pending->value);
+    if (it == holds.end() || !it->second.is_pending) throw problem(problems::hold_unknown, "There is no hold " + r.pending->str());
+    const hold_state& h = it->second;
+    if (h.resolved) throw problem(problems::hold_resolved, "Hold " + r.pending->str() + " was already resolved");
+    if (h.expired && r.kind == entry_kind::post_pending) {
+        throw problem(problems::hold_expired, "Hold " + r.pending->str() + " has expired");
+    }
+    for (const auto& p : h.postings) effects.push_back({p.account, p.side_, p.amount_minor, true, true});
+    if (r.kind == entry_kind::post_pending) {
+        if (to_store.empty()) to_store = h.postings;
+        check_within_hold(to_store, h.postings);
+        check_balanced(to_store);
+        for (const auto& p : to_store) effects.push_back({p.account, p.side_, p.amount_minor, false, false});
+    }
+    return effects;
+}
+
+// 3. Checks each new entry in order against the balances so far.
+void check_in_order(booking& b) {
+    for (std::size_t i = 0; i < b.requests.size(); ++i) {
+        if (!b.is_new(i)) continue;
+        const entry_request& r = b.requests[i];
+        try {
+            std::vector<posting> to_store;
+            auto effects = effects_of(r, b.holds, to_store);
+            apply(b.accounts, effects, to_store);
+            if (r.pending) b.holds.at(r.pending->value).resolved = true;
+            b.stored_postings[i] = std::move(to_store);
+            b.accepted.push_back(i);
+        } catch (const problem& p) {
+            b.results[i] = p;
+        }
+    }
+}
+
+// The accepted entries and their postings, as set-based inserts; the ids
+// in `accepted` order.
+std::vector<std::int64_t> insert_accepted(pqxx::work& tx, booking& b) {
+    std::vector<std::int64_t> ids;
+    for (const auto& row : tx.exec_prepared(next_entry_ids.name, static_cast<std::int64_t>(b.accepted.size()))) {
+        ids.push_back(row[0].as<std::int64_t>());
+    }
+    std::vector<std::string> e_keys, e_hashes, e_kinds, e_descriptions, e_request_ids, p_sides, p_currencies;
+    std::vector<std::optional<std::int64_t>> e_pending, e_expires, e_actors;
+    std::vector<std::int64_t> p_entries, p_seqs, p_accounts, p_amounts;
+    for (std::size_t n = 0; n < b.accepted.size(); ++n) {
+        std::size_t i = b.accepted[n];
+        const entry_request& r = b.requests[i];
+        SCHWARM_INVARIANT(b.stored_postings[i].empty() || balanced(b.stored_postings[i]),
+                          "an entry about to be written does not balance");
+        e_keys.push_back(r.idempotency_key);
+        e_hashes.push_back(b.hashes[i]);
+        e_kinds.emplace_back(to_string(r.kind));
+        e_descriptions.push_back(r.description);
+        e_pending.push_back(r.pending ? std::optional(r.pending->value) : std::nullopt);
+        e_expires.push_back(r.expires_in_s);
+        e_actors.push_back(b.asker(i).actor ? std::optional(b.asker(i).actor->value) : std::nullopt);
+        e_request_ids.push_back(b.asker(i).request_id);
+        const auto& postings = b.stored_postings[i];
+        for (std::size_t s = 0; s < postings.size(); ++s) {
+            p_entries.push_back(ids[n]);
+            p_seqs.push_back(static_cast<std::int64_t>(s));
+            p_accounts.push_back(postings[s].account.value);
+            p_sides.emplace_back(to_string(postings[s].side_));
+            p_amounts.push_back(postings[s].amount_minor);
+            p_currencies.push_back(postings[s].currency_code);
+        }
+    }
+    auto inserted = tx.exec_prepared(insert_entries.name, db::array_literal(ids), db::array_literal(e_keys),
+                                     db::array_literal(e_hashes), db::array_literal(e_kinds), db::array_literal(e_pending),
+                                     db::array_literal(e_expires), db::array_literal(e_descriptions),
+                                     db::array_literal(e_actors), db::array_literal(e_request_ids));
+    std::unordered_map<std::int64_t, std::pair<std::string, std::optional<std::string>>> times;
+    for (const auto& row : inserted) {
+        times.emplace(row[0].as<std::int64_t>(), std::pair{row[1].as<std::string>(), db::nullable<std::string>(row[2])});
+    }
+    if (!p_entries.empty()) {
+        tx.exec_prepared(insert_postings.name, db::array_literal(p_entries), db::array_literal(p_seqs),
+                         db::array_literal(p_accounts), db::array_literal(p_sides), db::array_literal(p_amounts),
+                         db::array_literal(p_currencies));
+        // The read-back half of the pair assertion: as written, each balances.
+        auto unbalanced = tx.exec_prepared(select_unbalanced.name, db::array_literal(ids));
+        SCHWARM_INVARIANT(unbalanced.empty(), "entry " + unbalanced[0][0].as<std::string>() + " does not balance as written");
+    }
+    for (std::size_t n = 0; n < b.accepted.size(); ++n) {
+        const entry_request& r = b.requests[b.accepted[n]];
+        const auto& [created_at, expires_at] = times.at(ids[n]);
+        b.results[b.accepted[n]] = entry{entry_id{ids[n]}, r.kind, b.stored_postings[b.accepted[n]], r.pending, expires_at,
+                                         r.description, created_at, false};
+    }
+    return ids;
+}
+
+// Every touched account's balance change, once; the database's new balance
+// must be what this batch computed from the locked row.
+void write_balances(pqxx::work& tx, const booking& b) {
+    std::vector<std::int64_t> a_ids, dp, cp, dq, cq;
+    for (const auto& [id, a] : b.accounts) {
+        const delta& d = a.change;
+        if (!d.debits_posted && !d.credits_posted && !d.debits_pending && !d.credits_pending) continue;
+        a_ids.push_back(id);
+        dp.push_back(d.debits_posted);
+        cp.push_back(d.credits_posted);
+        dq.push_back(d.debits_pending);
+        cq.push_back(d.credits_pending);
+    }
+    if (a_ids.empty()) return;
+    auto updated = tx.exec_prepared(update_balances.name, db::array_literal(a_ids), db::array_literal(dp),
+                                    db::array_literal(cp), db::array_literal(dq), db::array_literal(cq));
+    SCHWARM_INVARIANT(updated.size() == a_ids.size(), "a balance update missed an account");
+    for (const auto& row : updated) {
+        const balances& expected = b.accounts.at(row[0].as<std::int64_t>()).bal;
+        balances stored{row[1].as<std::int64_t>(), row[2].as<std::int64_t>(), row[3].as<std::int64_t>(),
+                        row[4].as<std::int64_t>()};
+        SCHWARM_INVARIANT(stored == expected, "account " + row[0].as<std::string>() +
+                                                  "'s balance in the database is not what its postings make it");
+    }
+}
+
+// One audit record per request that booked something.
+void audit_bookings(pqxx::work& tx, const booking& b, const std::vector<std::int64_t>& ids) {
+    std::vector<audit::record> records;
+    std::map<std::string, std::size_t> by_request;
+    for (std::size_t n = 0; n < b.accepted.size(); ++n) {
+        const who& asker = b.asker(b.accepted[n]);
+        auto [it, fresh] = by_request.emplace(asker.request_id, records.size());
+        if (fresh) records.push_back({asker.actor, "ledger.book", "", asker.request_id, "{}"});
+        auto& subject = records[it->second].subject;
+        subject += (subject.empty() ? "entry:" : ",") + std::to_string(ids[n]);
+    }
+    for (auto& record : records) {
+        if (record.subject.size() > 200) record.subject = record.subject.substr(0, record.subject.rfind(',', 190)) + ",…";
+    }
+    audit::write_many(tx, records);
+}
+
+// 5. The answers: replays as the entries were booked, repeats within the
+// batch as their first.
+std::vector<entry_result> answers(pqxx::work& tx, booking& b) {
+    std::vector<std::int64_t> replay_ids;
+    for (std::size_t i = 0; i < b.requests.size(); ++i) {
+        if (!b.results[i] && !b.same_as[i]) replay_ids.push_back(b.booked_before.at(b.requests[i].idempotency_key).first);
+    }
+    auto replayed = load_entries(tx, replay_ids);
+    std::vector<entry_result> out;
+    for (std::size_t i = 0; i < b.requests.size(); ++i) {
+        if (!b.results[i] && b.same_as[i]) {
+            b.results[i] = b.results[*b.same_as[i]];
+            if (auto* e = std::get_if<entry>(&*b.results[i])) e->replayed = true;
+        }
+        if (!b.results[i]) {
+            auto& e = replayed.at(b.booked_before.at(b.requests[i].idempotency_key).first);
+            e.replayed = true;
+            b.results[i] = e;
+        }
+        out.push_back(std::move(*b.results[i]));
+    }
+    return out;
+}
+
+std::vector<entry_result> all_refused_or_linked(booking& b) {
+    std::vector<entry_result> out;
+    for (auto& r : b.results) {
+        if (r && std::holds_alternative<problem>(*r)) out.push_back(std::move(*r));
+        else out.push_back(problem(problems::linked_failed, "Not booked: another entry of this linked batch was refused"));
+    }
+    return out;
+}
+
+} // namespace
+
 std::vector<entry_result> book(pqxx::work& tx, std::span<const entry_request> requests, bool linked, const who& by) {
     SCHWARM_INVARIANT(booking_scope::allowed(), "a booking in a request whose route is not marked as moving money");
     if (requests.size() > entries_per_batch_max) {
         throw problem(problems::batch_too_large, "A batch may hold at most " + std::to_string(entries_per_batch_max) +
                                                      " entries");
     }
-    std::vector<std::optional<entry_result>> results(requests.size());
-    std::vector<std::string> hashes(requests.size());
-
-    // 1. Shape, and idempotency: earlier bookings with the same keys.
-    std::vector<std::string> keys;
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-        try {
-            check_shape(requests[i]);
-            hashes[i] = request_hash(requests[i]);
-            keys.push_back(requests[i].idempotency_key);
-        } catch (const problem& p) {
-            results[i] = p;
-        }
-    }
-    if (keys.empty()) {
-        std::vector<entry_result> out;
-        for (auto& r : results) out.push_back(std::move(*r));
-        return out;
-    }
-    std::string key_array = db::array_literal(keys);
-    tx.exec_prepared(lock_keys.name, key_array);
-    std::unordered_map<std::string, std::pair<std::int64_t, std::string>> booked_before;
-    for (const auto& row : tx.exec_prepared(find_keys.name, key_array)) {
-        booked_before.emplace(row[0].as<std::string>(), std::pair{row[1].as<std::int64_t>(), row[2].as<std::string>()});
-    }
-    std::vector<std::int64_t> replay_ids;
-    std::unordered_map<std::string, std::size_t> first_in_batch;
-    std::vector<std::optional<std::size_t>> same_as(requests.size());
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-        if (results[i]) continue;
-        const std::string& key = requests[i].idempotency_key;
-        if (auto it = booked_before.find(key); it != booked_before.end()) {
-            if (it->second.second == hashes[i]) {
-                replay_ids.push_back(it->second.first);
-            } else {
-                results[i] = problem(schwarm::problems::idempotency_conflict,
-                                     "This entry's idempotency key was used for a different entry");
-            }
-            continue;
-        }
-        auto [first, fresh] = first_in_batch.emplace(key, i);
-        if (!fresh) {
-            if (hashes[first->second] == hashes[i]) same_as[i] = first->second;
-            else results[i] = problem(schwarm::problems::idempotency_conflict,
-                                      "This entry's idempotency key is used twice in this batch");
-        }
-    }
-
-    // 2. Lock what the new entries touch: holds first (they name accounts),
-    // then every account, in id order.
-    std::set<std::int64_t> hold_ids, account_ids;
-    auto is_new = [&](std::size_t i) {
-        return !results[i] && !same_as[i] && !booked_before.contains(requests[i].idempotency_key);
-    };
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-        if (!is_new(i)) continue;
-        if (requests[i].pending) hold_ids.insert(requests[i].pending->value);
-        for (const auto& p : requests[i].postings) account_ids.insert(p.account.value);
-    }
-    std::unordered_map<std::int64_t, hold_state> holds;
-    if (!hold_ids.empty()) {
-        std::string hold_array = db::array_literal(std::vector<std::int64_t>(hold_ids.begin(), hold_ids.end()));
-        tx.exec_prepared(lock_holds.name, hold_array);
-        for (const auto& row : tx.exec_prepared(read_holds.name, hold_array)) {
-            holds.emplace(row[0].as<std::int64_t>(),
-                          hold_state{row[1].as<std::string>() == "pending", row[2].as<bool>(), row[3].as<bool>(), {}});
-        }
-        for (const auto& row : tx.exec_prepared(select_postings.name, hold_array)) {
-            auto& h = holds.at(row[0].as<std::int64_t>());
-            h.postings.push_back(read_postings(row).front());
-            account_ids.insert(h.postings.back().account.value);
-        }
-    }
-    std::unordered_map<std::int64_t, account_state> accounts;
-    if (!account_ids.empty()) {
-        std::string account_array = db::array_literal(std::vector<std::int64_t>(account_ids.begin(), account_ids.end()));
-        for (const auto& row : tx.exec_prepared(lock_accounts.name, account_array)) {
-            accounts.emplace(row[0].as<std::int64_t>(),
-                             account_state{row[1].as<std::string>(), row[2].as<bool>(), row[3].as<bool>(), row[4].as<bool>(),
-                                           {row[5].as<std::int64_t>(), row[6].as<std::int64_t>(),
-                                            row[7].as<std::int64_t>(), row[8].as<std::int64_t>()},
-                                           {}});
-        }
-    }
-
-    // 3. Check each new entry in order against the balances so far.
-    std::vector<std::size_t> accepted;
-    std::vector<std::vector<posting>> stored_postings(requests.size());
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-        if (!is_new(i)) continue;
-        const entry_request& r = requests[i];
-        try {
-            std::vector<effect> effects;
-            std::vector<posting> to_store = r.postings;
-            if (r.pending) {
-                auto it = holds.find(r.pending->value);
-                if (it == holds.end() || !it->second.is_pending) {
-                    throw problem(problems::hold_unknown, "There is no hold " + r.pending->str());
-                }
-                hold_state& h = it->second;
-                if (h.resolved) throw problem(problems::hold_resolved, "Hold " + r.pending->str() + " was already resolved");
-                if (h.expired && r.kind == entry_kind::post_pending) {
-                    throw problem(problems::hold_expired, "Hold " + r.pending->str() + " has expired");
-                }
-                for (const auto& p : h.postings) effects.push_back({p.account, p.side_, p.amount_minor, true, true});
-                if (r.kind == entry_kind::post_pending) {
-                    if (to_store.empty()) to_store = h.postings;
-                    check_within_hold(to_store, h.postings);
-                    check_balanced(to_store);
-                    for (const auto& p : to_store) effects.push_back({p.account, p.side_, p.amount_minor, false, false});
-                }
-            } else {
-                check_balanced(r.postings);
-                bool pending = r.kind == entry_kind::pending;
-                for (const auto& p : r.postings) effects.push_back({p.account, p.side_, p.amount_minor, pending, false});
-            }
-            apply(accounts, effects, to_store);
-            if (r.pending) holds.at(r.pending->value).resolved = true;
-            stored_postings[i] = std::move(to_store);
-            accepted.push_back(i);
-        } catch (const problem& p) {
-            results[i] = p;
-        }
-    }
-
-    bool any_refused = std::any_of(results.begin(), results.end(), [](const auto& r) {
+    booking b(requests, by);
+    if (!sort_out_keys(tx, b)) return all_refused_or_linked(b); // every request refused by its shape
+    lock_touched(tx, b);
+    check_in_order(b);
+    bool any_refused = std::any_of(b.results.begin(), b.results.end(), [](const auto& r) {
         return r && std::holds_alternative<problem>(*r);
     });
-    if (linked && any_refused) {
-        std::vector<entry_result> out;
-        for (auto& r : results) {
-            if (r && std::holds_alternative<problem>(*r)) out.push_back(std::move(*r));
-            else out.push_back(problem(problems::linked_failed, "Not booked: another entry of this linked batch was refused"));
-        }
-        return out;
+    if (linked && any_refused) return all_refused_or_linked(b);
+    // 4. Write (pair assertions checked in every build: each entry balances
+    // before it is written and again as read back; each account's balance in
+    // the database is what this batch computed from the locked row).
+    if (!b.accepted.empty()) {
+        auto ids = insert_accepted(tx, b);
+        write_balances(tx, b);
+        audit_bookings(tx, b, ids);
     }
-
-    // 4. Write the accepted entries, their postings and the balances. Pair
-    // assertions (checked in every build): each entry balances before it is
-    // written and again as read back, and each account's balance in the
-    // database is what this batch computed from the locked row.
-    if (!accepted.empty()) {
-        for (auto i : accepted) {
-            SCHWARM_INVARIANT(stored_postings[i].empty() || balanced(stored_postings[i]),
-                              "an entry about to be written does not balance");
-        }
-        std::vector<std::int64_t> ids;
-        for (const auto& row : tx.exec_prepared(next_entry_ids.name, static_cast<std::int64_t>(accepted.size()))) {
-            ids.push_back(row[0].as<std::int64_t>());
-        }
-        std::vector<std::string> e_keys, e_hashes, e_kinds, e_descriptions, e_request_ids, p_sides, p_currencies;
-        std::vector<std::optional<std::int64_t>> e_pending, e_expires, e_actors;
-        std::vector<std::int64_t> p_entries, p_seqs, p_accounts, p_amounts;
-        for (std::size_t n = 0; n < accepted.size(); ++n) {
-            const entry_request& r = requests[accepted[n]];
-            e_keys.push_back(r.idempotency_key);
-            e_hashes.push_back(hashes[accepted[n]]);
-            e_kinds.emplace_back(to_string(r.kind));
-            e_descriptions.push_back(r.description);
-            e_pending.push_back(r.pending ? std::optional(r.pending->value) : std::nullopt);
-            e_expires.push_back(r.expires_in_s);
-            const who& asker = r.by ? *r.by : by;
-            e_actors.push_back(asker.actor ? std::optional(asker.actor->value) : std::nullopt);
-            e_request_ids.push_back(asker.request_id);
-            const auto& postings = stored_postings[accepted[n]];
-            for (std::size_t s = 0; s < postings.size(); ++s) {
-                p_entries.push_back(ids[n]);
-                p_seqs.push_back(static_cast<std::int64_t>(s));
-                p_accounts.push_back(postings[s].account.value);
-                p_sides.emplace_back(to_string(postings[s].side_));
-                p_amounts.push_back(postings[s].amount_minor);
-                p_currencies.push_back(postings[s].currency_code);
-            }
-        }
-        auto inserted = tx.exec_prepared(insert_entries.name, db::array_literal(ids), db::array_literal(e_keys),
-                                         db::array_literal(e_hashes), db::array_literal(e_kinds),
-                                         db::array_literal(e_pending), db::array_literal(e_expires),
-                                         db::array_literal(e_descriptions), db::array_literal(e_actors),
-                                         db::array_literal(e_request_ids));
-        std::unordered_map<std::int64_t, std::pair<std::string, std::optional<std::string>>> times;
-        for (const auto& row : inserted) {
-            times.emplace(row[0].as<std::int64_t>(), std::pair{row[1].as<std::string>(), db::nullable<std::string>(row[2])});
-        }
-        if (!p_entries.empty()) {
-            tx.exec_prepared(insert_postings.name, db::array_literal(p_entries), db::array_literal(p_seqs),
-                             db::array_literal(p_accounts), db::array_literal(p_sides), db::array_literal(p_amounts),
-                             db::array_literal(p_currencies));
-        }
-        std::vector<std::int64_t> a_ids, dp, cp, dq, cq;
-        for (const auto& [id, a] : accounts) {
-            const delta& d = a.change;
-            if (!d.debits_posted && !d.credits_posted && !d.debits_pending && !d.credits_pending) continue;
-            a_ids.push_back(id);
-            dp.push_back(d.debits_posted);
-            cp.push_back(d.credits_posted);
-            dq.push_back(d.debits_pending);
-            cq.push_back(d.credits_pending);
-        }
-        if (!p_entries.empty()) {
-            auto unbalanced = tx.exec_prepared(select_unbalanced.name, db::array_literal(ids));
-            SCHWARM_INVARIANT(unbalanced.empty(), "entry " + unbalanced[0][0].as<std::string>() +
-                                                      " does not balance as written");
-        }
-        if (!a_ids.empty()) {
-            auto updated = tx.exec_prepared(update_balances.name, db::array_literal(a_ids), db::array_literal(dp),
-                                            db::array_literal(cp), db::array_literal(dq), db::array_literal(cq));
-            SCHWARM_INVARIANT(updated.size() == a_ids.size(), "a balance update missed an account");
-            for (const auto& row : updated) {
-                const balances& b = accounts.at(row[0].as<std::int64_t>()).bal;
-                balances stored{row[1].as<std::int64_t>(), row[2].as<std::int64_t>(), row[3].as<std::int64_t>(),
-                                row[4].as<std::int64_t>()};
-                SCHWARM_INVARIANT(stored == b, "account " + row[0].as<std::string>() +
-                                                   "'s balance in the database is not what its postings make it");
-            }
-        }
-        for (std::size_t n = 0; n < accepted.size(); ++n) {
-            const entry_request& r = requests[accepted[n]];
-            const auto& [created_at, expires_at] = times.at(ids[n]);
-            results[accepted[n]] = entry{entry_id{ids[n]}, r.kind, stored_postings[accepted[n]], r.pending, expires_at,
-                                         r.description, created_at, false};
-        }
-        // One audit record per request that booked something.
-        std::vector<audit::record> records;
-        std::map<std::string, std::size_t> by_request;
-        for (std::size_t n = 0; n < accepted.size(); ++n) {
-            const who& asker = requests[accepted[n]].by ? *requests[accepted[n]].by : by;
-            auto [it, fresh] = by_request.emplace(asker.request_id, records.size());
-            if (fresh) records.push_back({asker.actor, "ledger.book", "", asker.request_id, ""});
-            auto& subject = records[it->second].subject;
-            subject += (subject.empty() ? "entry:" : ",") + std::to_string(ids[n]);
-        }
-        for (auto& record : records) {
-            record.details_json = "{}";
-            if (record.subject.size() > 200) record.subject = record.subject.substr(0, record.subject.rfind(',', 190)) + ",…";
-        }
-        audit::write_many(tx, records);
-    }
-
-    // 5. Replies for replays: the original entries as booked.
-    auto replayed = load_entries(tx, replay_ids);
-    std::vector<entry_result> out;
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-        if (!results[i] && same_as[i]) {
-            results[i] = results[*same_as[i]];
-            if (auto* e = std::get_if<entry>(&*results[i])) e->replayed = true;
-        }
-        if (!results[i]) {
-            auto& e = replayed.at(booked_before.at(requests[i].idempotency_key).first);
-            e.replayed = true;
-            results[i] = e;
-        }
-        out.push_back(std::move(*results[i]));
-    }
-    return out;
+    return answers(tx, b);
 }
 
 int void_expired_holds(pqxx::work& tx, int limit) {
