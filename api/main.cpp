@@ -1,19 +1,19 @@
 // schwarm: the HTTPS server and its command line. The only place that wires
 // the modules together.
-#include "jobs/maintenance.hpp"
-#include "http/risk_transport.hpp"
-#include "pipeline/server.hpp"
 #include "base/crypto.hpp"
 #include "base/log.hpp"
 #include "base/migrate.hpp"
-#include "platform/settlement.hpp"
-#include "platform/users.hpp"
-#include "voting/pabulib.hpp"
-#include "voting/tally.hpp"
+#include "http/risk_transport.hpp"
+#include "jobs/maintenance.hpp"
 #include "ledger/export.hpp"
 #include "ledger/ledger.hpp"
 #include "ledger/seal.hpp"
+#include "pipeline/server.hpp"
+#include "platform/settlement.hpp"
+#include "platform/users.hpp"
 #include "risk/risk.hpp"
+#include "voting/pabulib.hpp"
+#include "voting/tally.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -23,11 +23,11 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <set>
-#include <cstdio>
-#include <iostream>
 #include <thread>
 
 namespace {
@@ -93,7 +93,8 @@ int serve(const config& cfg) {
     risk::gate risk_gate(risk_settings);
     risk_port::bind(&risk_gate);
     std::shared_ptr<risk::transport> bureau;
-    if (std::find(risk_settings.providers.begin(), risk_settings.providers.end(), "webhook") != risk_settings.providers.end()) {
+    if (std::find(risk_settings.providers.begin(), risk_settings.providers.end(), "webhook") !=
+        risk_settings.providers.end()) {
         try {
             bureau = std::make_shared<api::https_transport>(cfg.risk_bureau_url, cfg.risk_bureau_ca_path,
                                                             cfg.risk_response_limit_bytes);
@@ -166,7 +167,8 @@ int create_user(const config& cfg, int argc, char** argv) {
         else throw std::invalid_argument("unknown option " + arg);
     }
     auto r = users::parse_role(role_name);
-    if (email.empty() || !r || !password_stdin) throw std::invalid_argument("--email, --role and --password-stdin are required");
+    if (email.empty() || !r || !password_stdin)
+        throw std::invalid_argument("--email, --role and --password-stdin are required");
     std::string password;
     std::getline(std::cin, password);
     if (!password.empty() && password.back() == '\r') password.pop_back();
@@ -261,7 +263,8 @@ int ledger_command(const config& cfg, int argc, char** argv) {
         auto connection = db::connect(cfg.database_url);
         snapshot tx(*connection);
         ledger::export_ledger(tx, *format, {opts["--from"], opts["--to"]}, [&](std::string_view chunk) {
-            if (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size()) throw std::runtime_error("write failed");
+            if (std::fwrite(chunk.data(), 1, chunk.size(), out) != chunk.size())
+                throw std::runtime_error("write failed");
         });
         if (out != stdout && std::fclose(out) != 0) throw std::runtime_error("write failed");
         return 0;
@@ -278,8 +281,8 @@ int ledger_command(const config& cfg, int argc, char** argv) {
         std::printf("chain %s: %lld blocks, %lld entries sealed, %lld not yet sealed, head block %lld %s%s%s\n",
                     chain.ok ? "ok" : "BROKEN", static_cast<long long>(chain.blocks_checked),
                     static_cast<long long>(chain.entries_checked), static_cast<long long>(chain.unsealed_entries),
-                    static_cast<long long>(chain.head_block_no), chain.head_hash.c_str(), chain.ok ? "" : "; first: ",
-                    chain.first_discrepancy.c_str());
+                    static_cast<long long>(chain.head_block_no), chain.head_hash.c_str(),
+                    chain.ok ? "" : "; first: ", chain.first_discrepancy.c_str());
         return report.ok && chain.ok ? 0 : exit_failure;
     }
     if (what == "trial-balance") {
@@ -289,9 +292,9 @@ int ledger_command(const config& cfg, int argc, char** argv) {
         std::map<std::string, std::pair<std::int64_t, std::int64_t>> totals;
         std::printf("%-24s %-10s %-4s %20s %20s\n", "account", "type", "cur", "debits_minor", "credits_minor");
         for (const auto& line : ledger::trial_balance(tx, opts["--as-of"])) {
-            std::printf("%-24s %-10s %-4s %20lld %20lld\n", line.code.c_str(), std::string(ledger::to_string(line.type)).c_str(),
-                        line.currency_code.c_str(), static_cast<long long>(line.debits_minor),
-                        static_cast<long long>(line.credits_minor));
+            std::printf("%-24s %-10s %-4s %20lld %20lld\n", line.code.c_str(),
+                        std::string(ledger::to_string(line.type)).c_str(), line.currency_code.c_str(),
+                        static_cast<long long>(line.debits_minor), static_cast<long long>(line.credits_minor));
             totals[line.currency_code].first += line.debits_minor;
             totals[line.currency_code].second += line.credits_minor;
         }
@@ -325,9 +328,11 @@ int clock_command(const config& cfg, int argc, char** argv) {
     } else if (!what.empty()) {
         throw std::invalid_argument("clock [travel --to T]");
     }
-    auto row = tx.exec1("SELECT " SCHWARM_SQL_UTC_SECONDS("schwarm_clock()") ", "
-                        "to_char(schwarm_clock() AT TIME ZONE schwarm_zone(), 'YYYY-MM-DD HH24:MI:SS'), schwarm_zone(), "
-                        "extract(epoch FROM schwarm_clock_shift())::bigint");
+    auto row = tx.exec1(
+        "SELECT " SCHWARM_SQL_UTC_SECONDS("schwarm_clock()") ", "
+                                                             "to_char(schwarm_clock() AT TIME ZONE schwarm_zone(), "
+                                                             "'YYYY-MM-DD HH24:MI:SS'), schwarm_zone(), "
+                                                             "extract(epoch FROM schwarm_clock_shift())::bigint");
     std::printf("platform time %s (%s %s), shifted by %s s\n", row[0].c_str(), row[1].c_str(), row[2].c_str(),
                 row[3].c_str());
     return 0;
@@ -358,7 +363,8 @@ int main(int argc, char** argv) {
         if (command == "serve") return serve(load_or_exit());
         if (command == "migrate") return migrate(load_or_exit());
         if (command == "clock") return clock_command(load_or_exit(), argc, argv);
-        if (command == "user" && argc > 2 && std::string(argv[2]) == "create") return create_user(load_or_exit(), argc, argv);
+        if (command == "user" && argc > 2 && std::string(argv[2]) == "create")
+            return create_user(load_or_exit(), argc, argv);
         if (command == "--help" || command == "-h" || command == "help") {
             std::fputs(usage, stdout);
             return 0;

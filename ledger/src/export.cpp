@@ -10,7 +10,6 @@ namespace schwarm::ledger {
 
 namespace detail {
 
-
 // FETCH takes its count as a literal, so the page size is spelled out here
 // and checked against export_page_rows below.
 #define SCHWARM_EXPORT_PAGE "10000"
@@ -28,12 +27,15 @@ static_assert(literal_value(SCHWARM_EXPORT_PAGE) == export_page_rows);
 const db::query open_rows{
     "ledger.export_open_rows",
     "DECLARE schwarm_export_rows NO SCROLL CURSOR FOR "
-    "SELECT e.id, " SCHWARM_SQL_UTC_MICROS("e.created_at") ", e.kind::text, e.pending_id, e.description, "
-    "a.code, a.type::text, p.side::text, p.amount_minor, p.currency, p.seq, p.account_id "
-    "FROM ledger_entries e LEFT JOIN ledger_postings p ON p.entry_id = e.id "
-    "LEFT JOIN ledger_accounts a ON a.id = p.account_id "
-    "WHERE e.created_at >= $1::timestamptz AND e.created_at < $2::timestamptz ORDER BY e.id, p.seq"};
-const db::query fetch_rows{"ledger.export_fetch_rows", "FETCH FORWARD " SCHWARM_EXPORT_PAGE " FROM schwarm_export_rows"};
+    "SELECT e.id, " SCHWARM_SQL_UTC_MICROS(
+        "e.created_at") ", e.kind::text, e.pending_id, e.description, "
+                        "a.code, a.type::text, p.side::text, p.amount_minor, p.currency, p.seq, p.account_id "
+                        "FROM ledger_entries e LEFT JOIN ledger_postings p ON p.entry_id = e.id "
+                        "LEFT JOIN ledger_accounts a ON a.id = p.account_id "
+                        "WHERE e.created_at >= $1::timestamptz AND e.created_at < $2::timestamptz ORDER BY e.id, "
+                        "p.seq"};
+const db::query fetch_rows{"ledger.export_fetch_rows",
+                           "FETCH FORWARD " SCHWARM_EXPORT_PAGE " FROM schwarm_export_rows"};
 const db::query close_rows{"ledger.export_close_rows", "CLOSE schwarm_export_rows"};
 
 // The chart of accounts: one row per account, however many there are.
@@ -48,8 +50,6 @@ const db::query close_accounts{"ledger.export_close_accounts", "CLOSE schwarm_ex
 
 const db::query select_currencies{"ledger.export_currencies",
                                   "SELECT DISTINCT currency FROM ledger_accounts ORDER BY currency"};
-
-
 
 } // namespace detail
 
@@ -90,7 +90,8 @@ public:
     std::optional<instant> parse() {
         if (text_.size() > export_time_length_max) return std::nullopt;
         int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-        if (!digits(4, year) || !expect('-') || !digits(2, month) || !expect('-') || !digits(2, day)) return std::nullopt;
+        if (!digits(4, year) || !expect('-') || !digits(2, month) || !expect('-') || !digits(2, day))
+            return std::nullopt;
         if (!expect_any("Tt ")) return std::nullopt;
         if (!digits(2, hour) || !expect(':') || !digits(2, minute) || !expect(':') || !digits(2, second)) {
             return std::nullopt;
@@ -153,7 +154,6 @@ private:
 
 // The bounds as PostgreSQL reads them: an open end is -infinity / infinity.
 
-
 std::optional<instant> checked_time(const std::string& value, const char* field) {
     if (value.empty()) return std::nullopt;
     auto parsed = time_parser(value).parse();
@@ -173,7 +173,6 @@ bounds checked_bounds(const export_range& range) {
     }
     return {range.from.empty() ? "-infinity" : range.from, range.to.empty() ? "infinity" : range.to};
 }
-
 
 } // namespace
 
@@ -208,8 +207,8 @@ std::string content_type(export_format format) {
 std::string suggested_file_name(export_format format, const export_range& range) {
     auto append_time = [](std::string& out, std::string_view time) {
         for (char c : time) {
-            const bool keep = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                              c == '-' || c == '+' || c == '.';
+            const bool keep = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-' ||
+                              c == '+' || c == '.';
             if (keep) out += c;
             else if (c == ' ') out += 'T';
         }
@@ -247,6 +246,5 @@ void export_ledger(pqxx::transaction_base& tx, export_format format, const expor
     }
     out.flush();
 }
-
 
 } // namespace schwarm::ledger

@@ -74,16 +74,15 @@ constexpr std::array<gobd_column, 9> postings_columns{{
      gobd_amount_accuracy},
     {"amount_minor", "Amount in minor units of the currency", gobd_type::numeric, 0},
     {"currency", "ISO 4217 currency code", gobd_type::alphanumeric, 3},
-    {"kind", "Kind of the entry; only posted and post_pending postings are posted money", gobd_type::alphanumeric,
-     12},
+    {"kind", "Kind of the entry; only posted and post_pending postings are posted money", gobd_type::alphanumeric, 12},
 }};
-constexpr std::array<gobd_foreign_key, 2> postings_keys{{{"entry_id", "entries", "id"}, {"account_id", "accounts", "id"}}};
+constexpr std::array<gobd_foreign_key, 2> postings_keys{
+    {{"entry_id", "entries", "id"}, {"account_id", "accounts", "id"}}};
 
 constexpr std::array<gobd_table, 3> gobd_tables{{
     {"accounts.csv", "accounts", "Chart of accounts (every account)", accounts_columns, {}},
     {"entries.csv", "entries", "Ledger entries in the exported range", entries_columns, entries_keys},
-    {"postings.csv", "postings", "Postings (debit and credit lines) of those entries", postings_columns,
-     postings_keys},
+    {"postings.csv", "postings", "Postings (debit and credit lines) of those entries", postings_columns, postings_keys},
 }};
 
 void append_xml(std::string& out, std::string_view value) {
@@ -110,14 +109,13 @@ void append_element(std::string& out, std::string_view indent, std::string_view 
 }
 
 std::string gobd_index(const export_range& range) {
-    std::string xml =
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<!DOCTYPE DataSet SYSTEM \"gdpdu-01-09-2004.dtd\">\n"
-        "<DataSet>\n"
-        "  <Version>1.0</Version>\n"
-        "  <DataSupplier>\n"
-        "    <Name>schwarm</Name>\n"
-        "    <Location>schwarm ledger</Location>\n";
+    std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                      "<!DOCTYPE DataSet SYSTEM \"gdpdu-01-09-2004.dtd\">\n"
+                      "<DataSet>\n"
+                      "  <Version>1.0</Version>\n"
+                      "  <DataSupplier>\n"
+                      "    <Name>schwarm</Name>\n"
+                      "    <Location>schwarm ledger</Location>\n";
     std::string comment = "Ledger export: entries created from ";
     comment += range.from.empty() ? "the beginning" : range.from;
     comment += " (inclusive) to ";
@@ -154,8 +152,8 @@ std::string gobd_index(const export_range& range) {
                 }
                 break;
             case gobd_type::alphanumeric:
-                xml += "          <AlphaNumeric/>\n          <MaxLength>" + std::to_string(column.size) +
-                       "</MaxLength>\n";
+                xml +=
+                    "          <AlphaNumeric/>\n          <MaxLength>" + std::to_string(column.size) + "</MaxLength>\n";
                 break;
             case gobd_type::date: xml += "          <Date><Format>YYYY-MM-DD</Format></Date>\n"; break;
             }
@@ -206,7 +204,9 @@ void append_tar_header(std::string& out, std::string_view name, std::uint64_t si
     }
     put_octal(h.data() + 136, 12, static_cast<std::uint64_t>(std::max<std::int64_t>(mtime, 0)));
     h[156] = type;
-    constexpr std::string_view magic("ustar\0" "00", 8);
+    constexpr std::string_view magic("ustar\0"
+                                     "00",
+                                     8);
     std::copy(magic.begin(), magic.end(), h.data() + 257);
     constexpr std::string_view owner = "schwarm";
     std::copy(owner.begin(), owner.end(), h.data() + 265);
@@ -395,6 +395,5 @@ void write_gobd(pqxx::transaction_base& tx, const export_range& range, const bou
     out.buffer().append(2 * tar_block, '\0');
     out.row_done();
 }
-
 
 } // namespace schwarm::ledger::detail

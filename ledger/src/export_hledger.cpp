@@ -179,5 +179,4 @@ void write_hledger(pqxx::transaction_base& tx, const export_range& range, const 
     scan_rows(tx, b, [&](const row_view& r) { writer.row(r); });
 }
 
-
 } // namespace schwarm::ledger::detail

@@ -70,5 +70,4 @@ void write_jsonl(pqxx::transaction_base& tx, const bounds& b, chunked_output& ou
     });
 }
 
-
 } // namespace schwarm::ledger::detail

@@ -152,7 +152,6 @@ private:
     int digits_ = -1;
 };
 
-
 // ---------------------------------------------------------------------------
 // Reading.
 
@@ -187,13 +186,13 @@ void scan_accounts(pqxx::transaction_base& tx, on_account_fn&& on_account) {
     for (;;) {
         const pqxx::result page = tx.exec_prepared(fetch_accounts.name);
         for (const auto& r : page) {
-            on_account(account_view{text(r[0]), text(r[1]), text(r[2]), text(r[3]), text(r[4]), text(r[5]), text(r[6])});
+            on_account(
+                account_view{text(r[0]), text(r[1]), text(r[2]), text(r[3]), text(r[4]), text(r[5]), text(r[6])});
         }
         if (page.size() < export_page_rows) break;
     }
     tx.exec_prepared(close_accounts.name);
 }
-
 
 // The formats, each in a file of its own.
 void write_csv(pqxx::transaction_base& tx, const bounds& b, chunked_output& out);

@@ -8,9 +8,9 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <array>
 #include <cassert>
+#include <charconv>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -22,7 +22,6 @@ namespace {
 constexpr std::array<std::string_view, 5> account_type_names{"asset", "liability", "equity", "income", "expense"};
 constexpr std::array<std::string_view, 2> side_names{"debit", "credit"};
 constexpr std::array<std::string_view, 4> kind_names{"posted", "pending", "post_pending", "void_pending"};
-
 
 const db::query insert_account{
     "ledger.insert_account",
@@ -36,21 +35,20 @@ const db::query select_account{
     "debits_must_not_exceed_credits, credits_must_not_exceed_debits, closed_at IS NOT NULL, "
     "debits_posted, credits_posted, debits_pending, credits_pending FROM ledger_accounts WHERE id = $1"};
 
-const db::query select_account_by_code{
-    "ledger.select_account_by_code", "SELECT id FROM ledger_accounts WHERE code = $1"};
+const db::query select_account_by_code{"ledger.select_account_by_code",
+                                       "SELECT id FROM ledger_accounts WHERE code = $1"};
 
-const db::query select_accounts_by_code{
-    "ledger.select_accounts_by_code", "SELECT code, id FROM ledger_accounts WHERE code = ANY($1::text[])"};
+const db::query select_accounts_by_code{"ledger.select_accounts_by_code",
+                                        "SELECT code, id FROM ledger_accounts WHERE code = ANY($1::text[])"};
 
 const db::query close_account_query{
     "ledger.close_account", "UPDATE ledger_accounts SET closed_at = schwarm_now() WHERE id = $1 AND closed_at IS NULL"};
 
 // Serialises requests that carry the same idempotency key, in a fixed order
 // so that two batches never wait for each other crosswise.
-const db::query lock_keys{
-    "ledger.lock_keys",
-    "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 5501) AS h "
-    "FROM unnest($1::text[]) AS k) AS keys ORDER BY h"};
+const db::query lock_keys{"ledger.lock_keys",
+                          "SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(k, 5501) AS h "
+                          "FROM unnest($1::text[]) AS k) AS keys ORDER BY h"};
 
 const db::query find_keys{
     "ledger.find_keys",
@@ -65,22 +63,20 @@ const db::query lock_accounts{
 // Holds are locked first and read after, in a second statement: under READ
 // COMMITTED that statement sees a resolution committed by whoever held the
 // lock before us (the locking statement's own snapshot would not).
-const db::query lock_holds{
-    "ledger.lock_holds", "SELECT id FROM ledger_entries WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"};
+const db::query lock_holds{"ledger.lock_holds",
+                           "SELECT id FROM ledger_entries WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE"};
 
-const db::query read_holds{
-    "ledger.read_holds",
-    "SELECT e.id, e.kind::text, e.expires_at IS NOT NULL AND e.expires_at <= schwarm_now(), "
-    "EXISTS (SELECT 1 FROM ledger_entries r WHERE r.pending_id = e.id) "
-    "FROM ledger_entries e WHERE e.id = ANY($1::bigint[])"};
+const db::query read_holds{"ledger.read_holds",
+                           "SELECT e.id, e.kind::text, e.expires_at IS NOT NULL AND e.expires_at <= schwarm_now(), "
+                           "EXISTS (SELECT 1 FROM ledger_entries r WHERE r.pending_id = e.id) "
+                           "FROM ledger_entries e WHERE e.id = ANY($1::bigint[])"};
 
-const db::query select_postings{
-    "ledger.select_postings",
-    "SELECT entry_id, account_id, side::text, amount_minor, currency FROM ledger_postings "
-    "WHERE entry_id = ANY($1::bigint[]) ORDER BY entry_id, seq"};
+const db::query select_postings{"ledger.select_postings",
+                                "SELECT entry_id, account_id, side::text, amount_minor, currency FROM ledger_postings "
+                                "WHERE entry_id = ANY($1::bigint[]) ORDER BY entry_id, seq"};
 
-const db::query next_entry_ids{
-    "ledger.next_entry_ids", "SELECT nextval('ledger_entries_id_seq') FROM generate_series(1, $1)"};
+const db::query next_entry_ids{"ledger.next_entry_ids",
+                               "SELECT nextval('ledger_entries_id_seq') FROM generate_series(1, $1)"};
 
 const db::query insert_entries{
     "ledger.insert_entries",
@@ -113,8 +109,8 @@ const db::query select_unbalanced{
 
 const db::query select_entries{
     "ledger.select_entries",
-    "SELECT id, kind::text, pending_id, " SCHWARM_SQL_UTC_MICROS("expires_at") ", description, " SCHWARM_SQL_UTC_MICROS("created_at")
-    " FROM ledger_entries WHERE id = ANY($1::bigint[])"};
+    "SELECT id, kind::text, pending_id, " SCHWARM_SQL_UTC_MICROS("expires_at") ", description, " SCHWARM_SQL_UTC_MICROS(
+        "created_at") " FROM ledger_entries WHERE id = ANY($1::bigint[])"};
 
 const db::query claim_expired{
     "ledger.claim_expired",
@@ -124,10 +120,11 @@ const db::query claim_expired{
 
 const db::query select_statement{
     "ledger.statement",
-    "SELECT p.entry_id, p.seq, " SCHWARM_SQL_UTC_MICROS("e.created_at") ", e.kind::text, p.side::text, p.amount_minor, "
-    "e.description FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id "
-    "WHERE p.account_id = $1 AND p.entry_id <= $2 AND (p.entry_id, p.seq) < ($2, $3) "
-    "ORDER BY p.entry_id DESC, p.seq DESC LIMIT $4"};
+    "SELECT p.entry_id, p.seq, " SCHWARM_SQL_UTC_MICROS(
+        "e.created_at") ", e.kind::text, p.side::text, p.amount_minor, "
+                        "e.description FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id "
+                        "WHERE p.account_id = $1 AND p.entry_id <= $2 AND (p.entry_id, p.seq) < ($2, $3) "
+                        "ORDER BY p.entry_id DESC, p.seq DESC LIMIT $4"};
 
 const db::query select_trial_balance{
     "ledger.trial_balance",
@@ -162,14 +159,14 @@ const db::query verify_accounts{
     " LEFT JOIN ledger_entries r ON r.pending_id = e.id "
     " GROUP BY p.account_id) "
     "SELECT a.id, a.code, a.debits_posted, COALESCE(s.dp, 0), a.credits_posted, COALESCE(s.cp, 0), "
-    " a.debits_pending, COALESCE(s.dq, 0), a.credits_pending, COALESCE(s.cq, 0), (SELECT count(*) FROM ledger_accounts) "
+    " a.debits_pending, COALESCE(s.dq, 0), a.credits_pending, COALESCE(s.cq, 0), (SELECT count(*) FROM "
+    "ledger_accounts) "
     "FROM ledger_accounts a LEFT JOIN sums s ON s.account_id = a.id "
     "WHERE (a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending) IS DISTINCT FROM "
     " (COALESCE(s.dp, 0), COALESCE(s.cp, 0), COALESCE(s.dq, 0), COALESCE(s.cq, 0)) ORDER BY a.id LIMIT 1"};
 
-const db::query count_ledger{
-    "ledger.count", "SELECT (SELECT count(*) FROM ledger_entries), (SELECT count(*) FROM ledger_accounts)"};
-
+const db::query count_ledger{"ledger.count",
+                             "SELECT (SELECT count(*) FROM ledger_entries), (SELECT count(*) FROM ledger_accounts)"};
 
 template <std::size_t N>
 std::optional<std::size_t> index_of(const std::array<std::string_view, N>& names, std::string_view text) {
@@ -230,11 +227,12 @@ struct effect {
 void check_shape(const entry_request& r) {
     if (r.idempotency_key.empty() || r.idempotency_key.size() > idempotency_key_length_max) {
         throw field_problem("idempotency_key", "An idempotency key of 1 to " +
-                                                   std::to_string(idempotency_key_length_max) + " characters is required");
+                                                   std::to_string(idempotency_key_length_max) +
+                                                   " characters is required");
     }
     if (r.description.size() > description_length_max) {
-        throw field_problem("description", "description must be at most " +
-                                               std::to_string(description_length_max) + " bytes");
+        throw field_problem("description",
+                            "description must be at most " + std::to_string(description_length_max) + " bytes");
     }
     bool resolves = r.kind == entry_kind::post_pending || r.kind == entry_kind::void_pending;
     if (resolves != r.pending.has_value()) {
@@ -252,13 +250,13 @@ void check_shape(const entry_request& r) {
         throw problem(problems::too_few_postings, "An entry needs at least two postings");
     }
     if (r.postings.size() > postings_per_entry_max) {
-        throw problem(problems::too_many_postings, "An entry may have at most " +
-                                                       std::to_string(postings_per_entry_max) + " postings");
+        throw problem(problems::too_many_postings,
+                      "An entry may have at most " + std::to_string(postings_per_entry_max) + " postings");
     }
     for (const auto& p : r.postings) {
         if (p.amount_minor <= 0) {
-            throw problem(problems::amount_not_positive, "Posting amounts must be positive, got " +
-                                                             std::to_string(p.amount_minor));
+            throw problem(problems::amount_not_positive,
+                          "Posting amounts must be positive, got " + std::to_string(p.amount_minor));
         }
         if (!currency::parse(p.currency_code)) {
             throw field_problem("currency", "Unknown currency " + p.currency_code.substr(0, 8));
@@ -344,7 +342,8 @@ void apply(std::unordered_map<std::int64_t, account_state>& accounts, const std:
         auto next = checked_add(balance, amount);
         auto next_change = checked_add(change, amount);
         if (!next || !next_change) {
-            throw problem(schwarm::problems::amount_overflow, "Account " + e.account.str() + "'s balance would overflow");
+            throw problem(schwarm::problems::amount_overflow,
+                          "Account " + e.account.str() + "'s balance would overflow");
         }
         SCHWARM_INVARIANT(*next >= 0, "account " + e.account.str() + ": a release exceeds what was held");
         balance = *next;
@@ -441,8 +440,8 @@ account create_account(pqxx::work& tx, const account_spec& spec, const who& by) 
     if (rows.empty()) throw problem(problems::code_taken, "An account with code " + spec.code + " exists");
     account created{account_id{rows[0][0].as<std::int64_t>()}, spec, false, {}};
     audit::write(tx, {by.actor, "ledger.account_create", "account:" + created.id.str(), by.request_id,
-                      boost::json::serialize(boost::json::object{{"code", spec.code}, {"type", to_string(spec.type)},
-                                                                 {"currency", spec.cur.code()}})});
+                      boost::json::serialize(boost::json::object{
+                          {"code", spec.code}, {"type", to_string(spec.type)}, {"currency", spec.cur.code()}})});
     return created;
 }
 
@@ -467,7 +466,7 @@ std::optional<account_id> find_account_by_code(pqxx::transaction_base& tx, const
 }
 
 std::map<std::string, account_id> find_accounts_by_code(pqxx::transaction_base& tx,
-                                                       const std::vector<std::string>& codes) {
+                                                        const std::vector<std::string>& codes) {
     std::map<std::string, account_id> out;
     if (codes.empty()) return out;
     for (const auto& row : tx.exec_prepared(select_accounts_by_code.name, db::array_literal(codes))) {
@@ -545,7 +544,8 @@ bool sort_out_keys(pqxx::work& tx, booking& b) {
     std::string key_array = db::array_literal(keys);
     tx.exec_prepared(lock_keys.name, key_array);
     for (const auto& row : tx.exec_prepared(find_keys.name, key_array)) {
-        b.booked_before.emplace(row[0].as<std::string>(), std::pair{row[1].as<std::int64_t>(), row[2].as<std::string>()});
+        b.booked_before.emplace(row[0].as<std::string>(),
+                                std::pair{row[1].as<std::int64_t>(), row[2].as<std::string>()});
     }
     std::unordered_map<std::string, std::size_t> first_in_batch;
     for (std::size_t i = 0; i < b.requests.size(); ++i) {
@@ -561,8 +561,9 @@ bool sort_out_keys(pqxx::work& tx, booking& b) {
         auto [first, fresh] = first_in_batch.emplace(key, i);
         if (fresh) continue;
         if (b.hashes[first->second] == b.hashes[i]) b.same_as[i] = first->second;
-        else b.results[i] = problem(schwarm::problems::idempotency_conflict,
-                                    "This entry's idempotency key is used twice in this batch");
+        else
+            b.results[i] = problem(schwarm::problems::idempotency_conflict,
+                                   "This entry's idempotency key is used twice in this batch");
     }
     return true;
 }
@@ -580,8 +581,9 @@ void lock_touched(pqxx::work& tx, booking& b) {
         std::string hold_array = db::array_literal(std::vector<std::int64_t>(hold_ids.begin(), hold_ids.end()));
         tx.exec_prepared(lock_holds.name, hold_array);
         for (const auto& row : tx.exec_prepared(read_holds.name, hold_array)) {
-            b.holds.emplace(row[0].as<std::int64_t>(),
-                            hold_state{row[1].as<std::string>() == "pending", row[2].as<bool>(), row[3].as<bool>(), {}});
+            b.holds.emplace(
+                row[0].as<std::int64_t>(),
+                hold_state{row[1].as<std::string>() == "pending", row[2].as<bool>(), row[3].as<bool>(), {}});
         }
         for (const auto& row : tx.exec_prepared(select_postings.name, hold_array)) {
             auto& h = b.holds.at(row[0].as<std::int64_t>());
@@ -593,7 +595,10 @@ void lock_touched(pqxx::work& tx, booking& b) {
     std::string account_array = db::array_literal(std::vector<std::int64_t>(account_ids.begin(), account_ids.end()));
     for (const auto& row : tx.exec_prepared(lock_accounts.name, account_array)) {
         b.accounts.emplace(row[0].as<std::int64_t>(),
-                           account_state{row[1].as<std::string>(), row[2].as<bool>(), row[3].as<bool>(), row[4].as<bool>(),
+                           account_state{row[1].as<std::string>(),
+                                         row[2].as<bool>(),
+                                         row[3].as<bool>(),
+                                         row[4].as<bool>(),
                                          {row[5].as<std::int64_t>(), row[6].as<std::int64_t>(),
                                           row[7].as<std::int64_t>(), row[8].as<std::int64_t>()},
                                          {}});
@@ -613,7 +618,8 @@ std::vector<effect> effects_of(const entry_request& r, std::unordered_map<std::i
         return effects;
     }
     auto it = holds.find(r.pending->value);
-    if (it == holds.end() || !it->second.is_pending) throw problem(problems::hold_unknown, "There is no hold " + r.pending->str());
+    if (it == holds.end() || !it->second.is_pending)
+        throw problem(problems::hold_unknown, "There is no hold " + r.pending->str());
     const hold_state& h = it->second;
     if (h.resolved) throw problem(problems::hold_resolved, "Hold " + r.pending->str() + " was already resolved");
     if (h.expired && r.kind == entry_kind::post_pending) {
@@ -680,13 +686,14 @@ std::vector<std::int64_t> insert_accepted(pqxx::work& tx, booking& b) {
             p_currencies.push_back(postings[s].currency_code);
         }
     }
-    auto inserted = tx.exec_prepared(insert_entries.name, db::array_literal(ids), db::array_literal(e_keys),
-                                     db::array_literal(e_hashes), db::array_literal(e_kinds), db::array_literal(e_pending),
-                                     db::array_literal(e_expires), db::array_literal(e_descriptions),
-                                     db::array_literal(e_actors), db::array_literal(e_request_ids));
+    auto inserted = tx.exec_prepared(
+        insert_entries.name, db::array_literal(ids), db::array_literal(e_keys), db::array_literal(e_hashes),
+        db::array_literal(e_kinds), db::array_literal(e_pending), db::array_literal(e_expires),
+        db::array_literal(e_descriptions), db::array_literal(e_actors), db::array_literal(e_request_ids));
     std::unordered_map<std::int64_t, std::pair<std::string, std::optional<std::string>>> times;
     for (const auto& row : inserted) {
-        times.emplace(row[0].as<std::int64_t>(), std::pair{row[1].as<std::string>(), db::nullable<std::string>(row[2])});
+        times.emplace(row[0].as<std::int64_t>(),
+                      std::pair{row[1].as<std::string>(), db::nullable<std::string>(row[2])});
     }
     if (!p_entries.empty()) {
         tx.exec_prepared(insert_postings.name, db::array_literal(p_entries), db::array_literal(p_seqs),
@@ -694,13 +701,15 @@ std::vector<std::int64_t> insert_accepted(pqxx::work& tx, booking& b) {
                          db::array_literal(p_currencies));
         // The read-back half of the pair assertion: as written, each balances.
         auto unbalanced = tx.exec_prepared(select_unbalanced.name, db::array_literal(ids));
-        SCHWARM_INVARIANT(unbalanced.empty(), "entry " + unbalanced[0][0].as<std::string>() + " does not balance as written");
+        SCHWARM_INVARIANT(unbalanced.empty(),
+                          "entry " + unbalanced[0][0].as<std::string>() + " does not balance as written");
     }
     for (std::size_t n = 0; n < b.accepted.size(); ++n) {
         const entry_request& r = b.requests[b.accepted[n]];
         const auto& [created_at, expires_at] = times.at(ids[n]);
-        b.results[b.accepted[n]] = entry{entry_id{ids[n]}, r.kind, b.stored_postings[b.accepted[n]], r.pending, expires_at,
-                                         r.description, created_at, false};
+        b.results[b.accepted[n]] =
+            entry{entry_id{ids[n]}, r.kind, b.stored_postings[b.accepted[n]], r.pending, expires_at, r.description,
+                  created_at,       false};
     }
     return ids;
 }
@@ -743,7 +752,8 @@ void audit_bookings(pqxx::work& tx, const booking& b, const std::vector<std::int
         subject += (subject.empty() ? "entry:" : ",") + std::to_string(ids[n]);
     }
     for (auto& record : records) {
-        if (record.subject.size() > 200) record.subject = record.subject.substr(0, record.subject.rfind(',', 190)) + ",…";
+        if (record.subject.size() > 200)
+            record.subject = record.subject.substr(0, record.subject.rfind(',', 190)) + ",…";
     }
     audit::write_many(tx, records);
 }
@@ -753,7 +763,8 @@ void audit_bookings(pqxx::work& tx, const booking& b, const std::vector<std::int
 std::vector<entry_result> answers(pqxx::work& tx, booking& b) {
     std::vector<std::int64_t> replay_ids;
     for (std::size_t i = 0; i < b.requests.size(); ++i) {
-        if (!b.results[i] && !b.same_as[i]) replay_ids.push_back(b.booked_before.at(b.requests[i].idempotency_key).first);
+        if (!b.results[i] && !b.same_as[i])
+            replay_ids.push_back(b.booked_before.at(b.requests[i].idempotency_key).first);
     }
     auto replayed = load_entries(tx, replay_ids);
     std::vector<entry_result> out;
@@ -776,7 +787,9 @@ std::vector<entry_result> all_refused_or_linked(booking& b) {
     std::vector<entry_result> out;
     for (auto& r : b.results) {
         if (r && std::holds_alternative<problem>(*r)) out.push_back(std::move(*r));
-        else out.push_back(problem(problems::linked_failed, "Not booked: another entry of this linked batch was refused"));
+        else
+            out.push_back(
+                problem(problems::linked_failed, "Not booked: another entry of this linked batch was refused"));
     }
     return out;
 }
@@ -786,16 +799,15 @@ std::vector<entry_result> all_refused_or_linked(booking& b) {
 std::vector<entry_result> book(pqxx::work& tx, std::span<const entry_request> requests, bool linked, const who& by) {
     SCHWARM_INVARIANT(booking_scope::allowed(), "a booking in a request whose route is not marked as moving money");
     if (requests.size() > entries_per_batch_max) {
-        throw problem(problems::batch_too_large, "A batch may hold at most " + std::to_string(entries_per_batch_max) +
-                                                     " entries");
+        throw problem(problems::batch_too_large,
+                      "A batch may hold at most " + std::to_string(entries_per_batch_max) + " entries");
     }
     booking b(requests, by);
     if (!sort_out_keys(tx, b)) return all_refused_or_linked(b); // every request refused by its shape
     lock_touched(tx, b);
     check_in_order(b);
-    bool any_refused = std::any_of(b.results.begin(), b.results.end(), [](const auto& r) {
-        return r && std::holds_alternative<problem>(*r);
-    });
+    bool any_refused = std::any_of(b.results.begin(), b.results.end(),
+                                   [](const auto& r) { return r && std::holds_alternative<problem>(*r); });
     if (linked && any_refused) return all_refused_or_linked(b);
     // 4. Write (pair assertions checked in every build: each entry balances
     // before it is written and again as read back; each account's balance in
@@ -812,13 +824,17 @@ int void_expired_holds(pqxx::work& tx, int limit) {
     std::vector<entry_request> voids;
     for (const auto& row : tx.exec_prepared(claim_expired.name, limit)) {
         auto hold = row[0].as<std::int64_t>();
-        voids.push_back({"expire:" + std::to_string(hold), entry_kind::void_pending, {}, entry_id{hold}, std::nullopt,
+        voids.push_back({"expire:" + std::to_string(hold),
+                         entry_kind::void_pending,
+                         {},
+                         entry_id{hold},
+                         std::nullopt,
                          "hold expired"});
     }
     if (voids.empty()) return 0;
     auto results = book(tx, voids, false, {std::nullopt, "expiry"});
-    return static_cast<int>(std::count_if(results.begin(), results.end(),
-                                          [](const auto& r) { return std::holds_alternative<entry>(r); }));
+    return static_cast<int>(
+        std::count_if(results.begin(), results.end(), [](const auto& r) { return std::holds_alternative<entry>(r); }));
 }
 
 std::string to_cursor(const statement_line& line) { return line.entry.str() + "." + std::to_string(line.seq); }
@@ -830,15 +846,15 @@ std::optional<statement_cursor> parse_statement_cursor(std::string_view text) {
     int seq = 0;
     auto e = std::from_chars(text.data(), text.data() + dot, entry);
     auto s = std::from_chars(text.data() + dot + 1, text.data() + text.size(), seq);
-    if (e.ec != std::errc{} || e.ptr != text.data() + dot || s.ec != std::errc{} || s.ptr != text.data() + text.size() ||
-        entry <= 0 || seq < 0 || dot == 0 || dot + 1 == text.size()) {
+    if (e.ec != std::errc{} || e.ptr != text.data() + dot || s.ec != std::errc{} ||
+        s.ptr != text.data() + text.size() || entry <= 0 || seq < 0 || dot == 0 || dot + 1 == text.size()) {
         return std::nullopt;
     }
     return statement_cursor{entry_id{entry}, seq};
 }
 
-std::vector<statement_line> statement(pqxx::transaction_base& tx, account_id id,
-                                      std::optional<statement_cursor> before, int limit) {
+std::vector<statement_line> statement(pqxx::transaction_base& tx, account_id id, std::optional<statement_cursor> before,
+                                      int limit) {
     std::vector<statement_line> out;
     auto rows = tx.exec_prepared(select_statement.name, id.value,
                                  before ? before->entry.value : std::numeric_limits<std::int64_t>::max(),
@@ -875,8 +891,8 @@ verify_report verify(pqxx::transaction_base& tx) {
     }
     if (auto bad = tx.exec_prepared(verify_balanced.name); !bad.empty()) {
         report.ok = false;
-        report.first_discrepancy = "entry " + bad[0][0].as<std::string>() + " does not balance in " +
-                                   bad[0][1].as<std::string>();
+        report.first_discrepancy =
+            "entry " + bad[0][0].as<std::string>() + " does not balance in " + bad[0][1].as<std::string>();
         return report;
     }
     if (auto bad = tx.exec_prepared(verify_accounts.name); !bad.empty()) {
@@ -884,9 +900,10 @@ verify_report verify(pqxx::transaction_base& tx) {
         report.ok = false;
         report.first_discrepancy = "account " + r[1].as<std::string>() + " (" + r[0].as<std::string>() +
                                    "): stored debits_posted/credits_posted/debits_pending/credits_pending " +
-                                   r[2].as<std::string>() + "/" + r[4].as<std::string>() + "/" + r[6].as<std::string>() +
-                                   "/" + r[8].as<std::string>() + ", from postings " + r[3].as<std::string>() + "/" +
-                                   r[5].as<std::string>() + "/" + r[7].as<std::string>() + "/" + r[9].as<std::string>();
+                                   r[2].as<std::string>() + "/" + r[4].as<std::string>() + "/" +
+                                   r[6].as<std::string>() + "/" + r[8].as<std::string>() + ", from postings " +
+                                   r[3].as<std::string>() + "/" + r[5].as<std::string>() + "/" +
+                                   r[7].as<std::string>() + "/" + r[9].as<std::string>();
     }
     return report;
 }

@@ -15,28 +15,25 @@ namespace schwarm::ledger {
 
 namespace {
 
-
 // What an entry's digest covers, in this column order (entry_digest reads it).
-#define SCHWARM_ENTRY_COLUMNS                                                                             \
-    "e.id, e.idempotency_key, e.request_hash, e.kind::text, e.pending_id, " SCHWARM_SQL_UTC_MICROS("e.expires_at") \
-    ", e.description, e.created_by, e.request_id, " SCHWARM_SQL_UTC_MICROS("e.created_at")
+#define SCHWARM_ENTRY_COLUMNS                                                                                          \
+    "e.id, e.idempotency_key, e.request_hash, e.kind::text, e.pending_id, " SCHWARM_SQL_UTC_MICROS(                    \
+        "e.expires_at") ", e.description, e.created_by, e.request_id, " SCHWARM_SQL_UTC_MICROS("e.created_at")
 constexpr int entry_columns = 10;
 
 // Only one sealer at a time, in any process. The two-key form is a key space
 // of its own: no clash with the ledger's one-key idempotency locks.
 const db::query try_lock{"seal.try_lock", "SELECT pg_try_advisory_xact_lock(5502, 1)"};
 
-const db::query read_state{
-    "seal.read_state",
-    "SELECT low_water_id, fence_id, fence_vxids::text, current_setting('transaction_isolation') "
-    "FROM ledger_seal_state FOR UPDATE"};
+const db::query read_state{"seal.read_state",
+                           "SELECT low_water_id, fence_id, fence_vxids::text, current_setting('transaction_isolation') "
+                           "FROM ledger_seal_state FOR UPDATE"};
 
 // A transaction's virtual xid is locked by it from its start to its end (the
 // technique CREATE INDEX CONCURRENTLY waits with).
-const db::query fence_drained{
-    "seal.fence_drained",
-    "SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'virtualxid' AND granted "
-    "AND virtualxid = ANY($1::text[]))"};
+const db::query fence_drained{"seal.fence_drained",
+                              "SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'virtualxid' AND granted "
+                              "AND virtualxid = ANY($1::text[]))"};
 
 const db::query fence_max_id{"seal.fence_max_id", "SELECT COALESCE(max(id), 0) FROM ledger_entries"};
 
@@ -45,9 +42,8 @@ const db::query fence_running{
     "SELECT COALESCE(array_agg(virtualxid), '{}')::text FROM pg_locks WHERE locktype = 'virtualxid' "
     "AND granted AND pid IS DISTINCT FROM pg_backend_pid()"};
 
-const db::query write_state{
-    "seal.write_state",
-    "UPDATE ledger_seal_state SET low_water_id = $1, fence_id = $2, fence_vxids = $3::text[]"};
+const db::query write_state{"seal.write_state",
+                            "UPDATE ledger_seal_state SET low_water_id = $1, fence_id = $2, fence_vxids = $3::text[]"};
 
 // The anti-join walks the entries' primary key up from the low-water mark and
 // probes ledger_seal_entries' primary key: work in proportion to what lies
@@ -62,8 +58,8 @@ const db::query select_postings_of{
     "SELECT entry_id, seq, account_id, side::text, amount_minor, currency FROM ledger_postings "
     "WHERE entry_id = ANY($1::bigint[]) ORDER BY entry_id, seq"};
 
-const db::query select_head{
-    "seal.select_head", "SELECT block_no, hash FROM ledger_seal_blocks ORDER BY block_no DESC LIMIT 1"};
+const db::query select_head{"seal.select_head",
+                            "SELECT block_no, hash FROM ledger_seal_blocks ORDER BY block_no DESC LIMIT 1"};
 
 const db::query select_now{"seal.select_now", "SELECT " SCHWARM_SQL_UTC_MICROS("schwarm_now()")};
 
@@ -94,8 +90,8 @@ const db::query select_unsealed_all{
 
 const db::query select_blocks_page{
     "seal.select_blocks_page",
-    "SELECT block_no, prev_hash, hash, entry_count, first_entry_id, last_entry_id, " SCHWARM_SQL_UTC_MICROS("sealed_at")
-    " FROM ledger_seal_blocks WHERE block_no > $1 ORDER BY block_no LIMIT $2"};
+    "SELECT block_no, prev_hash, hash, entry_count, first_entry_id, last_entry_id, " SCHWARM_SQL_UTC_MICROS(
+        "sealed_at") " FROM ledger_seal_blocks WHERE block_no > $1 ORDER BY block_no LIMIT $2"};
 
 // Sealed entries of blocks (after, upto], with the entries as they are now
 // (NULLs where an entry is gone).
@@ -111,8 +107,7 @@ const db::query select_sealed_postings_page{
     "FROM ledger_seal_entries s JOIN ledger_postings p ON p.entry_id = s.entry_id "
     "WHERE s.block_no > $1 AND s.block_no <= $2 ORDER BY p.entry_id, p.seq"};
 
-const db::query select_stray{
-    "seal.select_stray", "SELECT min(block_no) FROM ledger_seal_entries WHERE block_no > $1"};
+const db::query select_stray{"seal.select_stray", "SELECT min(block_no) FROM ledger_seal_entries WHERE block_no > $1"};
 
 const db::query select_block_hash{"seal.select_block_hash", "SELECT hash FROM ledger_seal_blocks WHERE block_no = $1"};
 
@@ -212,15 +207,15 @@ void write_block(pqxx::work& tx, const pqxx::result& rows) {
         sealed.push_back({row[0].as<std::int64_t>(), entry_digest(row, 0, postings)});
         digests.push_back(sealed.back().digest);
     }
-    block_header b{1, genesis_hash, static_cast<std::int64_t>(ids.size()), ids.front(), ids.back(),
-                   tx.exec_prepared1(select_now.name)[0].as<std::string>()};
+    block_header b{1,           genesis_hash, static_cast<std::int64_t>(ids.size()),
+                   ids.front(), ids.back(),   tx.exec_prepared1(select_now.name)[0].as<std::string>()};
     if (auto head = tx.exec_prepared(select_head.name); !head.empty()) {
         b.block_no = head[0][0].as<std::int64_t>() + 1;
         b.prev_hash = head[0][1].as<std::string>();
     }
     const std::string hash = block_hash(b, sealed);
-    tx.exec_prepared(insert_block.name, b.block_no, b.prev_hash, hash, b.entry_count, b.first_entry_id,
-                     b.last_entry_id, b.sealed_at);
+    tx.exec_prepared(insert_block.name, b.block_no, b.prev_hash, hash, b.entry_count, b.first_entry_id, b.last_entry_id,
+                     b.sealed_at);
     tx.exec_prepared(insert_sealed.name, id_array, b.block_no, db::array_literal(digests));
 }
 
@@ -253,8 +248,8 @@ int seal_block(pqxx::work& tx, int entries_max) {
     // before the fence drained would miss late entries), so it moves only
     // under read committed.
     const bool read_committed = row[3].as<std::string>() == "read committed";
-    const bool drained = read_committed && state.fence_id &&
-                         tx.exec_prepared1(fence_drained.name, *state.fence_vxids)[0].as<bool>();
+    const bool drained =
+        read_committed && state.fence_id && tx.exec_prepared1(fence_drained.name, *state.fence_vxids)[0].as<bool>();
 
     // From here on, if drained, every entry up to fence_id is committed and
     // visible to the next statement, or will never exist.
@@ -319,8 +314,8 @@ std::optional<finding> check_block(const block_header& b, const std::string& sto
         const auto entry_id = row[2].as<std::int64_t>();
         const std::string where = "entry " + std::to_string(entry_id) + " at position " + std::to_string(i);
         if (row[1].as<std::int64_t>() != static_cast<std::int64_t>(i)) {
-            return at("positions are not 0.." + std::to_string(sealed_rows.size() - 1) + ": " + where + " has position " +
-                      row[1].as<std::string>());
+            return at("positions are not 0.." + std::to_string(sealed_rows.size() - 1) + ": " + where +
+                      " has position " + row[1].as<std::string>());
         }
         if (i > 0 && entry_id <= sealed.back().entry_id) {
             return at("entries out of order: " + where + " follows entry " + std::to_string(sealed.back().entry_id));
@@ -350,19 +345,21 @@ std::optional<finding> check_chain(pqxx::transaction_base& tx, seal_report& repo
         if (blocks.empty()) break;
         const auto upto = blocks.back()[0].as<std::int64_t>();
         const auto sealed_rows = tx.exec_prepared(select_sealed_page.name, after, upto);
-        const postings_text postings = serialise_postings(tx.exec_prepared(select_sealed_postings_page.name, after, upto));
+        const postings_text postings =
+            serialise_postings(tx.exec_prepared(select_sealed_postings_page.name, after, upto));
         std::map<std::int64_t, std::vector<pqxx::row>> by_block;
         for (const auto& row : sealed_rows) by_block[row[0].as<std::int64_t>()].push_back(row);
 
         for (const auto& row : blocks) {
-            block_header b{row[0].as<std::int64_t>(), row[1].as<std::string>(), row[3].as<std::int64_t>(),
+            block_header b{row[0].as<std::int64_t>(), row[1].as<std::string>(),  row[3].as<std::int64_t>(),
                            row[4].as<std::int64_t>(), row[5].as<std::int64_t>(), row[6].as<std::string>()};
             if (b.block_no != expected_no) {
                 return finding{expected_no, "block " + std::to_string(expected_no) + " is missing (the next is block " +
                                                 std::to_string(b.block_no) + ")"};
             }
             if (b.prev_hash != prev_hash) {
-                return finding{b.block_no, "prev_hash does not match the hash of block " + std::to_string(b.block_no - 1)};
+                return finding{b.block_no,
+                               "prev_hash does not match the hash of block " + std::to_string(b.block_no - 1)};
             }
             if (auto bad = check_block(b, row[2].as<std::string>(), by_block[b.block_no], postings)) return bad;
             prev_hash = row[2].as<std::string>();
@@ -389,8 +386,8 @@ seal_report verify_chain(pqxx::transaction_base& tx, const std::optional<seal_an
         if (found.empty()) {
             bad = finding{anchor->block_no, "the anchored block " + std::to_string(anchor->block_no) + " is gone"};
         } else if (found[0][0].as<std::string>() != anchor->hash) {
-            bad = finding{anchor->block_no, "the hash of block " + std::to_string(anchor->block_no) +
-                                                " is not the anchored one"};
+            bad = finding{anchor->block_no,
+                          "the hash of block " + std::to_string(anchor->block_no) + " is not the anchored one"};
         }
     }
     if (bad) {

@@ -12,8 +12,7 @@ breaker::breaker(int failures_max, std::chrono::milliseconds cooldown, std::func
 bool breaker::allow() {
     std::lock_guard lock(mutex_);
     switch (state_) {
-    case state::closed:
-        return true;
+    case state::closed: return true;
     case state::open:
         if (now_() - opened_at_ < cooldown_) return false;
         state_ = state::half_open;

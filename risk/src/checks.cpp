@@ -72,8 +72,8 @@ std::chrono::milliseconds lease(const settings& s) {
     return s.bureau_timeout * (s.retries_max + 1) + backoff_total + std::chrono::seconds(30);
 }
 
-constexpr int claim_max = 200;          // checks claimed per transaction
-constexpr int polls_per_expiry = 20;    // pending checks without callback are failed this often
+constexpr int claim_max = 200;                         // checks claimed per transaction
+constexpr int polls_per_expiry = 20;                   // pending checks without callback are failed this often
 constexpr std::chrono::milliseconds record_gather{10}; // answers of a burst recorded in one transaction
 
 const db::query claim_checks{
@@ -95,13 +95,14 @@ const db::query expire_pending{
     "risk.checks.expire_pending",
     "UPDATE risk_checks SET state = 'failed', error = 'no callback within ' || $1 || ' s', finished_at = schwarm_now() "
     "WHERE state = 'pending' AND pending_since < schwarm_now() - $1 * interval '1 second' RETURNING id, project_id"};
-const db::query lock_check{
-    "risk.checks.lock", "SELECT state, provider, project_id FROM risk_checks WHERE id = $1 FOR UPDATE"};
+const db::query lock_check{"risk.checks.lock",
+                           "SELECT state, provider, project_id FROM risk_checks WHERE id = $1 FOR UPDATE"};
 const db::query complete_from_callback{
     "risk.checks.complete_callback",
     "UPDATE risk_checks SET state = 'completed', response = $2::jsonb, score = $3, pd_band = $4, decision = $5, "
     "reasons = $6::jsonb, error = NULL, finished_at = schwarm_now(), "
-    "duration_ms = (extract(epoch FROM schwarm_now() - coalesce(started_at, created_at)) * 1000)::integer WHERE id = $1"};
+    "duration_ms = (extract(epoch FROM schwarm_now() - coalesce(started_at, created_at)) * 1000)::integer WHERE id = "
+    "$1"};
 const db::query insert_receipt{
     "risk.callbacks.receipt",
     "INSERT INTO risk_callback_receipts (signature_hash, provider) VALUES ($1, $2) ON CONFLICT DO NOTHING"};
@@ -229,9 +230,10 @@ void record(pqxx::work& tx, std::int64_t check_id, const std::string& state, con
     auto rows = tx.exec_prepared(record_check.name, check_id, state, response, score, band, decision, reasons, version,
                                  error, attempts);
     if (rows.empty()) return; // a callback answered first, or another worker reclaimed it
-    audit::write(tx, {std::nullopt, "risk.check." + state, "project:" + rows[0][0].as<std::string>(), "risk-worker",
-                      boost::json::serialize(boost::json::object{{"check_id", std::to_string(check_id)},
-                                                                 {"error", error ? boost::json::value(*error) : nullptr}})});
+    audit::write(
+        tx, {std::nullopt, "risk.check." + state, "project:" + rows[0][0].as<std::string>(), "risk-worker",
+             boost::json::serialize(boost::json::object{{"check_id", std::to_string(check_id)},
+                                                        {"error", error ? boost::json::value(*error) : nullptr}})});
 }
 
 // The scorecard needs nothing but the database: it runs in the claiming
@@ -248,7 +250,8 @@ void run_scorecard(pqxx::work& tx, std::int64_t check_id, const std::string& req
         in.monthly_expenses_minor = o.at("monthly_expenses_minor").as_int64();
         in.existing_debt_minor = o.at("existing_debt_minor").as_int64();
         in.purpose = std::string(o.at("purpose").as_string());
-        if (o.at("years_in_business").is_int64()) in.years_in_business = static_cast<int>(o.at("years_in_business").as_int64());
+        if (o.at("years_in_business").is_int64())
+            in.years_in_business = static_cast<int>(o.at("years_in_business").as_int64());
         in.principal_minor = o.at("principal_minor").as_int64();
         in.term_months = static_cast<int>(o.at("term_months").as_int64());
         in.rate_bp = static_cast<int>(o.at("rate_bp").as_int64());
@@ -395,13 +398,13 @@ check_worker::outcome check_worker::call_bureau(const job& j) {
             return o;
         }
         ++o.attempts;
-        auto timestamp = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                            std::chrono::system_clock::now().time_since_epoch())
-                                            .count());
-        outbound_request request{text,
-                                 {{timestamp_header, timestamp},
-                                  {signature_header, sign(settings_.bureau_key, timestamp, text)}},
-                                 std::chrono::steady_clock::now() + settings_.bureau_timeout};
+        auto timestamp = std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count());
+        outbound_request request{
+            text,
+            {{timestamp_header, timestamp}, {signature_header, sign(settings_.bureau_key, timestamp, text)}},
+            std::chrono::steady_clock::now() + settings_.bureau_timeout};
         auto reply = bureau_->send(request);
         bool retry = false;
         if (reply.failed != failure::none) {
@@ -422,8 +425,9 @@ check_worker::outcome check_worker::call_bureau(const job& j) {
         } else {
             auto ts = reply.headers.find("x-schwarm-timestamp");
             auto sig = reply.headers.find("x-schwarm-signature");
-            bool signed_ok = ts != reply.headers.end() && sig != reply.headers.end() &&
-                             crypto::equal_constant_time(sign(settings_.bureau_key, ts->second, reply.body), sig->second);
+            bool signed_ok =
+                ts != reply.headers.end() && sig != reply.headers.end() &&
+                crypto::equal_constant_time(sign(settings_.bureau_key, ts->second, reply.body), sig->second);
             auto answer_body = parse_object(reply.body);
             if (!signed_ok) {
                 breaker_.failed();
@@ -477,12 +481,13 @@ boost::json::object accept_callback(pqxx::work& tx, const settings& s, const cal
     switch (crypto::check_timestamped(s.bureau_key, c.timestamp, c.body, c.signature, s.replay_window_s)) {
     case crypto::timestamped::ok: break;
     case crypto::timestamped::bad_timestamp:
-        throw problem(problems::callback_stale, std::string("The ") + timestamp_header + " header must be Unix seconds");
+        throw problem(problems::callback_stale,
+                      std::string("The ") + timestamp_header + " header must be Unix seconds");
     case crypto::timestamped::bad_signature:
         throw problem(problems::callback_signature, "The signature does not match the body and timestamp");
     case crypto::timestamped::stale:
-        throw problem(problems::callback_stale, "The timestamp is more than " + std::to_string(s.replay_window_s) +
-                                                    " s away from now")
+        throw problem(problems::callback_stale,
+                      "The timestamp is more than " + std::to_string(s.replay_window_s) + " s away from now")
             .with("replay_window_s", std::to_string(s.replay_window_s));
     }
     if (tx.exec_prepared(insert_receipt.name, crypto::sha256_hex(c.signature), c.provider).affected_rows() == 0) {
@@ -500,7 +505,9 @@ boost::json::object accept_callback(pqxx::work& tx, const settings& s, const cal
     }
     if (!check_id) throw field_problem("reference", "reference must name a check, as sent");
     auto a = read_answer(*body);
-    if (!a) throw field_problem("decision", "decision must be approve, refer or decline (with optional score, pd_band, reasons)");
+    if (!a)
+        throw field_problem("decision",
+                            "decision must be approve, refer or decline (with optional score, pd_band, reasons)");
     auto rows = tx.exec_prepared(lock_check.name, *check_id);
     if (rows.empty() || rows[0][1].as<std::string>() != c.provider) {
         throw problem(schwarm::problems::not_found, "There is no such check");

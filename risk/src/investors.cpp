@@ -23,17 +23,16 @@ namespace {
 // the same 12-month sum otherwise. Taken after the project rows (as every
 // pledge transaction does), in owner order, so no two wait on each other.
 constexpr int owner_limit_lock_space = 0x5c4a0002;
-const db::query lock_owner{
-    "risk.investors.lock_owner", "SELECT pg_advisory_xact_lock($1, ($2 % 2147483647)::integer)"};
+const db::query lock_owner{"risk.investors.lock_owner", "SELECT pg_advisory_xact_lock($1, ($2 % 2147483647)::integer)"};
 
 const db::query select_sophisticated{
     "risk.investors.sophisticated",
     "SELECT user_id FROM risk_investor_profiles WHERE user_id = ANY($1::bigint[]) AND category = 'sophisticated'"};
 const db::query select_profile{
     "risk.investors.profile",
-    "SELECT category, annual_income_minor, liquid_assets_minor, annual_commitments_minor, "
-    SCHWARM_SQL_UTC_SECONDS("declared_at") ", " SCHWARM_SQL_UTC_SECONDS("loss_simulated_at")
-    " FROM risk_investor_profiles WHERE user_id = $1"};
+    "SELECT category, annual_income_minor, liquid_assets_minor, annual_commitments_minor, " SCHWARM_SQL_UTC_SECONDS(
+        "declared_at") ", " SCHWARM_SQL_UTC_SECONDS("loss_simulated_at") " FROM risk_investor_profiles WHERE user_id = "
+                                                                         "$1"};
 const db::query upsert_profile{
     "risk.investors.upsert_profile",
     "INSERT INTO risk_investor_profiles (user_id, annual_income_minor, liquid_assets_minor, annual_commitments_minor, "
@@ -42,41 +41,41 @@ const db::query upsert_profile{
     "annual_commitments_minor = EXCLUDED.annual_commitments_minor, declared_at = schwarm_now(), "
     // The simulation showed the loss for the figures then declared.
     "loss_simulated_at = NULL, updated_at = schwarm_now()"};
-const db::query set_simulated{
-    "risk.investors.simulated",
-    "UPDATE risk_investor_profiles SET loss_simulated_at = schwarm_now(), updated_at = schwarm_now() WHERE user_id = $1"};
+const db::query set_simulated{"risk.investors.simulated",
+                              "UPDATE risk_investor_profiles SET loss_simulated_at = schwarm_now(), updated_at = "
+                              "schwarm_now() WHERE user_id = $1"};
 const db::query set_category{
     "risk.investors.category",
     "INSERT INTO risk_investor_profiles (user_id, category) VALUES ($1, $2) "
     "ON CONFLICT (user_id) DO UPDATE SET category = EXCLUDED.category, updated_at = schwarm_now()"};
 const db::query select_latest_test{
     "risk.investors.latest_test",
-    "SELECT passed, correct, questions, " SCHWARM_SQL_UTC_SECONDS("taken_at") ", " SCHWARM_SQL_UTC_SECONDS("expires_at")
-    ", expires_at > schwarm_now() FROM risk_knowledge_tests WHERE user_id = $1 ORDER BY id DESC LIMIT 1"};
+    "SELECT passed, correct, questions, " SCHWARM_SQL_UTC_SECONDS("taken_at") ", " SCHWARM_SQL_UTC_SECONDS(
+        "expires_at") ", expires_at > schwarm_now() FROM risk_knowledge_tests WHERE user_id = $1 ORDER BY id DESC "
+                      "LIMIT 1"};
 const db::query select_questions{
     "risk.investors.questions",
     "SELECT id, text, options::text, correct FROM risk_knowledge_questions WHERE active ORDER BY position"};
 const db::query insert_test{
     "risk.investors.insert_test",
     "INSERT INTO risk_knowledge_tests (user_id, answers, correct, questions, passed, expires_at) "
-    "VALUES ($1, $2::jsonb, $3, $4, $5, schwarm_local_add(schwarm_now(), $6 * interval '1 year')) RETURNING "
-    SCHWARM_SQL_UTC_SECONDS("expires_at")};
-const db::query insert_request{
-    "risk.investors.request_sophistication",
-    "INSERT INTO risk_sophistication_requests (user_id, evidence) VALUES ($1, $2) "
-    "ON CONFLICT (user_id) WHERE state = 'pending' DO NOTHING RETURNING id"};
+    "VALUES ($1, $2::jsonb, $3, $4, $5, schwarm_local_add(schwarm_now(), $6 * interval '1 year')) "
+    "RETURNING " SCHWARM_SQL_UTC_SECONDS("expires_at")};
+const db::query insert_request{"risk.investors.request_sophistication",
+                               "INSERT INTO risk_sophistication_requests (user_id, evidence) VALUES ($1, $2) "
+                               "ON CONFLICT (user_id) WHERE state = 'pending' DO NOTHING RETURNING id"};
 const db::query select_requests{
     "risk.investors.requests",
-    "SELECT id, user_id, evidence, state, decided_by, reason, " SCHWARM_SQL_UTC_SECONDS("created_at") ", "
-    SCHWARM_SQL_UTC_SECONDS("decided_at") " FROM risk_sophistication_requests "
-    "WHERE ($1::text IS NULL OR state = $1) AND id > $2 ORDER BY id LIMIT $3"};
+    "SELECT id, user_id, evidence, state, decided_by, reason, " SCHWARM_SQL_UTC_SECONDS(
+        "created_at") ", " SCHWARM_SQL_UTC_SECONDS("decided_at") " FROM risk_sophistication_requests "
+                                                                 "WHERE ($1::text IS NULL OR state = $1) AND id > $2 "
+                                                                 "ORDER BY id LIMIT $3"};
 const db::query select_open_request{
     "risk.investors.open_request",
-    "SELECT id, " SCHWARM_SQL_UTC_SECONDS("created_at")
-    " FROM risk_sophistication_requests WHERE user_id = $1 AND state = 'pending'"};
-const db::query lock_request{
-    "risk.investors.lock_request",
-    "SELECT user_id, state FROM risk_sophistication_requests WHERE id = $1 FOR UPDATE"};
+    "SELECT id, " SCHWARM_SQL_UTC_SECONDS(
+        "created_at") " FROM risk_sophistication_requests WHERE user_id = $1 AND state = 'pending'"};
+const db::query lock_request{"risk.investors.lock_request",
+                             "SELECT user_id, state FROM risk_sophistication_requests WHERE id = $1 FOR UPDATE"};
 const db::query decide_request{
     "risk.investors.decide_request",
     "UPDATE risk_sophistication_requests SET state = $2, decided_by = $3, reason = $4, decided_at = schwarm_now() "
@@ -120,9 +119,10 @@ investor_facts facts_of(pqxx::transaction_base& tx, user_id who) {
 
 // The risk warning's threshold: the higher of EUR 1,000 and 5 % of net worth.
 std::int64_t warning_threshold(const investor_facts& f) {
-    std::int64_t share = f.net_worth_minor && *f.net_worth_minor > 0
-                             ? static_cast<std::int64_t>(static_cast<__int128>(*f.net_worth_minor) * warning_net_worth_bp / 10000)
-                             : 0;
+    std::int64_t share =
+        f.net_worth_minor && *f.net_worth_minor > 0
+            ? static_cast<std::int64_t>(static_cast<__int128>(*f.net_worth_minor) * warning_net_worth_bp / 10000)
+            : 0;
     return std::max(warning_floor_minor, share);
 }
 
@@ -136,9 +136,9 @@ std::vector<std::optional<problem>> gate::pledges_allowed(pqxx::work& tx,
                                                           std::span<const risk_port::pledge_request> requests) const {
     std::vector<std::optional<problem>> out(requests.size());
     std::map<std::int64_t, investor_facts> investors;
-    std::map<std::int64_t, bool> pledged_to_loan;             // by backer, including allowed requests before
+    std::map<std::int64_t, bool> pledged_to_loan; // by backer, including allowed requests before
     std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> per_project; // (backer, project) → pledged so far
-    std::map<std::int64_t, std::int64_t> per_owner;           // owner → raised in 12 months so far
+    std::map<std::int64_t, std::int64_t> per_owner;                            // owner → raised in 12 months so far
     std::set<std::int64_t> owners;
     for (const auto& r : requests) {
         if (r.project_kind == "loan") owners.insert(r.project_owner.value);
@@ -163,12 +163,13 @@ std::vector<std::optional<problem>> gate::pledges_allowed(pqxx::work& tx,
         if (!facts.sophisticated) {
             bool first_loan = !seen->second;
             if ((first_loan && facts.test_status != "passed") || facts.test_status == "expired") {
-                out[i] = problem(problems::knowledge_test_required,
-                                 "Before a first loan pledge a non-sophisticated investor passes the entry knowledge "
-                                 "test (valid " + std::to_string(knowledge_test_valid_years) + " years); yours: " +
-                                     facts.test_status)
-                             .with("rule", "EU 2020/1503 art. 21(2)(a): entry knowledge test")
-                             .with("test_status", facts.test_status);
+                out[i] =
+                    problem(problems::knowledge_test_required,
+                            "Before a first loan pledge a non-sophisticated investor passes the entry knowledge "
+                            "test (valid " +
+                                std::to_string(knowledge_test_valid_years) + " years); yours: " + facts.test_status)
+                        .with("rule", "EU 2020/1503 art. 21(2)(a): entry knowledge test")
+                        .with("test_status", facts.test_status);
                 continue;
             }
             if (first_loan && !facts.loss_simulated) {
@@ -181,14 +182,15 @@ std::vector<std::optional<problem>> gate::pledges_allowed(pqxx::work& tx,
             }
             std::int64_t threshold = warning_threshold(facts);
             if (total_here > threshold && !r.risk_acknowledged) {
-                out[i] = problem(problems::acknowledgement_required,
-                                 "Pledges of " + std::to_string(total_here) + " to this project exceed " +
-                                     std::to_string(threshold) +
-                                     " (the higher of EUR 1,000 and 5% of net worth): acknowledge the risk warning")
-                             .with("rule", "EU 2020/1503 art. 21(7): risk warning above EUR 1,000 or 5% of net worth")
-                             .with("threshold_minor", std::to_string(threshold))
-                             .with("total_minor", std::to_string(total_here))
-                             .with("net_worth_minor", facts.net_worth_minor ? std::to_string(*facts.net_worth_minor) : "");
+                out[i] =
+                    problem(problems::acknowledgement_required,
+                            "Pledges of " + std::to_string(total_here) + " to this project exceed " +
+                                std::to_string(threshold) +
+                                " (the higher of EUR 1,000 and 5% of net worth): acknowledge the risk warning")
+                        .with("rule", "EU 2020/1503 art. 21(7): risk warning above EUR 1,000 or 5% of net worth")
+                        .with("threshold_minor", std::to_string(threshold))
+                        .with("total_minor", std::to_string(total_here))
+                        .with("net_worth_minor", facts.net_worth_minor ? std::to_string(*facts.net_worth_minor) : "");
                 continue;
             }
         }
@@ -203,9 +205,9 @@ std::vector<std::optional<problem>> gate::pledges_allowed(pqxx::work& tx,
             continue;
         }
         if (total_owner > settings_.owner_limit_minor) {
-            out[i] = problem(problems::owner_limit,
-                             "The project's owner may raise at most " + std::to_string(settings_.owner_limit_minor) +
-                                 " in 12 months across the platform")
+            out[i] = problem(problems::owner_limit, "The project's owner may raise at most " +
+                                                        std::to_string(settings_.owner_limit_minor) +
+                                                        " in 12 months across the platform")
                          .with("rule", "EU 2020/1503 art. 1(2)(c): EUR 5,000,000 per project owner per 12 months")
                          .with("limit_minor", std::to_string(settings_.owner_limit_minor))
                          .with("raised_minor", std::to_string(raised->second))
@@ -269,8 +271,9 @@ boost::json::object read_investor(pqxx::transaction_base& tx, user_id who) {
     }
     auto open = tx.exec_prepared(select_open_request.name, who.value);
     out["sophistication_request"] =
-        open.empty() ? boost::json::value(nullptr)
-                     : boost::json::value({{"id", open[0][0].as<std::string>()}, {"created_at", open[0][1].as<std::string>()}});
+        open.empty()
+            ? boost::json::value(nullptr)
+            : boost::json::value({{"id", open[0][0].as<std::string>()}, {"created_at", open[0][1].as<std::string>()}});
     out["may_revoke"] = !f.sophisticated;
     return out;
 }
@@ -291,10 +294,13 @@ boost::json::object put_profile(pqxx::work& tx, user_id who, const profile_input
 boost::json::object run_loss_simulation(pqxx::work& tx, user_id who, const std::string& request_id) {
     auto profile = tx.exec_prepared(select_profile.name, who.value);
     auto worth = profile.empty() ? std::nullopt : net_worth(profile[0]);
-    if (!worth) throw problem(problems::profile_required, "Declare income, liquid assets and commitments first (PUT /v1/risk/investor/profile)");
+    if (!worth)
+        throw problem(problems::profile_required,
+                      "Declare income, liquid assets and commitments first (PUT /v1/risk/investor/profile)");
     tx.exec_prepared(set_simulated.name, who.value);
     audit::write(tx, {who, "risk.investor.loss_simulation", "user:" + who.str(), request_id});
-    std::int64_t capacity = *worth > 0 ? static_cast<std::int64_t>(static_cast<__int128>(*worth) * loss_simulation_bp / 10000) : 0;
+    std::int64_t capacity =
+        *worth > 0 ? static_cast<std::int64_t>(static_cast<__int128>(*worth) * loss_simulation_bp / 10000) : 0;
     return {{"net_worth_minor", *worth},
             {"loss_capacity_minor", capacity},
             {"loss_capacity_bp", loss_simulation_bp},
@@ -306,7 +312,9 @@ boost::json::object run_loss_simulation(pqxx::work& tx, user_id who, const std::
 boost::json::array knowledge_questions(pqxx::transaction_base& tx) {
     boost::json::array out;
     for (const auto& r : tx.exec_prepared(select_questions.name)) {
-        out.push_back({{"id", r[0].as<std::string>()}, {"text", r[1].as<std::string>()}, {"options", boost::json::parse(r[2].c_str())}});
+        out.push_back({{"id", r[0].as<std::string>()},
+                       {"text", r[1].as<std::string>()},
+                       {"options", boost::json::parse(r[2].c_str())}});
     }
     return out;
 }
@@ -344,7 +352,8 @@ boost::json::object take_knowledge_test(pqxx::work& tx, user_id who, const std::
         stored.push_back({{"question_id", a.question_id}, {"option", a.option}});
     }
     for (const auto& [id, q] : questions) {
-        if (!answered.contains(id)) throw field_problem("answers", "Question " + id + " is not answered").with("question_id", id);
+        if (!answered.contains(id))
+            throw field_problem("answers", "Question " + id + " is not answered").with("question_id", id);
     }
     int total = static_cast<int>(questions.size());
     bool passed = correct * 100 >= total * pass_percent;
@@ -363,7 +372,8 @@ boost::json::object request_sophistication(pqxx::work& tx, user_id who, const st
                                            const std::string& request_id) {
     if (evidence.empty()) throw field_problem("evidence", "Describe why you qualify as a sophisticated investor");
     auto rows = tx.exec_prepared(insert_request.name, who.value, evidence);
-    if (rows.empty()) throw problem(schwarm::problems::conflict, "A request of yours is already waiting for a decision");
+    if (rows.empty())
+        throw problem(schwarm::problems::conflict, "A request of yours is already waiting for a decision");
     audit::write(tx, {who, "risk.investor.sophistication_request", "user:" + who.str(), request_id});
     return {{"id", rows[0][0].as<std::string>()}, {"state", "pending"}};
 }
@@ -372,14 +382,15 @@ boost::json::array list_sophistication_requests(pqxx::transaction_base& tx, std:
                                                 std::optional<std::int64_t> after_id, int limit) {
     boost::json::array out;
     for (const auto& r : tx.exec_prepared(select_requests.name, state, after_id.value_or(0), limit)) {
-        out.push_back({{"id", r[0].as<std::string>()},
-                       {"user_id", r[1].as<std::string>()},
-                       {"evidence", r[2].as<std::string>()},
-                       {"state", r[3].as<std::string>()},
-                       {"decided_by", r[4].is_null() ? boost::json::value(nullptr) : boost::json::value(r[4].as<std::string>())},
-                       {"reason", detail::nullable_text(r[5])},
-                       {"created_at", r[6].as<std::string>()},
-                       {"decided_at", detail::nullable_text(r[7])}});
+        out.push_back(
+            {{"id", r[0].as<std::string>()},
+             {"user_id", r[1].as<std::string>()},
+             {"evidence", r[2].as<std::string>()},
+             {"state", r[3].as<std::string>()},
+             {"decided_by", r[4].is_null() ? boost::json::value(nullptr) : boost::json::value(r[4].as<std::string>())},
+             {"reason", detail::nullable_text(r[5])},
+             {"created_at", r[6].as<std::string>()},
+             {"decided_at", detail::nullable_text(r[7])}});
     }
     return out;
 }
@@ -394,13 +405,15 @@ boost::json::object decide_sophistication(pqxx::work& tx, std::int64_t id, bool 
         throw problem(problems::conflict_of_interest, "Staff may not decide their own request").with("rule", "owner");
     }
     auto state = rows[0][1].as<std::string>();
-    if (state != "pending") throw problem(schwarm::problems::conflict, "The request is already " + state).with("state", state);
+    if (state != "pending")
+        throw problem(schwarm::problems::conflict, "The request is already " + state).with("state", state);
     std::optional<std::string> why;
     if (!reason.empty()) why = reason;
     tx.exec_prepared(decide_request.name, id, std::string(approved ? "approved" : "rejected"), by.who.id.value, why);
     if (approved) tx.exec_prepared(set_category.name, customer.value, std::string("sophisticated"));
-    audit::write(tx, {by.who.id, approved ? "risk.investor.sophistication_approve" : "risk.investor.sophistication_reject",
-                      "user:" + customer.str(), by.request_id});
+    audit::write(tx,
+                 {by.who.id, approved ? "risk.investor.sophistication_approve" : "risk.investor.sophistication_reject",
+                  "user:" + customer.str(), by.request_id});
     return {{"id", std::to_string(id)},
             {"user_id", customer.str()},
             {"state", approved ? "approved" : "rejected"},

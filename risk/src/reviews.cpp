@@ -32,14 +32,13 @@ const db::query insert_check{
     "INSERT INTO risk_checks (project_id, provider, state, request, error, requested_by, finished_at) "
     "VALUES ($1, $2, $3, $4::jsonb, $5, $6, CASE WHEN $3 = 'failed' THEN schwarm_now() END) RETURNING id"};
 const db::query select_latest_checks{
-    "risk.checks.latest",
-    "SELECT DISTINCT ON (provider) provider, state, decision, score, error FROM risk_checks "
-    "WHERE project_id = $1 ORDER BY provider, id DESC"};
+    "risk.checks.latest", "SELECT DISTINCT ON (provider) provider, state, decision, score, error FROM risk_checks "
+                          "WHERE project_id = $1 ORDER BY provider, id DESC"};
 const db::query select_checks{
     "risk.checks.of_project",
     "SELECT id, provider, state, request::text, response::text, score, pd_band, decision, reasons::text, "
-    "scorecard_version, error, attempts, " SCHWARM_SQL_UTC_SECONDS("created_at") ", "
-    SCHWARM_SQL_UTC_SECONDS("finished_at") ", duration_ms FROM risk_checks WHERE project_id = $1 ORDER BY id DESC"};
+    "scorecard_version, error, attempts, " SCHWARM_SQL_UTC_SECONDS("created_at") ", " SCHWARM_SQL_UTC_SECONDS(
+        "finished_at") ", duration_ms FROM risk_checks WHERE project_id = $1 ORDER BY id DESC"};
 const db::query insert_review{
     "risk.reviews.insert",
     "INSERT INTO risk_reviews (project_id, principal_minor, currency, approvals_needed) VALUES ($1, $2, $3, $4) "
@@ -51,38 +50,36 @@ const db::query select_review{
     "risk.reviews.select",
     "SELECT r.project_id, r.state, r.principal_minor, r.currency, r.approvals_needed, r.round, "
     "(SELECT count(*) FROM risk_review_actions a WHERE a.project_id = r.project_id AND a.round = r.round "
-    " AND a.action = 'approve'), d.decision, " SCHWARM_SQL_UTC_SECONDS("r.created_at") ", "
-    SCHWARM_SQL_UTC_SECONDS("r.updated_at") " FROM risk_reviews r "
-    "LEFT JOIN LATERAL (SELECT decision FROM risk_checks c WHERE c.project_id = r.project_id "
-    " AND c.state = 'completed' ORDER BY c.id DESC LIMIT 1) d ON true "
-    "WHERE r.project_id = $1"};
+    " AND a.action = 'approve'), d.decision, " SCHWARM_SQL_UTC_SECONDS("r.created_at") ", " SCHWARM_SQL_UTC_SECONDS(
+        "r.updated_at") " FROM risk_reviews r "
+                        "LEFT JOIN LATERAL (SELECT decision FROM risk_checks c WHERE c.project_id = r.project_id "
+                        " AND c.state = 'completed' ORDER BY c.id DESC LIMIT 1) d ON true "
+                        "WHERE r.project_id = $1"};
 const db::query select_queue{
     "risk.reviews.queue",
     "SELECT r.project_id, r.state, r.principal_minor, r.currency, r.approvals_needed, r.round, "
     "(SELECT count(*) FROM risk_review_actions a WHERE a.project_id = r.project_id AND a.round = r.round "
-    " AND a.action = 'approve'), d.decision, " SCHWARM_SQL_UTC_SECONDS("r.created_at") ", "
-    SCHWARM_SQL_UTC_SECONDS("r.updated_at") " FROM risk_reviews r "
-    "LEFT JOIN LATERAL (SELECT decision FROM risk_checks c WHERE c.project_id = r.project_id "
-    " AND c.state = 'completed' ORDER BY c.id DESC LIMIT 1) d ON true "
-    "WHERE ($1::text IS NULL OR r.state = $1) AND ($2::text IS NULL OR d.decision = $2) AND r.project_id > $3 "
-    "ORDER BY r.project_id LIMIT $4"};
-const db::query select_actions{
-    "risk.reviews.actions",
-    "SELECT id, round, reviewer_id, action, message, " SCHWARM_SQL_UTC_SECONDS("created_at")
-    " FROM risk_review_actions WHERE project_id = $1 ORDER BY id"};
-const db::query count_approvals{
-    "risk.reviews.approvals",
-    "SELECT count(*) FILTER (WHERE reviewer_id = $3), count(*) FROM risk_review_actions "
-    "WHERE project_id = $1 AND round = $2 AND action = 'approve'"};
+    " AND a.action = 'approve'), d.decision, " SCHWARM_SQL_UTC_SECONDS("r.created_at") ", " SCHWARM_SQL_UTC_SECONDS(
+        "r.updated_at") " FROM risk_reviews r "
+                        "LEFT JOIN LATERAL (SELECT decision FROM risk_checks c WHERE c.project_id = r.project_id "
+                        " AND c.state = 'completed' ORDER BY c.id DESC LIMIT 1) d ON true "
+                        "WHERE ($1::text IS NULL OR r.state = $1) AND ($2::text IS NULL OR d.decision = $2) AND "
+                        "r.project_id > $3 "
+                        "ORDER BY r.project_id LIMIT $4"};
+const db::query select_actions{"risk.reviews.actions",
+                               "SELECT id, round, reviewer_id, action, message, " SCHWARM_SQL_UTC_SECONDS(
+                                   "created_at") " FROM risk_review_actions WHERE project_id = $1 ORDER BY id"};
+const db::query count_approvals{"risk.reviews.approvals",
+                                "SELECT count(*) FILTER (WHERE reviewer_id = $3), count(*) FROM risk_review_actions "
+                                "WHERE project_id = $1 AND round = $2 AND action = 'approve'"};
 const db::query insert_action{
     "risk.reviews.act",
     "INSERT INTO risk_review_actions (project_id, round, reviewer_id, action, message) VALUES ($1, $2, $3, $4, $5)"};
 const db::query set_review_state{
     "risk.reviews.set_state", "UPDATE risk_reviews SET state = $2, updated_at = schwarm_now() WHERE project_id = $1"};
-const db::query next_round{
-    "risk.reviews.next_round",
-    "UPDATE risk_reviews SET state = 'waiting', round = round + 1, updated_at = schwarm_now() "
-    "WHERE project_id = $1 AND state IN ('waiting', 'info_requested')"};
+const db::query next_round{"risk.reviews.next_round",
+                           "UPDATE risk_reviews SET state = 'waiting', round = round + 1, updated_at = schwarm_now() "
+                           "WHERE project_id = $1 AND state IN ('waiting', 'info_requested')"};
 const db::query select_related{
     "risk.relationships.exists",
     "SELECT EXISTS (SELECT 1 FROM risk_relationships WHERE staff_id = $1 AND customer_id = $2)"};
@@ -90,7 +87,6 @@ const db::query insert_relationship{
     "risk.relationships.insert",
     "INSERT INTO risk_relationships (staff_id, customer_id, kind, recorded_by) VALUES ($1, $2, $3, $4) "
     "ON CONFLICT (staff_id, customer_id) DO UPDATE SET kind = EXCLUDED.kind"};
-
 
 projects::project loan_of(pqxx::transaction_base& tx, projects::project_id id, const users::principal& viewer) {
     auto p = projects::find(tx, id, viewer);
@@ -156,7 +152,8 @@ struct locked_review {
 
 locked_review lock(pqxx::work& tx, projects::project_id id) {
     auto rows = tx.exec_prepared(lock_review.name, id.value);
-    if (rows.empty()) throw problem(schwarm::problems::not_found, "Project " + id.str() + " has no review (not submitted)");
+    if (rows.empty())
+        throw problem(schwarm::problems::not_found, "Project " + id.str() + " has no review (not submitted)");
     return {rows[0][0].as<std::string>(), rows[0][1].as<int>(), rows[0][2].as<int>()};
 }
 
@@ -206,7 +203,8 @@ void queue_checks(pqxx::work& tx, const settings& s, const projects::project& p,
 std::optional<problem> checks_problem(pqxx::transaction_base& tx, const settings& s, std::int64_t project_id) {
     auto rows = tx.exec_prepared(select_latest_checks.name, project_id);
     for (const auto& provider : s.providers) {
-        auto it = std::find_if(rows.begin(), rows.end(), [&](const pqxx::row& r) { return r[0].as<std::string>() == provider; });
+        auto it = std::find_if(rows.begin(), rows.end(),
+                               [&](const pqxx::row& r) { return r[0].as<std::string>() == provider; });
         if (it == rows.end()) {
             return problem(problems::check_outstanding, "There is no " + provider + " check of this loan")
                 .with("provider", provider)
@@ -233,7 +231,8 @@ std::optional<problem> conflict(pqxx::transaction_base& tx, user_id staff, std::
         return problem(problems::conflict_of_interest, "Staff may not review their own project").with("rule", "owner");
     }
     if (pledges::has_backed(tx, staff, project_id)) {
-        return problem(problems::conflict_of_interest, "Staff may not review a project they back").with("rule", "backer");
+        return problem(problems::conflict_of_interest, "Staff may not review a project they back")
+            .with("rule", "backer");
     }
     if (tx.exec_prepared(select_related.name, staff.value, owner.value)[0][0].as<bool>()) {
         return problem(problems::conflict_of_interest, "Staff may not review a project of someone they are related to")
@@ -265,10 +264,10 @@ std::optional<problem> approval_problem(pqxx::transaction_base& tx, const settin
     int needed = rows[0][4].as<int>();
     int approvals = rows[0][6].as<int>();
     if (approvals < needed) {
-        return problem(problems::review_incomplete,
-                       "The loan has " + std::to_string(approvals) + " of " + std::to_string(needed) +
-                           " staff approvals; approve through POST /v1/risk/reviews/" + std::to_string(project_id) +
-                           "/approve")
+        return problem(problems::review_incomplete, "The loan has " + std::to_string(approvals) + " of " +
+                                                        std::to_string(needed) +
+                                                        " staff approvals; approve through POST /v1/risk/reviews/" +
+                                                        std::to_string(project_id) + "/approve")
             .with("approvals", std::to_string(approvals))
             .with("approvals_needed", std::to_string(needed))
             .with("four_eyes_above_minor", std::to_string(s.four_eyes_above_minor));
@@ -284,8 +283,8 @@ boost::json::object put_application(pqxx::work& tx, const settings& s, projects:
     if (p.owner != by.who.id) throw problem(schwarm::problems::not_found, "There is no such project of yours");
     if (p.f.kind != "loan") throw problem(problems::not_a_loan, "Project " + project.str() + " is not a loan");
     if (p.state != "draft" && p.state != "submitted" && p.state != "in_review") {
-        throw problem(problems::application_closed, "The application of a project that is " + p.state +
-                                                        " can no longer be changed")
+        throw problem(problems::application_closed,
+                      "The application of a project that is " + p.state + " can no longer be changed")
             .with("state", p.state);
     }
     if (in.applicant_type != "person" && in.applicant_type != "company") {
@@ -299,9 +298,9 @@ boost::json::object put_application(pqxx::work& tx, const settings& s, projects:
                                 std::pair{"existing_debt_minor", in.existing_debt_minor}}) {
         if (value < 0) throw field_problem(field, std::string(field) + " must not be negative");
     }
-    bool purpose_ok = !in.purpose.empty() && in.purpose.size() <= 40 && in.purpose[0] >= 'a' && in.purpose[0] <= 'z' &&
-                      std::all_of(in.purpose.begin(), in.purpose.end(),
-                                  [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+    bool purpose_ok =
+        !in.purpose.empty() && in.purpose.size() <= 40 && in.purpose[0] >= 'a' && in.purpose[0] <= 'z' &&
+        std::all_of(in.purpose.begin(), in.purpose.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
     if (!purpose_ok) throw field_problem("purpose", "purpose must be lower-case letters and _, e.g. energy");
     tx.exec_prepared(upsert_application.name, project.value, in.applicant_type, in.monthly_income_minor,
                      in.monthly_expenses_minor, in.existing_debt_minor, in.purpose, in.years_in_business);
@@ -327,7 +326,8 @@ boost::json::object read_application(pqxx::transaction_base& tx, projects::proje
 
 boost::json::array list_reviews(pqxx::transaction_base& tx, const review_filter& f) {
     boost::json::array out;
-    for (const auto& row : tx.exec_prepared(select_queue.name, f.state, f.decision, f.after_project_id.value_or(0), f.limit)) {
+    for (const auto& row :
+         tx.exec_prepared(select_queue.name, f.state, f.decision, f.after_project_id.value_or(0), f.limit)) {
         out.push_back(review_json(row));
     }
     return out;
@@ -377,7 +377,8 @@ boost::json::object read_review(pqxx::transaction_base& tx, projects::project_id
     return out;
 }
 
-boost::json::object approve(pqxx::work& tx, const settings& s, projects::project_id project, const projects::actor& by) {
+boost::json::object approve(pqxx::work& tx, const settings& s, projects::project_id project,
+                            const projects::actor& by) {
     auto p = loan_of(tx, project, by.who);
     check_reviewer(tx, p, by);
     auto review = lock(tx, project);
@@ -417,7 +418,7 @@ boost::json::object reject(pqxx::work& tx, projects::project_id project, const s
 }
 
 boost::json::object request_info(pqxx::work& tx, projects::project_id project, const std::string& message,
-                                  const projects::actor& by) {
+                                 const projects::actor& by) {
     if (message.empty()) throw field_problem("message", "Say what information is needed");
     auto p = loan_of(tx, project, by.who);
     check_reviewer(tx, p, by);

@@ -40,8 +40,8 @@ std::map<std::string, std::int64_t> numeric_factors(const inputs& in) {
     assert(in.term_months >= 1);
     // The new instalment, simply: principal over the term plus a month's
     // interest on the whole principal (an upper bound of an annuity's).
-    __int128 instalment = in.principal_minor / in.term_months +
-                          static_cast<__int128>(in.principal_minor) * in.rate_bp / 10000 / 12;
+    __int128 instalment =
+        in.principal_minor / in.term_months + static_cast<__int128>(in.principal_minor) * in.rate_bp / 10000 / 12;
     // Existing debt is serviced, by assumption, over five years.
     __int128 outgoings = static_cast<__int128>(in.monthly_expenses_minor) + instalment + in.existing_debt_minor / 60;
     std::int64_t outgoings_minor = outgoings > unbounded ? unbounded : static_cast<std::int64_t>(outgoings);

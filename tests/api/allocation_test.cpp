@@ -28,10 +28,11 @@ TEST_CASE("rounds: allocation funds the selected projects from the community fun
     std::string library = p.approved_project(owner, {{"title", "Bücherschrank"}, {"goal_minor", 50'000}});
     std::string funding = p.open_project(owner, {{"title", "Schon in Finanzierung"}});
 
-    auto created = p.client.request("POST", "/v1/rounds",
-                                    R"({"title":"Dorf 2027","budget_minor":100000,"currency":"EUR",)"
-                                    R"("opens_at":"2020-01-01T00:00:00Z","closes_at":"2099-01-01T00:00:00Z","max_projects":2})",
-                                    auth_headers(p.staff));
+    auto created =
+        p.client.request("POST", "/v1/rounds",
+                         R"({"title":"Dorf 2027","budget_minor":100000,"currency":"EUR",)"
+                         R"("opens_at":"2020-01-01T00:00:00Z","closes_at":"2099-01-01T00:00:00Z","max_projects":2})",
+                         auth_headers(p.staff));
     REQUIRE(created.status == 201);
     std::string base = "/v1/rounds/" + std::string(created.json().at("id").as_string());
     auto add = [&](const std::string& project, std::optional<std::int64_t> cost, const std::string& token) {
@@ -52,7 +53,8 @@ TEST_CASE("rounds: allocation funds the selected projects from the community fun
     REQUIRE(p.client.request("PUT", base + "/ballot", vote({bench, garden}), auth_headers(anna.token)).status == 201);
     REQUIRE(p.client.request("PUT", base + "/ballot", vote({garden, library}), auth_headers(ben.token)).status == 201);
     REQUIRE(p.client.request("PUT", base + "/ballot", vote({bench}), auth_headers(carl.token)).status == 201);
-    CHECK(problem_slug(p.client.request("POST", base + "/allocate", {}, auth_headers(p.staff, "a-0"))) == "round-state");
+    CHECK(problem_slug(p.client.request("POST", base + "/allocate", {}, auth_headers(p.staff, "a-0"))) ==
+          "round-state");
     REQUIRE(p.client.request("POST", base + "/close", {}, auth_headers(p.staff)).status == 200);
     REQUIRE(p.client.request("POST", base + "/tally", {}, auth_headers(p.staff)).status == 200);
 
@@ -63,18 +65,21 @@ TEST_CASE("rounds: allocation funds the selected projects from the community fun
     CHECK(p.state_of(bench) == "in_vote");
     CHECK(p.client.request("POST", base + "/allocate", {}, auth_headers(anna.token, "a-2")).status == 403);
 
-    REQUIRE(p.client.request("POST", "/v1/fund/deposits", R"({"amount_minor": 100000, "currency": "EUR"})",
-                             auth_headers(p.staff, "f-1")).status == 201);
+    REQUIRE(p.client
+                .request("POST", "/v1/fund/deposits", R"({"amount_minor": 100000, "currency": "EUR"})",
+                         auth_headers(p.staff, "f-1"))
+                .status == 201);
     CHECK(p.client.request("GET", "/v1/fund").json().at("balance_minor") == 100'000);
-    CHECK(problem_slug(p.client.request("POST", base + "/allocate", json::serialize(json::object{{"reject", json::array{library}}}),
-                                   auth_headers(p.staff, "a-3"))) == "validation"); // a rejection needs a reason
     CHECK(problem_slug(p.client.request("POST", base + "/allocate",
-                                   json::serialize(json::object{{"reject", json::array{bench}}, {"reason", "x"}}),
-                                   auth_headers(p.staff, "a-4"))) == "validation"); // bench was selected
-    auto allocated = p.client.request("POST", base + "/allocate",
-                                      json::serialize(json::object{{"reject", json::array{library}},
-                                                                   {"reason", "Standort ungeklärt"}}),
-                                      auth_headers(p.staff, "a-5"));
+                                        json::serialize(json::object{{"reject", json::array{library}}}),
+                                        auth_headers(p.staff, "a-3"))) == "validation"); // a rejection needs a reason
+    CHECK(problem_slug(p.client.request("POST", base + "/allocate",
+                                        json::serialize(json::object{{"reject", json::array{bench}}, {"reason", "x"}}),
+                                        auth_headers(p.staff, "a-4"))) == "validation"); // bench was selected
+    auto allocated = p.client.request(
+        "POST", base + "/allocate",
+        json::serialize(json::object{{"reject", json::array{library}}, {"reason", "Standort ungeklärt"}}),
+        auth_headers(p.staff, "a-5"));
     INFO(allocated.body);
     REQUIRE(allocated.status == 200);
     CHECK(allocated.json().at("funded").as_array().size() == 2);
@@ -82,16 +87,21 @@ TEST_CASE("rounds: allocation funds the selected projects from the community fun
     CHECK(p.state_of(garden) == "selected");
     CHECK(p.state_of(library) == "rejected");
     CHECK(p.client.request("GET", "/v1/fund").json().at("balance_minor") == 10'000);
-    CHECK(problem_slug(p.client.request("POST", base + "/allocate", {}, auth_headers(p.staff, "a-6"))) == "round-state");
+    CHECK(problem_slug(p.client.request("POST", base + "/allocate", {}, auth_headers(p.staff, "a-6"))) ==
+          "round-state");
 
     // The bench is fully financed and settles funded; the garden misses the
     // rest of its goal, and its allocation goes back to the fund.
     for (const auto& project : {bench, garden}) {
-        REQUIRE(p.client.request("POST", "/v1/projects/" + project + "/open-funding", {}, auth_headers(p.staff)).status == 200);
+        REQUIRE(
+            p.client.request("POST", "/v1/projects/" + project + "/open-funding", {}, auth_headers(p.staff)).status ==
+            200);
     }
     for (const auto& project : {bench, garden}) {
         p.make_due(project);
-        REQUIRE(p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s-" + project)).status == 200);
+        REQUIRE(
+            p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s-" + project))
+                .status == 200);
     }
     CHECK(p.state_of(bench) == "funded");
     CHECK(p.state_of(garden) == "failed");

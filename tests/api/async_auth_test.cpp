@@ -20,7 +20,10 @@ std::map<std::string, std::string> bearer(const std::string& token) { return {{"
 
 // The database's name and a URL for the cluster's maintenance database, to
 // act on the test database from outside it.
-std::string name_of(const database& db) { return db.url().substr(std::string("postgresql:///").size(), db.url().find('?') - std::string("postgresql:///").size()); }
+std::string name_of(const database& db) {
+    return db.url().substr(std::string("postgresql:///").size(),
+                           db.url().find('?') - std::string("postgresql:///").size());
+}
 std::string admin_url(const database& db) { return "postgresql:///postgres" + db.url().substr(db.url().find('?')); }
 
 int terminate_backends(const database& db) {
@@ -76,7 +79,8 @@ TEST_CASE("async auth: a revoked or expired session is refused at once", "[e2e][
     server srv(db.url());
     https_client client(srv.port());
     std::string first = register_and_login(client, "rita@example.org");
-    auto second_login = client.request("POST", "/v1/sessions", R"({"email":"rita@example.org","password":"correct horse battery"})");
+    auto second_login =
+        client.request("POST", "/v1/sessions", R"({"email":"rita@example.org","password":"correct horse battery"})");
     REQUIRE(second_login.status == 201);
     std::string second(second_login.json().at("token").as_string());
 

@@ -20,8 +20,9 @@ TEST_CASE("auth: register, log in, read me, log out", "[e2e][auth]") {
     server srv(db.url());
     https_client client(srv.port());
 
-    auto created = client.request("POST", "/v1/users",
-                                  R"({"email":"Ada@Example.org","password":"correct horse battery","display_name":"Ada L."})");
+    auto created =
+        client.request("POST", "/v1/users",
+                       R"({"email":"Ada@Example.org","password":"correct horse battery","display_name":"Ada L."})");
     REQUIRE(created.status == 201);
     auto user = created.json().as_object();
     CHECK(user.at("role") == "customer");
@@ -29,7 +30,8 @@ TEST_CASE("auth: register, log in, read me, log out", "[e2e][auth]") {
     CHECK_FALSE(user.contains("password_hash"));
     CHECK(created.header("location") == "/v1/users/" + std::string(user.at("id").as_string()));
 
-    auto login = client.request("POST", "/v1/sessions", R"({"email":"ada@example.org","password":"correct horse battery"})");
+    auto login =
+        client.request("POST", "/v1/sessions", R"({"email":"ada@example.org","password":"correct horse battery"})");
     REQUIRE(login.status == 201);
     auto session = login.json().as_object();
     std::string token(session.at("token").as_string());
@@ -82,13 +84,15 @@ TEST_CASE("auth: refusals are 401/403/409 problems and change nothing", "[e2e][a
         CHECK(r.json().at("type") == "tag:schwarm.dev,2026:problem:forbidden");
     }
     SECTION("duplicate email, in any case") {
-        auto r = client.request("POST", "/v1/users",
-                                R"({"email":"CARA@example.org","password":"correct horse battery","display_name":"C"})");
+        auto r =
+            client.request("POST", "/v1/users",
+                           R"({"email":"CARA@example.org","password":"correct horse battery","display_name":"C"})");
         CHECK(r.status == 409);
         CHECK(r.json().at("type") == "tag:schwarm.dev,2026:problem:email-taken");
     }
     SECTION("short password") {
-        auto r = client.request("POST", "/v1/users", R"({"email":"dan@example.org","password":"short","display_name":"D"})");
+        auto r =
+            client.request("POST", "/v1/users", R"({"email":"dan@example.org","password":"short","display_name":"D"})");
         CHECK(r.status == 400);
         CHECK(r.json().at("field") == "password");
     }
@@ -106,7 +110,8 @@ TEST_CASE("auth: wrong passwords are refused, then the account is throttled", "[
         CHECK(r.status == 401);
         CHECK(r.json().at("detail") == "Unknown email address or wrong password");
     }
-    auto locked = client.request("POST", "/v1/sessions", R"({"email":"eve@example.org","password":"correct horse battery"})");
+    auto locked =
+        client.request("POST", "/v1/sessions", R"({"email":"eve@example.org","password":"correct horse battery"})");
     CHECK(locked.status == 429);
     CHECK(std::stoi(locked.header("retry-after")) > 0);
     CHECK(db.scalar("SELECT count(*) FROM sessions") == "1"); // only the first login's
@@ -133,7 +138,8 @@ TEST_CASE("auth: auditors read the audit log page by page", "[e2e][auth]") {
                     {{"DATABASE_URL", db.url()}}, "correct horse battery\n", output) == 0);
     https_client client(srv.port());
     for (int i = 0; i < 3; ++i) register_and_login(client, "c" + std::to_string(i) + "@example.org");
-    auto login = client.request("POST", "/v1/sessions", R"({"email":"audrey@example.org","password":"correct horse battery"})");
+    auto login =
+        client.request("POST", "/v1/sessions", R"({"email":"audrey@example.org","password":"correct horse battery"})");
     REQUIRE(login.status == 201);
     std::string token(login.json().at("token").as_string());
 
@@ -143,8 +149,8 @@ TEST_CASE("auth: auditors read the audit log page by page", "[e2e][auth]") {
     CHECK(page.at("items").as_array().size() == 4);
     CHECK(page.at("items").as_array()[0].at("action") == "user.create");
     REQUIRE(page.at("next_cursor").is_string());
-    auto second = client.request("GET", "/v1/audit-log?limit=4&cursor=" + std::string(page.at("next_cursor").as_string()),
-                                 {}, bearer(token));
+    auto second = client.request(
+        "GET", "/v1/audit-log?limit=4&cursor=" + std::string(page.at("next_cursor").as_string()), {}, bearer(token));
     auto rest = second.json().as_object();
     // 1 auditor + 3 customers created, 3 customer logins + 1 auditor login.
     CHECK(rest.at("items").as_array().size() == 4);

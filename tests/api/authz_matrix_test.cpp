@@ -156,7 +156,8 @@ TEST_CASE("authorization: every route × every role, as the specification says",
     platform p;
     auto alice = p.register_customer("alice@example.org");
     std::string admin_token = create_user_and_login(p.client, p.db, "admin@bank.example", "admin");
-    std::map<role, std::string> tokens{{a_customer, alice.token}, {staff, p.staff}, {auditor, p.auditor}, {admin, admin_token}};
+    std::map<role, std::string> tokens{
+        {a_customer, alice.token}, {staff, p.staff}, {auditor, p.auditor}, {admin, admin_token}};
 
     auto routes = server_routes();
     std::set<std::string> seen;
@@ -173,7 +174,10 @@ TEST_CASE("authorization: every route × every role, as the specification says",
                 // Logging out ends the session: use one of its own.
                 token = key == "DELETE /v1/sessions/current"
                             ? create_user_and_login(p.client, p.db, "logout-" + std::to_string(r) + "@example.org",
-                                                    r == a_customer ? "customer" : r == staff ? "staff" : r == auditor ? "auditor" : "admin")
+                                                    r == a_customer ? "customer"
+                                                    : r == staff    ? "staff"
+                                                    : r == auditor  ? "auditor"
+                                                                    : "admin")
                             : tokens[r];
                 headers["Authorization"] = "Bearer " + token;
             }
@@ -207,15 +211,21 @@ TEST_CASE("authorization: another customer cannot reach what is not theirs", "[e
 
     // Alice's draft, her pledge, her loan (Carol borrows, Alice lends).
     auto draft = p.client.request("POST", "/v1/projects",
-                                  json::serialize(json::object{{"title", "Alices Entwurf"}, {"summary", "geheim"},
-                                                               {"category", "community"}, {"kind", "donation"},
-                                                               {"goal_minor", 1000}, {"currency", "EUR"},
+                                  json::serialize(json::object{{"title", "Alices Entwurf"},
+                                                               {"summary", "geheim"},
+                                                               {"category", "community"},
+                                                               {"kind", "donation"},
+                                                               {"goal_minor", 1000},
+                                                               {"currency", "EUR"},
                                                                {"deadline", "2099-01-01T00:00:00Z"}}),
                                   auth_headers(alice.token));
     REQUIRE(draft.status == 201);
     std::string draft_id(draft.json().at("id").as_string());
-    std::string loan = p.open_project(carol, {{"kind", "loan"}, {"goal_minor", 10'000}, {"loan_rate_bp", 500},
-                                              {"loan_term_months", 6}, {"loan_schedule", "annuity"}});
+    std::string loan = p.open_project(carol, {{"kind", "loan"},
+                                              {"goal_minor", 10'000},
+                                              {"loan_rate_bp", 500},
+                                              {"loan_term_months", 6},
+                                              {"loan_schedule", "annuity"}});
     auto pledge = p.pledge(alice, loan, 10'000, "alice-1");
     REQUIRE(pledge.status == 201);
     std::string pledge_id(pledge.json().at("id").as_string());
@@ -233,8 +243,14 @@ TEST_CASE("authorization: another customer cannot reach what is not theirs", "[e
         return r;
     };
     as_mallory("GET", "/v1/projects/" + draft_id);
-    as_mallory("PUT", "/v1/projects/" + draft_id, json::serialize(json::object{{"title", "Gekapert"}, {"summary", "x"},
-        {"category", "community"}, {"kind", "donation"}, {"goal_minor", 1000}, {"currency", "EUR"}, {"deadline", "2099-01-01T00:00:00Z"}}));
+    as_mallory("PUT", "/v1/projects/" + draft_id,
+               json::serialize(json::object{{"title", "Gekapert"},
+                                            {"summary", "x"},
+                                            {"category", "community"},
+                                            {"kind", "donation"},
+                                            {"goal_minor", 1000},
+                                            {"currency", "EUR"},
+                                            {"deadline", "2099-01-01T00:00:00Z"}}));
     as_mallory("POST", "/v1/projects/" + draft_id + "/submit");
     as_mallory("POST", "/v1/projects/" + open + "/withdraw");
     as_mallory("GET", "/v1/pledges/" + pledge_id);
@@ -247,8 +263,9 @@ TEST_CASE("authorization: another customer cannot reach what is not theirs", "[e
     // Carol's credit application: not Mallory's to read or change; Carol sees
     // her inputs, never the checks' scores or the bureau's raw answers.
     as_mallory("GET", "/v1/risk/applications/" + loan);
-    as_mallory("PUT", "/v1/risk/applications/" + loan, R"({"applicant_type":"person","monthly_income_minor":1,)"
-                                                        R"("monthly_expenses_minor":1,"existing_debt_minor":0,"purpose":"x"})");
+    as_mallory("PUT", "/v1/risk/applications/" + loan,
+               R"({"applicant_type":"person","monthly_income_minor":1,)"
+               R"("monthly_expenses_minor":1,"existing_debt_minor":0,"purpose":"x"})");
     auto own = p.client.request("GET", "/v1/risk/applications/" + loan, {}, auth_headers(carol.token));
     REQUIRE(own.status == 200);
     for (const char* hidden : {"\"score\"", "\"reasons\"", "\"response\"", "\"pd_band\""}) {
@@ -258,14 +275,17 @@ TEST_CASE("authorization: another customer cannot reach what is not theirs", "[e
 
     p.make_due(loan);
     REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s")).status == 200);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d")).status == 201);
+    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d")).status ==
+            201);
     as_mallory("GET", "/v1/loans/" + loan);
     as_mallory("POST", "/v1/loans/" + loan + "/repayments", R"({"amount_minor":100})");
     // A lender is not the borrower: she reads her line, she cannot repay for Carol.
     auto lender_view = p.client.request("GET", "/v1/loans/" + loan, {}, auth_headers(alice.token));
     REQUIRE(lender_view.status == 200);
-    CHECK(p.client.request("POST", "/v1/loans/" + loan + "/repayments", R"({"amount_minor":100})",
-                           auth_headers(alice.token, "a-r")).status == 404);
+    CHECK(p.client
+              .request("POST", "/v1/loans/" + loan + "/repayments", R"({"amount_minor":100})",
+                       auth_headers(alice.token, "a-r"))
+              .status == 404);
 
     // Nothing changed: Alice's money, pledge, draft and comment are as they were.
     CHECK(p.balance(alice) == 20'000 - 10'000);

@@ -24,7 +24,8 @@ TEST_CASE("cli: user create makes staff who can log in", "[e2e][cli]") {
 
     server srv(db.url());
     https_client client(srv.port());
-    auto login = client.request("POST", "/v1/sessions", R"({"email":"sam@bank.example","password":"staff password 1"})");
+    auto login =
+        client.request("POST", "/v1/sessions", R"({"email":"sam@bank.example","password":"staff password 1"})");
     REQUIRE(login.status == 201);
     auto me = client.request("GET", "/v1/users/me", {},
                              {{"Authorization", "Bearer " + std::string(login.json().at("token").as_string())}});
@@ -91,7 +92,8 @@ std::string pabulib_file(const std::string& name) {
 
 TEST_CASE("cli: tally a pabulib file", "[e2e][cli][voting]") {
     std::string output;
-    REQUIRE(run_cli({"tally", pabulib_file("Netherlands_Assen_2024.pb"), "--rule", "mes-add1", "--json"}, {}, "", output) == 0);
+    REQUIRE(run_cli({"tally", pabulib_file("Netherlands_Assen_2024.pb"), "--rule", "mes-add1", "--json"}, {}, "",
+                    output) == 0);
     auto result = boost::json::parse(output).as_object();
     // Assen's official outcome (the file's `selected` column), in selection order.
     boost::json::array expected{"3", "9", "2", "11", "13", "14", "5", "6", "12"};
@@ -99,7 +101,8 @@ TEST_CASE("cli: tally a pabulib file", "[e2e][cli][voting]") {
     CHECK(result.at("budget") == 100000);
     CHECK(result.at("total_cost") == 76700);
 
-    REQUIRE(run_cli({"tally", pabulib_file("Poland_Warszawa_2023_Rembertow.pb"), "--rule", "greedy"}, {}, "", output) == 0);
+    REQUIRE(run_cli({"tally", pabulib_file("Poland_Warszawa_2023_Rembertow.pb"), "--rule", "greedy"}, {}, "", output) ==
+            0);
     CHECK(std::count(output.begin(), output.end(), '\n') == 9);
 }
 

@@ -26,7 +26,8 @@ std::string draft(https_client& client, const std::string& owner, const std::str
 }
 
 // A project the public sees (submitted); its path.
-std::string submitted(https_client& client, const std::string& owner, const std::string& title = "Dorfladen Oberweiler") {
+std::string submitted(https_client& client, const std::string& owner,
+                      const std::string& title = "Dorfladen Oberweiler") {
     auto base = draft(client, owner, title);
     REQUIRE(client.request("POST", base + "/submit", {}, auth_headers(owner)).status == 200);
     return base;
@@ -83,12 +84,14 @@ TEST_CASE("comments: customers comment, the owner and staff hide with a reason",
     REQUIRE(client.request("POST", base + "/submit", {}, auth_headers(owner)).status == 200);
 
     // Customers comment; nobody else does.
-    auto first = client.request("POST", base + "/comments", text_body("Tolle Idee, ich bin dabei!"), auth_headers(alice));
+    auto first =
+        client.request("POST", base + "/comments", text_body("Tolle Idee, ich bin dabei!"), auth_headers(alice));
     REQUIRE(first.status == 201);
     CHECK(first.json().at("text") == "Tolle Idee, ich bin dabei!");
     CHECK(first.json().at("hidden") == false);
     std::string kind_id(first.json().at("id").as_string());
-    auto second = client.request("POST", base + "/comments", text_body("Billige Uhren hier: spam.example"), auth_headers(bob));
+    auto second =
+        client.request("POST", base + "/comments", text_body("Billige Uhren hier: spam.example"), auth_headers(bob));
     REQUIRE(second.status == 201);
     std::string spam_id(second.json().at("id").as_string());
     CHECK(client.request("POST", base + "/comments", text_body("Als Bank: gut.")).status == 401);
@@ -110,11 +113,16 @@ TEST_CASE("comments: customers comment, the owner and staff hide with a reason",
     CHECK(field_of(client.request("POST", hide_spam, "{}", auth_headers(owner))) == "reason");
     CHECK(field_of(client.request("POST", hide_spam, reason_body(""), auth_headers(owner))) == "reason");
     CHECK(field_of(client.request("POST", hide_spam, reason_body("   "), auth_headers(owner))) == "reason");
-    CHECK(field_of(client.request("POST", hide_spam, reason_body(repeated("x", 501)), auth_headers(owner))) == "reason");
-    CHECK(client.request("POST", base + "/comments/999999/hide", reason_body("Werbung"), auth_headers(owner)).status == 404);
-    CHECK(client.request("POST", base + "/comments/abc/hide", reason_body("Werbung"), auth_headers(owner)).status == 404);
-    CHECK(client.request("POST", "/v1/projects/999999/comments/" + spam_id + "/hide", reason_body("Werbung"),
-                         auth_headers(staff)).status == 404);
+    CHECK(field_of(client.request("POST", hide_spam, reason_body(repeated("x", 501)), auth_headers(owner))) ==
+          "reason");
+    CHECK(client.request("POST", base + "/comments/999999/hide", reason_body("Werbung"), auth_headers(owner)).status ==
+          404);
+    CHECK(client.request("POST", base + "/comments/abc/hide", reason_body("Werbung"), auth_headers(owner)).status ==
+          404);
+    CHECK(client
+              .request("POST", "/v1/projects/999999/comments/" + spam_id + "/hide", reason_body("Werbung"),
+                       auth_headers(staff))
+              .status == 404);
     CHECK(db.scalar("SELECT count(*) FROM project_comments WHERE hidden_at IS NOT NULL") == "0");
 
     auto hidden = client.request("POST", hide_spam, reason_body("Werbung"), auth_headers(owner));
@@ -137,10 +145,14 @@ TEST_CASE("comments: customers comment, the owner and staff hide with a reason",
     auto elsewhere = client.request("POST", other + "/comments", text_body("Summ summ"), auth_headers(alice));
     REQUIRE(elsewhere.status == 201);
     std::string elsewhere_id(elsewhere.json().at("id").as_string());
-    CHECK(client.request("POST", base + "/comments/" + elsewhere_id + "/hide", reason_body("Werbung"),
-                         auth_headers(owner)).status == 404);
-    CHECK(client.request("POST", other + "/comments/" + elsewhere_id + "/hide", reason_body("Werbung"),
-                         auth_headers(owner)).status == 403);
+    CHECK(
+        client
+            .request("POST", base + "/comments/" + elsewhere_id + "/hide", reason_body("Werbung"), auth_headers(owner))
+            .status == 404);
+    CHECK(
+        client
+            .request("POST", other + "/comments/" + elsewhere_id + "/hide", reason_body("Werbung"), auth_headers(owner))
+            .status == 403);
 
     // The public sees that comments were hidden, and when, but not what they said or why.
     auto public_page = client.request("GET", base + "/comments");
@@ -179,7 +191,8 @@ TEST_CASE("comments: customers comment, the owner and staff hide with a reason",
     // The database itself keeps comments: no edits, no unhiding, no deletes.
     CHECK_THROWS(db.exec("UPDATE project_comments SET body = 'edited' WHERE id = " + elsewhere_id));
     CHECK_THROWS(db.exec("UPDATE project_comments SET hidden_at = NULL, hidden_by = NULL, hidden_reason = NULL "
-                         "WHERE id = " + spam_id));
+                         "WHERE id = " +
+                         spam_id));
     CHECK_THROWS(db.exec("DELETE FROM project_comments WHERE id = " + elsewhere_id));
 }
 
@@ -222,8 +235,9 @@ TEST_CASE("comments: pages with a stable cursor", "[e2e][comments]") {
     std::string alice = register_and_login(client, "alice@example.org");
     auto base = submitted(client, owner);
     for (int i = 0; i < 5; ++i) {
-        REQUIRE(client.request("POST", base + "/comments", text_body("Kommentar " + std::to_string(i)),
-                               auth_headers(alice)).status == 201);
+        REQUIRE(
+            client.request("POST", base + "/comments", text_body("Kommentar " + std::to_string(i)), auth_headers(alice))
+                .status == 201);
     }
     auto first = client.request("GET", base + "/comments?limit=2");
     REQUIRE(items(first).size() == 2);
@@ -235,12 +249,14 @@ TEST_CASE("comments: pages with a stable cursor", "[e2e][comments]") {
     REQUIRE(items(second).size() == 2);
     CHECK(items(second)[0].at("text") == "Kommentar 2");
     CHECK(items(second)[1].at("text") == "Kommentar 1");
-    auto last = client.request("GET", base + "/comments?limit=2&cursor=" + std::string(second.json().at("next_cursor").as_string()));
+    auto last = client.request(
+        "GET", base + "/comments?limit=2&cursor=" + std::string(second.json().at("next_cursor").as_string()));
     REQUIRE(items(last).size() == 1);
     CHECK(items(last)[0].at("text") == "Kommentar 0");
     CHECK(last.json().at("next_cursor").is_null());
     // The moderators' view pages the same way.
-    auto moderated = client.request("GET", base + "/comments/moderation?limit=3&cursor=" + cursor, {}, auth_headers(owner));
+    auto moderated =
+        client.request("GET", base + "/comments/moderation?limit=3&cursor=" + cursor, {}, auth_headers(owner));
     REQUIRE(items(moderated).size() == 3);
     CHECK(moderated.json().at("next_cursor").is_string());
     CHECK(client.request("GET", base + "/comments?cursor=abc").status == 400);
@@ -263,15 +279,21 @@ TEST_CASE("updates: the owner posts, everyone reads", "[e2e][comments]") {
     auto on_draft = client.request("POST", base + "/updates", update("Es geht los", "Bald."), auth_headers(owner));
     CHECK(on_draft.status == 409);
     CHECK(on_draft.json().at("state") == "draft");
-    CHECK(client.request("POST", base + "/updates", update("Fremd", "Nicht meins."), auth_headers(alice)).status == 404);
+    CHECK(client.request("POST", base + "/updates", update("Fremd", "Nicht meins."), auth_headers(alice)).status ==
+          404);
     CHECK(client.request("GET", base + "/updates").status == 404);
     REQUIRE(client.request("POST", base + "/submit", {}, auth_headers(owner)).status == 200);
 
-    CHECK(client.request("POST", base + "/updates", update("Fremd", "Nicht meins."), auth_headers(alice)).status == 403);
-    CHECK(client.request("POST", base + "/updates", update("Bank", "Von der Bank."), auth_headers(staff)).status == 403);
+    CHECK(client.request("POST", base + "/updates", update("Fremd", "Nicht meins."), auth_headers(alice)).status ==
+          403);
+    CHECK(client.request("POST", base + "/updates", update("Bank", "Von der Bank."), auth_headers(staff)).status ==
+          403);
     CHECK(client.request("POST", base + "/updates", update("Anonym", "Niemand.")).status == 401);
-    CHECK(client.request("POST", "/v1/projects/999999/updates", update("Weg", "Nichts."), auth_headers(owner)).status == 404);
-    auto post = [&](const std::string& body) { return client.request("POST", base + "/updates", body, auth_headers(owner)); };
+    CHECK(client.request("POST", "/v1/projects/999999/updates", update("Weg", "Nichts."), auth_headers(owner)).status ==
+          404);
+    auto post = [&](const std::string& body) {
+        return client.request("POST", base + "/updates", body, auth_headers(owner));
+    };
     CHECK(field_of(post(json::serialize(json::object{{"body", "Ohne Titel"}}))) == "title");
     CHECK(field_of(post(json::serialize(json::object{{"title", "Ohne Text"}}))) == "body");
     CHECK(field_of(post(update("", "Leerer Titel"))) == "title");
@@ -293,7 +315,8 @@ TEST_CASE("updates: the owner posts, everyone reads", "[e2e][comments]") {
     CHECK(items(all)[2].at("title") == "Es geht los");
     auto page1 = client.request("GET", base + "/updates?limit=2");
     REQUIRE(items(page1).size() == 2);
-    auto page2 = client.request("GET", base + "/updates?limit=2&cursor=" + std::string(page1.json().at("next_cursor").as_string()));
+    auto page2 = client.request(
+        "GET", base + "/updates?limit=2&cursor=" + std::string(page1.json().at("next_cursor").as_string()));
     REQUIRE(items(page2).size() == 1);
     CHECK(items(page2)[0].at("title") == "Es geht los");
     CHECK(page2.json().at("next_cursor").is_null());

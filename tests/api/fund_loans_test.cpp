@@ -12,8 +12,12 @@ namespace json = boost::json;
 namespace {
 
 json::object loan_fields(std::int64_t goal, platform& p) {
-    return {{"kind", "loan"},           {"goal_minor", goal},         {"loan_rate_bp", 600},
-            {"loan_term_months", 6},    {"loan_schedule", "annuity"}, {"title", "Genossenschaftsladen"},
+    return {{"kind", "loan"},
+            {"goal_minor", goal},
+            {"loan_rate_bp", 600},
+            {"loan_term_months", 6},
+            {"loan_schedule", "annuity"},
+            {"title", "Genossenschaftsladen"},
             {"deadline", p.days_from_now(20)}};
 }
 
@@ -31,8 +35,10 @@ struct round_api {
         json::array choices;
         for (const auto& project : projects) choices.push_back(json::object{{"project", "project-" + project}});
         REQUIRE(p.client.request("POST", base + "/open", {}, auth_headers(p.staff)).status == 200);
-        REQUIRE(p.client.request("PUT", base + "/ballot", json::serialize(json::object{{"choices", choices}}),
-                                 auth_headers(voter.token)).status == 201);
+        REQUIRE(p.client
+                    .request("PUT", base + "/ballot", json::serialize(json::object{{"choices", choices}}),
+                             auth_headers(voter.token))
+                    .status == 201);
         REQUIRE(p.client.request("POST", base + "/close", {}, auth_headers(p.staff)).status == 200);
         REQUIRE(p.client.request("POST", base + "/tally", {}, auth_headers(p.staff)).status == 200);
         auto allocated = p.client.request("POST", base + "/allocate", {}, auth_headers(p.staff, "allocate" + base));
@@ -43,8 +49,10 @@ struct round_api {
 
 round_api new_round(platform& p, std::int64_t budget) {
     auto created = p.client.request("POST", "/v1/rounds",
-                                    json::serialize(json::object{{"title", "Fonds 2030"}, {"budget_minor", budget},
-                                                                 {"currency", "EUR"}, {"opens_at", "2020-01-01T00:00:00Z"},
+                                    json::serialize(json::object{{"title", "Fonds 2030"},
+                                                                 {"budget_minor", budget},
+                                                                 {"currency", "EUR"},
+                                                                 {"opens_at", "2020-01-01T00:00:00Z"},
                                                                  {"closes_at", "2099-01-01T00:00:00Z"}}),
                                     auth_headers(p.staff));
     REQUIRE(created.status == 201);
@@ -54,9 +62,10 @@ round_api new_round(platform& p, std::int64_t budget) {
 // Every instalment paid on time by the borrower.
 void repay_in_full(platform& p, const std::string& loan, const customer& borrower, const json::array& schedule) {
     for (const auto& i : schedule) {
-        auto r = p.client.request("POST", "/v1/loans/" + loan + "/repayments",
-                                  json::serialize(json::object{{"amount_minor", i.at("total_minor")}}),
-                                  auth_headers(borrower.token, "repay-" + loan + "-" + std::to_string(i.at("no").as_int64())));
+        auto r = p.client.request(
+            "POST", "/v1/loans/" + loan + "/repayments",
+            json::serialize(json::object{{"amount_minor", i.at("total_minor")}}),
+            auth_headers(borrower.token, "repay-" + loan + "-" + std::to_string(i.at("no").as_int64())));
         INFO(r.body);
         REQUIRE(r.status == 201);
     }
@@ -74,8 +83,10 @@ TEST_CASE("fund loans: a round selects a loan and a donation, the fund lends, an
     std::string loan = p.approved_project(borrower, loan_fields(10'000, p));
     std::string donation = p.approved_project(owner, {{"goal_minor", 3'000}});
     std::string reward = p.approved_project(owner, {{"kind", "reward"}, {"title", "Tassen für alle"}});
-    REQUIRE(p.client.request("POST", "/v1/fund/deposits", R"({"amount_minor": 7000, "currency": "EUR"})",
-                             auth_headers(p.staff, "f")).status == 201);
+    REQUIRE(p.client
+                .request("POST", "/v1/fund/deposits", R"({"amount_minor": 7000, "currency": "EUR"})",
+                         auth_headers(p.staff, "f"))
+                .status == 201);
 
     auto round = new_round(p, 7'000);
     auto refused = round.add(reward, 1'000);
@@ -88,14 +99,16 @@ TEST_CASE("fund loans: a round selects a loan and a donation, the fund lends, an
 
     // The donation is financed by the fund alone; the loan by the fund and Anna.
     for (const auto& project : {loan, donation}) {
-        REQUIRE(p.client.request("POST", "/v1/projects/" + project + "/open-funding", {}, auth_headers(p.staff)).status == 200);
+        REQUIRE(
+            p.client.request("POST", "/v1/projects/" + project + "/open-funding", {}, auth_headers(p.staff)).status ==
+            200);
     }
     p.deposit(anna, 6'000);
     REQUIRE(p.pledge(anna, loan, 6'000, "a").status == 201);
     p.make_due(loan);
     p.make_due(donation);
-    eventually([&] { return p.state_of(loan) != "funding" && p.state_of(donation) != "funding"; }, std::chrono::seconds(10),
-               "both campaigns to settle");
+    eventually([&] { return p.state_of(loan) != "funding" && p.state_of(donation) != "funding"; },
+               std::chrono::seconds(10), "both campaigns to settle");
     REQUIRE(p.state_of(loan) == "funded");
     REQUIRE(p.state_of(donation) == "funded");
     CHECK(p.balance(owner) == 3'000 - 60);
@@ -139,7 +152,8 @@ TEST_CASE("fund loans: a round selects a loan and a donation, the fund lends, an
     p.check_books();
 }
 
-TEST_CASE("fund loans: a loan the fund finances alone is disbursed and repaid into the fund", "[e2e][loans][allocation]") {
+TEST_CASE("fund loans: a loan the fund finances alone is disbursed and repaid into the fund",
+          "[e2e][loans][allocation]") {
     platform p;
     auto borrower = p.register_customer("bora@example.org");
     auto anna = p.register_customer("anna@example.org");
@@ -153,15 +167,22 @@ TEST_CASE("fund loans: a loan the fund finances alone is disbursed and repaid in
     INFO(proposed.body);
     REQUIRE(proposed.status == 201);
     std::string unreviewed(proposed.json().at("id").as_string());
-    REQUIRE(p.client.request("POST", "/v1/projects/" + unreviewed + "/submit", {}, auth_headers(borrower.token)).status == 200);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + unreviewed + "/start-review", {}, auth_headers(p.staff)).status == 200);
-    REQUIRE(p.client.request("POST", "/v1/fund/deposits", R"({"amount_minor": 5000, "currency": "EUR"})",
-                             auth_headers(p.staff, "f")).status == 201);
+    REQUIRE(
+        p.client.request("POST", "/v1/projects/" + unreviewed + "/submit", {}, auth_headers(borrower.token)).status ==
+        200);
+    REQUIRE(
+        p.client.request("POST", "/v1/projects/" + unreviewed + "/start-review", {}, auth_headers(p.staff)).status ==
+        200);
+    REQUIRE(p.client
+                .request("POST", "/v1/fund/deposits", R"({"amount_minor": 5000, "currency": "EUR"})",
+                         auth_headers(p.staff, "f"))
+                .status == 201);
     auto round = new_round(p, 5'000);
     CHECK(problem_slug(round.add(unreviewed, 1'000)) == "project-state");
     REQUIRE(round.add(loan, 5'000).status == 201);
     round.vote_and_allocate(anna, {loan});
-    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/open-funding", {}, auth_headers(p.staff)).status == 200);
+    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/open-funding", {}, auth_headers(p.staff)).status ==
+            200);
     p.make_due(loan);
     REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s")).status == 200);
 

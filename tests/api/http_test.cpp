@@ -142,25 +142,29 @@ TEST_CASE("http: bad requests get problem+json and change nothing", "[e2e][http]
     }
     SECTION("deeply nested JSON: 400") {
         https_client client(srv.port());
-        auto r = client.request("POST", "/v1/users", R"({"email":)" + std::string(200, '[') + std::string(200, ']') + "}");
+        auto r =
+            client.request("POST", "/v1/users", R"({"email":)" + std::string(200, '[') + std::string(200, ']') + "}");
         CHECK(r.status == 400);
     }
     SECTION("wrong type: 400 naming the field") {
         https_client client(srv.port());
-        auto r = client.request("POST", "/v1/users", R"({"email":42,"password":"correct horse battery","display_name":"T"})");
+        auto r = client.request("POST", "/v1/users",
+                                R"({"email":42,"password":"correct horse battery","display_name":"T"})");
         CHECK(r.status == 400);
         CHECK(problem_of(r).at("field") == "email");
     }
     SECTION("unknown field: 400 naming it") {
         https_client client(srv.port());
-        auto r = client.request("POST", "/v1/users",
-                                R"({"email":"a@b.de","password":"correct horse battery","display_name":"T","role":"admin"})");
+        auto r = client.request(
+            "POST", "/v1/users",
+            R"({"email":"a@b.de","password":"correct horse battery","display_name":"T","role":"admin"})");
         CHECK(r.status == 400);
         CHECK(problem_of(r).at("field") == "role");
     }
     SECTION("not JSON at all: 415") {
         https_client client(srv.port());
-        auto r = client.request("POST", "/v1/users", "email=a@b.de", {{"Content-Type", "application/x-www-form-urlencoded"}});
+        auto r = client.request("POST", "/v1/users", "email=a@b.de",
+                                {{"Content-Type", "application/x-www-form-urlencoded"}});
         CHECK(r.status == 415);
         problem_of(r);
     }
@@ -196,7 +200,10 @@ TEST_CASE("http: a client sending headers slowly is cut off, others are served",
     for (char c : request) {
         boost::system::error_code ec;
         net::write(slow.stream, net::buffer(&c, 1), ec);
-        if (ec) { cut = true; break; }
+        if (ec) {
+            cut = true;
+            break;
+        }
         std::this_thread::sleep_for(100ms);
         if (std::chrono::steady_clock::now() - started > 3s) break;
     }
@@ -333,7 +340,8 @@ TEST_CASE("http: metrics count requests by route and status", "[e2e][http]") {
     auto m = client.request("GET", "/metrics");
     CHECK(m.status == 200);
     CHECK(m.header("content-type").starts_with("text/plain"));
-    CHECK(m.body.find(R"(schwarm_http_requests_total{method="GET",route="/healthz",status="200"} 1)") != std::string::npos);
+    CHECK(m.body.find(R"(schwarm_http_requests_total{method="GET",route="/healthz",status="200"} 1)") !=
+          std::string::npos);
     CHECK(m.body.find(R"(route="/v1/users/me",status="401"} 1)") != std::string::npos);
     CHECK(m.body.find("schwarm_http_request_duration_seconds_bucket") != std::string::npos);
     CHECK(m.body.find("schwarm_db_workers 4") != std::string::npos);

@@ -14,16 +14,17 @@ namespace {
 struct ledger_world {
     platform p;
     std::string account(const std::string& code) {
-        auto r = p.client.request("POST", "/v1/ledger/accounts",
-                                  json::serialize(json::object{{"code", code}, {"name", code}, {"type", "asset"},
-                                                               {"currency", "EUR"}}),
-                                  auth_headers(p.staff));
+        auto r = p.client.request(
+            "POST", "/v1/ledger/accounts",
+            json::serialize(json::object{{"code", code}, {"name", code}, {"type", "asset"}, {"currency", "EUR"}}),
+            auth_headers(p.staff));
         REQUIRE(r.status == 201);
         return std::string(r.json().at("id").as_string());
     }
     reply transfer(const std::string& from, const std::string& to, const std::string& key) {
-        json::array postings{json::object{{"account_id", from}, {"side", "debit"}, {"amount_minor", 100}, {"currency", "EUR"}},
-                             json::object{{"account_id", to}, {"side", "credit"}, {"amount_minor", 100}, {"currency", "EUR"}}};
+        json::array postings{
+            json::object{{"account_id", from}, {"side", "debit"}, {"amount_minor", 100}, {"currency", "EUR"}},
+            json::object{{"account_id", to}, {"side", "credit"}, {"amount_minor", 100}, {"currency", "EUR"}}};
         return p.client.request("POST", "/v1/ledger/entries", json::serialize(json::object{{"postings", postings}}),
                                 auth_headers(p.staff, key));
     }
@@ -37,7 +38,9 @@ TEST_CASE("invariants: an entry that does not balance as written is refused whol
     std::string a = w.account("inv:a"), b = w.account("inv:b"), c = w.account("inv:c"), d = w.account("inv:d");
     // The database "loses" a cent of every posting to account c.
     w.p.db.exec("CREATE FUNCTION shave() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                "IF NEW.account_id = " + c + " THEN NEW.amount_minor = NEW.amount_minor - 1; END IF; RETURN NEW; END $$; "
+                "IF NEW.account_id = " +
+                c +
+                " THEN NEW.amount_minor = NEW.amount_minor - 1; END IF; RETURN NEW; END $$; "
                 "CREATE TRIGGER shave BEFORE INSERT ON ledger_postings FOR EACH ROW EXECUTE FUNCTION shave()");
     std::string before = w.entries();
     auto refused = w.transfer(a, c, "k-1");
@@ -58,7 +61,9 @@ TEST_CASE("invariants: a balance the database stores otherwise than computed is 
     ledger_world w;
     std::string a = w.account("inv:a"), b = w.account("inv:b"), c = w.account("inv:c");
     w.p.db.exec("CREATE FUNCTION inflate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                "IF NEW.id = " + c + " THEN NEW.credits_posted = NEW.credits_posted + 1; END IF; RETURN NEW; END $$; "
+                "IF NEW.id = " +
+                c +
+                " THEN NEW.credits_posted = NEW.credits_posted + 1; END IF; RETURN NEW; END $$; "
                 "CREATE TRIGGER inflate BEFORE UPDATE ON ledger_accounts FOR EACH ROW EXECUTE FUNCTION inflate()");
     std::string before = w.entries();
     auto refused = w.transfer(a, c, "k-1");

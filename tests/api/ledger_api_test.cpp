@@ -11,8 +11,8 @@ namespace json = boost::json;
 
 namespace {
 
-std::string make_account(https_client& client, const std::string& token, const std::string& code, const std::string& type,
-                         bool no_overdraft = false) {
+std::string make_account(https_client& client, const std::string& token, const std::string& code,
+                         const std::string& type, bool no_overdraft = false) {
     json::object body{{"code", code}, {"name", code}, {"type", type}, {"currency", "EUR"}};
     if (no_overdraft) body["debits_must_not_exceed_credits"] = true;
     auto r = client.request("POST", "/v1/ledger/accounts", json::serialize(body), auth_headers(token));
@@ -20,11 +20,14 @@ std::string make_account(https_client& client, const std::string& token, const s
     return std::string(r.json().at("id").as_string());
 }
 
-std::string transfer(const std::string& from, const std::string& to, std::int64_t amount, const std::string& kind = "posted") {
+std::string transfer(const std::string& from, const std::string& to, std::int64_t amount,
+                     const std::string& kind = "posted") {
     return json::serialize(json::object{
         {"kind", kind},
-        {"postings", json::array{json::object{{"account_id", from}, {"side", "debit"}, {"amount_minor", amount}, {"currency", "EUR"}},
-                                 json::object{{"account_id", to}, {"side", "credit"}, {"amount_minor", amount}, {"currency", "EUR"}}}}});
+        {"postings",
+         json::array{
+             json::object{{"account_id", from}, {"side", "debit"}, {"amount_minor", amount}, {"currency", "EUR"}},
+             json::object{{"account_id", to}, {"side", "credit"}, {"amount_minor", amount}, {"currency", "EUR"}}}}});
 }
 
 } // namespace
@@ -39,20 +42,24 @@ TEST_CASE("ledger api: staff book entries and holds, auditors verify", "[e2e][le
     std::string wallet = make_account(client, staff, "2000:w1", "liability", true);
     std::string escrow = make_account(client, staff, "2100:e1", "liability");
 
-    auto deposit = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'000), auth_headers(staff, "dep-1"));
+    auto deposit =
+        client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'000), auth_headers(staff, "dep-1"));
     REQUIRE(deposit.status == 201);
     std::string entry_id(deposit.json().at("id").as_string());
     CHECK(deposit.header("idempotent-replayed").empty());
 
-    auto retry = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'000), auth_headers(staff, "dep-1"));
+    auto retry =
+        client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'000), auth_headers(staff, "dep-1"));
     CHECK(retry.status == 201);
     CHECK(retry.json().at("id").as_string() == entry_id);
     CHECK(retry.header("idempotent-replayed") == "true");
-    auto changed = client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'001), auth_headers(staff, "dep-1"));
+    auto changed =
+        client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'001), auth_headers(staff, "dep-1"));
     CHECK(changed.status == 409);
     CHECK(changed.json().at("type") == "tag:schwarm.dev,2026:problem:idempotency-conflict");
 
-    auto hold = client.request("POST", "/v1/ledger/entries", transfer(wallet, escrow, 4'000, "pending"), auth_headers(staff, "hold-1"));
+    auto hold = client.request("POST", "/v1/ledger/entries", transfer(wallet, escrow, 4'000, "pending"),
+                               auth_headers(staff, "hold-1"));
     REQUIRE(hold.status == 201);
     std::string hold_id(hold.json().at("id").as_string());
     auto balance = client.request("GET", "/v1/ledger/accounts/" + wallet, {}, auth_headers(staff)).json();
@@ -66,7 +73,8 @@ TEST_CASE("ledger api: staff book entries and holds, auditors verify", "[e2e][le
     CHECK(again.status == 409);
     CHECK(again.json().at("type") == "tag:schwarm.dev,2026:problem:hold-already-resolved");
 
-    auto statement = client.request("GET", "/v1/ledger/accounts/" + wallet + "/statement?limit=2", {}, auth_headers(auditor));
+    auto statement =
+        client.request("GET", "/v1/ledger/accounts/" + wallet + "/statement?limit=2", {}, auth_headers(auditor));
     REQUIRE(statement.status == 200);
     CHECK(statement.json().at("items").as_array().size() == 2);
     CHECK(statement.json().at("next_cursor").is_string());
@@ -101,7 +109,10 @@ TEST_CASE("ledger api: refusals are problems and book nothing", "[e2e][ledger]")
     std::string auditor = create_user_and_login(client, db, "audrey@bank.example", "auditor");
     std::string bank = make_account(client, staff, "1000", "asset");
     std::string wallet = make_account(client, staff, "2000:w1", "liability", true);
-    auto count = [&] { return db.scalar("SELECT count(*) FROM ledger_entries") + "/" + db.scalar("SELECT count(*) FROM ledger_postings"); };
+    auto count = [&] {
+        return db.scalar("SELECT count(*) FROM ledger_entries") + "/" +
+               db.scalar("SELECT count(*) FROM ledger_postings");
+    };
     const std::string before = count();
 
     SECTION("no Idempotency-Key") {
@@ -110,8 +121,10 @@ TEST_CASE("ledger api: refusals are problems and book nothing", "[e2e][ledger]")
         CHECK(r.json().at("field") == "Idempotency-Key");
     }
     SECTION("customers and auditors may not book") {
-        CHECK(client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 1), auth_headers(customer, "k")).status == 403);
-        CHECK(client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 1), auth_headers(auditor, "k")).status == 403);
+        CHECK(client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 1), auth_headers(customer, "k"))
+                  .status == 403);
+        CHECK(client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 1), auth_headers(auditor, "k"))
+                  .status == 403);
         CHECK(client.request("GET", "/v1/ledger/verify", {}, auth_headers(customer)).status == 403);
         CHECK(client.request("GET", "/v1/ledger/accounts/" + wallet, {}, auth_headers(customer)).status == 403);
     }
@@ -122,30 +135,36 @@ TEST_CASE("ledger api: refusals are problems and book nothing", "[e2e][ledger]")
     }
     SECTION("unbalanced") {
         auto body = json::serialize(json::object{
-            {"postings", json::array{json::object{{"account_id", bank}, {"side", "debit"}, {"amount_minor", 5}, {"currency", "EUR"}},
-                                     json::object{{"account_id", wallet}, {"side", "credit"}, {"amount_minor", 4}, {"currency", "EUR"}}}}});
+            {"postings",
+             json::array{
+                 json::object{{"account_id", bank}, {"side", "debit"}, {"amount_minor", 5}, {"currency", "EUR"}},
+                 json::object{{"account_id", wallet}, {"side", "credit"}, {"amount_minor", 4}, {"currency", "EUR"}}}}});
         auto r = client.request("POST", "/v1/ledger/entries", body, auth_headers(staff, "k"));
         CHECK(r.status == 422);
         CHECK(r.json().at("type") == "tag:schwarm.dev,2026:problem:entry-unbalanced");
     }
     SECTION("malformed postings name the field") {
-        auto body = R"({"postings":[{"account_id":")" + bank + R"(","side":"sideways","amount_minor":5,"currency":"EUR"}]})";
+        auto body =
+            R"({"postings":[{"account_id":")" + bank + R"(","side":"sideways","amount_minor":5,"currency":"EUR"}]})";
         auto r = client.request("POST", "/v1/ledger/entries", body, auth_headers(staff, "k"));
         CHECK(r.status == 400);
         CHECK(r.json().at("field") == "postings[0].side");
-        auto amount = R"({"postings":[{"account_id":")" + bank + R"(","side":"debit","amount_minor":1.5,"currency":"EUR"}]})";
-        CHECK(client.request("POST", "/v1/ledger/entries", amount, auth_headers(staff, "k")).json().at("field") == "postings[0].amount_minor");
+        auto amount =
+            R"({"postings":[{"account_id":")" + bank + R"(","side":"debit","amount_minor":1.5,"currency":"EUR"}]})";
+        CHECK(client.request("POST", "/v1/ledger/entries", amount, auth_headers(staff, "k")).json().at("field") ==
+              "postings[0].amount_minor");
     }
     SECTION("unknown account and hold") {
-        CHECK(client.request("POST", "/v1/ledger/entries", transfer("999999", wallet, 1), auth_headers(staff, "k")).status == 422);
+        CHECK(client.request("POST", "/v1/ledger/entries", transfer("999999", wallet, 1), auth_headers(staff, "k"))
+                  .status == 422);
         CHECK(client.request("POST", "/v1/ledger/entries/999999/post", {}, auth_headers(staff, "k2")).status == 422);
         CHECK(client.request("GET", "/v1/ledger/accounts/abc", {}, auth_headers(staff)).status == 404);
     }
     SECTION("linked batch with one bad entry") {
-        auto body = json::serialize(json::object{
-            {"linked", true},
-            {"entries", json::array{json::parse(transfer(bank, wallet, 5)).as_object(),
-                                    json::parse(transfer(wallet, bank, 50)).as_object()}}});
+        auto body = json::serialize(
+            json::object{{"linked", true},
+                         {"entries", json::array{json::parse(transfer(bank, wallet, 5)).as_object(),
+                                                 json::parse(transfer(wallet, bank, 50)).as_object()}}});
         auto with_keys = json::parse(body).as_object();
         with_keys["entries"].as_array()[0].as_object()["idempotency_key"] = "b1";
         with_keys["entries"].as_array()[1].as_object()["idempotency_key"] = "b2";

@@ -17,21 +17,28 @@ void book_deposits(https_client& client, const std::string& staff, int count) {
     std::map<std::string, std::string> auth{{"Authorization", "Bearer " + staff}};
     std::string bank, wallet;
     for (auto [code, type, out] : {std::tuple{"1000", "asset", &bank}, std::tuple{"2000:w", "liability", &wallet}}) {
-        auto r = client.request("POST", "/v1/ledger/accounts",
-                                json::serialize(json::object{{"code", code}, {"name", code}, {"type", type}, {"currency", "EUR"}}), auth);
+        auto r = client.request(
+            "POST", "/v1/ledger/accounts",
+            json::serialize(json::object{{"code", code}, {"name", code}, {"type", type}, {"currency", "EUR"}}), auth);
         REQUIRE(r.status == 201);
         *out = std::string(r.json().at("id").as_string());
     }
     for (int done = 0; done < count;) {
         json::array entries;
         for (int i = 0; i < 500 && done < count; ++i, ++done) {
-            entries.push_back(json::object{
-                {"idempotency_key", "d" + std::to_string(done)},
-                {"description", "deposit; \"quoted\" " + std::to_string(done)},
-                {"postings", json::array{json::object{{"account_id", bank}, {"side", "debit"}, {"amount_minor", 100 + done}, {"currency", "EUR"}},
-                                         json::object{{"account_id", wallet}, {"side", "credit"}, {"amount_minor", 100 + done}, {"currency", "EUR"}}}}});
+            entries.push_back(json::object{{"idempotency_key", "d" + std::to_string(done)},
+                                           {"description", "deposit; \"quoted\" " + std::to_string(done)},
+                                           {"postings", json::array{json::object{{"account_id", bank},
+                                                                                 {"side", "debit"},
+                                                                                 {"amount_minor", 100 + done},
+                                                                                 {"currency", "EUR"}},
+                                                                    json::object{{"account_id", wallet},
+                                                                                 {"side", "credit"},
+                                                                                 {"amount_minor", 100 + done},
+                                                                                 {"currency", "EUR"}}}}});
         }
-        auto r = client.request("POST", "/v1/ledger/batches", json::serialize(json::object{{"entries", entries}}), auth);
+        auto r =
+            client.request("POST", "/v1/ledger/batches", json::serialize(json::object{{"entries", entries}}), auth);
         REQUIRE(r.status == 200);
         REQUIRE(r.json().at("refused") == 0);
     }
@@ -79,7 +86,8 @@ TEST_CASE("ledger export api: refusals", "[e2e][ledger][export]") {
     auto bad_range = client.request("GET", "/v1/ledger/export?format=csv&from=yesterday", {}, auth);
     CHECK(bad_range.status == 400);
     CHECK(bad_range.header("content-type") == "application/problem+json");
-    CHECK(client.request("GET", "/v1/ledger/export?format=csv", {}, {{"Authorization", "Bearer " + staff}}).status == 403);
+    CHECK(client.request("GET", "/v1/ledger/export?format=csv", {}, {{"Authorization", "Bearer " + staff}}).status ==
+          403);
 }
 
 TEST_CASE("ledger export cli: hledger agrees with the trial balance", "[e2e][ledger][export]") {
@@ -90,7 +98,8 @@ TEST_CASE("ledger export cli: hledger agrees with the trial balance", "[e2e][led
     book_deposits(client, staff, 200);
     std::string journal = required_env("SCHWARM_TEST_SCRATCH") + "/cli-" + std::to_string(srv.pid()) + ".journal";
     std::string output;
-    REQUIRE(run_cli({"ledger", "export", "--format", "hledger", "--output", journal}, {{"DATABASE_URL", db.url()}}, "", output) == 0);
+    REQUIRE(run_cli({"ledger", "export", "--format", "hledger", "--output", journal}, {{"DATABASE_URL", db.url()}}, "",
+                    output) == 0);
     // 200 deposits of 100 + i cents: 200*100 + 199*200/2 = 39900 cents.
     std::FILE* pipe = ::popen(("hledger -f '" + journal + "' balance --flat --no-total 2>&1").c_str(), "r");
     REQUIRE(pipe);

@@ -26,8 +26,10 @@ namespace {
 
 std::string transfer(const std::string& from, const std::string& to, std::int64_t amount) {
     return json::serialize(json::object{
-        {"postings", json::array{json::object{{"account_id", from}, {"side", "debit"}, {"amount_minor", amount}, {"currency", "EUR"}},
-                                 json::object{{"account_id", to}, {"side", "credit"}, {"amount_minor", amount}, {"currency", "EUR"}}}}});
+        {"postings",
+         json::array{
+             json::object{{"account_id", from}, {"side", "debit"}, {"amount_minor", amount}, {"currency", "EUR"}},
+             json::object{{"account_id", to}, {"side", "credit"}, {"amount_minor", amount}, {"currency", "EUR"}}}}});
 }
 
 } // namespace
@@ -44,13 +46,15 @@ TEST_CASE("ledger faults: SIGKILL and a PostgreSQL crash lose and double nothing
         REQUIRE(run_cli({"user", "create", "--email", "f@bank.example", "--role", "staff", "--password-stdin"},
                         {{"DATABASE_URL", pg.url()}}, "correct horse battery\n", output) == 0);
         https_client setup(first->port());
-        auto login = setup.request("POST", "/v1/sessions", R"({"email":"f@bank.example","password":"correct horse battery"})");
+        auto login =
+            setup.request("POST", "/v1/sessions", R"({"email":"f@bank.example","password":"correct horse battery"})");
         REQUIRE(login.status == 201);
         token = std::string(login.json().at("token").as_string());
         std::map<std::string, std::string> auth{{"Authorization", "Bearer " + token}};
         for (auto [code, out] : {std::pair{"hot", &hot}, std::pair{"wallet", &wallet}}) {
             auto r = setup.request("POST", "/v1/ledger/accounts",
-                                   json::serialize(json::object{{"code", code}, {"name", code}, {"type", "liability"}, {"currency", "EUR"}}),
+                                   json::serialize(json::object{
+                                       {"code", code}, {"name", code}, {"type", "liability"}, {"currency", "EUR"}}),
                                    auth);
             REQUIRE(r.status == 201);
             *out = std::string(r.json().at("id").as_string());
@@ -128,12 +132,14 @@ TEST_CASE("ledger faults: SIGKILL and a PostgreSQL crash lose and double nothing
     pqxx::nontransaction tx(c);
     // Every acknowledged key is booked once; nothing else was booked.
     CHECK(tx.exec1("SELECT count(*) FROM ledger_entries")[0].as<std::size_t>() == acknowledged.size());
-    CHECK(tx.exec1("SELECT count(DISTINCT idempotency_key) FROM ledger_entries")[0].as<std::size_t>() == acknowledged.size());
+    CHECK(tx.exec1("SELECT count(DISTINCT idempotency_key) FROM ledger_entries")[0].as<std::size_t>() ==
+          acknowledged.size());
     CHECK(tx.exec1("SELECT count(*) FROM ledger_postings")[0].as<std::size_t>() == 2 * acknowledged.size());
     // Balances equal the postings.
     CHECK(tx.exec1("SELECT bool_and(a.credits_posted = s.c) FROM ledger_accounts a JOIN (SELECT account_id, "
                    "sum(amount_minor) c FROM ledger_postings WHERE side = 'credit' GROUP BY account_id) s "
-                   "ON s.account_id = a.id")[0].as<bool>());
+                   "ON s.account_id = a.id")[0]
+              .as<bool>());
     std::string output;
     CHECK(run_cli({"ledger", "verify"}, {{"DATABASE_URL", pg.url()}}, "", output) == 0);
 }

@@ -16,15 +16,18 @@ namespace {
 std::string account(https_client& client, const std::string& token, const std::string& code, bool no_overdraft) {
     json::object body{{"code", code}, {"name", code}, {"type", "liability"}, {"currency", "EUR"}};
     if (no_overdraft) body["debits_must_not_exceed_credits"] = true;
-    auto r = client.request("POST", "/v1/ledger/accounts", json::serialize(body), {{"Authorization", "Bearer " + token}});
+    auto r =
+        client.request("POST", "/v1/ledger/accounts", json::serialize(body), {{"Authorization", "Bearer " + token}});
     REQUIRE(r.status == 201);
     return std::string(r.json().at("id").as_string());
 }
 
 std::string transfer(const std::string& from, const std::string& to, std::int64_t amount) {
     return json::serialize(json::object{
-        {"postings", json::array{json::object{{"account_id", from}, {"side", "debit"}, {"amount_minor", amount}, {"currency", "EUR"}},
-                                 json::object{{"account_id", to}, {"side", "credit"}, {"amount_minor", amount}, {"currency", "EUR"}}}}});
+        {"postings",
+         json::array{
+             json::object{{"account_id", from}, {"side", "debit"}, {"amount_minor", amount}, {"currency", "EUR"}},
+             json::object{{"account_id", to}, {"side", "credit"}, {"amount_minor", amount}, {"currency", "EUR"}}}}});
 }
 
 } // namespace
@@ -56,7 +59,8 @@ TEST_CASE("ledger load: 32 clients on two servers, one hot account", "[e2e][ledg
                 // wallet's no-overdraft rule, which must then book nothing.
                 bool fund = random() % 2 == 0;
                 std::string key = "c" + std::to_string(c) + "-" + std::to_string(i);
-                std::map<std::string, std::string> headers{{"Authorization", "Bearer " + token}, {"Idempotency-Key", key}};
+                std::map<std::string, std::string> headers{{"Authorization", "Bearer " + token},
+                                                           {"Idempotency-Key", key}};
                 auto body = fund ? transfer(hot, wallet, amount) : transfer(wallet, hot, amount);
                 auto r = client.request("POST", "/v1/ledger/entries", body, headers);
                 if (r.status == 201) {
@@ -83,15 +87,19 @@ TEST_CASE("ledger load: 32 clients on two servers, one hot account", "[e2e][ledg
     CHECK(db.scalar("SELECT sum(amount_minor) FROM ledger_postings WHERE side = 'debit'") ==
           std::to_string(acknowledged_amount.load()));
     // Every acknowledged key booked exactly once.
-    CHECK(db.scalar("SELECT count(DISTINCT idempotency_key) FROM ledger_entries") == std::to_string(acknowledged.load()));
+    CHECK(db.scalar("SELECT count(DISTINCT idempotency_key) FROM ledger_entries") ==
+          std::to_string(acknowledged.load()));
     // No wallet went below zero.
-    CHECK(db.scalar("SELECT count(*) FROM ledger_accounts WHERE debits_posted > credits_posted AND code LIKE 'w%'") == "0");
+    CHECK(db.scalar("SELECT count(*) FROM ledger_accounts WHERE debits_posted > credits_posted AND code LIKE 'w%'") ==
+          "0");
     // Each request that booked has its own audit record with its request id.
-    CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'ledger.book'") == std::to_string(acknowledged.load()));
+    CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'ledger.book'") ==
+          std::to_string(acknowledged.load()));
 
-    auto auditor_check = db.scalar(
-        "SELECT bool_and(debits_posted = d AND credits_posted = c) FROM ledger_accounts a JOIN ("
-        " SELECT account_id, sum(amount_minor) FILTER (WHERE side = 'debit') d, sum(amount_minor) FILTER (WHERE side = 'credit') c"
-        " FROM ledger_postings GROUP BY account_id) s ON s.account_id = a.id");
+    auto auditor_check =
+        db.scalar("SELECT bool_and(debits_posted = d AND credits_posted = c) FROM ledger_accounts a JOIN ("
+                  " SELECT account_id, sum(amount_minor) FILTER (WHERE side = 'debit') d, sum(amount_minor) FILTER "
+                  "(WHERE side = 'credit') c"
+                  " FROM ledger_postings GROUP BY account_id) s ON s.account_id = a.id");
     CHECK(auditor_check == "t");
 }

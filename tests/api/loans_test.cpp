@@ -13,8 +13,8 @@ namespace json = boost::json;
 namespace {
 
 json::object loan_fields(std::int64_t goal) {
-    return {{"kind", "loan"}, {"goal_minor", goal}, {"loan_rate_bp", 600}, {"loan_term_months", 6},
-            {"loan_schedule", "annuity"}, {"title", "Hofladen mit Kühlraum"}};
+    return {{"kind", "loan"},        {"goal_minor", goal},         {"loan_rate_bp", 600},
+            {"loan_term_months", 6}, {"loan_schedule", "annuity"}, {"title", "Hofladen mit Kühlraum"}};
 }
 
 } // namespace
@@ -34,17 +34,20 @@ TEST_CASE("loans: proposed, funded, disbursed, repaid to the cent", "[e2e][loans
     auto doras = p.pledge(dora, loan, 5'000, "d");
     REQUIRE(doras.status == 201);
     std::string doras_id(doras.json().at("id").as_string());
-    REQUIRE(p.client.request("POST", "/v1/pledges/" + doras_id + "/revoke", {}, auth_headers(dora.token, "d-r")).status == 200);
+    REQUIRE(
+        p.client.request("POST", "/v1/pledges/" + doras_id + "/revoke", {}, auth_headers(dora.token, "d-r")).status ==
+        200);
     REQUIRE(p.pledge(carl, loan, 5'000, "c").status == 201);
 
     // Too early to disburse; then the deadline passes and the job settles.
-    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "x-0"))) ==
-          "project-state");
+    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {},
+                                        auth_headers(p.staff, "x-0"))) == "project-state");
     p.make_due(loan);
     eventually([&] { return p.state_of(loan) != "funding"; }, std::chrono::seconds(5), "the job to settle the loan");
     REQUIRE(p.state_of(loan) == "funded");
 
-    CHECK(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(anna.token, "x-1")).status == 403);
+    CHECK(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(anna.token, "x-1")).status ==
+          403);
     auto disbursed = p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "x-2"));
     INFO(disbursed.body);
     REQUIRE(disbursed.status == 201);
@@ -73,7 +76,11 @@ TEST_CASE("loans: proposed, funded, disbursed, repaid to the cent", "[e2e][loans
     REQUIRE(as_lender.status == 200);
     CHECK(as_lender.json().at("lenders").as_array().size() == 1);
     CHECK(p.client.request("GET", "/v1/loans/" + loan, {}, auth_headers(dora.token)).status == 404);
-    CHECK(p.client.request("GET", "/v1/loans/" + loan, {}, auth_headers(p.staff)).json().at("lenders").as_array().size() == 3);
+    CHECK(p.client.request("GET", "/v1/loans/" + loan, {}, auth_headers(p.staff))
+              .json()
+              .at("lenders")
+              .as_array()
+              .size() == 3);
 
     // Refusals move nothing.
     p.deposit(borrower, 1'000);
@@ -120,11 +127,15 @@ TEST_CASE("loans: proposed, funded, disbursed, repaid to the cent", "[e2e][loans
     CHECK(lent[0].at("principal_received_minor") == 4'000);
     CHECK(lent[0].at("interest_received_minor") == interest_of[1]);
     CHECK(lent[0].at("outstanding_minor") == 0);
-    auto borrowed = p.client.request("GET", "/v1/me/positions", {}, auth_headers(borrower.token)).json().at("loans_borrowed").as_array();
+    auto borrowed = p.client.request("GET", "/v1/me/positions", {}, auth_headers(borrower.token))
+                        .json()
+                        .at("loans_borrowed")
+                        .as_array();
     REQUIRE(borrowed.size() == 1);
     CHECK(borrowed[0].at("owed_minor") == 0);
     p.check_books();
-    CHECK(p.db.scalar("SELECT debits_posted - credits_posted FROM ledger_accounts WHERE code = 'loan:receivable:" + loan + ":EUR'") == "0");
+    CHECK(p.db.scalar("SELECT debits_posted - credits_posted FROM ledger_accounts WHERE code = 'loan:receivable:" +
+                      loan + ":EUR'") == "0");
 }
 
 TEST_CASE("loans: arrears are visible and a default writes the rest off", "[e2e][loans]") {
@@ -138,7 +149,8 @@ TEST_CASE("loans: arrears are visible and a default writes the rest off", "[e2e]
     REQUIRE(p.pledge(anna, loan, 6'000, "a").status == 201);
     p.make_due(loan);
     REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s")).status == 200);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d")).status == 201);
+    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d")).status ==
+            201);
     auto first = p.client.request("POST", "/v1/loans/" + loan + "/repayments", R"({"amount_minor": 1000})",
                                   auth_headers(borrower.token, "r1"));
     REQUIRE(first.status == 201);
@@ -161,26 +173,31 @@ TEST_CASE("loans: arrears are visible and a default writes the rest off", "[e2e]
     CHECK(instalments[2].at("status") == "upcoming");
     CHECK(seen.json().at("arrears_minor").as_int64() > 0);
 
-    CHECK(p.client.request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "no contact"})",
-                           auth_headers(borrower.token, "d-0")).status == 403);
-    CHECK(p.client.request("POST", "/v1/loans/" + loan + "/default", R"({})", auth_headers(p.staff, "d-1")).status == 400);
+    CHECK(p.client
+              .request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "no contact"})",
+                       auth_headers(borrower.token, "d-0"))
+              .status == 403);
+    CHECK(p.client.request("POST", "/v1/loans/" + loan + "/default", R"({})", auth_headers(p.staff, "d-1")).status ==
+          400);
     CHECK(p.client.request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "no key"})", auth_headers(p.staff))
               .status == 400);
-    auto defaulted = p.client.request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "no contact for 60 days"})",
-                                      auth_headers(p.staff, "d-2"));
+    auto defaulted = p.client.request("POST", "/v1/loans/" + loan + "/default",
+                                      R"({"reason": "no contact for 60 days"})", auth_headers(p.staff, "d-2"));
     INFO(defaulted.body);
     REQUIRE(defaulted.status == 200);
     CHECK(defaulted.json().at("state") == "defaulted");
     CHECK(p.state_of(loan) == "defaulted");
     CHECK(problem_slug(p.client.request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "again"})",
-                                   auth_headers(p.staff, "d-3"))) == "loan-state");
-    auto replayed = p.client.request("POST", "/v1/loans/" + loan + "/default", R"({"reason": "no contact for 60 days"})",
-                                     auth_headers(p.staff, "d-2"));
+                                        auth_headers(p.staff, "d-3"))) == "loan-state");
+    auto replayed = p.client.request("POST", "/v1/loans/" + loan + "/default",
+                                     R"({"reason": "no contact for 60 days"})", auth_headers(p.staff, "d-2"));
     CHECK(replayed.status == 200);
     CHECK(replayed.header("idempotent-replayed") == "true");
     CHECK(replayed.body == defaulted.body);
-    CHECK(p.db.scalar("SELECT credits_posted - debits_posted FROM ledger_accounts WHERE code = 'loan:lender-claims:" + loan + ":EUR'") == "0");
-    auto lent = p.client.request("GET", "/v1/me/positions", {}, auth_headers(anna.token)).json().at("loans_lent").as_array();
+    CHECK(p.db.scalar("SELECT credits_posted - debits_posted FROM ledger_accounts WHERE code = 'loan:lender-claims:" +
+                      loan + ":EUR'") == "0");
+    auto lent =
+        p.client.request("GET", "/v1/me/positions", {}, auth_headers(anna.token)).json().at("loans_lent").as_array();
     REQUIRE(lent.size() == 1);
     CHECK(lent[0].at("state") == "defaulted");
     CHECK(lent[0].at("outstanding_minor") == 0);
@@ -204,7 +221,7 @@ TEST_CASE("loans: a missed goal voids every hold and every wallet is as before",
     CHECK(p.available(anna) == 9'000);
     CHECK(p.available(ben) == 9'000);
     CHECK(p.balance(borrower) == 0);
-    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d"))) ==
-          "project-state");
+    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {},
+                                        auth_headers(p.staff, "d"))) == "project-state");
     p.check_books();
 }

@@ -13,8 +13,8 @@
 #include <pqxx/pqxx>
 
 #include <atomic>
-#include <cstdio>
 #include <csignal>
+#include <cstdio>
 #include <mutex>
 #include <random>
 #include <set>
@@ -37,9 +37,10 @@ struct fleet {
 
 // Sends until an answer in `done` comes (or 30 s pass), reconnecting to any
 // server after a lost connection or a 5xx; returns the last status.
-int until_answered(fleet& servers, std::mt19937& random, std::unique_ptr<https_client>& client, const std::string& method,
-                   const std::string& path, const std::string& body, const std::map<std::string, std::string>& headers,
-                   const std::set<int>& done, std::atomic<int>& retried, reply* out = nullptr) {
+int until_answered(fleet& servers, std::mt19937& random, std::unique_ptr<https_client>& client,
+                   const std::string& method, const std::string& path, const std::string& body,
+                   const std::map<std::string, std::string>& headers, const std::set<int>& done,
+                   std::atomic<int>& retried, reply* out = nullptr) {
     auto deadline = std::chrono::steady_clock::now() + 30s;
     for (int attempt = 0; std::chrono::steady_clock::now() < deadline; ++attempt) {
         if (attempt > 0) {
@@ -74,7 +75,8 @@ int cycles() {
 
 TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][faults]") {
     private_cluster pg;
-    std::map<std::string, std::string> env{{"SCHWARM_RATE_PER_CLIENT_PER_S", "0"}, {"SCHWARM_LOGIN_PER_CLIENT_PER_MIN", "100000"}};
+    std::map<std::string, std::string> env{{"SCHWARM_RATE_PER_CLIENT_PER_S", "0"},
+                                           {"SCHWARM_LOGIN_PER_CLIENT_PER_MIN", "100000"}};
     auto first = std::make_unique<server>(pg.url(), env);
     auto second = std::make_unique<server>(pg.url(), env);
 
@@ -88,7 +90,9 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
             std::string output;
             REQUIRE(run_cli({"user", "create", "--email", email, "--role", role, "--password-stdin"},
                             {{"DATABASE_URL", pg.url()}}, "correct horse battery\n", output) == 0);
-            auto login = c.request("POST", "/v1/sessions", json::serialize(json::object{{"email", email}, {"password", "correct horse battery"}}));
+            auto login =
+                c.request("POST", "/v1/sessions",
+                          json::serialize(json::object{{"email", email}, {"password", "correct horse battery"}}));
             REQUIRE(login.status == 201);
             return std::string(login.json().at("token").as_string());
         };
@@ -96,17 +100,21 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
         auditor = make("auditor@bank.example", "auditor");
         customer owner{make("owner@example.org", "customer"), "", "owner@example.org"};
         for (int i = 0; i < 6; ++i) {
-            customer b{make("backer" + std::to_string(i) + "@example.org", "customer"), "", "backer" + std::to_string(i) + "@example.org"};
+            customer b{make("backer" + std::to_string(i) + "@example.org", "customer"), "",
+                       "backer" + std::to_string(i) + "@example.org"};
             b.id = std::string(c.request("GET", "/v1/users/me", {}, auth_headers(b.token)).json().at("id").as_string());
-            auto d = c.request("POST", "/v1/wallets/" + b.id + "/deposits", R"({"amount_minor": 100000000, "currency": "EUR"})",
-                               auth_headers(staff, "dep-" + b.id));
+            auto d = c.request("POST", "/v1/wallets/" + b.id + "/deposits",
+                               R"({"amount_minor": 100000000, "currency": "EUR"})", auth_headers(staff, "dep-" + b.id));
             REQUIRE(d.status == 201);
             backers.push_back(b);
         }
         auto created = c.request("POST", "/v1/projects",
-                                 json::serialize(json::object{{"title", "Genossenschaftsladen"}, {"summary", "Laden"},
-                                                              {"category", "community"}, {"kind", "donation"},
-                                                              {"goal_minor", 1'000'000'000}, {"currency", "EUR"},
+                                 json::serialize(json::object{{"title", "Genossenschaftsladen"},
+                                                              {"summary", "Laden"},
+                                                              {"category", "community"},
+                                                              {"kind", "donation"},
+                                                              {"goal_minor", 1'000'000'000},
+                                                              {"currency", "EUR"},
                                                               {"deadline", "2099-01-01T00:00:00Z"}}),
                                  auth_headers(owner.token));
         REQUIRE(created.status == 201);
@@ -116,19 +124,22 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
             REQUIRE(c.request("POST", "/v1/projects/" + project + "/" + step, {}, auth_headers(staff)).status == 200);
         }
         auto r = c.request("POST", "/v1/rounds",
-                           R"({"title":"Fault round","budget_minor":100000,"currency":"EUR","opens_at":"2020-01-01T00:00:00Z","closes_at":"2099-01-01T00:00:00Z"})",
+                           R"({"title":"Fault round","budget_minor":100000,"currency":"EUR",)"
+                           R"("opens_at":"2020-01-01T00:00:00Z","closes_at":"2099-01-01T00:00:00Z"})",
                            auth_headers(staff));
         REQUIRE(r.status == 201);
         round = std::string(r.json().at("id").as_string());
         for (const char* key : {"bench", "garden"}) {
             REQUIRE(c.request("POST", "/v1/rounds/" + round + "/projects",
                               json::serialize(json::object{{"key", key}, {"name", key}, {"cost_minor", 1000}}),
-                              auth_headers(staff)).status == 201);
+                              auth_headers(staff))
+                        .status == 201);
         }
         REQUIRE(c.request("POST", "/v1/rounds/" + round + "/open", {}, auth_headers(staff)).status == 200);
         for (auto [code, out] : {std::pair{"hot", &hot}, std::pair{"other", &other}}) {
             auto a = c.request("POST", "/v1/ledger/accounts",
-                               json::serialize(json::object{{"code", code}, {"name", code}, {"type", "liability"}, {"currency", "EUR"}}),
+                               json::serialize(json::object{
+                                   {"code", code}, {"name", code}, {"type", "liability"}, {"currency", "EUR"}}),
                                auth_headers(staff));
             REQUIRE(a.status == 201);
             *out = std::string(a.json().at("id").as_string());
@@ -159,7 +170,8 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
                 } else {
                     ++lost;
                 }
-                std::string ballot = i % 2 ? R"({"choices":[{"project":"bench"}]})" : R"({"choices":[{"project":"garden"}]})";
+                std::string ballot =
+                    i % 2 ? R"({"choices":[{"project":"bench"}]})" : R"({"choices":[{"project":"garden"}]})";
                 if (until_answered(servers, random, client, "PUT", "/v1/rounds/" + round + "/ballot", ballot,
                                    auth_headers(backers[c].token), {200, 201}, retried)) {
                     std::lock_guard lock(acked_mutex);
@@ -176,11 +188,17 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
             std::unique_ptr<https_client> client;
             for (int i = 0; !stop; ++i) {
                 std::string key = "transfer-" + std::to_string(c) + "-" + std::to_string(i);
-                std::string body = json::serialize(json::object{{"postings", json::array{
-                    json::object{{"account_id", hot}, {"side", "debit"}, {"amount_minor", 1 + i % 50}, {"currency", "EUR"}},
-                    json::object{{"account_id", other}, {"side", "credit"}, {"amount_minor", 1 + i % 50}, {"currency", "EUR"}}}}});
-                if (until_answered(servers, random, client, "POST", "/v1/ledger/entries", body, auth_headers(staff, key), {201},
-                                   retried) == 201) {
+                std::string body =
+                    json::serialize(json::object{{"postings", json::array{json::object{{"account_id", hot},
+                                                                                       {"side", "debit"},
+                                                                                       {"amount_minor", 1 + i % 50},
+                                                                                       {"currency", "EUR"}},
+                                                                          json::object{{"account_id", other},
+                                                                                       {"side", "credit"},
+                                                                                       {"amount_minor", 1 + i % 50},
+                                                                                       {"currency", "EUR"}}}}});
+                if (until_answered(servers, random, client, "POST", "/v1/ledger/entries", body,
+                                   auth_headers(staff, key), {201}, retried) == 201) {
                     std::lock_guard lock(acked_mutex);
                     transfers_acked.insert(key);
                 } else {
@@ -194,10 +212,11 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
         std::unique_ptr<https_client> client;
         for (int i = 0; !stop; ++i) {
             std::string email = "new" + std::to_string(i) + "@example.org";
-            int status = until_answered(servers, random, client, "POST", "/v1/users",
-                                        json::serialize(json::object{{"email", email}, {"password", "correct horse battery"},
-                                                                     {"display_name", "New"}}),
-                                        {}, {201, 409}, retried);
+            int status =
+                until_answered(servers, random, client, "POST", "/v1/users",
+                               json::serialize(json::object{
+                                   {"email", email}, {"password", "correct horse battery"}, {"display_name", "New"}}),
+                               {}, {201, 409}, retried);
             if (status) {
                 std::lock_guard lock(acked_mutex);
                 emails_acked.insert(email);
@@ -210,8 +229,8 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
         std::mt19937 random(400);
         std::unique_ptr<https_client> client;
         while (!stop) {
-            if (until_answered(servers, random, client, "GET", "/v1/ledger/export?format=csv", {}, auth_headers(auditor), {200},
-                               retried)) {
+            if (until_answered(servers, random, client, "GET", "/v1/ledger/export?format=csv", {},
+                               auth_headers(auditor), {200}, retried)) {
                 ++exports_done;
             }
         }
@@ -242,16 +261,22 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
     pqxx::nontransaction tx(db);
     // Every acknowledged pledge once, and nothing unacknowledged.
     CHECK(tx.exec1("SELECT count(*) FROM pledges")[0].as<std::size_t>() == pledges_acked.size());
-    CHECK(tx.exec1("SELECT count(DISTINCT (backer_id, idempotency_key)) FROM pledges")[0].as<std::size_t>() == pledges_acked.size());
-    CHECK(tx.exec1("SELECT pledged_minor FROM projects WHERE id = " + project)[0].as<std::size_t>() == 100 * pledges_acked.size());
-    CHECK(tx.exec1("SELECT count(*) FROM ledger_entries WHERE idempotency_key LIKE 'pledge:%'")[0].as<std::size_t>() == pledges_acked.size());
+    CHECK(tx.exec1("SELECT count(DISTINCT (backer_id, idempotency_key)) FROM pledges")[0].as<std::size_t>() ==
+          pledges_acked.size());
+    CHECK(tx.exec1("SELECT pledged_minor FROM projects WHERE id = " + project)[0].as<std::size_t>() ==
+          100 * pledges_acked.size());
+    CHECK(tx.exec1("SELECT count(*) FROM ledger_entries WHERE idempotency_key LIKE 'pledge:%'")[0].as<std::size_t>() ==
+          pledges_acked.size());
     // Transfers: each key once.
-    CHECK(tx.exec1("SELECT count(*) FROM ledger_entries WHERE created_by IS NOT NULL AND pending_id IS NULL AND kind = 'posted' "
-                   "AND description = ''")[0].as<std::size_t>() == transfers_acked.size());
+    CHECK(tx.exec1("SELECT count(*) FROM ledger_entries WHERE created_by IS NOT NULL AND pending_id IS NULL AND kind = "
+                   "'posted' "
+                   "AND description = ''")[0]
+              .as<std::size_t>() == transfers_acked.size());
     // Registrations: every acknowledged address exactly once.
     CHECK(tx.exec1("SELECT count(*) FROM users WHERE email LIKE 'new%'")[0].as<std::size_t>() == emails_acked.size());
     // Ballots: one per voter who cast any.
-    CHECK(tx.exec1("SELECT count(*) FROM ballots WHERE round_id = " + round)[0].as<std::size_t>() == ballots_acked.size());
+    CHECK(tx.exec1("SELECT count(*) FROM ballots WHERE round_id = " + round)[0].as<std::size_t>() ==
+          ballots_acked.size());
 
     // A retry of any acknowledged pledge books nothing.
     {
@@ -260,8 +285,8 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
         for (int b = 0; b < 6; ++b) {
             std::string key = "pledge-" + std::to_string(b) + "-0";
             if (!pledges_acked.contains(key)) continue;
-            auto r = c.request("POST", "/v1/projects/" + project + "/pledges", R"({"amount_minor": 100, "currency": "EUR"})",
-                               auth_headers(backers[b].token, key));
+            auto r = c.request("POST", "/v1/projects/" + project + "/pledges",
+                               R"({"amount_minor": 100, "currency": "EUR"})", auth_headers(backers[b].token, key));
             CHECK(r.status == 201);
             replayed += r.header("idempotent-replayed") == "true";
         }
@@ -271,8 +296,11 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
     std::string output;
     CHECK(run_cli({"ledger", "verify"}, {{"DATABASE_URL", pg.url()}}, "", output) == 0);
     INFO(output);
-    std::printf("FAULTS cycles=%d pledges=%zu transfers=%zu registrations=%zu voters=%zu exports=%d retries=%d lost=%d\n",
-                cycles(), pledges_acked.size(), transfers_acked.size(), emails_acked.size(), ballots_acked.size(),
-                exports_done.load(), retried.load(), lost.load());
-    CHECK(tx.exec1("SELECT sum(CASE side WHEN 'debit' THEN amount_minor ELSE -amount_minor END) FROM ledger_postings")[0].as<std::int64_t>() == 0);
+    std::printf(
+        "FAULTS cycles=%d pledges=%zu transfers=%zu registrations=%zu voters=%zu exports=%d retries=%d lost=%d\n",
+        cycles(), pledges_acked.size(), transfers_acked.size(), emails_acked.size(), ballots_acked.size(),
+        exports_done.load(), retried.load(), lost.load());
+    CHECK(
+        tx.exec1("SELECT sum(CASE side WHEN 'debit' THEN amount_minor ELSE -amount_minor END) FROM ledger_postings")[0]
+            .as<std::int64_t>() == 0);
 }

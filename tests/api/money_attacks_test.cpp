@@ -37,16 +37,19 @@ TEST_CASE("attacks: a bad pledge fails only itself, never the honest ones batche
             for (int i = 0; i < rounds; ++i) {
                 std::string key = "k-" + std::to_string(t) + "-" + std::to_string(i);
                 if (t < honest.size()) {
-                    auto r = c.request("POST", "/v1/projects/" + project + "/pledges",
-                                       R"({"amount_minor": 100, "currency": "EUR"})", auth_headers(honest[t].token, key));
+                    auto r =
+                        c.request("POST", "/v1/projects/" + project + "/pledges",
+                                  R"({"amount_minor": 100, "currency": "EUR"})", auth_headers(honest[t].token, key));
                     (r.status == 201 ? honest_ok : honest_bad)++;
                 } else if (t == honest.size()) { // a NUL byte where the currency goes
-                    auto r = c.request("POST", "/v1/projects/" + project + "/pledges",
-                                       R"({"amount_minor": 100, "currency": "E\u0000R"})", auth_headers(mallory.token, key));
+                    auto r =
+                        c.request("POST", "/v1/projects/" + project + "/pledges",
+                                  R"({"amount_minor": 100, "currency": "E\u0000R"})", auth_headers(mallory.token, key));
                     (r.status == 400 && problem_slug(r) == "validation" ? nul_400 : other)++;
                 } else {
-                    auto r = c.request("POST", "/v1/projects/" + project + "/pledges",
-                                       R"({"amount_minor": 4242, "currency": "EUR"})", auth_headers(mallory.token, key));
+                    auto r =
+                        c.request("POST", "/v1/projects/" + project + "/pledges",
+                                  R"({"amount_minor": 4242, "currency": "EUR"})", auth_headers(mallory.token, key));
                     (r.status == 500 ? fault_500 : other)++;
                 }
             }
@@ -71,8 +74,12 @@ TEST_CASE("attacks: the per-owner limit holds against pledges sent together to t
     p.deposit(anna, 1'000'000);
     p.deposit(ben, 1'000'000);
     auto loan = [&](const customer& owner, const std::string& title) {
-        return p.open_project(owner, {{"kind", "loan"}, {"goal_minor", 10'000}, {"loan_rate_bp", 500},
-                                      {"loan_term_months", 12}, {"loan_schedule", "annuity"}, {"title", title}});
+        return p.open_project(owner, {{"kind", "loan"},
+                                      {"goal_minor", 10'000},
+                                      {"loan_rate_bp", 500},
+                                      {"loan_term_months", 12},
+                                      {"loan_schedule", "annuity"},
+                                      {"title", title}});
     };
     constexpr int pairs = 4;
     int both = 0, one = 0;
@@ -85,7 +92,8 @@ TEST_CASE("attacks: the per-owner limit holds against pledges sent together to t
         auto send = [&](const customer& who, const std::string& project) {
             https_client c(p.srv.port());
             start.arrive_and_wait();
-            auto r = c.request("POST", "/v1/projects/" + project + "/pledges", R"({"amount_minor": 6000, "currency": "EUR"})",
+            auto r = c.request("POST", "/v1/projects/" + project + "/pledges",
+                               R"({"amount_minor": 6000, "currency": "EUR"})",
                                auth_headers(who.token, "pair-" + std::to_string(n)));
             if (r.status == 201) ++allowed;
             else if (problem_slug(r) == "risk-owner-limit") ++limited;
@@ -98,7 +106,8 @@ TEST_CASE("attacks: the per-owner limit holds against pledges sent together to t
         CHECK(limited == 1);
         (allowed == 2 ? both : one)++;
         CHECK(p.db.scalar("SELECT sum(g.amount_minor) FROM pledges g JOIN projects x ON x.id = g.project_id "
-                          "WHERE x.owner_id = " + owner.id) == "6000");
+                          "WHERE x.owner_id = " +
+                          owner.id) == "6000");
     }
     CHECK(both == 0);
     p.check_books();
@@ -118,17 +127,18 @@ TEST_CASE("attacks: staff ledger keys live apart from the platform's and from ea
     // Staff book entries under the very keys the platform will use for this
     // pledge's revocation and settlement, and for the project's fee.
     auto account = [&](const std::string& code) {
-        auto r = p.client.request("POST", "/v1/ledger/accounts",
-                                  json::serialize(json::object{{"code", code}, {"name", code}, {"type", "asset"},
-                                                               {"currency", "EUR"}}),
-                                  auth_headers(p.staff));
+        auto r = p.client.request(
+            "POST", "/v1/ledger/accounts",
+            json::serialize(json::object{{"code", code}, {"name", code}, {"type", "asset"}, {"currency", "EUR"}}),
+            auth_headers(p.staff));
         REQUIRE(r.status == 201);
         return std::string(r.json().at("id").as_string());
     };
     std::string x = account("staff:x"), y = account("staff:y");
     auto entry = [&](const std::string& token, const std::string& key, std::int64_t amount) {
-        json::array postings{json::object{{"account_id", x}, {"side", "debit"}, {"amount_minor", amount}, {"currency", "EUR"}},
-                             json::object{{"account_id", y}, {"side", "credit"}, {"amount_minor", amount}, {"currency", "EUR"}}};
+        json::array postings{
+            json::object{{"account_id", x}, {"side", "debit"}, {"amount_minor", amount}, {"currency", "EUR"}},
+            json::object{{"account_id", y}, {"side", "credit"}, {"amount_minor", amount}, {"currency", "EUR"}}};
         return p.client.request("POST", "/v1/ledger/entries", json::serialize(json::object{{"postings", postings}}),
                                 auth_headers(token, key));
     };

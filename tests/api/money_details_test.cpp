@@ -15,8 +15,11 @@ TEST_CASE("money details: a statement pages line by line through an entry with m
     auto borrower = p.register_customer("bora@example.org");
     std::vector<customer> lenders;
     for (int i = 0; i < 3; ++i) lenders.push_back(p.register_customer("lender" + std::to_string(i) + "@example.org"));
-    std::string loan = p.open_project(borrower, {{"kind", "loan"}, {"goal_minor", 9'000}, {"loan_rate_bp", 600},
-                                                 {"loan_term_months", 3}, {"loan_schedule", "annuity"},
+    std::string loan = p.open_project(borrower, {{"kind", "loan"},
+                                                 {"goal_minor", 9'000},
+                                                 {"loan_rate_bp", 600},
+                                                 {"loan_term_months", 3},
+                                                 {"loan_schedule", "annuity"},
                                                  {"deadline", p.days_from_now(10)}});
     for (auto& l : lenders) {
         p.deposit(l, 3'000);
@@ -24,7 +27,8 @@ TEST_CASE("money details: a statement pages line by line through an entry with m
     }
     p.make_due(loan);
     REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s")).status == 200);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d")).status == 201);
+    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d")).status ==
+            201);
     // One repayment: an interest entry and a principal entry, each paying three lenders.
     auto repaid = p.client.request("POST", "/v1/loans/" + loan + "/repayments", R"({"amount_minor": 3000})",
                                    auth_headers(borrower.token, "r"));
@@ -35,8 +39,9 @@ TEST_CASE("money details: a statement pages line by line through an entry with m
     std::string cursor;
     int pages = 0;
     do {
-        auto page = p.client.request("GET", "/v1/wallet/statement?limit=1" + (cursor.empty() ? "" : "&cursor=" + cursor), {},
-                                     auth_headers(borrower.token));
+        auto page =
+            p.client.request("GET", "/v1/wallet/statement?limit=1" + (cursor.empty() ? "" : "&cursor=" + cursor), {},
+                             auth_headers(borrower.token));
         REQUIRE(page.status == 200);
         auto body = page.json();
         for (const auto& line : body.at("items").as_array()) {
@@ -47,7 +52,7 @@ TEST_CASE("money details: a statement pages line by line through an entry with m
         cursor = body.at("next_cursor").is_null() ? "" : std::string(body.at("next_cursor").as_string());
         REQUIRE(++pages < 50);
     } while (!cursor.empty());
-    CHECK(out == 3'000); // every line of the repayment, none skipped
+    CHECK(out == 3'000);     // every line of the repayment, none skipped
     CHECK(seen.size() == 7); // six repayment lines and the disbursement in
     CHECK(problem_slug(p.client.request("GET", "/v1/wallet/statement?cursor=12", {}, auth_headers(borrower.token))) ==
           "validation");
@@ -58,9 +63,10 @@ TEST_CASE("money details: wallets are customers', refusals say why, over-funding
     platform p;
     auto owner = p.register_customer("owner@example.org");
     auto anna = p.register_customer("anna@example.org");
-    std::string staff_id(p.client.request("GET", "/v1/users/me", {}, auth_headers(p.staff)).json().at("id").as_string());
-    auto to_staff = p.client.request("POST", "/v1/wallets/" + staff_id + "/deposits", R"({"amount_minor": 100, "currency": "EUR"})",
-                                     auth_headers(p.staff, "x"));
+    std::string staff_id(
+        p.client.request("GET", "/v1/users/me", {}, auth_headers(p.staff)).json().at("id").as_string());
+    auto to_staff = p.client.request("POST", "/v1/wallets/" + staff_id + "/deposits",
+                                     R"({"amount_minor": 100, "currency": "EUR"})", auth_headers(p.staff, "x"));
     CHECK(problem_slug(to_staff) == "wallet-not-a-customer");
     CHECK(to_staff.json().at("role") == "staff");
     CHECK(p.db.scalar("SELECT count(*) FROM ledger_entries") == "0");
@@ -81,10 +87,16 @@ TEST_CASE("money details: wallets are customers', refusals say why, over-funding
     CHECK(p.client.request("GET", "/v1/projects/" + open).json().at("allow_overfunding") == true);
     CHECK(p.pledge(anna, open, 3'000, "a-4").status == 201);
     auto loan = p.client.request("POST", "/v1/projects",
-                                 json::serialize(json::object{{"title", "Kredit"}, {"summary", "x"}, {"category", "community"},
-                                                              {"kind", "loan"}, {"goal_minor", 1000}, {"currency", "EUR"},
-                                                              {"deadline", p.days_from_now(10)}, {"loan_rate_bp", 500},
-                                                              {"loan_term_months", 12}, {"loan_schedule", "annuity"},
+                                 json::serialize(json::object{{"title", "Kredit"},
+                                                              {"summary", "x"},
+                                                              {"category", "community"},
+                                                              {"kind", "loan"},
+                                                              {"goal_minor", 1000},
+                                                              {"currency", "EUR"},
+                                                              {"deadline", p.days_from_now(10)},
+                                                              {"loan_rate_bp", 500},
+                                                              {"loan_term_months", 12},
+                                                              {"loan_schedule", "annuity"},
                                                               {"allow_overfunding", true}}),
                                  auth_headers(owner.token));
     CHECK(problem_slug(loan) == "validation");

@@ -22,7 +22,10 @@ std::set<std::string> described_operations() {
     static const std::regex path_key(R"(^  (/\S*):\s*$)");
     static const std::regex method_key(R"(^    (get|put|post|delete|patch):\s*$)");
     while (std::getline(in, line)) {
-        if (line == "paths:") { in_paths = true; continue; }
+        if (line == "paths:") {
+            in_paths = true;
+            continue;
+        }
         if (in_paths && !line.empty() && line[0] != ' ') break;
         std::smatch m;
         if (std::regex_match(line, m, path_key)) path = m[1];
@@ -38,7 +41,8 @@ std::set<std::string> described_operations() {
 
 TEST_CASE("openapi.yaml describes exactly the routes of the route table", "[openapi]") {
     std::set<std::string> routed;
-    for (const auto& r : all_routes()) routed.insert(std::string(http::to_string(r.method)) + " " + std::string(r.pattern));
+    for (const auto& r : all_routes())
+        routed.insert(std::string(http::to_string(r.method)) + " " + std::string(r.pattern));
     auto described = described_operations();
     REQUIRE_FALSE(described.empty());
     for (const auto& op : routed) {

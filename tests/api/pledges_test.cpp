@@ -47,14 +47,23 @@ TEST_CASE("pledges: held from the wallet, revoked, settled when the goal is met"
     auto no_key = p.client.request("POST", "/v1/projects/" + project + "/pledges",
                                    R"({"amount_minor": 1000, "currency": "EUR"})", auth_headers(anna.token));
     CHECK(no_key.status == 400);
-    CHECK(p.client.request("POST", "/v1/projects/" + project + "/pledges", R"({"amount_minor": 1000, "currency": "EUR"})",
-                           auth_headers(p.staff, "s-1")).status == 403);
-    std::string draft(p.client.request("POST", "/v1/projects",
-                                       json::serialize(json::object{{"title", "Noch ein Entwurf"}, {"summary", "x"},
-                                                                    {"category", "community"}, {"kind", "donation"},
-                                                                    {"goal_minor", 1000}, {"currency", "EUR"},
-                                                                    {"deadline", "2099-01-01T00:00:00Z"}}),
-                                       auth_headers(owner.token)).json().at("id").as_string());
+    CHECK(p.client
+              .request("POST", "/v1/projects/" + project + "/pledges", R"({"amount_minor": 1000, "currency": "EUR"})",
+                       auth_headers(p.staff, "s-1"))
+              .status == 403);
+    std::string draft(p.client
+                          .request("POST", "/v1/projects",
+                                   json::serialize(json::object{{"title", "Noch ein Entwurf"},
+                                                                {"summary", "x"},
+                                                                {"category", "community"},
+                                                                {"kind", "donation"},
+                                                                {"goal_minor", 1000},
+                                                                {"currency", "EUR"},
+                                                                {"deadline", "2099-01-01T00:00:00Z"}}),
+                                   auth_headers(owner.token))
+                          .json()
+                          .at("id")
+                          .as_string());
     CHECK(problem_slug(p.pledge(anna, draft, 1'000, "a-6")) == "not-found");
     CHECK(p.db.scalar("SELECT count(*) FROM pledges") == "1");
 
@@ -62,14 +71,16 @@ TEST_CASE("pledges: held from the wallet, revoked, settled when the goal is met"
     auto bens = p.pledge(ben, project, 5'000, "b-1");
     REQUIRE(bens.status == 201);
     std::string bens_id(bens.json().at("id").as_string());
-    CHECK(p.client.request("POST", "/v1/pledges/" + bens_id + "/revoke", {}, auth_headers(anna.token, "r-0")).status == 404);
+    CHECK(p.client.request("POST", "/v1/pledges/" + bens_id + "/revoke", {}, auth_headers(anna.token, "r-0")).status ==
+          404);
     CHECK(p.client.request("GET", "/v1/pledges/" + bens_id, {}, auth_headers(anna.token)).status == 404);
     auto revoked = p.client.request("POST", "/v1/pledges/" + bens_id + "/revoke", {}, auth_headers(ben.token, "r-1"));
     INFO(revoked.body);
     CHECK(revoked.status == 200);
     CHECK(revoked.json().at("state") == "revoked");
     CHECK(p.available(ben) == 6'000);
-    CHECK(p.client.request("POST", "/v1/pledges/" + bens_id + "/revoke", {}, auth_headers(ben.token, "r-1")).status == 200);
+    CHECK(p.client.request("POST", "/v1/pledges/" + bens_id + "/revoke", {}, auth_headers(ben.token, "r-1")).status ==
+          200);
 
     // After the period a pledge stands.
     auto late = p.pledge(ben, project, 4'000, "b-2");
@@ -85,8 +96,8 @@ TEST_CASE("pledges: held from the wallet, revoked, settled when the goal is met"
     CHECK(listed.json().at("backers") == 2);
 
     // Settlement: not before the deadline, once after it, never twice.
-    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s-2"))) ==
-          "settlement-not-due");
+    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + project + "/settle", {},
+                                        auth_headers(p.staff, "s-2"))) == "settlement-not-due");
     p.pass_deadline(project);
     CHECK(problem_slug(p.pledge(anna, project, 1'000, "a-7")) == "project-not-funding");
     auto settled = p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s-3"));
@@ -103,7 +114,8 @@ TEST_CASE("pledges: held from the wallet, revoked, settled when the goal is met"
     CHECK(p.balance(anna) == 2'000);
     CHECK(p.balance(ben) == 2'000);
     CHECK(p.balance(owner) == 9'800);
-    CHECK(p.db.scalar("SELECT credits_posted - debits_posted FROM ledger_accounts WHERE code = 'income:fees:EUR'") == "200");
+    CHECK(p.db.scalar("SELECT credits_posted - debits_posted FROM ledger_accounts WHERE code = 'income:fees:EUR'") ==
+          "200");
     CHECK(p.db.scalar("SELECT string_agg(state::text, ',' ORDER BY id) FROM pledges") == "posted,revoked,posted");
     p.check_books();
 }
@@ -120,14 +132,15 @@ TEST_CASE("pledges: a missed goal voids every hold, by the server's own job", "[
     REQUIRE(p.pledge(ben, project, 9'000, "b").status == 201);
     CHECK(p.available(anna) == 3'000);
     p.make_due(project);
-    eventually([&] { return p.state_of(project) != "funding"; }, std::chrono::seconds(5), "the job to settle the campaign");
+    eventually([&] { return p.state_of(project) != "funding"; }, std::chrono::seconds(5),
+               "the job to settle the campaign");
     CHECK(p.state_of(project) == "failed");
     CHECK(p.available(anna) == 10'000);
     CHECK(p.available(ben) == 10'000);
     CHECK(p.balance(owner) == 0);
     CHECK(p.db.scalar("SELECT string_agg(state::text, ',' ORDER BY id) FROM pledges") == "voided,voided");
-    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s"))) ==
-          "project-state");
+    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + project + "/settle", {},
+                                        auth_headers(p.staff, "s"))) == "project-state");
     p.check_books();
 }
 
@@ -135,8 +148,11 @@ TEST_CASE("pledges: a loan takes no more than its goal, keep-it-all keeps what c
     platform p;
     auto owner = p.register_customer("owner@example.org");
     auto anna = p.register_customer("anna@example.org");
-    std::string loan = p.open_project(owner, {{"kind", "loan"}, {"goal_minor", 10'000}, {"loan_rate_bp", 500},
-                                              {"loan_term_months", 12}, {"loan_schedule", "annuity"}});
+    std::string loan = p.open_project(owner, {{"kind", "loan"},
+                                              {"goal_minor", 10'000},
+                                              {"loan_rate_bp", 500},
+                                              {"loan_term_months", 12},
+                                              {"loan_schedule", "annuity"}});
     p.deposit(anna, 50'000);
     REQUIRE(p.pledge(anna, loan, 8'000, "l-1").status == 201);
     auto over = p.pledge(anna, loan, 2'001, "l-2");
@@ -199,25 +215,32 @@ TEST_CASE("wallets: payouts within the balance, signed payment callbacks", "[e2e
     CHECK(payout(2'000, "p-2").status == 201);
     CHECK(payout(2'000, "p-2").header("idempotent-replayed") == "true");
     CHECK(p.balance(anna) == 3'000);
-    CHECK(p.client.request("POST", "/v1/wallets/" + anna.id + "/payouts", R"({"amount_minor": 1, "currency": "EUR"})",
-                           auth_headers(anna.token, "p-3")).status == 403);
-    CHECK(problem_slug(p.client.request("POST", "/v1/wallets/424242/deposits", R"({"amount_minor": 1, "currency": "EUR"})",
-                                   auth_headers(p.staff, "p-4"))) == "not-found");
+    CHECK(p.client
+              .request("POST", "/v1/wallets/" + anna.id + "/payouts", R"({"amount_minor": 1, "currency": "EUR"})",
+                       auth_headers(anna.token, "p-3"))
+              .status == 403);
+    CHECK(problem_slug(p.client.request("POST", "/v1/wallets/424242/deposits",
+                                        R"({"amount_minor": 1, "currency": "EUR"})", auth_headers(p.staff, "p-4"))) ==
+          "not-found");
     CHECK(problem_slug(p.client.request("POST", "/v1/wallets/" + anna.id + "/deposits",
-                                   R"({"amount_minor": -5, "currency": "EUR"})", auth_headers(p.staff, "p-5"))) ==
+                                        R"({"amount_minor": -5, "currency": "EUR"})", auth_headers(p.staff, "p-5"))) ==
           "validation");
     CHECK(p.client.request("GET", "/v1/wallets/" + anna.id, {}, auth_headers(anna.token)).status == 403);
 
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     auto callback = [&](const std::string& body, std::int64_t t, const std::string& key) {
         std::string signature = schwarm::crypto::hmac_sha256_hex(key, std::to_string(t) + "." + body);
         return p.client.request("POST", "/v1/payments/callbacks", body,
                                 {{"Schwarm-Signature", "t=" + std::to_string(t) + ",v1=" + signature}});
     };
-    std::string event = json::serialize(json::object{{"event_id", "evt_1"}, {"type", "deposit"}, {"user_id", anna.id},
-                                                     {"amount_minor", 1'500}, {"currency", "EUR"}});
-    CHECK(callback(event, now, std::string(40, 'x')).status == 401);   // wrong key
-    CHECK(callback(event, now - 3600, secret).status == 401);         // stale
+    std::string event = json::serialize(json::object{{"event_id", "evt_1"},
+                                                     {"type", "deposit"},
+                                                     {"user_id", anna.id},
+                                                     {"amount_minor", 1'500},
+                                                     {"currency", "EUR"}});
+    CHECK(callback(event, now, std::string(40, 'x')).status == 401);                // wrong key
+    CHECK(callback(event, now - 3600, secret).status == 401);                       // stale
     CHECK(p.client.request("POST", "/v1/payments/callbacks", event).status == 401); // unsigned
     CHECK(p.balance(anna) == 3'000);
     CHECK(callback(event, now, secret).status == 201);
@@ -244,9 +267,12 @@ TEST_CASE("projects: listing sorts by deadline, funded share and backers, page b
     // a: goal 100.00, 2 backers, 30% funded, latest deadline
     // b: goal 50.00, 1 backer, 80% funded, earliest
     // c: goal 200.00, none
-    std::string a = p.open_project(owner, {{"title", "Projekt A"}, {"goal_minor", 10'000}, {"deadline", "2099-03-01T00:00:00Z"}});
-    std::string b = p.open_project(owner, {{"title", "Projekt B"}, {"goal_minor", 5'000}, {"deadline", "2098-01-01T00:00:00Z"}});
-    std::string c = p.open_project(owner, {{"title", "Projekt C"}, {"goal_minor", 20'000}, {"deadline", "2098-06-01T00:00:00Z"}});
+    std::string a =
+        p.open_project(owner, {{"title", "Projekt A"}, {"goal_minor", 10'000}, {"deadline", "2099-03-01T00:00:00Z"}});
+    std::string b =
+        p.open_project(owner, {{"title", "Projekt B"}, {"goal_minor", 5'000}, {"deadline", "2098-01-01T00:00:00Z"}});
+    std::string c =
+        p.open_project(owner, {{"title", "Projekt C"}, {"goal_minor", 20'000}, {"deadline", "2098-06-01T00:00:00Z"}});
     REQUIRE(p.pledge(anna, a, 1'000, "a1").status == 201);
     REQUIRE(p.pledge(ben, a, 2'000, "a2").status == 201);
     REQUIRE(p.pledge(anna, b, 4'000, "b1").status == 201);
@@ -256,7 +282,8 @@ TEST_CASE("projects: listing sorts by deadline, funded share and backers, page b
         std::vector<std::string> ids;
         std::string cursor;
         do {
-            auto r = p.client.request("GET", "/v1/projects?limit=1&sort=" + sort + (cursor.empty() ? "" : "&cursor=" + cursor));
+            auto r = p.client.request("GET", "/v1/projects?limit=1&sort=" + sort +
+                                                 (cursor.empty() ? "" : "&cursor=" + cursor));
             INFO(r.body);
             REQUIRE(r.status == 200);
             auto page = r.json(); // the items must outlive the loop
@@ -274,8 +301,9 @@ TEST_CASE("projects: listing sorts by deadline, funded share and backers, page b
     CHECK(first.at("backers") == 2);
     CHECK(first.at("days_left").as_int64() > 365);
 
-    for (const auto& bad : {"sort=loudest", "sort=backers&cursor=b.99999999999999999999.1", "sort=deadline&cursor=d.9223372036854775807.1",
-                            "sort=funded&cursor=f.1.0.1", "sort=funded&cursor=b.1.1", "cursor=x"}) {
+    for (const auto& bad : {"sort=loudest", "sort=backers&cursor=b.99999999999999999999.1",
+                            "sort=deadline&cursor=d.9223372036854775807.1", "sort=funded&cursor=f.1.0.1",
+                            "sort=funded&cursor=b.1.1", "cursor=x"}) {
         auto r = p.client.request("GET", std::string("/v1/projects?") + bad);
         INFO(bad << ": " << r.body);
         CHECK(r.status == 400);

@@ -11,7 +11,8 @@ namespace json = boost::json;
 
 namespace {
 
-json::object loan(const std::string& title = "Solardach für die Kita", const std::string& summary = "Photovoltaik auf dem Dach") {
+json::object loan(const std::string& title = "Solardach für die Kita",
+                  const std::string& summary = "Photovoltaik auf dem Dach") {
     return {{"title", title},
             {"summary", summary},
             {"category", "energy"},
@@ -52,17 +53,21 @@ TEST_CASE("projects: propose, review, approve, list, search", "[e2e][projects]")
     // A draft is its owner's: not public, not listed, not editable by others.
     CHECK(client.request("GET", base).status == 404);
     CHECK(client.request("GET", "/v1/projects").json().at("items").as_array().empty());
-    CHECK(client.request("GET", "/v1/projects/mine", {}, auth_headers(owner)).json().at("items").as_array().size() == 1);
+    CHECK(client.request("GET", "/v1/projects/mine", {}, auth_headers(owner)).json().at("items").as_array().size() ==
+          1);
     CHECK(client.request("PUT", base, json::serialize(loan("Fremdes Projekt")), auth_headers(other)).status == 404);
-    auto edited = client.request("PUT", base, json::serialize(loan("Solardach für die Kita Sonnenschein")), auth_headers(owner));
+    auto edited =
+        client.request("PUT", base, json::serialize(loan("Solardach für die Kita Sonnenschein")), auth_headers(owner));
     REQUIRE(edited.status == 200);
     CHECK(edited.json().at("title") == "Solardach für die Kita Sonnenschein");
 
     // The loan's credit inputs, for the risk check that runs once it is submitted.
-    REQUIRE(client.request("PUT", "/v1/risk/applications/" + id,
-                           R"({"applicant_type":"person","monthly_income_minor":2000000,"monthly_expenses_minor":500000,)"
-                           R"("existing_debt_minor":0,"purpose":"energy"})",
-                           auth_headers(owner)).status == 200);
+    REQUIRE(client
+                .request("PUT", "/v1/risk/applications/" + id,
+                         R"({"applicant_type":"person","monthly_income_minor":2000000,"monthly_expenses_minor":500000,)"
+                         R"("existing_debt_minor":0,"purpose":"energy"})",
+                         auth_headers(owner))
+                .status == 200);
 
     CHECK(post(client, base + "/submit", other) == "404");
     CHECK(post(client, base + "/approve", staff) == "409"); // not in review yet
@@ -90,7 +95,8 @@ TEST_CASE("projects: propose, review, approve, list, search", "[e2e][projects]")
     CHECK(client.request("GET", "/v1/projects?q=Kitas").json().at("items").as_array().size() == 1); // German stemming
     CHECK(client.request("GET", "/v1/projects?q=Windrad").json().at("items").as_array().empty());
     CHECK(client.request("GET", "/v1/projects?kind=donation").json().at("items").as_array().empty());
-    CHECK(client.request("GET", "/v1/projects?state=approved&category=energy").json().at("items").as_array().size() == 1);
+    CHECK(client.request("GET", "/v1/projects?state=approved&category=energy").json().at("items").as_array().size() ==
+          1);
     CHECK(client.request("GET", "/v1/projects?state=draft").status == 400);
 
     CHECK(db.scalar("SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE subject = 'project:" + id +
@@ -149,9 +155,11 @@ TEST_CASE("projects: listing pages with a stable cursor", "[e2e][projects]") {
     std::string owner = register_and_login(client, "olga@example.org");
     std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
     for (int i = 0; i < 5; ++i) {
-        auto r = client.request("POST", "/v1/projects", json::serialize(loan("Projekt Nummer " + std::to_string(i))), auth_headers(owner));
+        auto r = client.request("POST", "/v1/projects", json::serialize(loan("Projekt Nummer " + std::to_string(i))),
+                                auth_headers(owner));
         REQUIRE(r.status == 201);
-        REQUIRE(post(client, "/v1/projects/" + std::string(r.json().at("id").as_string()) + "/submit", owner) == "submitted");
+        REQUIRE(post(client, "/v1/projects/" + std::string(r.json().at("id").as_string()) + "/submit", owner) ==
+                "submitted");
     }
     auto first = client.request("GET", "/v1/projects?limit=2").json();
     REQUIRE(first.at("items").as_array().size() == 2);
@@ -161,7 +169,9 @@ TEST_CASE("projects: listing pages with a stable cursor", "[e2e][projects]") {
     client.request("POST", "/v1/projects", json::serialize(loan("Neu dazu")), auth_headers(owner));
     auto second = client.request("GET", "/v1/projects?limit=2&cursor=" + cursor).json();
     CHECK(second.at("items").as_array()[0].at("title") == "Projekt Nummer 2");
-    auto last = client.request("GET", "/v1/projects?limit=2&cursor=" + std::string(second.at("next_cursor").as_string())).json();
+    auto last =
+        client.request("GET", "/v1/projects?limit=2&cursor=" + std::string(second.at("next_cursor").as_string()))
+            .json();
     CHECK(last.at("items").as_array().size() == 1);
     CHECK(last.at("next_cursor").is_null());
     CHECK(client.request("GET", "/v1/projects?cursor=abc").status == 400);

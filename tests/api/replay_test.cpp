@@ -42,9 +42,10 @@ struct world {
     int keys = 0;
 
     // The settlement job waits a day between looks: the scenarios settle by hand.
-    world() : p(std::map<std::string, std::string>{{"SCHWARM_SETTLEMENT_INTERVAL_MS", "86400000"}}),
-              owner(p.register_customer("owner@example.org")), anna(p.register_customer("anna@example.org")),
-              ben(p.register_customer("ben@example.org")) {
+    world()
+        : p(std::map<std::string, std::string>{{"SCHWARM_SETTLEMENT_INTERVAL_MS", "86400000"}}),
+          owner(p.register_customer("owner@example.org")), anna(p.register_customer("anna@example.org")),
+          ben(p.register_customer("ben@example.org")) {
         p.deposit(anna, 1'000'000);
         p.deposit(ben, 1'000'000);
     }
@@ -61,57 +62,71 @@ struct world {
         return project;
     }
     std::string funded_loan() {
-        std::string loan = p.open_project(owner, {{"kind", "loan"}, {"goal_minor", 10'000}, {"loan_rate_bp", 500},
-                                                  {"loan_term_months", 12}, {"loan_schedule", "annuity"},
+        std::string loan = p.open_project(owner, {{"kind", "loan"},
+                                                  {"goal_minor", 10'000},
+                                                  {"loan_rate_bp", 500},
+                                                  {"loan_term_months", 12},
+                                                  {"loan_schedule", "annuity"},
                                                   {"deadline", p.days_from_now(5)}});
         pledge(anna, loan, 10'000);
         p.make_due(loan);
-        REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, key())).status == 200);
+        REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, key())).status ==
+                200);
         return loan;
     }
     std::string disbursed_loan() {
         std::string loan = funded_loan();
-        REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, key())).status ==
-                201);
+        REQUIRE(
+            p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, key())).status ==
+            201);
         p.deposit(owner, 20'000);
         return loan;
     }
     std::string tallied_round() {
         std::string project = p.approved_project(owner, {{"goal_minor", 5'000}});
-        REQUIRE(p.client.request("POST", "/v1/fund/deposits", amount(5'000), auth_headers(p.staff, key())).status == 201);
+        REQUIRE(p.client.request("POST", "/v1/fund/deposits", amount(5'000), auth_headers(p.staff, key())).status ==
+                201);
         auto created = p.client.request("POST", "/v1/rounds",
                                         R"({"title":"Runde","budget_minor":5000,"currency":"EUR",)"
                                         R"("opens_at":"2020-01-01T00:00:00Z","closes_at":"2099-01-01T00:00:00Z"})",
                                         auth_headers(p.staff));
         REQUIRE(created.status == 201);
         std::string base = "/v1/rounds/" + std::string(created.json().at("id").as_string());
-        REQUIRE(p.client.request("POST", base + "/projects", json::serialize(json::object{{"project_id", project}}),
-                                 auth_headers(p.staff)).status == 201);
+        REQUIRE(p.client
+                    .request("POST", base + "/projects", json::serialize(json::object{{"project_id", project}}),
+                             auth_headers(p.staff))
+                    .status == 201);
         REQUIRE(p.client.request("POST", base + "/open", {}, auth_headers(p.staff)).status == 200);
-        REQUIRE(p.client.request("PUT", base + "/ballot",
-                                 json::serialize(json::object{{"choices", json::array{json::object{{"project", "project-" + project}}}}}),
-                                 auth_headers(anna.token)).status == 201);
+        REQUIRE(p.client
+                    .request("PUT", base + "/ballot",
+                             json::serialize(json::object{
+                                 {"choices", json::array{json::object{{"project", "project-" + project}}}}}),
+                             auth_headers(anna.token))
+                    .status == 201);
         REQUIRE(p.client.request("POST", base + "/close", {}, auth_headers(p.staff)).status == 200);
         REQUIRE(p.client.request("POST", base + "/tally", {}, auth_headers(p.staff)).status == 200);
         return base;
     }
     std::string account(const std::string& code) {
-        auto r = p.client.request("POST", "/v1/ledger/accounts",
-                                  json::serialize(json::object{{"code", code}, {"name", code}, {"type", "asset"},
-                                                               {"currency", "EUR"}}),
-                                  auth_headers(p.staff));
+        auto r = p.client.request(
+            "POST", "/v1/ledger/accounts",
+            json::serialize(json::object{{"code", code}, {"name", code}, {"type", "asset"}, {"currency", "EUR"}}),
+            auth_headers(p.staff));
         REQUIRE(r.status == 201);
         return std::string(r.json().at("id").as_string());
     }
     std::string entry_body(const std::string& kind, std::int64_t minor) {
         static int n = 0;
-        std::string from = account("replay:from:" + std::to_string(++n)), to = account("replay:to:" + std::to_string(n));
-        json::array postings{json::object{{"account_id", from}, {"side", "debit"}, {"amount_minor", minor}, {"currency", "EUR"}},
-                             json::object{{"account_id", to}, {"side", "credit"}, {"amount_minor", minor}, {"currency", "EUR"}}};
+        std::string from = account("replay:from:" + std::to_string(++n)),
+                    to = account("replay:to:" + std::to_string(n));
+        json::array postings{
+            json::object{{"account_id", from}, {"side", "debit"}, {"amount_minor", minor}, {"currency", "EUR"}},
+            json::object{{"account_id", to}, {"side", "credit"}, {"amount_minor", minor}, {"currency", "EUR"}}};
         return json::serialize(json::object{{"kind", kind}, {"postings", postings}});
     }
     std::string hold() {
-        auto r = p.client.request("POST", "/v1/ledger/entries", entry_body("pending", 10), auth_headers(p.staff, key()));
+        auto r =
+            p.client.request("POST", "/v1/ledger/entries", entry_body("pending", 10), auth_headers(p.staff, key()));
         REQUIRE(r.status == 201);
         return std::string(r.json().at("id").as_string());
     }
@@ -139,7 +154,8 @@ std::map<std::string, std::function<call(world&)>> scenarios() {
         {"POST /v1/projects/{id}/disburse",
          [](world& w) {
              std::string loan = w.funded_loan();
-             return call{"/v1/projects/" + loan + "/disburse", "", w.p.staff, "/v1/projects/" + loan + "/disburse?x=1", ""};
+             return call{"/v1/projects/" + loan + "/disburse", "", w.p.staff, "/v1/projects/" + loan + "/disburse?x=1",
+                         ""};
          }},
         {"POST /v1/loans/{id}/repayments",
          [](world& w) {
@@ -159,10 +175,17 @@ std::map<std::string, std::function<call(world&)>> scenarios() {
              return call{round + "/allocate", "", w.p.staff, "", R"({"reject": [], "reason": "x"})"};
          }},
         {"POST /v1/wallets/{user_id}/deposits",
-         [](world& w) { return call{"/v1/wallets/" + w.ben.id + "/deposits", amount(100), w.p.staff, "", amount(101)}; }},
+         [](world& w) {
+             return call{"/v1/wallets/" + w.ben.id + "/deposits", amount(100), w.p.staff, "", amount(101)};
+         }},
         {"POST /v1/wallets/{user_id}/payouts",
-         [](world& w) { return call{"/v1/wallets/" + w.ben.id + "/payouts", amount(100), w.p.staff, "", amount(101)}; }},
-        {"POST /v1/fund/deposits", [](world& w) { return call{"/v1/fund/deposits", amount(100), w.p.staff, "", amount(101)}; }},
+         [](world& w) {
+             return call{"/v1/wallets/" + w.ben.id + "/payouts", amount(100), w.p.staff, "", amount(101)};
+         }},
+        {"POST /v1/fund/deposits",
+         [](world& w) {
+             return call{"/v1/fund/deposits", amount(100), w.p.staff, "", amount(101)};
+         }},
         {"POST /v1/ledger/entries",
          [](world& w) {
              return call{"/v1/ledger/entries", w.entry_body("posted", 5), w.p.staff, "", w.entry_body("posted", 6)};
@@ -236,10 +259,12 @@ TEST_CASE("replays: every route that moves money answers a retry as it answered 
 TEST_CASE("replays: a key is the caller's own, and concurrent retries book once", "[e2e][replays]") {
     world w;
     std::string staff2 = create_user_and_login(w.p.client, w.p.db, "sam@bank.example", "staff");
-    auto first = w.p.client.request("POST", "/v1/wallets/" + w.ben.id + "/deposits", amount(100), auth_headers(w.p.staff, "k"));
+    auto first =
+        w.p.client.request("POST", "/v1/wallets/" + w.ben.id + "/deposits", amount(100), auth_headers(w.p.staff, "k"));
     REQUIRE(first.status == 201);
     // Another staff member's same key: their own request, not the first one's answer.
-    auto theirs = w.p.client.request("POST", "/v1/wallets/" + w.ben.id + "/deposits", amount(300), auth_headers(staff2, "k"));
+    auto theirs =
+        w.p.client.request("POST", "/v1/wallets/" + w.ben.id + "/deposits", amount(300), auth_headers(staff2, "k"));
     CHECK(theirs.status == 201);
     CHECK(theirs.header("idempotent-replayed") == "");
     CHECK(theirs.body != first.body);
@@ -252,7 +277,8 @@ TEST_CASE("replays: a key is the caller's own, and concurrent retries book once"
     for (int i = 0; i < 10; ++i) {
         threads.emplace_back([&, i] {
             https_client c(w.p.srv.port());
-            answers[i] = c.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(w.p.staff, "together"));
+            answers[i] =
+                c.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(w.p.staff, "together"));
         });
     }
     for (auto& t : threads) t.join();

@@ -2,8 +2,8 @@
 // told: every case ends in a recorded failed or pending check, the circuit
 // breaker opens and closes as specified, the server stays responsive, and
 // nothing is approved by accident.
-#include "support/risk_world.hpp"
 #include "support/fake_bureau.hpp"
+#include "support/risk_world.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -41,10 +41,12 @@ struct setup {
     std::string loan() { return submitted_loan(*client, owner, 2'000'000, sound_application()); }
 
     json::object settled_check(const std::string& id) {
-        return wait_review(*client, staff, id, [](const json::value& r) {
-                   const auto& checks = r.at("checks").as_array();
-                   return !checks.empty() && checks[0].at("state") != "queued" && checks[0].at("state") != "running";
-               })
+        return wait_review(*client, staff, id,
+                           [](const json::value& r) {
+                               const auto& checks = r.at("checks").as_array();
+                               return !checks.empty() && checks[0].at("state") != "queued" &&
+                                      checks[0].at("state") != "running";
+                           })
             .at("checks")
             .as_array()
             .at(0)
@@ -137,10 +139,11 @@ TEST_CASE("risk bureau: 4xx, garbage, oversized and badly signed answers fail at
         mode m;
         std::string error_start;
     };
-    auto [m, error_start] = GENERATE(values<expectation>({{mode::refuse_400, "bureau refused the request with 400"},
-                                                          {mode::garbage, "bureau answer is not a JSON object"},
-                                                          {mode::oversized, "bureau too_large"},
-                                                          {mode::bad_signature, "bureau answer has an invalid signature"}}));
+    auto [m, error_start] =
+        GENERATE(values<expectation>({{mode::refuse_400, "bureau refused the request with 400"},
+                                      {mode::garbage, "bureau answer is not a JSON object"},
+                                      {mode::oversized, "bureau too_large"},
+                                      {mode::bad_signature, "bureau answer has an invalid signature"}}));
     s.bureau.set_mode(m);
     std::string id = s.loan();
     auto check = s.settled_check(id);
@@ -172,7 +175,8 @@ TEST_CASE("risk bureau: a slow bureau times out without blocking the server", "[
     s.approval_refused(id);
 }
 
-TEST_CASE("risk bureau: the circuit opens after repeated failures, fails fast, and closes after a good trial", "[e2e][risk]") {
+TEST_CASE("risk bureau: the circuit opens after repeated failures, fails fast, and closes after a good trial",
+          "[e2e][risk]") {
     setup s({{"SCHWARM_RISK_BREAKER_FAILURES", "3"}, {"SCHWARM_RISK_BREAKER_COOLDOWN_MS", "1500"}});
     s.bureau.set_mode(mode::fail_500);
     std::string id = s.loan();
@@ -213,7 +217,8 @@ TEST_CASE("risk bureau: a later answer by callback, signed, in the window, once"
                                                     {"score", 690},
                                                     {"pd_band", "B"},
                                                     {"reasons", json::array{"income verified"}}});
-    auto send = [&](const std::string& ts, const std::string& sig, const std::string& b, const std::string& provider = "webhook") {
+    auto send = [&](const std::string& ts, const std::string& sig, const std::string& b,
+                    const std::string& provider = "webhook") {
         return s.client->request("POST", "/v1/risk/callbacks/" + provider, b,
                                  {{"X-Schwarm-Timestamp", ts}, {"X-Schwarm-Signature", sig}});
     };

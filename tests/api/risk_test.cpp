@@ -65,7 +65,8 @@ TEST_CASE("risk: a scorecard check, then four eyes approve a large loan", "[e2e]
     CHECK(state_of(client, id) == "approved");
     CHECK(db.scalar("SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE subject = 'project:" + id +
                     "' AND action LIKE 'risk.review%'") == "risk.review.approve,risk.review.approve");
-    CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE subject = 'project:" + id + "' AND action = 'project.approve'") == "1");
+    CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE subject = 'project:" + id +
+                    "' AND action = 'project.approve'") == "1");
 }
 
 TEST_CASE("risk: a small loan needs one approval, reviews refuse conflicts and wrong roles", "[e2e][risk]") {
@@ -89,11 +90,11 @@ TEST_CASE("risk: a small loan needs one approval, reviews refuse conflicts and w
     // A recorded relationship bars the reviewer.
     std::string cleo_id = db.scalar("SELECT id FROM users WHERE email = 'cleo@bank.example'");
     std::string owner_id = db.scalar("SELECT id FROM users WHERE email = 'olga@example.org'");
-    auto related = client.request("POST", "/v1/risk/relationships",
-                                  json::serialize(json::object{{"staff_id", std::stoll(cleo_id)},
-                                                               {"customer_id", std::stoll(owner_id)},
-                                                               {"kind", "family"}}),
-                                  auth_headers(admin));
+    auto related = client.request(
+        "POST", "/v1/risk/relationships",
+        json::serialize(
+            json::object{{"staff_id", std::stoll(cleo_id)}, {"customer_id", std::stoll(owner_id)}, {"kind", "family"}}),
+        auth_headers(admin));
     REQUIRE(related.status == 201);
     auto by_related = client.request("POST", "/v1/risk/reviews/" + id + "/approve", {}, auth_headers(cleo));
     CHECK(by_related.status == 403);
@@ -127,7 +128,8 @@ TEST_CASE("risk: a small loan needs one approval, reviews refuse conflicts and w
     CHECK(type_of(after) == problem_type("risk-review-state"));
 }
 
-TEST_CASE("risk: without an application the check fails and nothing is approved, request-info and reject", "[e2e][risk]") {
+TEST_CASE("risk: without an application the check fails and nothing is approved, request-info and reject",
+          "[e2e][risk]") {
     database db;
     server srv(db.url());
     https_client client(srv.port());
@@ -154,7 +156,9 @@ TEST_CASE("risk: without an application the check fails and nothing is approved,
     CHECK(asked.json().at("state") == "info_requested");
 
     // Only the owner answers, with valid figures.
-    CHECK(client.request("PUT", "/v1/risk/applications/" + id, json::serialize(sound_application()), auth_headers(other)).status == 404);
+    CHECK(
+        client.request("PUT", "/v1/risk/applications/" + id, json::serialize(sound_application()), auth_headers(other))
+            .status == 404);
     auto negative = sound_application();
     negative["monthly_income_minor"] = -1;
     auto refused = client.request("PUT", "/v1/risk/applications/" + id, json::serialize(negative), auth_headers(owner));
@@ -162,8 +166,9 @@ TEST_CASE("risk: without an application the check fails and nothing is approved,
     CHECK(refused.json().at("field") == "monthly_income_minor");
     auto person_with_years = sound_application();
     person_with_years["applicant_type"] = "person";
-    CHECK(client.request("PUT", "/v1/risk/applications/" + id, json::serialize(person_with_years), auth_headers(owner)).json().at("field") ==
-          "years_in_business");
+    CHECK(client.request("PUT", "/v1/risk/applications/" + id, json::serialize(person_with_years), auth_headers(owner))
+              .json()
+              .at("field") == "years_in_business");
     CHECK(db.scalar("SELECT count(*) FROM risk_applications") == "0");
 
     // A poor application: outgoings above income; a new round, a new check.
@@ -172,10 +177,10 @@ TEST_CASE("risk: without an application the check fails and nothing is approved,
                       {"monthly_expenses_minor", 140'000},
                       {"existing_debt_minor", 3'000'000},
                       {"purpose", "refinancing"}};
-    REQUIRE(client.request("PUT", "/v1/risk/applications/" + id, json::serialize(poor), auth_headers(owner)).status == 200);
-    review = wait_review(client, anna, id, [](const json::value& r) {
-        return r.at("round") == 2 && latest_check_settled(r);
-    });
+    REQUIRE(client.request("PUT", "/v1/risk/applications/" + id, json::serialize(poor), auth_headers(owner)).status ==
+            200);
+    review = wait_review(client, anna, id,
+                         [](const json::value& r) { return r.at("round") == 2 && latest_check_settled(r); });
     CHECK(review.at("state") == "waiting");
     const auto& declined = review.at("checks").as_array().at(0);
     CHECK(declined.at("state") == "completed");
@@ -187,12 +192,13 @@ TEST_CASE("risk: without an application the check fails and nothing is approved,
     CHECK(declined_approve.status == 409);
     CHECK(type_of(declined_approve) == problem_type("risk-check-declined"));
 
-    auto rejected = client.request("POST", "/v1/risk/reviews/" + id + "/reject", R"({"reason":"Debt service too high"})",
-                                   auth_headers(anna));
+    auto rejected = client.request("POST", "/v1/risk/reviews/" + id + "/reject",
+                                   R"({"reason":"Debt service too high"})", auth_headers(anna));
     REQUIRE(rejected.status == 200);
     CHECK(rejected.json().at("state") == "rejected");
     CHECK(state_of(client, id) == "rejected");
-    CHECK(client.request("PUT", "/v1/risk/applications/" + id, json::serialize(poor), auth_headers(owner)).status == 409);
+    CHECK(client.request("PUT", "/v1/risk/applications/" + id, json::serialize(poor), auth_headers(owner)).status ==
+          409);
 }
 
 TEST_CASE("risk: the review queue filters and pages by keyset", "[e2e][risk]") {
@@ -204,8 +210,10 @@ TEST_CASE("risk: the review queue filters and pages by keyset", "[e2e][risk]") {
     std::vector<std::string> ids;
     for (int i = 0; i < 3; ++i) ids.push_back(submitted_loan(client, owner, 1'000'000, sound_application()));
     for (const auto& id : ids) wait_review(client, anna, id, latest_check_settled);
-    REQUIRE(client.request("POST", "/v1/risk/reviews/" + ids[1] + "/request-info", R"({"message":"Bank statements?"})",
-                           auth_headers(anna)).status == 200);
+    REQUIRE(client
+                .request("POST", "/v1/risk/reviews/" + ids[1] + "/request-info", R"({"message":"Bank statements?"})",
+                         auth_headers(anna))
+                .status == 200);
 
     auto first = client.request("GET", "/v1/risk/reviews?limit=2", {}, auth_headers(anna));
     REQUIRE(first.status == 200);
@@ -219,13 +227,25 @@ TEST_CASE("risk: the review queue filters and pages by keyset", "[e2e][risk]") {
     CHECK(rest.json().at("items").as_array()[0].at("project_id").as_string() == ids[2]);
     CHECK(rest.json().at("next_cursor").is_null());
 
-    auto waiting = client.request("GET", "/v1/risk/reviews?state=waiting", {}, auth_headers(anna)).json().at("items").as_array();
+    auto waiting =
+        client.request("GET", "/v1/risk/reviews?state=waiting", {}, auth_headers(anna)).json().at("items").as_array();
     CHECK(waiting.size() == 2);
-    auto asked = client.request("GET", "/v1/risk/reviews?state=info_requested", {}, auth_headers(anna)).json().at("items").as_array();
+    auto asked = client.request("GET", "/v1/risk/reviews?state=info_requested", {}, auth_headers(anna))
+                     .json()
+                     .at("items")
+                     .as_array();
     REQUIRE(asked.size() == 1);
     CHECK(asked[0].at("project_id").as_string() == ids[1]);
-    CHECK(client.request("GET", "/v1/risk/reviews?decision=approve", {}, auth_headers(anna)).json().at("items").as_array().size() == 3);
-    CHECK(client.request("GET", "/v1/risk/reviews?decision=decline", {}, auth_headers(anna)).json().at("items").as_array().empty());
+    CHECK(client.request("GET", "/v1/risk/reviews?decision=approve", {}, auth_headers(anna))
+              .json()
+              .at("items")
+              .as_array()
+              .size() == 3);
+    CHECK(client.request("GET", "/v1/risk/reviews?decision=decline", {}, auth_headers(anna))
+              .json()
+              .at("items")
+              .as_array()
+              .empty());
     CHECK(client.request("GET", "/v1/risk/reviews?state=lost", {}, auth_headers(anna)).status == 400);
 }
 
@@ -246,16 +266,17 @@ TEST_CASE("risk: investor profile, loss simulation, knowledge test, sophisticati
     auto early = client.request("POST", "/v1/risk/investor/loss-simulation", {}, auth_headers(ivo));
     CHECK(early.status == 409);
     CHECK(type_of(early) == problem_type("risk-profile-required"));
-    auto negative = client.request("PUT", "/v1/risk/investor/profile",
-                                   R"({"annual_income_minor":-5000000,"liquid_assets_minor":0,"annual_commitments_minor":0})",
-                                   auth_headers(ivo));
+    auto negative = client.request(
+        "PUT", "/v1/risk/investor/profile",
+        R"({"annual_income_minor":-5000000,"liquid_assets_minor":0,"annual_commitments_minor":0})", auth_headers(ivo));
     CHECK(negative.status == 400);
     CHECK(negative.json().at("field") == "annual_income_minor");
     CHECK(db.scalar("SELECT count(*) FROM risk_investor_profiles") == "0");
 
-    auto declared = client.request("PUT", "/v1/risk/investor/profile",
-                                   R"({"annual_income_minor":6000000,"liquid_assets_minor":5000000,"annual_commitments_minor":1000000})",
-                                   auth_headers(ivo));
+    auto declared = client.request(
+        "PUT", "/v1/risk/investor/profile",
+        R"({"annual_income_minor":6000000,"liquid_assets_minor":5000000,"annual_commitments_minor":1000000})",
+        auth_headers(ivo));
     REQUIRE(declared.status == 200);
     CHECK(declared.json().at("profile").at("net_worth_minor") == 10'000'000);
     CHECK(declared.json().at("risk_warning_threshold_minor") == 500'000); // 5% of EUR 100,000 > EUR 1,000
@@ -265,7 +286,8 @@ TEST_CASE("risk: investor profile, loss simulation, knowledge test, sophisticati
     CHECK(!client.request("GET", "/v1/risk/investor", {}, auth_headers(ivo)).json().at("loss_simulated_at").is_null());
 
     // The knowledge test: questions are data; answers are checked.
-    auto questions = client.request("GET", "/v1/risk/knowledge-test", {}, auth_headers(ivo)).json().at("questions").as_array();
+    auto questions =
+        client.request("GET", "/v1/risk/knowledge-test", {}, auth_headers(ivo)).json().at("questions").as_array();
     REQUIRE(questions.size() == 5);
     CHECK(!questions[0].as_object().contains("correct"));
     auto unknown = client.request("POST", "/v1/risk/knowledge-test",
@@ -287,7 +309,8 @@ TEST_CASE("risk: investor profile, loss simulation, knowledge test, sophisticati
         json::array a;
         const char* ids[] = {"total_loss", "deposit_guarantee", "liquidity", "diversification", "reflection"};
         const int right[] = {1, 1, 1, 1, 0};
-        for (int i = 0; i < 5; ++i) a.push_back({{"question_id", ids[i]}, {"option", i < wrong ? (right[i] + 1) % 2 + 0 : right[i]}});
+        for (int i = 0; i < 5; ++i)
+            a.push_back({{"question_id", ids[i]}, {"option", i < wrong ? (right[i] + 1) % 2 + 0 : right[i]}});
         return json::serialize(json::object{{"answers", a}});
     };
     auto failed = client.request("POST", "/v1/risk/knowledge-test", answers(2), auth_headers(ivo));
@@ -297,20 +320,30 @@ TEST_CASE("risk: investor profile, loss simulation, knowledge test, sophisticati
     auto passed = client.request("POST", "/v1/risk/knowledge-test", answers(0), auth_headers(ivo));
     REQUIRE(passed.status == 201);
     CHECK(passed.json().at("passed") == true);
-    CHECK(db.scalar("SELECT taken_at + interval '2 years' = expires_at FROM risk_knowledge_tests ORDER BY id DESC LIMIT 1") == "t");
-    CHECK(client.request("GET", "/v1/risk/investor", {}, auth_headers(ivo)).json().at("knowledge_test").at("status") == "passed");
+    CHECK(db.scalar(
+              "SELECT taken_at + interval '2 years' = expires_at FROM risk_knowledge_tests ORDER BY id DESC LIMIT 1") ==
+          "t");
+    CHECK(client.request("GET", "/v1/risk/investor", {}, auth_headers(ivo)).json().at("knowledge_test").at("status") ==
+          "passed");
 
     // Sophisticated only on staff approval of a request.
     auto request = client.request("POST", "/v1/risk/investor/sophistication-requests",
-                                  R"({"evidence":"Portfolio above EUR 500,000; ten years in asset management"})", auth_headers(ivo));
+                                  R"({"evidence":"Portfolio above EUR 500,000; ten years in asset management"})",
+                                  auth_headers(ivo));
     REQUIRE(request.status == 201);
     std::string request_id(request.json().at("id").as_string());
-    CHECK(client.request("POST", "/v1/risk/investor/sophistication-requests", R"({"evidence":"again"})", auth_headers(ivo)).status == 409);
-    CHECK(client.request("POST", "/v1/risk/sophistication-requests/" + request_id + "/approve", {}, auth_headers(ivo)).status == 403);
-    CHECK(client.request("POST", "/v1/risk/sophistication-requests/" + request_id + "/reject", {}, auth_headers(anna)).status == 400);
+    CHECK(
+        client
+            .request("POST", "/v1/risk/investor/sophistication-requests", R"({"evidence":"again"})", auth_headers(ivo))
+            .status == 409);
+    CHECK(client.request("POST", "/v1/risk/sophistication-requests/" + request_id + "/approve", {}, auth_headers(ivo))
+              .status == 403);
+    CHECK(client.request("POST", "/v1/risk/sophistication-requests/" + request_id + "/reject", {}, auth_headers(anna))
+              .status == 400);
     auto pending = client.request("GET", "/v1/risk/sophistication-requests?state=pending", {}, auth_headers(anna));
     REQUIRE(pending.json().at("items").as_array().size() == 1);
-    auto approved = client.request("POST", "/v1/risk/sophistication-requests/" + request_id + "/approve", {}, auth_headers(anna));
+    auto approved =
+        client.request("POST", "/v1/risk/sophistication-requests/" + request_id + "/approve", {}, auth_headers(anna));
     REQUIRE(approved.status == 200);
     auto now = client.request("GET", "/v1/risk/investor", {}, auth_headers(ivo)).json();
     CHECK(now.at("category") == "sophisticated");

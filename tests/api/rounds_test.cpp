@@ -26,7 +26,8 @@ std::string vote(std::initializer_list<std::string> projects) {
 
 std::string round_body(const std::string& extra = "") {
     return R"({"title":"Dorfladen 2027","budget_minor":100000,"currency":"EUR",)"
-           R"("opens_at":"2020-01-01T00:00:00Z","closes_at":"2099-01-01T00:00:00Z","max_projects":2)" + extra + "}";
+           R"("opens_at":"2020-01-01T00:00:00Z","closes_at":"2099-01-01T00:00:00Z","max_projects":2)" +
+           extra + "}";
 }
 
 std::string read(const std::string& path) {
@@ -58,13 +59,17 @@ TEST_CASE("rounds: set up, vote, close, tally, publish", "[e2e][rounds]") {
     std::string base = "/v1/rounds/" + id;
     for (auto [key, cost] : {std::pair{"bench", 30000}, std::pair{"garden", 60000}, std::pair{"library", 50000}}) {
         auto r = client.request("POST", base + "/projects",
-                                json::serialize(json::object{{"key", key}, {"name", key}, {"cost_minor", cost}}), auth_headers(staff));
+                                json::serialize(json::object{{"key", key}, {"name", key}, {"cost_minor", cost}}),
+                                auth_headers(staff));
         REQUIRE(r.status == 201);
     }
     // Not open yet.
     CHECK(client.request("PUT", base + "/ballot", vote({"bench"}), auth_headers(ana)).status == 409);
     REQUIRE(client.request("POST", base + "/open", {}, auth_headers(staff)).status == 200);
-    CHECK(client.request("POST", base + "/projects", R"({"key":"late","name":"late","cost_minor":1})", auth_headers(staff)).status == 409);
+    CHECK(
+        client
+            .request("POST", base + "/projects", R"({"key":"late","name":"late","cost_minor":1})", auth_headers(staff))
+            .status == 409);
 
     auto first = client.request("PUT", base + "/ballot", vote({"bench"}), auth_headers(ana));
     REQUIRE(first.status == 201);
@@ -129,13 +134,16 @@ TEST_CASE("rounds: ballots that break a rule are refused and change nothing", "[
     std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
     std::string admin = create_user_and_login(client, db, "ada@bank.example", "admin");
     std::string ana = register_and_login(client, "ana@example.org");
-    auto created = client.request("POST", "/v1/rounds", round_body(R"(,"eligibility":"members","max_total_cost_minor":80000)"),
-                                  auth_headers(staff));
+    auto created =
+        client.request("POST", "/v1/rounds", round_body(R"(,"eligibility":"members","max_total_cost_minor":80000)"),
+                       auth_headers(staff));
     REQUIRE(created.status == 201);
     std::string base = "/v1/rounds/" + std::string(created.json().at("id").as_string());
     for (auto [key, cost] : {std::pair{"a", 30000}, std::pair{"b", 60000}, std::pair{"c", 10000}}) {
-        REQUIRE(client.request("POST", base + "/projects",
-                               json::serialize(json::object{{"key", key}, {"name", key}, {"cost_minor", cost}}), auth_headers(staff))
+        REQUIRE(client
+                    .request("POST", base + "/projects",
+                             json::serialize(json::object{{"key", key}, {"name", key}, {"cost_minor", cost}}),
+                             auth_headers(staff))
                     .status == 201);
     }
     REQUIRE(client.request("POST", base + "/open", {}, auth_headers(staff)).status == 200);
@@ -144,8 +152,11 @@ TEST_CASE("rounds: ballots that break a rule are refused and change nothing", "[
     CHECK(not_member.status == 403);
     CHECK(not_member.json().at("type") == "tag:schwarm.dev,2026:problem:not-eligible");
     std::string ana_id = db.scalar("SELECT id FROM users WHERE email = 'ana@example.org'");
-    CHECK(client.request("PUT", "/v1/users/" + ana_id + "/member", R"({"member":true})", auth_headers(staff)).status == 403);
-    REQUIRE(client.request("PUT", "/v1/users/" + ana_id + "/member", R"({"member":true})", auth_headers(admin)).status == 200);
+    CHECK(client.request("PUT", "/v1/users/" + ana_id + "/member", R"({"member":true})", auth_headers(staff)).status ==
+          403);
+    REQUIRE(
+        client.request("PUT", "/v1/users/" + ana_id + "/member", R"({"member":true})", auth_headers(admin)).status ==
+        200);
 
     auto limit_of = [&](const std::string& body) {
         auto r = client.request("PUT", base + "/ballot", body, auth_headers(ana));
@@ -165,10 +176,16 @@ TEST_CASE("rounds: ballots that break a rule are refused and change nothing", "[
 
     // Refusals of the round set-up itself.
     CHECK(client.request("POST", "/v1/rounds", round_body(R"(,"rule":"borda")"), auth_headers(staff)).status == 400);
-    CHECK(client.request("POST", "/v1/rounds",
-                         R"({"title":"x","budget_minor":1,"currency":"EUR","opens_at":"2030-01-01T00:00:00Z","closes_at":"2029-01-01T00:00:00Z"})",
-                         auth_headers(staff)).json().at("field") == "closes_at");
-    CHECK(client.request("POST", "/v1/rounds", round_body(R"(,"ballot":"cumulative")"), auth_headers(staff)).json().at("field") == "points");
+    CHECK(client
+              .request("POST", "/v1/rounds",
+                       R"({"title":"x","budget_minor":1,"currency":"EUR",)"
+                       R"("opens_at":"2030-01-01T00:00:00Z","closes_at":"2029-01-01T00:00:00Z"})",
+                       auth_headers(staff))
+              .json()
+              .at("field") == "closes_at");
+    CHECK(client.request("POST", "/v1/rounds", round_body(R"(,"ballot":"cumulative")"), auth_headers(staff))
+              .json()
+              .at("field") == "points");
     CHECK(client.request("POST", "/v1/rounds", round_body(), auth_headers(ana)).status == 403);
 }
 
@@ -181,7 +198,8 @@ TEST_CASE("rounds: a voter casting in parallel leaves exactly one ballot", "[e2e
     auto created = setup.request("POST", "/v1/rounds", round_body(), auth_headers(staff));
     std::string base = "/v1/rounds/" + std::string(created.json().at("id").as_string());
     for (auto key : {"a", "b", "c"}) {
-        setup.request("POST", base + "/projects", json::serialize(json::object{{"key", key}, {"name", key}, {"cost_minor", 100}}),
+        setup.request("POST", base + "/projects",
+                      json::serialize(json::object{{"key", key}, {"name", key}, {"cost_minor", 100}}),
                       auth_headers(staff));
     }
     REQUIRE(setup.request("POST", base + "/open", {}, auth_headers(staff)).status == 200);
@@ -225,8 +243,9 @@ TEST_CASE("rounds: import a real pabulib election and reproduce its outcome", "[
     server srv(db.url(), {{"SCHWARM_BODY_LIMIT_BYTES", "4194304"}});
     https_client client(srv.port());
     std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
-    auto imported = client.request("POST", "/v1/rounds/import?rule=mes-add1&currency=EUR",
-                                   pabulib("Netherlands_Assen_2024.pb"), {{"Authorization", "Bearer " + staff}, {"Content-Type", "text/plain"}});
+    auto imported =
+        client.request("POST", "/v1/rounds/import?rule=mes-add1&currency=EUR", pabulib("Netherlands_Assen_2024.pb"),
+                       {{"Authorization", "Bearer " + staff}, {"Content-Type", "text/plain"}});
     REQUIRE(imported.status == 201);
     CHECK(imported.json().at("state") == "closed");
     CHECK(imported.json().at("ballots") == 84);

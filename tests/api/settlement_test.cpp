@@ -48,7 +48,8 @@ TEST_CASE("settlement: waits for the last reflection period, and a revocation in
     CHECK(view.json().at("due") == false);
     CHECK(view.json().at("outcome").is_null());
     CHECK(p.state_of(project) == "funding");
-    CHECK(p.db.scalar("SELECT count(*) FROM pledges WHERE state = 'posted'") == "0"); // nothing posted while Ben may revoke
+    CHECK(p.db.scalar("SELECT count(*) FROM pledges WHERE state = 'posted'") ==
+          "0"); // nothing posted while Ben may revoke
 
     // Two days after the deadline Ben revokes, as is his right.
     p.db.travel_by(2 * 86'400);
@@ -67,13 +68,14 @@ TEST_CASE("settlement: waits for the last reflection period, and a revocation in
     p.check_books();
 }
 
-TEST_CASE("settlement: decided once from the escrow, and no pledge can be revoked while its chunks run", "[e2e][settlement]") {
+TEST_CASE("settlement: decided once from the escrow, and no pledge can be revoked while its chunks run",
+          "[e2e][settlement]") {
     platform p(std::map<std::string, std::string>{{"SCHWARM_SETTLEMENT_CHUNK", "1"}});
     auto owner = p.register_customer("owner@example.org");
     std::vector<customer> backers;
     for (int i = 0; i < 4; ++i) backers.push_back(p.register_customer("backer" + std::to_string(i) + "@example.org"));
-    std::string project = p.open_project(owner, {{"goal_minor", 10'000}, {"deadline", p.days_from_now(10)},
-                                                 {"allow_overfunding", true}});
+    std::string project =
+        p.open_project(owner, {{"goal_minor", 10'000}, {"deadline", p.days_from_now(10)}, {"allow_overfunding", true}});
     std::vector<std::string> pledge_ids;
     for (std::size_t i = 0; i < backers.size(); ++i) {
         p.deposit(backers[i], 5'000);
@@ -99,15 +101,17 @@ TEST_CASE("settlement: decided once from the escrow, and no pledge can be revoke
     p.check_books();
 }
 
-TEST_CASE("settlement: the fee never exceeds what was raised, and a failing campaign waits aside", "[e2e][settlement]") {
+TEST_CASE("settlement: the fee never exceeds what was raised, and a failing campaign waits aside",
+          "[e2e][settlement]") {
     platform p;
     auto owner = p.register_customer("owner@example.org");
     std::vector<customer> backers;
     for (int i = 0; i < 6; ++i) backers.push_back(p.register_customer("cent" + std::to_string(i) + "@example.org"));
     // A campaign of one-cent pledges, and one whose books disagree with
     // themselves (its counter tampered with), due first.
-    std::string cents = p.open_project(owner, {{"goal_minor", 5}, {"min_pledge_minor", 1}, {"deadline", p.days_from_now(20)},
-                                               {"allow_overfunding", true}});
+    std::string cents = p.open_project(
+        owner,
+        {{"goal_minor", 5}, {"min_pledge_minor", 1}, {"deadline", p.days_from_now(20)}, {"allow_overfunding", true}});
     std::string broken = p.open_project(owner, {{"goal_minor", 1'000}, {"deadline", p.days_from_now(10)}});
     for (auto& b : backers) {
         p.deposit(b, 100);
@@ -116,10 +120,11 @@ TEST_CASE("settlement: the fee never exceeds what was raised, and a failing camp
     p.db.exec("UPDATE projects SET pledged_minor = pledged_minor + 1000 WHERE id = " + broken);
 
     p.make_due(cents);
-    eventually([&] { return p.state_of(cents) != "funding"; }, std::chrono::seconds(10), "the one-cent campaign to settle");
+    eventually([&] { return p.state_of(cents) != "funding"; }, std::chrono::seconds(10),
+               "the one-cent campaign to settle");
     CHECK(p.state_of(cents) == "funded");
-    CHECK(p.db.scalar("SELECT coalesce((SELECT credits_posted - debits_posted FROM ledger_accounts WHERE code = 'income:fees:EUR'), 0)") ==
-          "0"); // 2% of 6 cents rounds down to nothing
+    CHECK(p.db.scalar("SELECT coalesce((SELECT credits_posted - debits_posted FROM ledger_accounts WHERE code = "
+                      "'income:fees:EUR'), 0)") == "0"); // 2% of 6 cents rounds down to nothing
     CHECK(p.balance(owner) == 6);
 
     // The broken one was due first, failed, and waits with its reason.
@@ -136,8 +141,7 @@ TEST_CASE("settlement: the fee never exceeds what was raised, and a failing camp
     CHECK(manual.status == 500);
     CHECK(manual.body.find("escrow") == std::string::npos); // the reason is for the log, not the client
     CHECK(p.state_of(broken) == "funding");
-    CHECK(p.client.request("GET", "/v1/settlements?set_aside=true", {}, auth_headers(owner.token))
-              .status == 403);
+    CHECK(p.client.request("GET", "/v1/settlements?set_aside=true", {}, auth_headers(owner.token)).status == 403);
 
     // Repaired, it settles at its next try.
     p.db.exec("UPDATE projects SET pledged_minor = 0 WHERE id = " + broken);

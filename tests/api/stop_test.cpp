@@ -13,23 +13,32 @@ namespace {
 // A round that selects `project` (approved) and allocates `cost` to it from
 // the community fund, which staff fill first.
 void allocate(platform& p, const std::string& project, std::int64_t cost, const customer& voter) {
-    REQUIRE(p.client.request("POST", "/v1/fund/deposits",
-                             json::serialize(json::object{{"amount_minor", cost}, {"currency", "EUR"}}),
-                             auth_headers(p.staff, "fund-" + project)).status == 201);
+    REQUIRE(p.client
+                .request("POST", "/v1/fund/deposits",
+                         json::serialize(json::object{{"amount_minor", cost}, {"currency", "EUR"}}),
+                         auth_headers(p.staff, "fund-" + project))
+                .status == 201);
     auto created = p.client.request("POST", "/v1/rounds",
-                                    json::serialize(json::object{{"title", "Runde " + project}, {"budget_minor", cost},
-                                                                 {"currency", "EUR"}, {"opens_at", "2020-01-01T00:00:00Z"},
+                                    json::serialize(json::object{{"title", "Runde " + project},
+                                                                 {"budget_minor", cost},
+                                                                 {"currency", "EUR"},
+                                                                 {"opens_at", "2020-01-01T00:00:00Z"},
                                                                  {"closes_at", "2099-01-01T00:00:00Z"}}),
                                     auth_headers(p.staff));
     REQUIRE(created.status == 201);
     std::string base = "/v1/rounds/" + std::string(created.json().at("id").as_string());
-    REQUIRE(p.client.request("POST", base + "/projects",
-                             json::serialize(json::object{{"project_id", project}, {"cost_minor", cost}}),
-                             auth_headers(p.staff)).status == 201);
+    REQUIRE(p.client
+                .request("POST", base + "/projects",
+                         json::serialize(json::object{{"project_id", project}, {"cost_minor", cost}}),
+                         auth_headers(p.staff))
+                .status == 201);
     REQUIRE(p.client.request("POST", base + "/open", {}, auth_headers(p.staff)).status == 200);
-    REQUIRE(p.client.request("PUT", base + "/ballot",
-                             json::serialize(json::object{{"choices", json::array{json::object{{"project", "project-" + project}}}}}),
-                             auth_headers(voter.token)).status == 201);
+    REQUIRE(p.client
+                .request("PUT", base + "/ballot",
+                         json::serialize(
+                             json::object{{"choices", json::array{json::object{{"project", "project-" + project}}}}}),
+                         auth_headers(voter.token))
+                .status == 201);
     REQUIRE(p.client.request("POST", base + "/close", {}, auth_headers(p.staff)).status == 200);
     REQUIRE(p.client.request("POST", base + "/tally", {}, auth_headers(p.staff)).status == 200);
     REQUIRE(p.client.request("POST", base + "/allocate", {}, auth_headers(p.staff, "alloc-" + project)).status == 200);
@@ -54,7 +63,8 @@ TEST_CASE("stop: an owner withdraws a campaign until its deadline, and every cen
     std::string project = p.approved_project(owner, {{"goal_minor", 50'000}});
     allocate(p, project, 20'000, anna);
     CHECK(fund(p) == 0);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + project + "/open-funding", {}, auth_headers(p.staff)).status == 200);
+    REQUIRE(p.client.request("POST", "/v1/projects/" + project + "/open-funding", {}, auth_headers(p.staff)).status ==
+            200);
     p.deposit(anna, 5'000);
     p.deposit(ben, 5'000);
     REQUIRE(p.pledge(anna, project, 3'000, "a").status == 201);
@@ -79,7 +89,8 @@ TEST_CASE("stop: an owner withdraws a campaign until its deadline, and every cen
     CHECK(again.header("idempotent-replayed") == "true");
     CHECK(again.body == withdrawn.body);
     CHECK(problem_slug(stop(p, project, "withdraw", owner.token, "w-2")) == "project-state");
-    CHECK(p.db.scalar("SELECT count(*) FROM audit_log WHERE action = 'project.unwound' AND actor_id = " + owner.id) == "1");
+    CHECK(p.db.scalar("SELECT count(*) FROM audit_log WHERE action = 'project.unwound' AND actor_id = " + owner.id) ==
+          "1");
     p.check_books();
 
     // After its deadline an owner can no longer withdraw: it settles as it stands.
@@ -94,8 +105,11 @@ TEST_CASE("stop: staff cancel a funded loan before disbursement, and backers get
     auto borrower = p.register_customer("bora@example.org");
     auto anna = p.register_customer("anna@example.org");
     auto ben = p.register_customer("ben@example.org");
-    std::string loan = p.open_project(borrower, {{"kind", "loan"}, {"goal_minor", 10'000}, {"loan_rate_bp", 500},
-                                                 {"loan_term_months", 12}, {"loan_schedule", "annuity"},
+    std::string loan = p.open_project(borrower, {{"kind", "loan"},
+                                                 {"goal_minor", 10'000},
+                                                 {"loan_rate_bp", 500},
+                                                 {"loan_term_months", 12},
+                                                 {"loan_schedule", "annuity"},
                                                  {"deadline", p.days_from_now(10)}});
     p.deposit(anna, 6'000);
     p.deposit(ben, 4'000);
@@ -117,12 +131,13 @@ TEST_CASE("stop: staff cancel a funded loan before disbursement, and backers get
     CHECK(p.balance(borrower) == 0);
     CHECK(p.db.scalar("SELECT coalesce((SELECT credits_posted - debits_posted FROM ledger_accounts "
                       "WHERE code = 'income:fees:EUR'), 0)") == "0"); // the fee went back too
-    CHECK(p.db.scalar("SELECT credits_posted - debits_posted FROM ledger_accounts WHERE code = 'escrow:" + loan + ":EUR'") ==
-          "0");
+    CHECK(p.db.scalar("SELECT credits_posted - debits_posted FROM ledger_accounts WHERE code = 'escrow:" + loan +
+                      ":EUR'") == "0");
     CHECK(p.db.scalar("SELECT string_agg(state::text, ',' ORDER BY id) FROM pledges") == "refunded,refunded");
-    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d"))) ==
-          "project-state");
-    CHECK(p.db.scalar("SELECT details->>'reason' FROM audit_log WHERE action = 'project.cancel'") == "Sicherheiten fehlen");
+    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {},
+                                        auth_headers(p.staff, "d"))) == "project-state");
+    CHECK(p.db.scalar("SELECT details->>'reason' FROM audit_log WHERE action = 'project.cancel'") ==
+          "Sicherheiten fehlen");
     p.check_books();
 }
 
@@ -144,21 +159,25 @@ TEST_CASE("stop: what cannot be stopped, approved or opened once its time is ove
 
     // Past its deadline, a project is neither approved nor opened.
     auto submitted = p.client.request("POST", "/v1/projects",
-                                      json::serialize(json::object{{"title", "Spät dran"}, {"summary", "x"},
-                                                                   {"category", "community"}, {"kind", "donation"},
-                                                                   {"goal_minor", 1000}, {"currency", "EUR"},
+                                      json::serialize(json::object{{"title", "Spät dran"},
+                                                                   {"summary", "x"},
+                                                                   {"category", "community"},
+                                                                   {"kind", "donation"},
+                                                                   {"goal_minor", 1000},
+                                                                   {"currency", "EUR"},
                                                                    {"deadline", p.days_from_now(3)}}),
                                       auth_headers(owner.token));
     REQUIRE(submitted.status == 201);
     std::string late(submitted.json().at("id").as_string());
     REQUIRE(p.client.request("POST", "/v1/projects/" + late + "/submit", {}, auth_headers(owner.token)).status == 200);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + late + "/start-review", {}, auth_headers(p.staff)).status == 200);
+    REQUIRE(p.client.request("POST", "/v1/projects/" + late + "/start-review", {}, auth_headers(p.staff)).status ==
+            200);
     std::string approved = p.approved_project(owner, {{"deadline", p.days_from_now(4)}});
     p.pass_deadline(approved);
     auto not_approved = p.client.request("POST", "/v1/projects/" + late + "/approve", {}, auth_headers(p.staff));
     CHECK(problem_slug(not_approved) == "project-deadline-passed");
-    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + approved + "/open-funding", {}, auth_headers(p.staff))) ==
-          "project-deadline-passed");
+    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + approved + "/open-funding", {},
+                                        auth_headers(p.staff))) == "project-deadline-passed");
     CHECK(p.state_of(late) == "in_review");
     CHECK(p.state_of(approved) == "approved");
     p.check_books();

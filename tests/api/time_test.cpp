@@ -20,8 +20,12 @@ std::string berlin(platform& p, const std::string& local) {
 // A loan of 6,000 minor units over `months`, fully pledged by `lender`.
 std::string pledged_loan(platform& p, const customer& borrower, const customer& lender, int months,
                          const std::string& deadline) {
-    json::object fields{{"kind", "loan"},           {"goal_minor", 6'000},        {"loan_rate_bp", 600},
-                        {"loan_term_months", months}, {"loan_schedule", "annuity"}, {"title", "Werkstatt am Markt"},
+    json::object fields{{"kind", "loan"},
+                        {"goal_minor", 6'000},
+                        {"loan_rate_bp", 600},
+                        {"loan_term_months", months},
+                        {"loan_schedule", "annuity"},
+                        {"title", "Werkstatt am Markt"},
                         {"deadline", deadline}};
     std::string loan = p.open_project(borrower, fields);
     p.deposit(lender, 6'000);
@@ -104,8 +108,8 @@ TEST_CASE("time: due dates from the 31st, arrears by the bank's day, four calend
     CHECK(revoked.status == 200);
     p.db.travel_to("2031-03-31T08:00:30Z"); // 96 hours would still allow this
     std::string carls_id(carls.json().at("id").as_string());
-    CHECK(problem_slug(p.client.request("POST", "/v1/pledges/" + carls_id + "/revoke", {}, auth_headers(carl.token, "rc"))) ==
-          "pledge-not-revocable");
+    CHECK(problem_slug(p.client.request("POST", "/v1/pledges/" + carls_id + "/revoke", {},
+                                        auth_headers(carl.token, "rc"))) == "pledge-not-revocable");
     CHECK(p.available(ben) == 1'000);
     CHECK(p.available(carl) == 500);
     p.check_books();

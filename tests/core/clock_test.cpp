@@ -20,8 +20,9 @@ std::string one(pqxx::connection& c, const std::string& sql) {
 // `local` (a wall-clock time in Europe/Berlin) plus `span` on the bank's
 // calendar, as UTC text.
 std::string local_add(pqxx::connection& c, const std::string& local, const std::string& span) {
-    return one(c, "SELECT to_char(schwarm_local_add(timestamp '" + local + "' AT TIME ZONE 'Europe/Berlin', interval '" +
-                      span + "') AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')");
+    return one(c, "SELECT to_char(schwarm_local_add(timestamp '" + local +
+                      "' AT TIME ZONE 'Europe/Berlin', interval '" + span +
+                      "') AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')");
 }
 
 } // namespace
@@ -42,12 +43,14 @@ TEST_CASE("clock: a move is seen by every connection at its next statement, prep
     CHECK(moved >= 1956526200); // 2031-12-31T23:30:00Z
     CHECK(moved < 1956526200 + 60);
     CHECK(moved > real);
-    CHECK(one(*server, "SELECT to_char(schwarm_clock() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')") == "2031-12-31 23:30");
+    CHECK(one(*server, "SELECT to_char(schwarm_clock() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI')") ==
+          "2031-12-31 23:30");
     // 23:30 UTC on New Year's Eve is already 1 January in Berlin: the bank's day.
     CHECK(one(*server, "SELECT schwarm_today()") == "2032-01-01");
 
     // Columns that say when something happened take the same clock.
-    db.exec("INSERT INTO users (email, password_hash, display_name, role) VALUES ('x@example.org', '$argon2id$x', 'x', 'customer')");
+    db.exec("INSERT INTO users (email, password_hash, display_name, role) VALUES ('x@example.org', '$argon2id$x', 'x', "
+            "'customer')");
     CHECK(db.scalar("SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') FROM users") == "2031-12-31");
     CHECK(db.scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() "
                     "AND column_default = 'now()' AND table_name <> 'schema_migrations'") == "0");

@@ -50,7 +50,8 @@ TEST_CASE("crypto: constant-time comparison", "[crypto]") {
 TEST_CASE("crypto: timestamped signatures are checked for form, key and age", "[crypto]") {
     using schwarm::crypto::check_timestamped;
     using schwarm::crypto::timestamped;
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     std::string t = std::to_string(now), old = std::to_string(now - 301), body = R"({"a":1})";
     std::string good = schwarm::crypto::sign_timestamped("key", t, body);
     CHECK(good == schwarm::crypto::hmac_sha256_hex("key", t + "." + body));
@@ -59,6 +60,8 @@ TEST_CASE("crypto: timestamped signatures are checked for form, key and age", "[
     CHECK(check_timestamped("key", t, body + " ", good, 300) == timestamped::bad_signature);
     CHECK(check_timestamped("key", t + "x", body, good, 300) == timestamped::bad_timestamp);
     CHECK(check_timestamped("key", "", body, good, 300) == timestamped::bad_timestamp);
-    CHECK(check_timestamped("key", old, body, schwarm::crypto::sign_timestamped("key", old, body), 300) == timestamped::stale);
-    CHECK(check_timestamped("key", old, body, schwarm::crypto::sign_timestamped("key", old, body), 400) == timestamped::ok);
+    CHECK(check_timestamped("key", old, body, schwarm::crypto::sign_timestamped("key", old, body), 300) ==
+          timestamped::stale);
+    CHECK(check_timestamped("key", old, body, schwarm::crypto::sign_timestamped("key", old, body), 400) ==
+          timestamped::ok);
 }

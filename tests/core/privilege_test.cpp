@@ -29,7 +29,8 @@ std::string attempt(pqxx::connection& c, const std::string& sql) {
 
 } // namespace
 
-TEST_CASE("privileges: the serving role cannot change, empty, alter or unguard ledger and audit tables", "[pg][privileges]") {
+TEST_CASE("privileges: the serving role cannot change, empty, alter or unguard ledger and audit tables",
+          "[pg][privileges]") {
     test::database db;
     // Something to protect: an account pair, an entry, an audit record.
     db.exec("INSERT INTO ledger_accounts (code, name, type, currency) VALUES ('p:a', 'a', 'asset', 'EUR'), "
@@ -37,9 +38,11 @@ TEST_CASE("privileges: the serving role cannot change, empty, alter or unguard l
     db.exec("INSERT INTO audit_log (action, subject, request_id) VALUES ('test.seed', 'x', 'r')");
     auto serving = db::connect(test::serving_url(db.url()));
     CHECK(attempt(*serving, "SELECT count(*) FROM ledger_entries") == "ok");
-    CHECK(attempt(*serving, "INSERT INTO audit_log (action, subject, request_id) VALUES ('test.more', 'x', 'r')") == "ok");
+    CHECK(attempt(*serving, "INSERT INTO audit_log (action, subject, request_id) VALUES ('test.more', 'x', 'r')") ==
+          "ok");
 
-    for (std::string table : {"ledger_entries", "ledger_postings", "audit_log", "ledger_seal_blocks", "ledger_seal_entries"}) {
+    for (std::string table :
+         {"ledger_entries", "ledger_postings", "audit_log", "ledger_seal_blocks", "ledger_seal_entries"}) {
         INFO(table);
         CHECK(attempt(*serving, "DELETE FROM " + table) == "privilege");
         CHECK(attempt(*serving, "TRUNCATE " + table) == "privilege");
@@ -73,7 +76,7 @@ TEST_CASE("privileges: with an entry written, the serving role cannot change it 
     db.exec("INSERT INTO ledger_entries (id, idempotency_key, request_hash, kind, description, request_id) "
             "VALUES (nextval('ledger_entries_id_seq'), 'k', repeat('0', 64), 'posted', 'seed', 'r')");
     auto serving = db::connect(test::serving_url(db.url()));
-    CHECK(attempt(*serving, "UPDATE ledger_entries SET id = id") != "ok"); // the append-only trigger
-    CHECK(attempt(*serving, "SELECT id FROM ledger_entries FOR UPDATE") == "ok");  // a lock is all it may take
+    CHECK(attempt(*serving, "UPDATE ledger_entries SET id = id") != "ok");        // the append-only trigger
+    CHECK(attempt(*serving, "SELECT id FROM ledger_entries FOR UPDATE") == "ok"); // a lock is all it may take
     CHECK(db.scalar("SELECT description FROM ledger_entries") == "seed");
 }

@@ -20,7 +20,6 @@ users::user make_user(pqxx::connection& c, const std::string& email, users::role
     return u;
 }
 
-
 std::variant<users::session, users::login_refusal> try_login(pqxx::connection& c, const std::string& email,
                                                              const std::string& password) {
     pqxx::work tx(c);
@@ -137,7 +136,8 @@ TEST_CASE("users: unknown addresses are throttled too, and stored only hashed", 
     auto refused = try_login(*c, "nobody@example.org", "whatever it is");
     REQUIRE(std::holds_alternative<users::login_refusal>(refused));
     CHECK(std::get<users::login_refusal>(refused).reason.status() == 401);
-    CHECK(db.scalar("SELECT encode(email_hash, 'hex') FROM login_failures") == crypto::sha256_hex("nobody@example.org"));
+    CHECK(db.scalar("SELECT encode(email_hash, 'hex') FROM login_failures") ==
+          crypto::sha256_hex("nobody@example.org"));
 }
 
 TEST_CASE("audit log: the database refuses UPDATE, DELETE and TRUNCATE", "[pg][audit]") {

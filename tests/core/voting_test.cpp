@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -36,9 +36,7 @@ std::string read_text(const std::string& path) {
     return text.str();
 }
 
-election load(const std::string& file_name) {
-    return parse_pabulib(read_text(pabulib_path(file_name)));
-}
+election load(const std::string& file_name) { return parse_pabulib(read_text(pabulib_path(file_name))); }
 
 // Value of a kept column of a project (one not held as a typed field).
 std::string project_column(const election& e, const pb_project& p, const std::string& column) {
@@ -109,7 +107,7 @@ std::size_t error_line(const std::string& text) {
 const std::string meta_head = "META\nkey;value\nbudget;1000\nvote_type;approval\n";
 const std::string projects_head = "PROJECTS\nproject_id;cost;name\n1;400;One\n2;300;Two\n";
 
-}  // namespace
+} // namespace
 
 // ---------------------------------------------------------------- real outcomes
 
@@ -216,8 +214,7 @@ TEST_CASE("Toulouse cumulative points match the file's score and votes columns",
 
 TEST_CASE("greedy skips a project that does not fit and continues", "[voting]") {
     // A: 3 votes, B: 2, C: 1. A fits, B no longer does, C does.
-    const election_input input = make_input(100, {80, 50, 20},
-                                            {{{0, 1}, {1, 1}, {2, 1}}, {{0, 1}, {1, 1}}, {{0, 1}}});
+    const election_input input = make_input(100, {80, 50, 20}, {{{0, 1}, {1, 1}, {2, 1}}, {{0, 1}, {1, 1}}, {{0, 1}}});
     const tally_result r = tally(input, rule::greedy);
     CHECK(selected_order(r) == std::vector<std::string>{"A", "C"});
     CHECK(r.total_cost_minor_ == 100);
@@ -245,8 +242,8 @@ TEST_CASE("greedy never funds a project nobody supports", "[voting]") {
 TEST_CASE("MES by hand: tie on rho broken by votes, then file order", "[voting][mes]") {
     // 4 voters, budget 400: 100 each. Voters 1-3 approve A and B (cost 300 each); voter 4
     // approves C (100) and D (150).
-    const election_input input = make_input(400, {300, 300, 100, 150},
-                                            {{{0, 1}, {1, 1}}, {{0, 1}, {1, 1}}, {{0, 1}, {1, 1}}, {{2, 1}, {3, 1}}});
+    const election_input input =
+        make_input(400, {300, 300, 100, 150}, {{{0, 1}, {1, 1}}, {{0, 1}, {1, 1}}, {{0, 1}, {1, 1}}, {{2, 1}, {3, 1}}});
     SECTION("cost utility") {
         // A and B: 100 from each of 3 voters, rho = 100/300 = 1/3; C: rho = 100/100 = 1;
         // D unaffordable. A and B tie in every respect but file order: A. Then B has no
@@ -456,7 +453,7 @@ election_input random_input(std::mt19937& rng) {
     return input;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("MES agrees with a from-the-definition reference on random small rounds", "[voting][mes]") {
     std::mt19937 rng{20240917};
@@ -527,7 +524,8 @@ TEST_CASE("tally refuses input no rule can count", "[voting]") {
     CHECK_THROWS_AS(tally(make_input(100, {10}, {{{0, -1}}}), rule::greedy), std::invalid_argument);
     CHECK_THROWS_AS(tally(make_input(-1, {10}, {{{0, 1}}}), rule::greedy), std::invalid_argument);
     CHECK_THROWS_AS(tally(make_input(100, {10}, {{{0, points_max + 1}}}), rule::greedy), std::invalid_argument);
-    CHECK_THROWS_AS(tally(make_input(100, {std::numeric_limits<std::int64_t>::max(), 1}, {{{0, 1}}}), rule::greedy), std::invalid_argument);
+    CHECK_THROWS_AS(tally(make_input(100, {std::numeric_limits<std::int64_t>::max(), 1}, {{{0, 1}}}), rule::greedy),
+                    std::invalid_argument);
     CHECK_THROWS_AS(tally(make_input(100, {10}, {{{0, 1}}}), rule::mes_add1, {utility::cost, 0}),
                     std::invalid_argument);
     // add1 from 50 to 60 per voter needs 10 steps of 1.

@@ -4,8 +4,8 @@
 // readers need none). Input: a byte picking the reader, a line with the
 // path id, then the body. A problem is the answer to bad input; anything
 // else escaping is a finding.
-#include "pipeline/service.hpp"
 #include "bodies.hpp"
+#include "pipeline/service.hpp"
 #include "support.hpp"
 
 #include <cstddef>
@@ -46,8 +46,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ctx.path_params.emplace("id", id);
     ctx.path_params.emplace("user_id", id);
     ctx.idempotency_key = "fuzz-key";
-    ctx.principal = users::principal{user_id{7}, users::role::staff,
-                                     {user_id{7}, "staff@bank.example", "Staff", users::role::staff, "2026-01-01T00:00:00Z"}};
+    ctx.principal =
+        users::principal{user_id{7},
+                         users::role::staff,
+                         {user_id{7}, "staff@bank.example", "Staff", users::role::staff, "2026-01-01T00:00:00Z"}};
     try {
         switch ((which & 0x7f) % 3) {
         case 0: fuzz::ledger_bodies(ctx, which >> 2); break;

@@ -1,8 +1,8 @@
 // core/money: currency codes, checked addition and decimal formatting,
 // each against a plain reference computed another way (128-bit integers).
 #include "base/money.hpp"
-#include "voting/tally.hpp"
 #include "support.hpp"
+#include "voting/tally.hpp"
 
 #include <fuzzer/FuzzedDataProvider.h>
 

@@ -2,9 +2,9 @@
 // back to the same election (pabulib.hpp promises it), convert to tally
 // input, and tally under greedy and MES without anything but the documented
 // std::invalid_argument escaping.
+#include "support.hpp"
 #include "voting/pabulib.hpp"
 #include "voting/tally.hpp"
-#include "support.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -57,7 +57,8 @@ std::optional<std::int64_t> reference_int64(std::string_view text) {
 std::optional<users::principal> caller(unsigned pick) {
     if (pick % 5 == 4) return std::nullopt;
     auto role = static_cast<users::role>(pick % 5);
-    return users::principal{user_id{42}, role, {user_id{42}, "someone@bank.example", "Someone", role, "2026-01-01T00:00:00Z"}};
+    return users::principal{
+        user_id{42}, role, {user_id{42}, "someone@bank.example", "Someone", role, "2026-01-01T00:00:00Z"}};
 }
 
 void check_answer(const api::response& res, std::string_view what) {

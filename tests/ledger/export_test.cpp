@@ -57,8 +57,10 @@ struct fixture {
         auto jpy = currency::parse("JPY").value();
         auto kwd = currency::parse("KWD").value();
         bank = create_account(tx, {"1000:bank", "Cash at bank", account_type::asset, eur}, staff).id;
-        alice = create_account(tx, {"2000:alice", "Wallet; \"Alice\"\nline", account_type::liability, eur, {}, {}, true, false},
-                               staff).id;
+        alice =
+            create_account(
+                tx, {"2000:alice", "Wallet; \"Alice\"\nline", account_type::liability, eur, {}, {}, true, false}, staff)
+                .id;
         escrow = create_account(tx, {"2100:escrow", "Escrow", account_type::liability, eur}, staff).id;
         fees = create_account(tx, {"4000:fees", "Fees", account_type::income, eur}, staff).id;
         costs = create_account(tx, {"5000:costs", "Costs", account_type::expense, eur}, staff).id;
@@ -70,14 +72,17 @@ struct fixture {
 
         deposit = book_one(request("deposit", entry_kind::posted,
                                    {debit(bank, 10'000), credit(alice, 9'950), credit(fees, 50)}, odd_description));
-        hold = book_one(request("pledge", entry_kind::pending, {debit(alice, 600), credit(escrow, 600)}, "Pledge; hold"));
+        hold =
+            book_one(request("pledge", entry_kind::pending, {debit(alice, 600), credit(escrow, 600)}, "Pledge; hold"));
         post = book_one(request("post", entry_kind::post_pending, {}, "Pledge posted", hold.id));
         hold2 = book_one(request("pledge-2", entry_kind::pending, {debit(alice, 100), credit(escrow, 100)}, "Second"));
         void2 = book_one(request("void-2", entry_kind::void_pending, {}, "Withdrawn", hold2.id));
-        yen = book_one(request("yen", entry_kind::posted,
-                               {debit(jpy_cash, 1'500, "JPY"), credit(jpy_wallet, 1'500, "JPY"), debit(costs, 7), credit(bank, 7)},
-                               "Yen and a cost"));
-        dinar = book_one(request("dinar", entry_kind::posted, {debit(kwd_cash, 5, "KWD"), credit(kwd_wallet, 5, "KWD")}, "Dinar"));
+        yen = book_one(
+            request("yen", entry_kind::posted,
+                    {debit(jpy_cash, 1'500, "JPY"), credit(jpy_wallet, 1'500, "JPY"), debit(costs, 7), credit(bank, 7)},
+                    "Yen and a cost"));
+        dinar = book_one(
+            request("dinar", entry_kind::posted, {debit(kwd_cash, 5, "KWD"), credit(kwd_wallet, 5, "KWD")}, "Dinar"));
     }
 
     entry book_one(entry_request r) {
@@ -301,13 +306,12 @@ TEST_CASE("export: the range keeps from <= created_at < to", "[pg][ledger][expor
     snapshot tx(*f.c);
     int sink_calls = 0;
     auto sink = [&](std::string_view) { ++sink_calls; };
-    for (const export_range& bad : {export_range{"2024-01-01", ""}, export_range{"", "yesterday"},
-                                    export_range{"2024-02-30T00:00:00Z", ""}, export_range{"2024-01-01T24:00:00Z", ""},
-                                    export_range{"2024-01-01T00:00:00", ""}, export_range{"2024-01-01T00:00:00Z'--", ""},
-                                    export_range{"2024-01-02T00:00:00Z", "2024-01-01T00:00:00Z"},
-                                    export_range{"2024-01-01T00:00:00-01:00", "2024-01-01T00:30:00Z"},
-                                    export_range{"2024-01-01T00:00:00+16:00", ""},
-                                    export_range{"2016-12-31T23:59:60.5Z", ""}}) {
+    for (const export_range& bad :
+         {export_range{"2024-01-01", ""}, export_range{"", "yesterday"}, export_range{"2024-02-30T00:00:00Z", ""},
+          export_range{"2024-01-01T24:00:00Z", ""}, export_range{"2024-01-01T00:00:00", ""},
+          export_range{"2024-01-01T00:00:00Z'--", ""}, export_range{"2024-01-02T00:00:00Z", "2024-01-01T00:00:00Z"},
+          export_range{"2024-01-01T00:00:00-01:00", "2024-01-01T00:30:00Z"},
+          export_range{"2024-01-01T00:00:00+16:00", ""}, export_range{"2016-12-31T23:59:60.5Z", ""}}) {
         INFO(bad.from << " .. " << bad.to);
         try {
             export_ledger(tx, export_format::csv, bad, sink);
@@ -474,7 +478,8 @@ TEST_CASE("export: gobd is a tar of index.xml valid under the GDPdU DTD and the 
         const std::string file(table.substr(url, table.find("</URL>") - url));
         columns[file] = count_of(table, "<VariableColumn>") + count_of(table, "<VariablePrimaryKey>");
     }
-    REQUIRE(columns == std::map<std::string, std::size_t>{{"accounts.csv", 7}, {"entries.csv", 6}, {"postings.csv", 9}});
+    REQUIRE(columns ==
+            std::map<std::string, std::size_t>{{"accounts.csv", 7}, {"entries.csv", 6}, {"postings.csv", 9}});
     std::map<std::string, std::vector<std::vector<std::string>>> files;
     for (const auto& [file, count] : columns) {
         const std::string content = read_file(set / file);

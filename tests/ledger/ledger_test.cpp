@@ -27,10 +27,14 @@ struct fixture {
         pqxx::work tx(*c);
         auto eur = currency::parse("EUR").value();
         bank = create_account(tx, {"1000:bank", "Cash at bank", account_type::asset, eur}, staff).id;
-        alice = create_account(tx, {"2000:alice", "Wallet Alice", account_type::liability, eur, {}, {}, true, false}, staff).id;
-        bob = create_account(tx, {"2000:bob", "Wallet Bob", account_type::liability, eur, {}, {}, true, false}, staff).id;
+        alice =
+            create_account(tx, {"2000:alice", "Wallet Alice", account_type::liability, eur, {}, {}, true, false}, staff)
+                .id;
+        bob =
+            create_account(tx, {"2000:bob", "Wallet Bob", account_type::liability, eur, {}, {}, true, false}, staff).id;
         escrow = create_account(tx, {"2100:escrow", "Escrow", account_type::liability, eur}, staff).id;
-        usd = create_account(tx, {"1001:usd", "Cash USD", account_type::asset, currency::parse("USD").value()}, staff).id;
+        usd =
+            create_account(tx, {"1001:usd", "Cash USD", account_type::asset, currency::parse("USD").value()}, staff).id;
         tx.commit();
     }
 
@@ -47,9 +51,10 @@ struct fixture {
         return find_account(tx, id)->bal;
     }
     std::string snapshot() {
-        return db.scalar("SELECT (SELECT count(*) FROM ledger_entries) || '/' || (SELECT count(*) FROM ledger_postings) || '/' || "
-                         "(SELECT string_agg(debits_posted || ':' || credits_posted || ':' || debits_pending || ':' || "
-                         "credits_pending, ',' ORDER BY id) FROM ledger_accounts)");
+        return db.scalar(
+            "SELECT (SELECT count(*) FROM ledger_entries) || '/' || (SELECT count(*) FROM ledger_postings) || '/' || "
+            "(SELECT string_agg(debits_posted || ':' || credits_posted || ':' || debits_pending || ':' || "
+            "credits_pending, ',' ORDER BY id) FROM ledger_accounts)");
     }
 };
 
@@ -142,10 +147,12 @@ TEST_CASE("ledger: the balance rule holds under the database too", "[pg][ledger]
 TEST_CASE("ledger: holds are posted in full, for less, or voided, exactly once", "[pg][ledger]") {
     fixture f;
     booked(f.book_one(transfer("dep", {debit(f.bank, 1'000), credit(f.alice, 1'000)})));
-    auto hold = booked(f.book_one(transfer("pledge-1", {debit(f.alice, 600), credit(f.escrow, 600)}, entry_kind::pending)));
+    auto hold =
+        booked(f.book_one(transfer("pledge-1", {debit(f.alice, 600), credit(f.escrow, 600)}, entry_kind::pending)));
     CHECK(f.of(f.alice) == balances{0, 1'000, 600, 0});
     // The hold counts against the balance rule: only 400 are left.
-    CHECK(slug(f.book_one(transfer("too-much", {debit(f.alice, 401), credit(f.bob, 401)}))) == "balance-limit-exceeded");
+    CHECK(slug(f.book_one(transfer("too-much", {debit(f.alice, 401), credit(f.bob, 401)}))) ==
+          "balance-limit-exceeded");
 
     SECTION("post in full") {
         auto posted = booked(f.book_one(resolve("post-1", entry_kind::post_pending, hold.id)));
@@ -156,7 +163,8 @@ TEST_CASE("ledger: holds are posted in full, for less, or voided, exactly once",
         CHECK(slug(f.book_one(resolve("void-1", entry_kind::void_pending, hold.id))) == "hold-already-resolved");
     }
     SECTION("post for less") {
-        booked(f.book_one(resolve("post-1", entry_kind::post_pending, hold.id, {debit(f.alice, 250), credit(f.escrow, 250)})));
+        booked(f.book_one(
+            resolve("post-1", entry_kind::post_pending, hold.id, {debit(f.alice, 250), credit(f.escrow, 250)})));
         CHECK(f.of(f.alice) == balances{250, 1'000, 0, 0});
         CHECK(f.of(f.escrow) == balances{0, 250, 0, 0});
     }
@@ -195,7 +203,8 @@ TEST_CASE("ledger: expired holds cannot be posted and are voided", "[pg][ledger]
         tx.commit();
     }
     // Time passes on the platform clock.
-    f.db.travel_to(f.db.scalar("SELECT expires_at + interval '1 second' FROM ledger_entries WHERE id = " + hold.id.str()));
+    f.db.travel_to(
+        f.db.scalar("SELECT expires_at + interval '1 second' FROM ledger_entries WHERE id = " + hold.id.str()));
     CHECK(slug(f.book_one(resolve("late", entry_kind::post_pending, hold.id))) == "hold-expired");
     {
         pqxx::work tx(*f.c);
@@ -333,8 +342,8 @@ TEST_CASE("ledger: a balance that overflows with what another batch booked is re
     auto other = db::connect(f.db.url());
     pqxx::work blocker(*other);
     // Unlocked, the batch reads 0 for escrow; committed meanwhile, max - 7.
-    blocker.exec("UPDATE ledger_accounts SET debits_posted = " + std::to_string(max - 7) + " WHERE id = " +
-                 f.escrow.str());
+    blocker.exec("UPDATE ledger_accounts SET debits_posted = " + std::to_string(max - 7) +
+                 " WHERE id = " + f.escrow.str());
     auto results = with_change_committed_meanwhile(blocker, [&] {
         return f.book_all({transfer("over", {debit(f.escrow, 10), credit(f.bank, 10)}),
                            transfer("fine", {debit(f.bank, 5), credit(f.alice, 5)})});

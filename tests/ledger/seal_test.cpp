@@ -81,7 +81,8 @@ struct fixture {
         return unsealed_lag(tx);
     }
     std::int64_t block_of(std::int64_t entry) {
-        return std::stoll(db.scalar("SELECT block_no FROM ledger_seal_entries WHERE entry_id = " + std::to_string(entry)));
+        return std::stoll(
+            db.scalar("SELECT block_no FROM ledger_seal_entries WHERE entry_id = " + std::to_string(entry)));
     }
     std::string sealed_at(int block_no, int position) {
         return db.scalar("SELECT entry_id FROM ledger_seal_entries WHERE block_no = " + std::to_string(block_no) +
@@ -173,10 +174,11 @@ TEST_CASE("seal: entries are sealed in blocks, the chain verifies, the lag is me
                           Contains("not its whole content"));
         const std::string h6 = f.db.scalar("SELECT hash FROM ledger_seal_blocks WHERE block_no = 6");
         // A second successor of block 6, and a block that skips a number.
-        CHECK_THROWS(f.db.exec("INSERT INTO ledger_seal_blocks VALUES (8, '" + h6 + "', repeat('1', 64), 1, 1, 1, now())"));
-        CHECK_THROWS_WITH(
-            f.db.exec("INSERT INTO ledger_seal_blocks VALUES (9, '" + report.head_hash + "', repeat('1', 64), 1, 1, 1, now())"),
-            Contains("does not follow"));
+        CHECK_THROWS(
+            f.db.exec("INSERT INTO ledger_seal_blocks VALUES (8, '" + h6 + "', repeat('1', 64), 1, 1, 1, now())"));
+        CHECK_THROWS_WITH(f.db.exec("INSERT INTO ledger_seal_blocks VALUES (9, '" + report.head_hash +
+                                    "', repeat('1', 64), 1, 1, 1, now())"),
+                          Contains("does not follow"));
         CHECK(f.verify().ok);
     }
 }
@@ -194,13 +196,14 @@ TEST_CASE("seal: verify_chain names the first block that was tampered with", "[p
         require_bad(f.verify(), 3, "entry " + in_block_3 + " at position 7 (entry or postings) differs");
     }
     SECTION("an altered account") {
-        f.tamper("UPDATE ledger_postings SET account_id = " + f.other_to.str() + " WHERE seq = 1 AND entry_id = " +
-                 in_block_3);
+        f.tamper("UPDATE ledger_postings SET account_id = " + f.other_to.str() +
+                 " WHERE seq = 1 AND entry_id = " + in_block_3);
         require_bad(f.verify(), 3, "entry " + in_block_3);
     }
     SECTION("swapped sides") {
         f.tamper("UPDATE ledger_postings SET side = CASE side WHEN 'debit' THEN 'credit'::posting_side "
-                 "ELSE 'debit'::posting_side END WHERE entry_id = " + in_block_3);
+                 "ELSE 'debit'::posting_side END WHERE entry_id = " +
+                 in_block_3);
         require_bad(f.verify(), 3, "entry " + in_block_3);
     }
     SECTION("an altered description") {
@@ -208,20 +211,25 @@ TEST_CASE("seal: verify_chain names the first block that was tampered with", "[p
         require_bad(f.verify(), 3, "entry " + in_block_3);
     }
     SECTION("an added posting") {
-        f.tamper("INSERT INTO ledger_postings VALUES (" + in_block_3 + ", 2, " + f.bank.str() + ", 'debit', 1, 'EUR'), (" +
-                 in_block_3 + ", 3, " + f.alice.str() + ", 'credit', 1, 'EUR')");
+        f.tamper("INSERT INTO ledger_postings VALUES (" + in_block_3 + ", 2, " + f.bank.str() +
+                 ", 'debit', 1, 'EUR'), (" + in_block_3 + ", 3, " + f.alice.str() + ", 'credit', 1, 'EUR')");
         require_bad(f.verify(), 3, "entry " + in_block_3);
     }
     SECTION("a removed entry, triggers disabled table by table") {
         f.db.exec("ALTER TABLE ledger_postings DISABLE TRIGGER ALL; ALTER TABLE ledger_entries DISABLE TRIGGER ALL; "
-                  "DELETE FROM ledger_postings WHERE entry_id = " + in_block_3 + "; "
-                  "DELETE FROM ledger_entries WHERE id = " + in_block_3 + "; "
+                  "DELETE FROM ledger_postings WHERE entry_id = " +
+                  in_block_3 +
+                  "; "
+                  "DELETE FROM ledger_entries WHERE id = " +
+                  in_block_3 +
+                  "; "
                   "ALTER TABLE ledger_postings ENABLE TRIGGER ALL; ALTER TABLE ledger_entries ENABLE TRIGGER ALL");
         require_bad(f.verify(), 3, "entry " + in_block_3 + " at position 7 is missing");
     }
     SECTION("a removed entry with its seal") {
-        f.tamper("DELETE FROM ledger_postings WHERE entry_id = " + in_block_3 + "; DELETE FROM ledger_entries WHERE id = " +
-                 in_block_3 + "; DELETE FROM ledger_seal_entries WHERE entry_id = " + in_block_3);
+        f.tamper("DELETE FROM ledger_postings WHERE entry_id = " + in_block_3 +
+                 "; DELETE FROM ledger_entries WHERE id = " + in_block_3 +
+                 "; DELETE FROM ledger_seal_entries WHERE entry_id = " + in_block_3);
         require_bad(f.verify(), 3, "block says 64 entries, 63 are sealed in it");
     }
     SECTION("reordered entries (swapped positions)") {
@@ -232,9 +240,13 @@ TEST_CASE("seal: verify_chain names the first block that was tampered with", "[p
     }
     SECTION("reordered entries (swapped entries, digests left in place)") {
         const std::string a = f.sealed_at(2, 3), b = f.sealed_at(2, 4);
-        f.tamper("UPDATE ledger_seal_entries SET entry_id = -1 WHERE entry_id = " + a + "; "
-                 "UPDATE ledger_seal_entries SET entry_id = " + a + " WHERE entry_id = " + b + "; "
-                 "UPDATE ledger_seal_entries SET entry_id = " + b + " WHERE entry_id = -1");
+        f.tamper("UPDATE ledger_seal_entries SET entry_id = -1 WHERE entry_id = " + a +
+                 "; "
+                 "UPDATE ledger_seal_entries SET entry_id = " +
+                 a + " WHERE entry_id = " + b +
+                 "; "
+                 "UPDATE ledger_seal_entries SET entry_id = " +
+                 b + " WHERE entry_id = -1");
         require_bad(f.verify(), 2, "entry " + b + " at position 3 (entry or postings) differs");
     }
     SECTION("a removed block") {
@@ -242,7 +254,8 @@ TEST_CASE("seal: verify_chain names the first block that was tampered with", "[p
         require_bad(f.verify(), 2, "block 2 is missing (the next is block 3)");
     }
     SECTION("a removed block with its seals") {
-        f.tamper("DELETE FROM ledger_seal_entries WHERE block_no = 2; DELETE FROM ledger_seal_blocks WHERE block_no = 2");
+        f.tamper(
+            "DELETE FROM ledger_seal_entries WHERE block_no = 2; DELETE FROM ledger_seal_blocks WHERE block_no = 2");
         require_bad(f.verify(), 2, "is missing");
     }
     SECTION("a removed last block keeping its seals") {
@@ -275,7 +288,8 @@ TEST_CASE("seal: verify_chain names the first block that was tampered with", "[p
     }
     SECTION("the newest block cut off: only an anchor shows it") {
         const std::string h5 = f.db.scalar("SELECT hash FROM ledger_seal_blocks WHERE block_no = 5");
-        f.tamper("DELETE FROM ledger_seal_entries WHERE block_no = 5; DELETE FROM ledger_seal_blocks WHERE block_no = 5");
+        f.tamper(
+            "DELETE FROM ledger_seal_entries WHERE block_no = 5; DELETE FROM ledger_seal_blocks WHERE block_no = 5");
         auto report = f.verify();
         CHECK(report.ok);
         CHECK(report.unsealed_entries == 44); // unsealed again: the lag shows it
@@ -309,10 +323,12 @@ TEST_CASE("seal: concurrent sealers never seal an entry twice or fork the chain"
             auto connection = db::connect(f.db.url());
             for (int n = 0; n < entries; n += 5) {
                 std::vector<entry_request> requests;
-                for (int i = n; i < n + 5; ++i) requests.push_back(transfer("c-" + std::to_string(i), f.bank, f.alice, 1 + i));
+                for (int i = n; i < n + 5; ++i)
+                    requests.push_back(transfer("c-" + std::to_string(i), f.bank, f.alice, 1 + i));
                 pqxx::work tx(*connection);
                 for (const auto& r : book(tx, requests, false, staff)) {
-                    if (!std::holds_alternative<entry>(r)) throw std::runtime_error("refused: " + std::get<problem>(r).detail());
+                    if (!std::holds_alternative<entry>(r))
+                        throw std::runtime_error("refused: " + std::get<problem>(r).detail());
                 }
                 tx.commit();
             }
@@ -396,10 +412,10 @@ TEST_CASE("seal: an id taken before its transaction writes anything is not skipp
     CHECK(f.lag().low_water_id < late_id);
 
     const std::string id = std::to_string(late_id);
-    a.exec("INSERT INTO ledger_entries (id, idempotency_key, request_hash, kind, description, request_id) VALUES (" + id +
-           ", 'late-raw', repeat('a', 64), 'posted', 'written late', 'test')");
-    a.exec("INSERT INTO ledger_postings VALUES (" + id + ", 0, " + f.bank.str() + ", 'debit', 5, 'EUR'), (" + id + ", 1, " +
-           f.alice.str() + ", 'credit', 5, 'EUR')");
+    a.exec("INSERT INTO ledger_entries (id, idempotency_key, request_hash, kind, description, request_id) VALUES (" +
+           id + ", 'late-raw', repeat('a', 64), 'posted', 'written late', 'test')");
+    a.exec("INSERT INTO ledger_postings VALUES (" + id + ", 0, " + f.bank.str() + ", 'debit', 5, 'EUR'), (" + id +
+           ", 1, " + f.alice.str() + ", 'credit', 5, 'EUR')");
     a.commit();
     CHECK(late_id < b_id);
     CHECK(seal_pending(*f.c, 100) == 1);

@@ -41,8 +41,8 @@ struct world {
     }
 
     std::int64_t project(pqxx::work& tx, const std::string& kind) {
-        projects::fields f{"Solardach für die Kita", "Photovoltaik", "", "energy", kind, 5'000'000, "EUR",
-                           "all_or_nothing", "2099-06-30T23:59:59Z"};
+        projects::fields f{"Solardach für die Kita", "Photovoltaik",        "", "energy", kind, 5'000'000, "EUR",
+                           "all_or_nothing",         "2099-06-30T23:59:59Z"};
         if (kind == "loan") {
             f.loan_rate_bp = 350;
             f.loan_term_months = 60;
@@ -69,10 +69,10 @@ struct world {
         pqxx::work tx(*connection);
         risk::put_profile(tx, who.id, {income, assets, commitments}, "test");
         risk::run_loss_simulation(tx, who.id, "test");
-        risk::take_knowledge_test(tx, who.id,
-                                  {{"total_loss", 1}, {"deposit_guarantee", 1}, {"liquidity", 1}, {"diversification", 1},
-                                   {"reflection", 0}},
-                                  "test");
+        risk::take_knowledge_test(
+            tx, who.id,
+            {{"total_loss", 1}, {"deposit_guarantee", 1}, {"liquidity", 1}, {"diversification", 1}, {"reflection", 0}},
+            "test");
         tx.commit();
     }
 };
@@ -97,20 +97,20 @@ TEST_CASE("risk gate: a first loan pledge needs the knowledge test and the loss 
 
     {
         pqxx::work tx(*w.connection);
-        auto failed = risk::take_knowledge_test(tx, w.ivo.id,
-                                                {{"total_loss", 0}, {"deposit_guarantee", 0}, {"liquidity", 1},
-                                                 {"diversification", 1}, {"reflection", 0}},
-                                                "test");
+        auto failed = risk::take_knowledge_test(
+            tx, w.ivo.id,
+            {{"total_loss", 0}, {"deposit_guarantee", 0}, {"liquidity", 1}, {"diversification", 1}, {"reflection", 0}},
+            "test");
         CHECK(failed.at("passed") == false);
         tx.commit();
     }
     CHECK(ext(w.ask({w.pledge(w.ivo, 10'000)})[0], "test_status") == "failed");
     {
         pqxx::work tx(*w.connection);
-        risk::take_knowledge_test(tx, w.ivo.id,
-                                  {{"total_loss", 1}, {"deposit_guarantee", 1}, {"liquidity", 1}, {"diversification", 1},
-                                   {"reflection", 0}},
-                                  "test");
+        risk::take_knowledge_test(
+            tx, w.ivo.id,
+            {{"total_loss", 1}, {"deposit_guarantee", 1}, {"liquidity", 1}, {"diversification", 1}, {"reflection", 0}},
+            "test");
         tx.commit();
     }
     auto no_simulation = w.ask({w.pledge(w.ivo, 10'000)});
@@ -125,7 +125,8 @@ TEST_CASE("risk gate: a first loan pledge needs the knowledge test and the loss 
     CHECK(slug(w.ask({w.pledge(w.ivo, 10'000)})[0]) == "allowed");
 
     // An expired test must be taken again.
-    w.db.travel_to(w.db.scalar("SELECT expires_at + interval '1 second' FROM risk_knowledge_tests ORDER BY id DESC LIMIT 1"));
+    w.db.travel_to(
+        w.db.scalar("SELECT expires_at + interval '1 second' FROM risk_knowledge_tests ORDER BY id DESC LIMIT 1"));
     auto expired = w.ask({w.pledge(w.ivo, 10'000)});
     CHECK(slug(expired[0]) == "risk-knowledge-test-required");
     CHECK(ext(expired[0], "test_status") == "expired");
@@ -158,7 +159,8 @@ TEST_CASE("risk gate: the risk warning above the higher of EUR 1,000 and 5% of n
 TEST_CASE("risk gate: the limits per investor per project and per owner per 12 months", "[pg][risk]") {
     world w;
     w.prepare(w.ivo, 100'000'000, 0, 0);
-    auto limited = w.ask({w.pledge(w.ivo, 1'500'000, true), w.pledge(w.ivo, 600'000, true), w.pledge(w.ivo, 500'000, true)});
+    auto limited =
+        w.ask({w.pledge(w.ivo, 1'500'000, true), w.pledge(w.ivo, 600'000, true), w.pledge(w.ivo, 500'000, true)});
     CHECK(slug(limited[0]) == "allowed");
     CHECK(slug(limited[1]) == "risk-investor-project-limit");
     CHECK(ext(limited[1], "limit_minor") == "2000000");
@@ -168,7 +170,8 @@ TEST_CASE("risk gate: the limits per investor per project and per owner per 12 m
 
     w.settings.owner_limit_minor = 3'000'000;
     w.prepare(w.sofia, 100'000'000, 0, 0);
-    auto owner = w.ask({w.pledge(w.ivo, 2'000'000, true), w.pledge(w.sofia, 1'000'000, true), w.pledge(w.sofia, 1, true)});
+    auto owner =
+        w.ask({w.pledge(w.ivo, 2'000'000, true), w.pledge(w.sofia, 1'000'000, true), w.pledge(w.sofia, 1, true)});
     CHECK(slug(owner[0]) == "allowed");
     CHECK(slug(owner[1]) == "allowed");
     CHECK(slug(owner[2]) == "risk-owner-limit");
@@ -176,7 +179,8 @@ TEST_CASE("risk gate: the limits per investor per project and per owner per 12 m
     CHECK(ext(owner[2], "limit_minor") == "3000000");
 }
 
-TEST_CASE("risk gate: sophisticated investors skip the test and warning but not the limits, only others may revoke", "[pg][risk]") {
+TEST_CASE("risk gate: sophisticated investors skip the test and warning but not the limits, only others may revoke",
+          "[pg][risk]") {
     world w;
     {
         pqxx::work tx(*w.connection);

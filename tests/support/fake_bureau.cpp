@@ -90,8 +90,7 @@ void fake_bureau::serve(void* raw) {
     http::read(stream, buffer, req, ec);
     if (ec) return;
     int now = ++concurrent_;
-    for (int seen = max_concurrent_; now > seen && !max_concurrent_.compare_exchange_weak(seen, now);) {
-    }
+    for (int seen = max_concurrent_; now > seen && !max_concurrent_.compare_exchange_weak(seen, now);) {}
     ++requests_;
     {
         std::lock_guard lock(mutex_);
@@ -151,7 +150,8 @@ void fake_bureau::serve(void* raw) {
     }
     std::string stamp = unix_now();
     res.set("X-Schwarm-Timestamp", stamp);
-    res.set("X-Schwarm-Signature", m == mode::bad_signature ? std::string(64, '0') : bureau_signature(key_, stamp, res.body()));
+    res.set("X-Schwarm-Signature",
+            m == mode::bad_signature ? std::string(64, '0') : bureau_signature(key_, stamp, res.body()));
     res.keep_alive(false);
     res.prepare_payload();
     http::write(stream, res, ec);

@@ -40,16 +40,18 @@ customer platform::register_customer(const std::string& email) {
     // Investor protection (risk): a declared net worth of EUR 100,000 (the
     // risk warning from EUR 5,000), the loss simulation seen, the knowledge
     // test passed; so the stories' loan pledges are allowed.
-    auto profile = client.request("PUT", "/v1/risk/investor/profile",
-                                  R"({"annual_income_minor":6000000,"liquid_assets_minor":5000000,"annual_commitments_minor":1000000})",
-                                  auth_headers(c.token));
+    auto profile = client.request(
+        "PUT", "/v1/risk/investor/profile",
+        R"({"annual_income_minor":6000000,"liquid_assets_minor":5000000,"annual_commitments_minor":1000000})",
+        auth_headers(c.token));
     REQUIRE(profile.status == 200);
     REQUIRE(client.request("POST", "/v1/risk/investor/loss-simulation", {}, auth_headers(c.token)).status == 200);
-    auto test = client.request("POST", "/v1/risk/knowledge-test",
-                               R"({"answers":[{"question_id":"total_loss","option":1},{"question_id":"deposit_guarantee","option":1},)"
-                               R"({"question_id":"liquidity","option":1},{"question_id":"diversification","option":1},)"
-                               R"({"question_id":"reflection","option":0}]})",
-                               auth_headers(c.token));
+    auto test = client.request(
+        "POST", "/v1/risk/knowledge-test",
+        R"({"answers":[{"question_id":"total_loss","option":1},{"question_id":"deposit_guarantee","option":1},)"
+        R"({"question_id":"liquidity","option":1},{"question_id":"diversification","option":1},)"
+        R"({"question_id":"reflection","option":0}]})",
+        auth_headers(c.token));
     INFO(test.body);
     REQUIRE(test.status == 201);
     REQUIRE(test.json().at("passed") == true);
@@ -114,10 +116,11 @@ std::string platform::approved_project(const customer& owner, json::object chang
     };
     bool loan = fields.at("kind") == "loan";
     if (loan) { // the credit inputs the risk check reads
-        auto declared = client.request("PUT", "/v1/risk/applications/" + id,
-                                       R"({"applicant_type":"person","monthly_income_minor":2000000,)"
-                                       R"("monthly_expenses_minor":500000,"existing_debt_minor":0,"purpose":"business"})",
-                                       auth_headers(owner.token));
+        auto declared =
+            client.request("PUT", "/v1/risk/applications/" + id,
+                           R"({"applicant_type":"person","monthly_income_minor":2000000,)"
+                           R"("monthly_expenses_minor":500000,"existing_debt_minor":0,"purpose":"business"})",
+                           auth_headers(owner.token));
         INFO(declared.body);
         REQUIRE(declared.status == 200);
     }
@@ -128,7 +131,10 @@ std::string platform::approved_project(const customer& owner, json::object chang
         return id;
     }
     // A loan is approved through its risk review once its credit check is in.
-    for (int i = 0; i < 400 && db.scalar("SELECT count(*) FROM risk_checks WHERE state = 'completed' AND project_id = " + id) == "0"; ++i) {
+    for (int i = 0;
+         i < 400 &&
+         db.scalar("SELECT count(*) FROM risk_checks WHERE state = 'completed' AND project_id = " + id) == "0";
+         ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
     auto approved = client.request("POST", "/v1/risk/reviews/" + id + "/approve", {}, auth_headers(staff));
@@ -158,8 +164,8 @@ std::int64_t platform::balance(const customer& c, const std::string& currency) {
     return r.json().at("balance_minor").as_int64();
 }
 
-reply platform::pledge(const customer& c, const std::string& project, std::int64_t amount_minor,
-                       const std::string& key, const std::string& currency, bool acknowledged) {
+reply platform::pledge(const customer& c, const std::string& project, std::int64_t amount_minor, const std::string& key,
+                       const std::string& currency, bool acknowledged) {
     json::object body{{"amount_minor", amount_minor}, {"currency", currency}};
     if (acknowledged) body["risk_acknowledged"] = true;
     return client.request("POST", "/v1/projects/" + project + "/pledges", json::serialize(body),

@@ -54,8 +54,8 @@ public:
     // The wallet's available balance.
     std::int64_t available(const customer& c, const std::string& currency = "EUR");
     std::int64_t balance(const customer& c, const std::string& currency = "EUR");
-    reply pledge(const customer& c, const std::string& project, std::int64_t amount_minor,
-                 const std::string& key, const std::string& currency = "EUR", bool acknowledged = false);
+    reply pledge(const customer& c, const std::string& project, std::int64_t amount_minor, const std::string& key,
+                 const std::string& currency = "EUR", bool acknowledged = false);
     // Moves the platform clock one second past the project's deadline.
     void pass_deadline(const std::string& project);
     // Moves it past the moment the campaign is due for settlement: its

@@ -35,7 +35,8 @@ const std::string test_clock = "-c schwarm.test_clock=on";
 private_cluster::private_cluster()
     : dir_(required_env("SCHWARM_TEST_SCRATCH") + "/faults-pg-" + std::to_string(::getpid())),
       port_(std::to_string(20000 + ::getpid() % 20000)) {
-    REQUIRE(sh("pg_start '" + dir_ + "' " + port_ + " '" + test_clock + "' && pg_ensure_roles '" + dir_ + "' " + port_ + " && pg_ensure_database '" + dir_ + "' " + port_ + " schwarm") == 0);
+    REQUIRE(sh("pg_start '" + dir_ + "' " + port_ + " '" + test_clock + "' && pg_ensure_roles '" + dir_ + "' " + port_ +
+               " && pg_ensure_database '" + dir_ + "' " + port_ + " schwarm") == 0);
 }
 
 private_cluster::~private_cluster() { sh("pg_stop '" + dir_ + "'"); }

@@ -42,7 +42,8 @@ inline std::string submitted_loan(https_client& client, const std::string& owner
     REQUIRE(created.status == 201);
     std::string id(created.json().at("id").as_string());
     if (!application.is_null()) {
-        auto put = client.request("PUT", "/v1/risk/applications/" + id, json::serialize(application), auth_headers(owner));
+        auto put =
+            client.request("PUT", "/v1/risk/applications/" + id, json::serialize(application), auth_headers(owner));
         INFO(put.body);
         REQUIRE(put.status == 200);
     }

@@ -101,9 +101,7 @@ void database::travel_by(std::int64_t seconds) const {
     tx.exec_params("SELECT schwarm_travel_to(schwarm_clock() + make_interval(secs => $1))", seconds);
 }
 
-std::string database::platform_time() const {
-    return scalar("SELECT " SCHWARM_SQL_UTC_SECONDS("schwarm_clock()"));
-}
+std::string database::platform_time() const { return scalar("SELECT " SCHWARM_SQL_UTC_SECONDS("schwarm_clock()")); }
 
 boost::json::value reply::json() const { return boost::json::parse(body); }
 
@@ -204,9 +202,7 @@ std::string read_file(const std::string& path) {
     return text.str();
 }
 
-std::string scratch_path(const std::string& name) {
-    return required_env("SCHWARM_TEST_SCRATCH") + "/" + name;
-}
+std::string scratch_path(const std::string& name) { return required_env("SCHWARM_TEST_SCRATCH") + "/" + name; }
 
 } // namespace
 
@@ -304,8 +300,8 @@ std::string create_user_and_login(https_client& client, const database& db, cons
                                   const std::string& role) {
     const std::string password = "correct horse battery";
     std::string output;
-    REQUIRE(run_cli({"user", "create", "--email", email, "--role", role, "--password-stdin"}, {{"DATABASE_URL", db.url()}},
-                    password + "\n", output) == 0);
+    REQUIRE(run_cli({"user", "create", "--email", email, "--role", role, "--password-stdin"},
+                    {{"DATABASE_URL", db.url()}}, password + "\n", output) == 0);
     auto login = client.request("POST", "/v1/sessions",
                                 boost::json::serialize(boost::json::object{{"email", email}, {"password", password}}));
     REQUIRE(login.status == 201);

@@ -36,7 +36,8 @@ template <typename F>
 void eventually(F condition, std::chrono::milliseconds timeout, const std::string& what) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!condition()) {
-        if (std::chrono::steady_clock::now() >= deadline) FAIL("timed out after " << timeout.count() << " ms waiting for " << what);
+        if (std::chrono::steady_clock::now() >= deadline)
+            FAIL("timed out after " << timeout.count() << " ms waiting for " << what);
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
 }

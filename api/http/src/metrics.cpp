@@ -12,13 +12,13 @@ std::string number(double value) {
 }
 } // namespace
 
-void metrics::observe(std::string_view method, std::string_view route, int status,
-                      std::chrono::microseconds duration) {
+void metrics::observe(std::string_view method, std::string_view route, int status, std::chrono::microseconds duration) {
     double seconds = static_cast<double>(duration.count()) / 1e6;
     std::lock_guard lock(mutex_);
     auto key = std::tuple<std::string_view, std::string_view, int>{method, route, status};
     auto counter = requests_.find(key);
-    if (counter == requests_.end()) counter = requests_.emplace(std::tuple{std::string(method), std::string(route), status}, 0).first;
+    if (counter == requests_.end())
+        counter = requests_.emplace(std::tuple{std::string(method), std::string(route), status}, 0).first;
     ++counter->second;
     auto found = latency_by_route_.find(route);
     if (found == latency_by_route_.end()) found = latency_by_route_.emplace(std::string(route), histogram{}).first;
@@ -38,8 +38,8 @@ std::string metrics::render(const std::map<std::string, double>& gauges,
     std::lock_guard lock(mutex_);
     for (const auto& [key, count] : requests_) {
         const auto& [method, route, status] = key;
-        out += "schwarm_http_requests_total{method=\"" + method + "\",route=\"" + route +
-               "\",status=\"" + std::to_string(status) + "\"} " + std::to_string(count) + "\n";
+        out += "schwarm_http_requests_total{method=\"" + method + "\",route=\"" + route + "\",status=\"" +
+               std::to_string(status) + "\"} " + std::to_string(count) + "\n";
     }
     out += "# HELP schwarm_http_request_duration_seconds Time from request read to response queued.\n";
     out += "# TYPE schwarm_http_request_duration_seconds histogram\n";
@@ -50,8 +50,7 @@ std::string metrics::render(const std::map<std::string, double>& gauges,
         }
         out += prefix + "+Inf\"} " + std::to_string(h.count) + "\n";
         out += "schwarm_http_request_duration_seconds_sum{route=\"" + route + "\"} " + number(h.sum_s) + "\n";
-        out += "schwarm_http_request_duration_seconds_count{route=\"" + route + "\"} " +
-               std::to_string(h.count) + "\n";
+        out += "schwarm_http_request_duration_seconds_count{route=\"" + route + "\"} " + std::to_string(h.count) + "\n";
     }
     for (const auto& [name, value] : gauges) {
         out += "# TYPE " + name + " gauge\n" + name + " " + number(value) + "\n";

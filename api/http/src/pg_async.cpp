@@ -119,8 +119,10 @@ private:
         PostgresPollingStatusType polled = PQconnectPoll(conn_);
         if (polled == PGRES_POLLING_FAILED) return connect_failed(PQerrorMessage(conn_));
         if (!watch_socket()) return;
-        if (polled == PGRES_POLLING_READING) return wait(net::posix::stream_descriptor::wait_read, &connection::on_connect_ready);
-        if (polled == PGRES_POLLING_WRITING) return wait(net::posix::stream_descriptor::wait_write, &connection::on_connect_ready);
+        if (polled == PGRES_POLLING_READING)
+            return wait(net::posix::stream_descriptor::wait_read, &connection::on_connect_ready);
+        if (polled == PGRES_POLLING_WRITING)
+            return wait(net::posix::stream_descriptor::wait_write, &connection::on_connect_ready);
         on_connected();
     }
 

@@ -1,11 +1,11 @@
 #include "http/risk_transport.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -48,7 +48,8 @@ https_transport::https_transport(const std::string& url, const std::string& ca_p
     host_ = parsed->host();
     port_ = parsed->has_port() ? std::string(parsed->port()) : "443";
     target_ = parsed->encoded_target().empty() ? "/" : std::string(parsed->encoded_target());
-    tls_.set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_sslv2 | ssl::context::no_sslv3);
+    tls_.set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3);
     boost::system::error_code ec;
     tls_.load_verify_file(ca_path, ec);
     if (ec) throw std::invalid_argument("SCHWARM_RISK_BUREAU_CA: cannot read " + ca_path + ": " + ec.message());

@@ -49,7 +49,8 @@ void run_maintenance(const config& cfg, const std::atomic<bool>& stop) {
                 if (voided > 0) log::info("expired holds voided", {{"count", voided}});
                 if (forgotten > 0) log::info("replayable answers forgotten", {{"count", forgotten}});
             }
-            if (std::chrono::steady_clock::now() - settled_at >= std::chrono::milliseconds(cfg.settlement_interval_ms)) {
+            if (std::chrono::steady_clock::now() - settled_at >=
+                std::chrono::milliseconds(cfg.settlement_interval_ms)) {
                 settled_at = std::chrono::steady_clock::now();
                 settle_due(worker, cfg);
             }
@@ -60,6 +61,5 @@ void run_maintenance(const config& cfg, const std::atomic<bool>& stop) {
         std::this_thread::sleep_for(tick);
     }
 }
-
 
 } // namespace schwarm::jobs

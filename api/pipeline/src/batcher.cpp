@@ -1,9 +1,9 @@
 #include "pipeline/batcher.hpp"
 
-#include "pipeline/idempotency.hpp"
-#include "pipeline/service.hpp"
 #include "base/audit.hpp"
 #include "ledger/ledger.hpp"
+#include "pipeline/idempotency.hpp"
+#include "pipeline/service.hpp"
 
 namespace schwarm::api {
 
@@ -90,8 +90,8 @@ bool batcher::run_once(const route& r, std::vector<item*>& batch, std::vector<st
         std::vector<idempotency::claim> claims;
         if (has(r.requires_, needs::idempotency_key) && !served.empty()) {
             for (auto* ctx : served) {
-                claims.push_back({ctx->who().id, ctx->idempotency_key, idempotency::request_hash(ctx->request),
-                                  ctx->request_id});
+                claims.push_back(
+                    {ctx->who().id, ctx->idempotency_key, idempotency::request_hash(ctx->request), ctx->request_id});
             }
             auto earlier = idempotency::take(tx, claims);
             std::vector<context*> fresh;

@@ -1,13 +1,13 @@
 #include "pipeline/service.hpp"
 
-#include "pipeline/idempotency.hpp"
-#include "http/pg_async.hpp"
-#include "ledger/ledger.hpp"
-#include "base/crypto.hpp"
 #include "base/audit.hpp"
+#include "base/crypto.hpp"
 #include "base/db.hpp"
 #include "base/json.hpp"
 #include "base/log.hpp"
+#include "http/pg_async.hpp"
+#include "ledger/ledger.hpp"
+#include "pipeline/idempotency.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
@@ -36,8 +36,7 @@ response problem_response(const problem& p, const std::string& request_id) {
                              {"detail", p.detail()},
                              {"request_id", request_id}};
     for (const auto& [key, value] : p.extensions()) body[key] = value;
-    return {static_cast<http::status>(p.status()), "application/problem+json",
-            boost::json::serialize(body), {}};
+    return {static_cast<http::status>(p.status()), "application/problem+json", boost::json::serialize(body), {}};
 }
 
 pqxx::transaction_base& context::tx() const {
@@ -109,8 +108,8 @@ int context::page_size(int page_size_default) const {
 void check_role(const route& r, context& ctx, std::optional<users::principal> principal) {
     if (!principal) throw problem(problems::unauthorized, "The bearer token is unknown, expired or revoked");
     if (!allows(r.who, principal->role_)) {
-        throw problem(problems::forbidden, "The role " + std::string(users::to_string(principal->role_)) +
-                                               " may not do this");
+        throw problem(problems::forbidden,
+                      "The role " + std::string(users::to_string(principal->role_)) + " may not do this");
     }
     ctx.principal = principal;
 }
@@ -196,8 +195,8 @@ response current_error_response(const std::string& request_id) {
         return problem_response(p, request_id);
     } catch (const pqxx::broken_connection& e) {
         log::error("database connection lost", {{"request_id", request_id}, {"error", e.what()}});
-        response res = problem_response(
-            problem(problems::unavailable, "The database is not reachable; try again"), request_id);
+        response res =
+            problem_response(problem(problems::unavailable, "The database is not reachable; try again"), request_id);
         res.headers.emplace_back("Retry-After", "1");
         return res;
     } catch (const pqxx::in_doubt_error& e) {
@@ -254,7 +253,8 @@ users::principal principal_from(const PGresult* rows) {
 }
 
 response unavailable_response(const std::string& request_id) {
-    response res = problem_response(problem(problems::unavailable, "The database is not reachable; try again"), request_id);
+    response res =
+        problem_response(problem(problems::unavailable, "The database is not reachable; try again"), request_id);
     res.headers.emplace_back("Retry-After", "1");
     return res;
 }
@@ -268,8 +268,7 @@ principal_lookup lookup_from(pg::reply reply, const std::string& request_id) {
     case pg::outcome::unavailable:
         log::error("database connection lost", {{"request_id", request_id}, {"error", reply.error}});
         return {std::nullopt, unavailable_response(request_id)};
-    case pg::outcome::failed:
-        break;
+    case pg::outcome::failed: break;
     }
     return {std::nullopt, internal_error(request_id, reply.error, "An internal error occurred")};
 }
@@ -287,10 +286,9 @@ async_db_ptr make_async_db(boost::asio::io_context& ioc, const config& cfg) {
 bool authenticate_async(const service& app, const std::string& token, const std::string& request_id,
                         std::function<void(principal_lookup)> done) {
     assert(app.async_db && "main() sets the asynchronous client before serving");
-    return app.async_db->submit(authenticate_statement(), {crypto::sha256_hex(token)},
-                                [request_id, done = std::move(done)](pg::reply reply) {
-                                    done(lookup_from(std::move(reply), request_id));
-                                });
+    return app.async_db->submit(
+        authenticate_statement(), {crypto::sha256_hex(token)},
+        [request_id, done = std::move(done)](pg::reply reply) { done(lookup_from(std::move(reply), request_id)); });
 }
 
 response run_with_principal(const route& r, context& ctx, principal_lookup found) {

@@ -52,8 +52,7 @@ router::router(std::vector<route> routes) : routes_(std::move(routes)) {
     }
 }
 
-std::variant<route_match, no_route, wrong_method> router::match(http::verb method,
-                                                                std::string_view path) const {
+std::variant<route_match, no_route, wrong_method> router::match(http::verb method, std::string_view path) const {
     if (path.empty() || path.front() != '/') return no_route{};
     auto segments = split_path(path);
     std::string allow;

@@ -29,14 +29,12 @@ ssl::context make_tls_context(const std::string& cert_path, const std::string& k
                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
     SSL_CTX* native = tls.native_handle();
     SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-    SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-                                    SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
     // TLS 1.2: ECDHE key exchange (forward secrecy) with AEAD ciphers only.
     // TLS 1.3's suites are all of that kind; OpenSSL's defaults stand.
-    SSL_CTX_set_cipher_list(native,
-                            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-                            "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-                            "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+    SSL_CTX_set_cipher_list(native, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                                    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                                    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
     tls.use_certificate_chain_file(cert_path);
     tls.use_private_key_file(key_path, ssl::context::pem);
     return tls;
@@ -54,9 +52,8 @@ constexpr std::chrono::milliseconds tls_close_timeout{1000};
 // up across systems; anything else is replaced by our own.
 std::string request_id_for(std::string_view offered) {
     bool plain = !offered.empty() && offered.size() <= request_id_length_max &&
-                 std::all_of(offered.begin(), offered.end(), [](unsigned char c) {
-                     return std::isalnum(c) || c == '-' || c == '_' || c == '.';
-                 });
+                 std::all_of(offered.begin(), offered.end(),
+                             [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.'; });
     return plain ? std::string(offered) : crypto::random_hex(16);
 }
 
@@ -70,8 +67,8 @@ std::string bearer_token_of(std::string_view authorization) {
 // A parse error the client can be told about, as opposed to the stream
 // ending or timing out.
 bool is_malformed_http(beast::error_code ec) {
-    return ec.category() == make_error_code(http::error::bad_target).category() &&
-           ec != http::error::end_of_stream && ec != http::error::partial_message;
+    return ec.category() == make_error_code(http::error::bad_target).category() && ec != http::error::end_of_stream &&
+           ec != http::error::partial_message;
 }
 
 class session;
@@ -111,8 +108,7 @@ session_registry& registry() {
 
 class session : public std::enable_shared_from_this<session> {
 public:
-    session(tcp::socket&& socket, ssl::context& tls, service& app)
-        : stream_(std::move(socket), tls), app_(app) {
+    session(tcp::socket&& socket, ssl::context& tls, service& app) : stream_(std::move(socket), tls), app_(app) {
         beast::error_code ec;
         auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
         client_address_ = ec ? "unknown" : endpoint.address().to_string();
@@ -150,9 +146,7 @@ private:
         do_read();
     }
 
-    void expire_in(std::int64_t ms) {
-        beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(ms));
-    }
+    void expire_in(std::int64_t ms) { beast::get_lowest_layer(stream_).expires_after(std::chrono::milliseconds(ms)); }
 
     void do_read() {
         parser_.emplace();
@@ -186,8 +180,7 @@ private:
         if (ec) return on_read_error(ec);
         if (parser_->is_done()) return on_request();
         expire_in(app_.cfg.body_timeout_ms);
-        http::async_read(stream_, buffer_, *parser_,
-                         beast::bind_front_handler(&session::on_body, shared_from_this()));
+        http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, shared_from_this()));
     }
 
     void on_body(beast::error_code ec, std::size_t) {
@@ -211,8 +204,8 @@ private:
                                                request_id_));
         }
         if (is_malformed_http(ec)) {
-            return reply("-", problem_response(problem(problems::bad_request, "The HTTP request is malformed"),
-                                               request_id_));
+            return reply(
+                "-", problem_response(problem(problems::bad_request, "The HTTP request is malformed"), request_id_));
         }
         // Timeouts, resets and closes: nobody to answer.
         do_close();
@@ -225,8 +218,8 @@ private:
 
         auto target = boost::urls::parse_origin_form(req.target());
         if (!target) {
-            return reply("-", problem_response(problem(problems::bad_request, "The request target is malformed"),
-                                               request_id_));
+            return reply(
+                "-", problem_response(problem(problems::bad_request, "The request target is malformed"), request_id_));
         }
         if (auto wait = app_.per_client.take(client_address_); wait.count() > 0) {
             return reply("-", rate_limited(wait));
@@ -234,14 +227,13 @@ private:
 
         auto found = app_.routes.match(req.method(), target->encoded_path());
         if (std::holds_alternative<no_route>(found)) {
-            return reply("-", problem_response(problem(problems::not_found, "There is no such resource"),
-                                               request_id_));
+            return reply("-", problem_response(problem(problems::not_found, "There is no such resource"), request_id_));
         }
         if (auto* wrong = std::get_if<wrong_method>(&found)) {
-            response res = problem_response(
-                problem(problems::method_not_allowed,
-                        std::string(req.method_string()) + " is not allowed here; use " + wrong->allow),
-                request_id_);
+            response res =
+                problem_response(problem(problems::method_not_allowed, std::string(req.method_string()) +
+                                                                           " is not allowed here; use " + wrong->allow),
+                                 request_id_);
             res.headers.emplace_back("Allow", wrong->allow);
             return reply("-", std::move(res));
         }
@@ -265,19 +257,20 @@ private:
         ctx->path_params = std::move(match.path_params);
         ctx->bearer_token = bearer_token_of(req[http::field::authorization]);
         if (r.who != access::anyone && ctx->bearer_token.empty()) {
-            return reply(r.pattern, problem_response(problem(problems::unauthorized,
-                                                             "Send a bearer token: Authorization: Bearer …"),
-                                                     request_id_));
+            return reply(r.pattern, problem_response(
+                                        problem(problems::unauthorized, "Send a bearer token: Authorization: Bearer …"),
+                                        request_id_));
         }
         if (has(r.requires_, needs::idempotency_key)) {
             std::string_view key = req["Idempotency-Key"];
             bool plain = !key.empty() && key.size() <= idempotency_key_length_max &&
                          std::all_of(key.begin(), key.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
             if (!plain) {
-                return reply(r.pattern, problem_response(field_problem("Idempotency-Key",
-                                                                       "This request moves money: send an Idempotency-Key "
-                                                                       "header of 1 to 200 visible characters"),
-                                                         request_id_));
+                return reply(r.pattern,
+                             problem_response(field_problem("Idempotency-Key",
+                                                            "This request moves money: send an Idempotency-Key "
+                                                            "header of 1 to 200 visible characters"),
+                                              request_id_));
             }
             ctx->idempotency_key = std::string(key);
         }
@@ -297,9 +290,8 @@ private:
         // Database work goes to the pool; the answer comes back on our strand.
         bool queued = app_.pool.try_submit([self = shared_from_this(), ctx, &r](db::worker_context& worker) {
             response res = run_route(r, *ctx, &worker);
-            net::post(self->stream_.get_executor(), [self, ctx, &r, res = std::move(res)]() mutable {
-                self->reply(r.pattern, std::move(res));
-            });
+            net::post(self->stream_.get_executor(),
+                      [self, ctx, &r, res = std::move(res)]() mutable { self->reply(r.pattern, std::move(res)); });
         });
         if (!queued) reply(r.pattern, busy());
     }
@@ -307,13 +299,12 @@ private:
     // The token lookup runs on the asynchronous client's connection (no
     // worker thread); the handler then runs here, on our strand.
     void run_principal_only(const route& r, const std::shared_ptr<context>& ctx) {
-        bool queued = authenticate_async(app_, ctx->bearer_token, request_id_,
-                                         [self = shared_from_this(), ctx, &r](principal_lookup found) {
-                                             net::post(self->stream_.get_executor(),
-                                                       [self, ctx, &r, found = std::move(found)]() mutable {
-                                                           self->reply(r.pattern, run_with_principal(r, *ctx, std::move(found)));
-                                                       });
-                                         });
+        bool queued = authenticate_async(
+            app_, ctx->bearer_token, request_id_, [self = shared_from_this(), ctx, &r](principal_lookup found) {
+                net::post(self->stream_.get_executor(), [self, ctx, &r, found = std::move(found)]() mutable {
+                    self->reply(r.pattern, run_with_principal(r, *ctx, std::move(found)));
+                });
+            });
         if (!queued) reply(r.pattern, busy());
     }
 
@@ -324,8 +315,8 @@ private:
     }
 
     response rate_limited(std::chrono::seconds wait) {
-        response res = problem_response(problem(problems::rate_limited, "Too many requests from this client"),
-                                        request_id_);
+        response res =
+            problem_response(problem(problems::rate_limited, "Too many requests from this client"), request_id_);
         res.headers.emplace_back("Retry-After", std::to_string(wait.count()));
         return res;
     }
@@ -378,9 +369,9 @@ private:
         stream_serializer_.emplace(*stream_head_);
         chunk_writing_ = true;
         expire_in(app_.cfg.write_timeout_ms);
-        http::async_write_header(stream_, *stream_serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            self->on_chunk_written(ec);
-        });
+        http::async_write_header(
+            stream_, *stream_serializer_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_chunk_written(ec); });
     }
 
     void pump() {
@@ -394,17 +385,19 @@ private:
         case body_stream::state::chunk:
             chunk_writing_ = true;
             expire_in(app_.cfg.write_timeout_ms);
-            net::async_write(stream_, http::make_chunk(net::buffer(chunk_)),
-                             [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_chunk_written(ec); });
+            net::async_write(
+                stream_, http::make_chunk(net::buffer(chunk_)),
+                [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_chunk_written(ec); });
             return;
         case body_stream::state::done:
             body_.reset();
             expire_in(app_.cfg.write_timeout_ms);
-            net::async_write(stream_, http::make_chunk_last(), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                self->stream_serializer_.reset();
-                self->stream_head_.reset();
-                self->on_write(ec, 0);
-            });
+            net::async_write(stream_, http::make_chunk_last(),
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                 self->stream_serializer_.reset();
+                                 self->stream_head_.reset();
+                                 self->on_write(ec, 0);
+                             });
             return;
         }
     }
@@ -475,8 +468,7 @@ listener::listener(net::io_context& ioc, ssl::context& tls, service& app)
 void listener::run() { do_accept(); }
 
 void listener::do_accept() {
-    acceptor_.async_accept(net::make_strand(ioc_),
-                           beast::bind_front_handler(&listener::on_accept, shared_from_this()));
+    acceptor_.async_accept(net::make_strand(ioc_), beast::bind_front_handler(&listener::on_accept, shared_from_this()));
 }
 
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {

@@ -5,7 +5,6 @@
 
 #include <boost/json/parse.hpp>
 
-
 namespace schwarm::api {
 
 namespace {
@@ -24,7 +23,8 @@ std::int64_t cursor_of(const context& ctx) {
     auto text = ctx.query_param("cursor");
     if (!text) return 0;
     auto value = parse_int64(*text);
-    if (!value || *value < 0) throw field_problem("cursor", "cursor must be a value from an earlier page's next_cursor");
+    if (!value || *value < 0)
+        throw field_problem("cursor", "cursor must be a value from an earlier page's next_cursor");
     return *value;
 }
 
@@ -33,12 +33,9 @@ response list_audit_log(context& ctx) {
     auto records = audit::list(ctx.tx(), cursor_of(ctx), limit);
     boost::json::array items;
     for (const auto& r : records) {
-        boost::json::object item{{"id", std::to_string(r.id)},
-                                 {"at", r.at},
-                                 {"action", r.action},
-                                 {"subject", r.subject},
-                                 {"request_id", r.request_id},
-                                 {"details", boost::json::parse(r.details_json)}};
+        boost::json::object item{{"id", std::to_string(r.id)}, {"at", r.at},
+                                 {"action", r.action},         {"subject", r.subject},
+                                 {"request_id", r.request_id}, {"details", boost::json::parse(r.details_json)}};
         item["actor_id"] = r.actor ? boost::json::value(std::to_string(*r.actor)) : boost::json::value(nullptr);
         items.push_back(std::move(item));
     }

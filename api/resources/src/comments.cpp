@@ -3,8 +3,8 @@
 // reads (hidden comments without their text, but for the owner and staff).
 #include "resources/resources.hpp"
 
-#include "platform/comments.hpp"
 #include "base/json.hpp"
+#include "platform/comments.hpp"
 
 namespace schwarm::api {
 
@@ -66,8 +66,8 @@ boost::json::object to_json(const comments::comment& c) {
 }
 
 boost::json::object to_json(const comments::update& u) {
-    return {{"id", u.id.str()},       {"project_id", u.project.str()}, {"author_id", u.author.str()},
-            {"title", u.title},       {"body", u.body},                {"created_at", u.created_at}};
+    return {{"id", u.id.str()}, {"project_id", u.project.str()}, {"author_id", u.author.str()}, {"title", u.title},
+            {"body", u.body},   {"created_at", u.created_at}};
 }
 
 template <typename Item>

@@ -50,9 +50,7 @@ response metrics_text(context& ctx) {
     return {http::status::ok, "text/plain; version=0.0.4", app.stats.render(gauges, counters), {}};
 }
 
-response openapi(context&) {
-    return {http::status::ok, "application/yaml", std::string(openapi_document()), {}};
-}
+response openapi(context&) { return {http::status::ok, "application/yaml", std::string(openapi_document()), {}}; }
 
 } // namespace
 } // namespace schwarm::api

@@ -10,7 +10,6 @@
 #include "ledger/ledger.hpp"
 #include "ledger/seal.hpp"
 
-
 namespace schwarm::api {
 
 namespace {
@@ -59,7 +58,8 @@ constexpr std::int64_t hold_expiry_max_s = 400LL * 24 * 3600;
 
 std::int64_t id_from(const std::string& text, const char* what) {
     auto value = parse_int64(text);
-    if (!value || *value <= 0) throw problem(problems::not_found, std::string("There is no ") + what + " " + text.substr(0, 32));
+    if (!value || *value <= 0)
+        throw problem(problems::not_found, std::string("There is no ") + what + " " + text.substr(0, 32));
     return *value;
 }
 
@@ -119,7 +119,8 @@ std::int64_t read_amount(json::object_reader& fields, const boost::json::object&
     if (raw && raw->is_string()) {
         fields.optional_string("amount_minor", 1, 20);
         auto value = parse_int64(std::string_view(raw->as_string()));
-        if (!value) throw field_problem(prefix + "amount_minor", prefix + "amount_minor must be a whole number of minor units");
+        if (!value)
+            throw field_problem(prefix + "amount_minor", prefix + "amount_minor must be a whole number of minor units");
         return *value;
     }
     return fields.required_int("amount_minor", std::numeric_limits<std::int64_t>::min(),
@@ -151,8 +152,8 @@ std::vector<ledger::posting> read_postings(const boost::json::array& items, cons
 ledger::entry_request read_entry(const boost::json::object& object, const std::string& prefix, std::string key) {
     json::object_reader fields(object, prefix);
     ledger::entry_request r;
-    r.idempotency_key = key.empty() ? fields.required_string("idempotency_key", 1, ledger::idempotency_key_length_max)
-                                    : std::move(key);
+    r.idempotency_key =
+        key.empty() ? fields.required_string("idempotency_key", 1, ledger::idempotency_key_length_max) : std::move(key);
     std::string kind = fields.optional_string("kind", 1, 20).value_or("posted");
     if (kind == "posted") r.kind = ledger::entry_kind::posted;
     else if (kind == "pending") r.kind = ledger::entry_kind::pending;
@@ -178,7 +179,6 @@ response entry_response(const ledger::entry_result& result, const std::string& r
     if (e.replayed) res.headers.emplace_back("Idempotent-Replayed", "true");
     return res;
 }
-
 
 response create_account(context& ctx) {
     auto body = ctx.json_body();
@@ -262,9 +262,12 @@ ledger::entry_request resolve_request(const context& ctx, ledger::entry_kind kin
     return request;
 }
 
-ledger::entry_request post_request(const context& ctx) { return resolve_request(ctx, ledger::entry_kind::post_pending); }
-ledger::entry_request void_request(const context& ctx) { return resolve_request(ctx, ledger::entry_kind::void_pending); }
-
+ledger::entry_request post_request(const context& ctx) {
+    return resolve_request(ctx, ledger::entry_kind::post_pending);
+}
+ledger::entry_request void_request(const context& ctx) {
+    return resolve_request(ctx, ledger::entry_kind::void_pending);
+}
 
 // Many callers' single entries as one unlinked batch: each is booked or
 // refused on its own, with its own caller and request id on the record.
@@ -319,10 +322,8 @@ response book_batch(context& ctx) {
             out.push_back(std::move(item));
         } else {
             const auto& p = std::get<problem>(r);
-            boost::json::object item{{"status", "refused"},
-                                     {"type", type_uri(p.type())},
-                                     {"title", p.type().title},
-                                     {"detail", p.detail()}};
+            boost::json::object item{
+                {"status", "refused"}, {"type", type_uri(p.type())}, {"title", p.type().title}, {"detail", p.detail()}};
             for (const auto& [k, v] : p.extensions()) item[k] = v;
             out.push_back(std::move(item));
         }
@@ -334,9 +335,8 @@ response book_batch(context& ctx) {
         return e && !e->replayed;
     });
     if (!changed) ctx.change_nothing();
-    return json_response(http::status::ok, {{"booked", booked},
-                                             {"refused", results.size() - booked},
-                                             {"results", std::move(out)}});
+    return json_response(http::status::ok,
+                         {{"booked", booked}, {"refused", results.size() - booked}, {"results", std::move(out)}});
 }
 
 response trial_balance(context& ctx) {
@@ -369,7 +369,8 @@ response trial_balance(context& ctx) {
         by_currency[code] = {{"debits_minor", t.first}, {"credits_minor", t.second}};
         balanced = balanced && t.first == t.second;
     }
-    boost::json::object out{{"accounts", std::move(accounts)}, {"totals", std::move(by_currency)}, {"balanced", balanced}};
+    boost::json::object out{
+        {"accounts", std::move(accounts)}, {"totals", std::move(by_currency)}, {"balanced", balanced}};
     out["as_of"] = as_of.empty() ? boost::json::value(nullptr) : boost::json::value(as_of);
     return json_response(http::status::ok, out);
 }

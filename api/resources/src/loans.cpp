@@ -18,11 +18,14 @@ response positions(context&);
 
 std::vector<route> loans_routes() {
     return {
-        {http::verb::post, "/v1/projects/{id}/disburse", access::staff, db_use::write, disburse, needs::idempotency_key},
-        {http::verb::get, "/v1/loans/{id}", access::customer | access::staff | access::auditor, db_use::read, read_loan},
+        {http::verb::post, "/v1/projects/{id}/disburse", access::staff, db_use::write, disburse,
+         needs::idempotency_key},
+        {http::verb::get, "/v1/loans/{id}", access::customer | access::staff | access::auditor, db_use::read,
+         read_loan},
         {http::verb::post, "/v1/loans/{id}/repayments", access::customer | access::staff, db_use::write, repay,
          needs::idempotency_key},
-        {http::verb::post, "/v1/loans/{id}/default", access::staff, db_use::write, mark_defaulted, needs::idempotency_key},
+        {http::verb::post, "/v1/loans/{id}/default", access::staff, db_use::write, mark_defaulted,
+         needs::idempotency_key},
         {http::verb::get, "/v1/me/positions", access::customer, db_use::read, positions},
     };
 }
@@ -49,11 +52,12 @@ boost::json::object to_json(const loans::loan_view& v) {
     }
     boost::json::array lenders;
     for (const auto& l : v.lenders) {
-        lenders.push_back({{"lender_id", l.community_fund ? boost::json::value(nullptr) : boost::json::value(l.lender.str())},
-                           {"community_fund", l.community_fund},
-                           {"share_minor", l.share_minor},
-                           {"principal_received_minor", l.principal_received_minor},
-                           {"interest_received_minor", l.interest_received_minor}});
+        lenders.push_back(
+            {{"lender_id", l.community_fund ? boost::json::value(nullptr) : boost::json::value(l.lender.str())},
+             {"community_fund", l.community_fund},
+             {"share_minor", l.share_minor},
+             {"principal_received_minor", l.principal_received_minor},
+             {"interest_received_minor", l.interest_received_minor}});
     }
     return {{"project_id", std::to_string(v.project_id)},
             {"title", v.title},
@@ -81,9 +85,9 @@ response disburse(context& ctx) {
     } catch (const problem& p) {
         if (!p.is(projects::problems::illegal_transition)) throw;
         auto state = p.extensions().find("state");
-        bool disbursed = state != p.extensions().end() &&
-                         (state->second == "disbursed" || state->second == "repaying" || state->second == "repaid" ||
-                          state->second == "defaulted");
+        bool disbursed =
+            state != p.extensions().end() && (state->second == "disbursed" || state->second == "repaying" ||
+                                              state->second == "repaid" || state->second == "defaulted");
         if (!disbursed) throw;
         response res = json_response(http::status::created, to_json(loans::find(ctx.tx(), id, ctx.who())));
         res.headers.emplace_back("Idempotent-Replayed", "true");
@@ -91,7 +95,9 @@ response disburse(context& ctx) {
     }
 }
 
-response read_loan(context& ctx) { return json_response(http::status::ok, to_json(loans::find(ctx.tx(), id_param(ctx), ctx.who()))); }
+response read_loan(context& ctx) {
+    return json_response(http::status::ok, to_json(loans::find(ctx.tx(), id_param(ctx), ctx.who())));
+}
 
 response repay(context& ctx) {
     auto body = ctx.json_body();
@@ -99,7 +105,8 @@ response repay(context& ctx) {
     std::int64_t amount = fields.required_int("amount_minor", 1, std::numeric_limits<std::int64_t>::max());
     fields.reject_unknown();
     auto done = loans::repay(ctx.work(), id_param(ctx), amount, ctx.idempotency_key, by(ctx));
-    auto loan = to_json(ctx.who().role_ == users::role::staff ? done.loan : loans::find(ctx.tx(), id_param(ctx), ctx.who()));
+    auto loan =
+        to_json(ctx.who().role_ == users::role::staff ? done.loan : loans::find(ctx.tx(), id_param(ctx), ctx.who()));
     response res = json_response(http::status::created, {{"repayment_id", std::to_string(done.id)},
                                                          {"amount_minor", done.amount_minor},
                                                          {"principal_minor", done.principal_minor},
@@ -151,8 +158,9 @@ response positions(context& ctx) {
         item["next_due_on"] = b.next_due_on ? boost::json::value(*b.next_due_on) : nullptr;
         borrowed.push_back(std::move(item));
     }
-    return json_response(http::status::ok,
-                         {{"pledges", std::move(pledged)}, {"loans_lent", std::move(lent)}, {"loans_borrowed", std::move(borrowed)}});
+    return json_response(
+        http::status::ok,
+        {{"pledges", std::move(pledged)}, {"loans_lent", std::move(lent)}, {"loans_borrowed", std::move(borrowed)}});
 }
 
 } // namespace

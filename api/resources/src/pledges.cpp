@@ -167,9 +167,9 @@ response settle(context& ctx) {
     settlement::settings s{ctx.app.cfg.platform_fee_bp, ctx.app.cfg.settlement_chunk};
     auto done = settlement::settle_now(ctx.work(), projects::project_id{id_param(ctx, "project")}, s,
                                        {ctx.who(), ctx.request_id});
-    return json_response(http::status::ok, {{"project_id", done.project.str()},
-                                            {"outcome", done.outcome},
-                                            {"pledges_resolved", done.resolved}});
+    return json_response(
+        http::status::ok,
+        {{"project_id", done.project.str()}, {"outcome", done.outcome}, {"pledges_resolved", done.resolved}});
 }
 
 } // namespace

@@ -7,7 +7,6 @@
 #include "platform/projects.hpp"
 #include "platform/settlement.hpp"
 
-
 namespace schwarm::api {
 
 namespace {
@@ -36,7 +35,8 @@ std::vector<route> projects_routes() {
         {http::verb::post, "/v1/projects/{id}/approve", access::staff, db_use::write, transition},
         {http::verb::post, "/v1/projects/{id}/reject", access::staff, db_use::write, transition},
         {http::verb::post, "/v1/projects/{id}/open-funding", access::staff, db_use::write, transition},
-        {http::verb::post, "/v1/projects/{id}/cancel", access::staff, db_use::write, transition, needs::idempotency_key},
+        {http::verb::post, "/v1/projects/{id}/cancel", access::staff, db_use::write, transition,
+         needs::idempotency_key},
     };
 }
 
@@ -121,8 +121,8 @@ response create_project(context& ctx) {
 }
 
 response update_project(context& ctx) {
-    return json_response(http::status::ok,
-                         to_json(projects::update(ctx.work(), project_param(ctx), read_fields(ctx.json_body()), by(ctx))));
+    return json_response(http::status::ok, to_json(projects::update(ctx.work(), project_param(ctx),
+                                                                    read_fields(ctx.json_body()), by(ctx))));
 }
 
 // Public: drafts are not shown here (their owners see them under /mine).

@@ -32,7 +32,8 @@ response reject_sophistication(context&);
 std::vector<route> risk_routes() {
     return {
         {http::verb::put, "/v1/risk/applications/{id}", access::customer, db_use::write, put_application},
-        {http::verb::get, "/v1/risk/applications/{id}", access::customer | access::staff, db_use::read, read_application},
+        {http::verb::get, "/v1/risk/applications/{id}", access::customer | access::staff, db_use::read,
+         read_application},
         {http::verb::get, "/v1/risk/reviews", access::staff, db_use::read, list_reviews},
         {http::verb::get, "/v1/risk/reviews/{id}", access::staff, db_use::read, read_review},
         {http::verb::post, "/v1/risk/reviews/{id}/approve", access::staff, db_use::write, approve},
@@ -157,8 +158,9 @@ response record_relationship(context& ctx) {
     auto kind = r.required_string("kind", 1, 60);
     r.reject_unknown();
     risk::record_relationship(ctx.work(), staff, customer, kind, by(ctx));
-    return json_response(http::status::created,
-                         boost::json::object{{"staff_id", staff.str()}, {"customer_id", customer.str()}, {"kind", kind}});
+    return json_response(
+        http::status::created,
+        boost::json::object{{"staff_id", staff.str()}, {"customer_id", customer.str()}, {"kind", kind}});
 }
 
 response callback(context& ctx) {
@@ -180,7 +182,9 @@ response put_profile(context& ctx) {
     return ok(risk::put_profile(ctx.work(), ctx.who().id, in, ctx.request_id));
 }
 
-response loss_simulation(context& ctx) { return ok(risk::run_loss_simulation(ctx.work(), ctx.who().id, ctx.request_id)); }
+response loss_simulation(context& ctx) {
+    return ok(risk::run_loss_simulation(ctx.work(), ctx.who().id, ctx.request_id));
+}
 
 response knowledge_questions(context& ctx) {
     return ok(boost::json::object{{"questions", risk::knowledge_questions(ctx.tx())},
@@ -203,7 +207,8 @@ response knowledge_test(context& ctx) {
         answers.push_back(std::move(one));
     }
     r.reject_unknown();
-    return json_response(http::status::created, risk::take_knowledge_test(ctx.work(), ctx.who().id, answers, ctx.request_id));
+    return json_response(http::status::created,
+                         risk::take_knowledge_test(ctx.work(), ctx.who().id, answers, ctx.request_id));
 }
 
 response request_sophistication(context& ctx) {

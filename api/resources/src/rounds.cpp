@@ -3,9 +3,8 @@
 #include "resources/resources.hpp"
 
 #include "base/json.hpp"
-#include "voting/pabulib.hpp"
 #include "platform/rounds.hpp"
-
+#include "voting/pabulib.hpp"
 
 namespace schwarm::api {
 
@@ -138,7 +137,8 @@ response allocate(context& ctx) {
         const auto& ids = f.optional_array("reject", voting::projects_per_round_max);
         for (std::size_t i = 0; i < ids.size(); ++i) {
             auto value = ids[i].is_string() ? parse_int64(std::string_view(ids[i].as_string())) : std::nullopt;
-            if (!value || *value <= 0) throw field_problem("reject[" + std::to_string(i) + "]", "reject holds project ids");
+            if (!value || *value <= 0)
+                throw field_problem("reject[" + std::to_string(i) + "]", "reject holds project ids");
             reject.push_back(*value);
         }
         reason = f.optional_string("reason", 1, 1000).value_or("");
@@ -168,7 +168,9 @@ response list_projects(context& ctx) {
 }
 
 response open_round(context& ctx) { return round_response(voting::open_round(ctx.work(), round_param(ctx), by(ctx))); }
-response close_round(context& ctx) { return round_response(voting::close_round(ctx.work(), round_param(ctx), by(ctx))); }
+response close_round(context& ctx) {
+    return round_response(voting::close_round(ctx.work(), round_param(ctx), by(ctx)));
+}
 
 // The body: {"choices": [{"project": "key", "points": n}, ...]}; points only
 // on cumulative ballots.
@@ -199,7 +201,9 @@ response tally_round(context& ctx) {
     return json_response(http::status::ok, voting::tally_round(ctx.work(), round_param(ctx), by(ctx)));
 }
 
-response read_result(context& ctx) { return json_response(http::status::ok, voting::result_of(ctx.tx(), round_param(ctx))); }
+response read_result(context& ctx) {
+    return json_response(http::status::ok, voting::result_of(ctx.tx(), round_param(ctx)));
+}
 
 response list_ballots(context& ctx) {
     int limit = ctx.page_size(200);
@@ -232,9 +236,7 @@ response import_pabulib(context& ctx) {
         res.headers.emplace_back("Location", "/v1/rounds/" + round.id.str());
         return res;
     } catch (const voting::pabulib_error& e) {
-        throw problem(problems::validation, e.what())
-            .with("line", std::to_string(e.line()))
-            .with("field", e.field());
+        throw problem(problems::validation, e.what()).with("line", std::to_string(e.line())).with("field", e.field());
     }
 }
 

@@ -40,10 +40,9 @@ response login(context& ctx) {
         return res;
     }
     const auto& s = std::get<users::session>(outcome);
-    return json_response(http::status::created, {{"token", s.token},
-                                                 {"token_type", "Bearer"},
-                                                 {"expires_at", s.expires_at},
-                                                 {"user_id", s.user.str()}});
+    return json_response(
+        http::status::created,
+        {{"token", s.token}, {"token_type", "Bearer"}, {"expires_at", s.expires_at}, {"user_id", s.user.str()}});
 }
 
 response logout(context& ctx) {

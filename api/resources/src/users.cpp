@@ -3,7 +3,6 @@
 
 #include "base/json.hpp"
 
-
 namespace schwarm::api {
 
 namespace {
@@ -37,8 +36,8 @@ response register_customer(context& ctx) {
                           fields.required_string("password", 1, users::password_length_max),
                           fields.required_string("display_name", 1, users::display_name_length_max)};
     fields.reject_unknown();
-    users::user created = users::create(ctx.work(), input, users::role::customer, ctx.request_id,
-                                                users::created_via::registration);
+    users::user created =
+        users::create(ctx.work(), input, users::role::customer, ctx.request_id, users::created_via::registration);
     response res = json_response(http::status::created, to_json(created));
     res.headers.emplace_back("Location", "/v1/users/" + created.id.str());
     return res;

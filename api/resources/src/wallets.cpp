@@ -11,7 +11,6 @@
 
 #include <boost/json/parse.hpp>
 
-
 namespace schwarm::api {
 
 namespace {
@@ -31,13 +30,16 @@ std::vector<route> wallets_routes() {
         {http::verb::get, "/v1/wallet", access::customer, db_use::read, my_wallet},
         {http::verb::get, "/v1/wallet/statement", access::customer, db_use::read, my_statement},
         {http::verb::get, "/v1/wallets/{user_id}", access::staff | access::auditor, db_use::read, staff_wallet},
-        {http::verb::post, "/v1/wallets/{user_id}/deposits", access::staff, db_use::write, deposit, needs::idempotency_key},
-        {http::verb::post, "/v1/wallets/{user_id}/payouts", access::staff, db_use::write, payout, needs::idempotency_key},
+        {http::verb::post, "/v1/wallets/{user_id}/deposits", access::staff, db_use::write, deposit,
+         needs::idempotency_key},
+        {http::verb::post, "/v1/wallets/{user_id}/payouts", access::staff, db_use::write, payout,
+         needs::idempotency_key},
         {http::verb::get, "/v1/fund", access::anyone, db_use::read, fund_balance},
         {http::verb::get, "/v1/fund/statement", access::anyone, db_use::read, fund_statement},
         {http::verb::post, "/v1/fund/deposits", access::staff, db_use::write, fund_deposit, needs::idempotency_key},
         // The provider authenticates by signature, not by token.
-        {http::verb::post, "/v1/payments/callbacks", access::anyone, db_use::write, payment_callback, needs::keys_in_body},
+        {http::verb::post, "/v1/payments/callbacks", access::anyone, db_use::write, payment_callback,
+         needs::keys_in_body},
     };
 }
 
@@ -49,9 +51,7 @@ std::string currency_param(const context& ctx) {
     return code;
 }
 
-user_id user_param(const context& ctx) {
-    return user_id{path_id(ctx, "user_id", "There is no such user")};
-}
+user_id user_param(const context& ctx) { return user_id{path_id(ctx, "user_id", "There is no such user")}; }
 
 boost::json::object to_json(const wallets::balance& b) {
     return {{"currency", b.currency_code},
@@ -97,8 +97,8 @@ response staff_wallet(context& ctx) {
 }
 
 response booked_response(const wallets::booked& done) {
-    response res = json_response(http::status::created,
-                                 {{"entry_id", done.entry.str()}, {"wallet", to_json(done.after)}});
+    response res =
+        json_response(http::status::created, {{"entry_id", done.entry.str()}, {"wallet", to_json(done.after)}});
     if (done.replayed) res.headers.emplace_back("Idempotent-Replayed", "true");
     return res;
 }

@@ -5,17 +5,14 @@
 namespace schwarm::audit {
 
 namespace {
-const db::query insert_record{
-    "audit.insert",
-    "INSERT INTO audit_log (actor_id, action, subject, request_id, details) "
-    "VALUES ($1, $2, $3, $4, $5::jsonb)"};
+const db::query insert_record{"audit.insert", "INSERT INTO audit_log (actor_id, action, subject, request_id, details) "
+                                              "VALUES ($1, $2, $3, $4, $5::jsonb)"};
 
-const db::query insert_many{
-    "audit.insert_many",
-    "INSERT INTO audit_log (actor_id, action, subject, request_id, details) "
-    "SELECT actor, action, subject, request_id, details::jsonb "
-    "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) "
-    "AS t(actor, action, subject, request_id, details)"};
+const db::query insert_many{"audit.insert_many",
+                            "INSERT INTO audit_log (actor_id, action, subject, request_id, details) "
+                            "SELECT actor, action, subject, request_id, details::jsonb "
+                            "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) "
+                            "AS t(actor, action, subject, request_id, details)"};
 } // namespace
 
 namespace {
@@ -48,8 +45,7 @@ void write(pqxx::work& tx, const record& entry) {
     scope::note(entry.request_id);
     std::optional<std::int64_t> actor;
     if (entry.actor) actor = entry.actor->value;
-    tx.exec_prepared(insert_record.name, actor, entry.action, entry.subject, entry.request_id,
-                     entry.details_json);
+    tx.exec_prepared(insert_record.name, actor, entry.action, entry.subject, entry.request_id, entry.details_json);
 }
 
 } // namespace schwarm::audit
@@ -57,10 +53,10 @@ void write(pqxx::work& tx, const record& entry) {
 namespace schwarm::audit {
 
 namespace {
-const db::query select_page{
-    "audit.page",
-    "SELECT id, " SCHWARM_SQL_UTC_MICROS("at") ", actor_id, action, subject, "
-    "request_id, details::text FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2"};
+const db::query select_page{"audit.page",
+                            "SELECT id, " SCHWARM_SQL_UTC_MICROS(
+                                "at") ", actor_id, action, subject, "
+                                      "request_id, details::text FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2"};
 }
 
 std::vector<stored_record> list(pqxx::transaction_base& tx, std::int64_t after_id, int limit) {

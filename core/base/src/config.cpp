@@ -18,8 +18,7 @@ struct setting {
     std::function<void(config&, const std::string&)> apply;
 };
 
-std::int64_t parse_int(const std::string& name, const std::string& text, std::int64_t min,
-                       std::int64_t max) {
+std::int64_t parse_int(const std::string& name, const std::string& text, std::int64_t min, std::int64_t max) {
     std::int64_t value = 0;
     const char* end = text.data() + text.size();
     auto [ptr, ec] = std::from_chars(text.data(), end, value);
@@ -27,17 +26,16 @@ std::int64_t parse_int(const std::string& name, const std::string& text, std::in
         throw config_error(name + " must be a whole number, got '" + text + "'");
     }
     if (value < min || value > max) {
-        throw config_error(name + " must be between " + std::to_string(min) + " and " +
-                           std::to_string(max) + ", got " + text);
+        throw config_error(name + " must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+                           text);
     }
     return value;
 }
 
 template <typename T>
 setting integer(const char* name, T config::*member, std::int64_t min, std::int64_t max) {
-    return {name, [=](config& c, const std::string& text) {
-                c.*member = static_cast<T>(parse_int(name, text, min, max));
-            }};
+    return {name,
+            [=](config& c, const std::string& text) { c.*member = static_cast<T>(parse_int(name, text, min, max)); }};
 }
 
 setting text(const char* name, std::string config::*member) {
@@ -74,14 +72,14 @@ const std::vector<setting>& settings() {
         integer("SCHWARM_LOGIN_WINDOW_S", &config::login_window_s, 1, 86'400),
         integer("SCHWARM_LOGIN_PER_CLIENT_PER_MIN", &config::login_per_client_per_min, 1, 100'000),
         integer("SCHWARM_SESSION_TTL_S", &config::session_ttl_s, 60, 90LL * 86'400),
-        {"SCHWARM_TIME_ZONE", [](config& c, const std::string& value) {
+        {"SCHWARM_TIME_ZONE",
+         [](config& c, const std::string& value) {
              // An IANA name such as Europe/Berlin; whether PostgreSQL knows it is
              // checked when the database is first reached.
-             bool ok = !value.empty() && value.size() <= 64 &&
-                       std::all_of(value.begin(), value.end(), [](char ch) {
-                           return std::isalnum(static_cast<unsigned char>(ch)) || ch == '/' || ch == '_' ||
-                                  ch == '-' || ch == '+';
-                       });
+             bool ok = !value.empty() && value.size() <= 64 && std::all_of(value.begin(), value.end(), [](char ch) {
+                 return std::isalnum(static_cast<unsigned char>(ch)) || ch == '/' || ch == '_' || ch == '-' ||
+                        ch == '+';
+             });
              if (!ok) throw config_error("SCHWARM_TIME_ZONE must be an IANA time zone such as Europe/Berlin");
              c.time_zone = value;
          }},

@@ -60,8 +60,7 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
 std::string random_token(std::size_t bytes) {
     std::vector<unsigned char> raw(bytes);
     fill_random(raw.data(), raw.size());
-    static constexpr char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     std::string out;
     out.reserve((bytes * 4 + 2) / 3);
     std::uint32_t acc = 0;
@@ -103,7 +102,8 @@ timestamped check_timestamped(std::string_view key, std::string_view timestamp, 
         return timestamped::bad_timestamp;
     }
     if (!equal_constant_time(sign_timestamped(key, timestamp, body), signature)) return timestamped::bad_signature;
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     if (t < now - window_s || t > now + window_s) return timestamped::stale;
     return timestamped::ok;
 }
@@ -111,12 +111,11 @@ timestamped check_timestamped(std::string_view key, std::string_view timestamp, 
 std::string hash_password(std::string_view password) {
     std::array<unsigned char, argon2_salt_bytes> salt{};
     fill_random(salt.data(), salt.size());
-    std::size_t encoded_size = argon2_encodedlen(argon2_time_cost, argon2_memory_kib, argon2_lanes,
-                                                 salt.size(), argon2_hash_bytes, Argon2_id);
+    std::size_t encoded_size =
+        argon2_encodedlen(argon2_time_cost, argon2_memory_kib, argon2_lanes, salt.size(), argon2_hash_bytes, Argon2_id);
     std::string encoded(encoded_size, '\0');
-    int rc = argon2id_hash_encoded(argon2_time_cost, argon2_memory_kib, argon2_lanes, password.data(),
-                                   password.size(), salt.data(), salt.size(), argon2_hash_bytes,
-                                   encoded.data(), encoded.size());
+    int rc = argon2id_hash_encoded(argon2_time_cost, argon2_memory_kib, argon2_lanes, password.data(), password.size(),
+                                   salt.data(), salt.size(), argon2_hash_bytes, encoded.data(), encoded.size());
     if (rc != ARGON2_OK) throw std::runtime_error(std::string("argon2: ") + argon2_error_message(rc));
     encoded.resize(encoded.find('\0'));
     return encoded;

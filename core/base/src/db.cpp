@@ -95,8 +95,7 @@ void worker_context::check() {
     if (connection_ && !connection_->is_open()) connection_.reset();
 }
 
-pool::pool(std::string url, int workers, std::size_t queue_max)
-    : url_(std::move(url)), queue_max_(queue_max) {
+pool::pool(std::string url, int workers, std::size_t queue_max) : url_(std::move(url)), queue_max_(queue_max) {
     threads_.reserve(static_cast<std::size_t>(workers));
     for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { run(); });
 }
@@ -131,8 +130,7 @@ void pool::stop() {
 
 pool_stats pool::stats() const {
     std::lock_guard lock(mutex_);
-    return {static_cast<int>(threads_.size()), busy_.load(), queue_.size(), queue_max_,
-            rejected_.load()};
+    return {static_cast<int>(threads_.size()), busy_.load(), queue_.size(), queue_max_, rejected_.load()};
 }
 
 void pool::run() {

@@ -62,8 +62,7 @@ const boost::json::value* object_reader::find(std::string_view field) {
     return value && !value->is_null() ? value : nullptr;
 }
 
-std::optional<std::string> object_reader::optional_string(std::string_view field,
-                                                          std::size_t length_min,
+std::optional<std::string> object_reader::optional_string(std::string_view field, std::size_t length_min,
                                                           std::size_t length_max) {
     const boost::json::value* value = find(field);
     if (!value) return std::nullopt;
@@ -74,22 +73,19 @@ std::optional<std::string> object_reader::optional_string(std::string_view field
     if (text.find('\0') != std::string_view::npos) throw field_error(field, " must not contain NUL characters");
     std::size_t length = utf8_length(text);
     if (length < length_min || length > length_max) {
-        throw field_error(field, " must be " +
-                                                    std::to_string(length_min) + " to " +
-                                                    std::to_string(length_max) + " characters long");
+        throw field_error(field, " must be " + std::to_string(length_min) + " to " + std::to_string(length_max) +
+                                     " characters long");
     }
     return std::string(text);
 }
 
-std::string object_reader::required_string(std::string_view field, std::size_t length_min,
-                                           std::size_t length_max) {
+std::string object_reader::required_string(std::string_view field, std::size_t length_min, std::size_t length_max) {
     auto value = optional_string(field, length_min, length_max);
     if (!value) throw field_error(field, " is required");
     return *value;
 }
 
-std::optional<std::int64_t> object_reader::optional_int(std::string_view field, std::int64_t min,
-                                                        std::int64_t max) {
+std::optional<std::int64_t> object_reader::optional_int(std::string_view field, std::int64_t min, std::int64_t max) {
     const boost::json::value* value = find(field);
     if (!value) return std::nullopt;
     std::int64_t number = 0;
@@ -103,8 +99,7 @@ std::optional<std::int64_t> object_reader::optional_int(std::string_view field, 
         throw field_error(field, " must be a whole number");
     }
     if (number < min || number > max) {
-        throw field_error(field, " must be between " +
-                                                    std::to_string(min) + " and " + std::to_string(max));
+        throw field_error(field, " must be between " + std::to_string(min) + " and " + std::to_string(max));
     }
     return number;
 }
@@ -128,8 +123,7 @@ const boost::json::array& object_reader::optional_array(std::string_view field, 
     if (!value) return empty;
     if (!value->is_array()) throw field_error(field, " must be an array");
     if (value->as_array().size() > size_max) {
-        throw field_error(field, " may have at most " +
-                                                    std::to_string(size_max) + " elements");
+        throw field_error(field, " may have at most " + std::to_string(size_max) + " elements");
     }
     return value->as_array();
 }

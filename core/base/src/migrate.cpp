@@ -13,12 +13,11 @@ namespace {
 constexpr std::int64_t migration_lock_key = 0x5c4a'0001;
 
 // The one table that cannot come from a migration: the record of them.
-constexpr const char* create_record_table =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version integer PRIMARY KEY,"
-    " name text NOT NULL,"
-    " checksum text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())";
+constexpr const char* create_record_table = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                            " version integer PRIMARY KEY,"
+                                            " name text NOT NULL,"
+                                            " checksum text NOT NULL,"
+                                            " applied_at timestamptz NOT NULL DEFAULT now())";
 
 struct applied {
     std::string name;
@@ -37,15 +36,14 @@ std::map<int, applied> read_applied(pqxx::transaction_base& tx) {
 
 // Compares what the database has applied with what we carry. Returns the
 // migrations still to apply.
-std::vector<const migration*> pending(const std::map<int, applied>& done,
-                                      const std::vector<migration>& all) {
+std::vector<const migration*> pending(const std::map<int, applied>& done, const std::vector<migration>& all) {
     std::map<int, const migration*> known;
     for (const auto& m : all) known.emplace(m.version, &m);
     for (const auto& [version, record] : done) {
         auto it = known.find(version);
         if (it == known.end()) {
-            throw migration_error("the database has migration " + std::to_string(version) + " (" +
-                                  record.name + ") which this binary does not know: it is older "
+            throw migration_error("the database has migration " + std::to_string(version) + " (" + record.name +
+                                  ") which this binary does not know: it is older "
                                   "than the database");
         }
         if (record.checksum != crypto::sha256_hex(it->second->sql)) {
@@ -109,8 +107,8 @@ int apply(pqxx::connection& connection, const std::vector<migration>& all) {
     for (const migration* m : todo) {
         pqxx::work tx(connection);
         tx.exec(m->sql);
-        tx.exec_params("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                       m->version, m->name, crypto::sha256_hex(m->sql));
+        tx.exec_params("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", m->version,
+                       m->name, crypto::sha256_hex(m->sql));
         tx.commit();
         log::info("migration applied", {{"version", m->version}, {"name", m->name}});
     }
@@ -120,8 +118,8 @@ int apply(pqxx::connection& connection, const std::vector<migration>& all) {
 void check_current(pqxx::transaction_base& tx, const std::vector<migration>& all) {
     auto todo = pending(read_applied(tx), all);
     if (!todo.empty()) {
-        throw migration_error("migration " + std::to_string(todo.front()->version) + " (" +
-                              todo.front()->name + ") is not applied");
+        throw migration_error("migration " + std::to_string(todo.front()->version) + " (" + todo.front()->name +
+                              ") is not applied");
     }
 }
 

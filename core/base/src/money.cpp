@@ -12,8 +12,22 @@ struct known_currency {
 // The currencies a European cooperative bank plausibly books, with their
 // ISO 4217 minor units. Extend here; the database stores the code.
 constexpr std::array<known_currency, 16> known{{
-    {"EUR", 2}, {"USD", 2}, {"GBP", 2}, {"CHF", 2}, {"PLN", 2}, {"CZK", 2}, {"SEK", 2}, {"NOK", 2},
-    {"DKK", 2}, {"HUF", 2}, {"RON", 2}, {"BGN", 2}, {"JPY", 0}, {"ISK", 0}, {"KWD", 3}, {"CAD", 2},
+    {"EUR", 2},
+    {"USD", 2},
+    {"GBP", 2},
+    {"CHF", 2},
+    {"PLN", 2},
+    {"CZK", 2},
+    {"SEK", 2},
+    {"NOK", 2},
+    {"DKK", 2},
+    {"HUF", 2},
+    {"RON", 2},
+    {"BGN", 2},
+    {"JPY", 0},
+    {"ISK", 0},
+    {"KWD", 3},
+    {"CAD", 2},
 }};
 } // namespace
 
@@ -36,8 +50,8 @@ money operator+(const money& a, const money& b) {
 std::string format_decimal(std::int64_t amount_minor, int minor_digits) {
     bool negative = amount_minor < 0;
     // Work in unsigned so that INT64_MIN has a magnitude.
-    std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(amount_minor)
-                                       : static_cast<std::uint64_t>(amount_minor);
+    std::uint64_t magnitude =
+        negative ? 0 - static_cast<std::uint64_t>(amount_minor) : static_cast<std::uint64_t>(amount_minor);
     std::string digits = std::to_string(magnitude);
     if (minor_digits > 0) {
         if (digits.size() <= static_cast<std::size_t>(minor_digits)) {

@@ -13,23 +13,23 @@ namespace schwarm::comments {
 
 namespace {
 
-#define COMMENT_COLUMNS \
-    "c.id, c.project_id, c.author_id, c.body, " SCHWARM_SQL_UTC_SECONDS("c.created_at") ", " \
-    SCHWARM_SQL_UTC_SECONDS("c.hidden_at") ", c.hidden_by, c.hidden_reason"
+#define COMMENT_COLUMNS                                                                                                \
+    "c.id, c.project_id, c.author_id, c.body, " SCHWARM_SQL_UTC_SECONDS("c.created_at") ", " SCHWARM_SQL_UTC_SECONDS(  \
+        "c.hidden_at") ", c.hidden_by, c.hidden_reason"
 
 const db::query insert_comment{
     "comments.insert",
     "INSERT INTO project_comments AS c (project_id, author_id, body) VALUES ($1, $2, $3) RETURNING " COMMENT_COLUMNS};
-const db::query lock_comment{
-    "comments.lock", "SELECT " COMMENT_COLUMNS " FROM project_comments c WHERE c.id = $1 AND c.project_id = $2 FOR UPDATE"};
+const db::query lock_comment{"comments.lock",
+                             "SELECT " COMMENT_COLUMNS
+                             " FROM project_comments c WHERE c.id = $1 AND c.project_id = $2 FOR UPDATE"};
 const db::query hide_comment{
     "comments.hide",
     "UPDATE project_comments AS c SET hidden_at = schwarm_now(), hidden_by = $2, hidden_reason = $3 WHERE c.id = $1 "
     "RETURNING " COMMENT_COLUMNS};
-const db::query select_comments{
-    "comments.list",
-    "SELECT " COMMENT_COLUMNS " FROM project_comments c WHERE c.project_id = $1 AND c.id < $2 "
-    "ORDER BY c.id DESC LIMIT $3"};
+const db::query select_comments{"comments.list", "SELECT " COMMENT_COLUMNS
+                                                 " FROM project_comments c WHERE c.project_id = $1 AND c.id < $2 "
+                                                 "ORDER BY c.id DESC LIMIT $3"};
 #undef COMMENT_COLUMNS
 
 #define UPDATE_COLUMNS "u.id, u.project_id, u.author_id, u.title, u.body, " SCHWARM_SQL_UTC_SECONDS("u.created_at")
@@ -37,10 +37,9 @@ const db::query insert_update{
     "project_updates.insert",
     "INSERT INTO project_updates AS u (project_id, author_id, title, body) VALUES ($1, $2, $3, $4) "
     "RETURNING " UPDATE_COLUMNS};
-const db::query select_updates{
-    "project_updates.list",
-    "SELECT " UPDATE_COLUMNS " FROM project_updates u WHERE u.project_id = $1 AND u.id < $2 "
-    "ORDER BY u.id DESC LIMIT $3"};
+const db::query select_updates{"project_updates.list",
+                               "SELECT " UPDATE_COLUMNS " FROM project_updates u WHERE u.project_id = $1 AND u.id < $2 "
+                               "ORDER BY u.id DESC LIMIT $3"};
 #undef UPDATE_COLUMNS
 
 comment read_comment(const pqxx::row& r) {
@@ -67,9 +66,12 @@ comment redacted(comment c) {
 }
 
 update read_update(const pqxx::row& r) {
-    return {update_id{r[0].as<std::int64_t>()}, projects::project_id{r[1].as<std::int64_t>()},
-            user_id{r[2].as<std::int64_t>()},   r[3].as<std::string>(),
-            r[4].as<std::string>(),             r[5].as<std::string>()};
+    return {update_id{r[0].as<std::int64_t>()},
+            projects::project_id{r[1].as<std::int64_t>()},
+            user_id{r[2].as<std::int64_t>()},
+            r[3].as<std::string>(),
+            r[4].as<std::string>(),
+            r[5].as<std::string>()};
 }
 
 // Characters as the schema's char_length counts them: UTF-8 lead bytes.
@@ -92,7 +94,8 @@ void check_text(const char* field, const std::string& text, std::size_t length_m
 // Nothing is said or announced on a draft: it is not public yet.
 void check_public(const projects::project& p, const char* what) {
     if (p.state == "draft") {
-        throw problem(projects::problems::illegal_transition, std::string("Cannot ") + what + " a project that is draft")
+        throw problem(projects::problems::illegal_transition,
+                      std::string("Cannot ") + what + " a project that is draft")
             .with("state", p.state);
     }
 }

@@ -26,10 +26,9 @@ const db::query insert_loan{
     "INSERT INTO loans (project_id, borrower_id, principal_minor, currency, rate_bp, term_months, schedule, "
     "disburse_entry_id) VALUES ($1, $2, $3, $4, $5, $6, $7::loan_schedule, $8)"};
 // Lender 0 is the community fund (no user).
-const db::query insert_lenders{
-    "loans.insert_lenders",
-    "INSERT INTO loan_lenders (project_id, lender_id, share_minor, community_fund) "
-    "SELECT $1, nullif(l, 0), s, l = 0 FROM unnest($2::bigint[], $3::bigint[]) AS t(l, s)"};
+const db::query insert_lenders{"loans.insert_lenders",
+                               "INSERT INTO loan_lenders (project_id, lender_id, share_minor, community_fund) "
+                               "SELECT $1, nullif(l, 0), s, l = 0 FROM unnest($2::bigint[], $3::bigint[]) AS t(l, s)"};
 const db::query insert_instalments{
     "loans.insert_instalments",
     "INSERT INTO loan_instalments (project_id, no, due_on, principal_minor, interest_minor) "
@@ -37,11 +36,12 @@ const db::query insert_instalments{
     "FROM unnest($2::int[], $3::bigint[], $4::bigint[]) AS t(n, p, i)"};
 const db::query select_loan{
     "loans.select",
-    "SELECT l.borrower_id, l.principal_minor, l.currency, l.rate_bp, l.term_months, l.schedule::text, l.state::text, "
-    SCHWARM_SQL_UTC_SECONDS("l.disbursed_at") ", l.principal_repaid_minor, l.interest_repaid_minor, p.title "
-    "FROM loans l JOIN projects p ON p.id = l.project_id WHERE l.project_id = $1"};
-const db::query lock_loan{
-    "loans.lock", "SELECT state::text, borrower_id, currency FROM loans WHERE project_id = $1 FOR UPDATE"};
+    "SELECT l.borrower_id, l.principal_minor, l.currency, l.rate_bp, l.term_months, l.schedule::text, "
+    "l.state::text, " SCHWARM_SQL_UTC_SECONDS(
+        "l.disbursed_at") ", l.principal_repaid_minor, l.interest_repaid_minor, p.title "
+                          "FROM loans l JOIN projects p ON p.id = l.project_id WHERE l.project_id = $1"};
+const db::query lock_loan{"loans.lock",
+                          "SELECT state::text, borrower_id, currency FROM loans WHERE project_id = $1 FOR UPDATE"};
 const db::query select_instalments{
     "loans.instalments",
     "SELECT no, to_char(due_on, 'YYYY-MM-DD'), principal_minor, interest_minor, "
@@ -55,11 +55,11 @@ const db::query select_lenders{
     "loans.lenders",
     "SELECT coalesce(lender_id, 0), share_minor, principal_received_minor, interest_received_minor FROM loan_lenders "
     "WHERE project_id = $1 ORDER BY community_fund DESC, lender_id"};
-const db::query select_repayment_by_key{
-    "loans.repayment_by_key",
-    "SELECT id, amount_minor, principal_minor, interest_minor FROM loan_repayments "
-    "WHERE project_id = $1 AND idempotency_key = $2"};
-const db::query count_repayments{"loans.count_repayments", "SELECT count(*) FROM loan_repayments WHERE project_id = $1"};
+const db::query select_repayment_by_key{"loans.repayment_by_key",
+                                        "SELECT id, amount_minor, principal_minor, interest_minor FROM loan_repayments "
+                                        "WHERE project_id = $1 AND idempotency_key = $2"};
+const db::query count_repayments{"loans.count_repayments",
+                                 "SELECT count(*) FROM loan_repayments WHERE project_id = $1"};
 const db::query pay_instalments{
     "loans.pay_instalments",
     "UPDATE loan_instalments i SET principal_paid_minor = principal_paid_minor + d.p, "
@@ -67,29 +67,28 @@ const db::query pay_instalments{
     "paid_at = CASE WHEN principal_paid_minor + d.p = principal_minor AND interest_paid_minor + d.i = interest_minor "
     "THEN schwarm_now() END FROM unnest($2::int[], $3::bigint[], $4::bigint[]) AS d(n, p, i) "
     "WHERE i.project_id = $1 AND i.no = d.n"};
-const db::query pay_lenders{
-    "loans.pay_lenders",
-    "UPDATE loan_lenders l SET principal_received_minor = principal_received_minor + d.p, "
-    "interest_received_minor = interest_received_minor + d.i "
-    "FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS d(id, p, i) "
-    "WHERE l.project_id = $1 AND coalesce(l.lender_id, 0) = d.id"};
+const db::query pay_lenders{"loans.pay_lenders",
+                            "UPDATE loan_lenders l SET principal_received_minor = principal_received_minor + d.p, "
+                            "interest_received_minor = interest_received_minor + d.i "
+                            "FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS d(id, p, i) "
+                            "WHERE l.project_id = $1 AND coalesce(l.lender_id, 0) = d.id"};
 // After the instalments are updated: repaid when none is left unpaid.
 const db::query update_loan_totals{
-    "loans.update_totals",
-    "UPDATE loans SET principal_repaid_minor = principal_repaid_minor + $2, interest_repaid_minor = interest_repaid_minor + $3, "
-    "state = CASE WHEN NOT EXISTS (SELECT 1 FROM loan_instalments WHERE project_id = $1 "
-    "AND (principal_paid_minor < principal_minor OR interest_paid_minor < interest_minor)) "
-    "THEN 'repaid'::loan_state ELSE state END WHERE project_id = $1 RETURNING state::text"};
-const db::query insert_repayment{
-    "loans.insert_repayment",
-    "INSERT INTO loan_repayments (project_id, amount_minor, principal_minor, interest_minor, entry_id, idempotency_key, "
-    "created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"};
+    "loans.update_totals", "UPDATE loans SET principal_repaid_minor = principal_repaid_minor + $2, "
+                           "interest_repaid_minor = interest_repaid_minor + $3, "
+                           "state = CASE WHEN NOT EXISTS (SELECT 1 FROM loan_instalments WHERE project_id = $1 "
+                           "AND (principal_paid_minor < principal_minor OR interest_paid_minor < interest_minor)) "
+                           "THEN 'repaid'::loan_state ELSE state END WHERE project_id = $1 RETURNING state::text"};
+const db::query insert_repayment{"loans.insert_repayment",
+                                 "INSERT INTO loan_repayments (project_id, amount_minor, principal_minor, "
+                                 "interest_minor, entry_id, idempotency_key, "
+                                 "created_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"};
 const db::query insert_shares{
     "loans.insert_shares",
     "INSERT INTO loan_repayment_shares (repayment_id, lender_id, principal_minor, interest_minor, community_fund) "
     "SELECT $1, nullif(l, 0), p, i, l = 0 FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS t(l, p, i)"};
-const db::query set_defaulted{
-    "loans.set_defaulted", "UPDATE loans SET state = 'defaulted', writeoff_entry_id = $2 WHERE project_id = $1"};
+const db::query set_defaulted{"loans.set_defaulted",
+                              "UPDATE loans SET state = 'defaulted', writeoff_entry_id = $2 WHERE project_id = $1"};
 const db::query select_lent{
     "loans.lent_by",
     "SELECT l.project_id, p.title, l.state::text, l.currency, x.share_minor, x.principal_received_minor, "
@@ -104,7 +103,8 @@ const db::query select_borrowed{
     " FROM loan_instalments WHERE project_id = l.project_id AND due_on < schwarm_today()), "
     "(SELECT to_char(min(due_on), 'YYYY-MM-DD') FROM loan_instalments WHERE project_id = l.project_id "
     " AND principal_paid_minor + interest_paid_minor < principal_minor + interest_minor) "
-    "FROM loans l JOIN projects p ON p.id = l.project_id WHERE l.borrower_id = $1 ORDER BY l.project_id DESC LIMIT 200"};
+    "FROM loans l JOIN projects p ON p.id = l.project_id WHERE l.borrower_id = $1 ORDER BY l.project_id DESC LIMIT "
+    "200"};
 
 struct instalment_row {
     instalment_view view;
@@ -117,7 +117,8 @@ std::vector<instalment_row> instalments_of(pqxx::transaction_base& tx, std::int6
     for (const auto& r : tx.exec_prepared(select_instalments.name, project)) {
         out.push_back({{r[0].as<int>(), r[1].as<std::string>(), r[2].as<std::int64_t>(), r[3].as<std::int64_t>(),
                         r[4].as<std::int64_t>(), r[5].as<std::string>(), r[6].as<int>()},
-                       r[7].as<std::int64_t>(), r[8].as<std::int64_t>()});
+                       r[7].as<std::int64_t>(),
+                       r[8].as<std::int64_t>()});
     }
     return out;
 }
@@ -126,7 +127,8 @@ std::vector<lender_view> lenders_of(pqxx::transaction_base& tx, std::int64_t pro
     std::vector<lender_view> out;
     for (const auto& r : tx.exec_prepared(select_lenders.name, project)) {
         user_id lender{r[0].as<std::int64_t>()};
-        out.push_back({lender, lender.value == 0, r[1].as<std::int64_t>(), r[2].as<std::int64_t>(), r[3].as<std::int64_t>()});
+        out.push_back(
+            {lender, lender.value == 0, r[1].as<std::int64_t>(), r[2].as<std::int64_t>(), r[3].as<std::int64_t>()});
     }
     return out;
 }
@@ -161,21 +163,24 @@ loan_view load(pqxx::transaction_base& tx, std::int64_t project) {
 // Where each lender's (and the borrower's) money is: a wallet, or for user
 // id 0 the community fund.
 std::map<std::int64_t, ledger::account_id> wallets_of(pqxx::work& tx, const std::vector<std::int64_t>& users,
-                                                     const std::string& currency, const audit::origin& by) {
+                                                      const std::string& currency, const audit::origin& by) {
     std::vector<accounts::key> keys;
     for (auto u : users) {
-        keys.push_back(u == 0 ? accounts::key{role::community_fund, 0, currency} : accounts::key{role::wallet, u, currency});
+        keys.push_back(u == 0 ? accounts::key{role::community_fund, 0, currency}
+                              : accounts::key{role::wallet, u, currency});
     }
     auto found = accounts::find(tx, keys);
     std::map<std::int64_t, ledger::account_id> out;
-    for (std::size_t i = 0; i < users.size(); ++i) out[users[i]] = found[i] ? *found[i] : accounts::open(tx, keys[i], by);
+    for (std::size_t i = 0; i < users.size(); ++i)
+        out[users[i]] = found[i] ? *found[i] : accounts::open(tx, keys[i], by);
     return out;
 }
 
 // The two entries of a disbursement: the escrow (the principal less the
 // fee) to the borrower's wallet, and the memorandum of what is owed.
 std::vector<ledger::entry_id> book_disbursement(pqxx::work& tx, projects::project_id id, const projects::project& p,
-                                                std::int64_t principal, std::int64_t paid_out, const audit::origin& by) {
+                                                std::int64_t principal, std::int64_t paid_out,
+                                                const audit::origin& by) {
     const std::string& cur = p.f.currency_code;
     accounts::movement out{accounts::open(tx, {role::escrow, id.value, cur}, by),
                            accounts::open(tx, {role::wallet, p.owner.value, cur}, by), paid_out};
@@ -237,9 +242,8 @@ loan_view disburse(pqxx::work& tx, projects::project_id id, const projects::acto
     auto entries = book_disbursement(tx, id, project, principal, paid_out, origin);
     record_loan(tx, id, project, principal, entries[0], lenders);
     audit::write(tx, {by.who.id, "loan.disburse", "project:" + id.str(), by.request_id,
-                      boost::json::serialize(boost::json::object{{"principal_minor", principal},
-                                                                 {"paid_out_minor", paid_out},
-                                                                 {"lenders", lenders.size()}})});
+                      boost::json::serialize(boost::json::object{
+                          {"principal_minor", principal}, {"paid_out_minor", paid_out}, {"lenders", lenders.size()}})});
     return load(tx, id.value);
 }
 
@@ -247,8 +251,10 @@ loan_view find(pqxx::transaction_base& tx, projects::project_id id, const users:
     auto v = load(tx, id.value);
     bool staff = viewer.role_ == users::role::staff || viewer.role_ == users::role::auditor;
     if (staff) return v;
-    auto own = std::find_if(v.lenders.begin(), v.lenders.end(), [&](const lender_view& l) { return l.lender == viewer.id; });
-    if (v.borrower != viewer.id && own == v.lenders.end()) throw problem(schwarm::problems::not_found, "There is no such loan");
+    auto own =
+        std::find_if(v.lenders.begin(), v.lenders.end(), [&](const lender_view& l) { return l.lender == viewer.id; });
+    if (v.borrower != viewer.id && own == v.lenders.end())
+        throw problem(schwarm::problems::not_found, "There is no such loan");
     std::vector<lender_view> mine;
     if (own != v.lenders.end()) mine.push_back(*own);
     v.lenders = std::move(mine);
@@ -333,9 +339,9 @@ std::vector<ledger::entry_request> repayment_entries(pqxx::work& tx, projects::p
         int groups = 0;
         auto flush = [&] {
             if (group.empty()) return;
-            entries.push_back(accounts::transfer(prefix + kind + ":" + std::to_string(groups++), group, loan.currency_code,
-                                                 "Loan " + id.str() + " repayment " + std::to_string(n) + ": " + kind,
-                                                 origin));
+            entries.push_back(
+                accounts::transfer(prefix + kind + ":" + std::to_string(groups++), group, loan.currency_code,
+                                   "Loan " + id.str() + " repayment " + std::to_string(n) + ": " + kind, origin));
             group.clear();
         };
         for (std::size_t k = 0; k < lenders.size(); ++k) {
@@ -351,10 +357,9 @@ std::vector<ledger::entry_request> repayment_entries(pqxx::work& tx, projects::p
         accounts::movement memo{accounts::open(tx, {role::lender_claims, id.value, loan.currency_code}, origin),
                                 accounts::open(tx, {role::loan_receivable, id.value, loan.currency_code}, origin),
                                 principal};
-        entries.push_back(accounts::transfer(prefix + "memo", std::span(&memo, 1), loan.currency_code,
-                                             "Loan " + id.str() + " repayment " + std::to_string(n) +
-                                                 ": principal (memorandum)",
-                                             origin));
+        entries.push_back(accounts::transfer(
+            prefix + "memo", std::span(&memo, 1), loan.currency_code,
+            "Loan " + id.str() + " repayment " + std::to_string(n) + ": principal (memorandum)", origin));
     }
     return entries;
 }
@@ -372,16 +377,18 @@ std::int64_t record_repayment(pqxx::work& tx, projects::project_id id, std::int6
                      db::array_literal(paid.interest));
     tx.exec_prepared(pay_lenders.name, id.value, db::array_literal(lender_ids), db::array_literal(split.principal),
                      db::array_literal(split.interest));
-    std::string after = tx.exec_prepared(update_loan_totals.name, id.value, paid.principal_minor, paid.interest_minor)[0][0]
-                            .as<std::string>();
+    std::string after =
+        tx.exec_prepared(update_loan_totals.name, id.value, paid.principal_minor, paid.interest_minor)[0][0]
+            .as<std::string>();
     auto actor = projects::origin_of(by).actor;
     std::optional<std::int64_t> actor_id;
     if (actor) actor_id = actor->value;
-    std::int64_t repayment_id = tx.exec_prepared(insert_repayment.name, id.value, amount_minor, paid.principal_minor,
-                                                 paid.interest_minor, first_entry.value, idempotency_key, actor_id)[0][0]
-                                    .as<std::int64_t>();
-    tx.exec_prepared(insert_shares.name, repayment_id, db::array_literal(lender_ids), db::array_literal(split.principal),
-                     db::array_literal(split.interest));
+    std::int64_t repayment_id =
+        tx.exec_prepared(insert_repayment.name, id.value, amount_minor, paid.principal_minor, paid.interest_minor,
+                         first_entry.value, idempotency_key, actor_id)[0][0]
+            .as<std::int64_t>();
+    tx.exec_prepared(insert_shares.name, repayment_id, db::array_literal(lender_ids),
+                     db::array_literal(split.principal), db::array_literal(split.interest));
     auto project = projects::lock_funding(tx, {id.value});
     if (!project.empty() && project[0].state == "disbursed") {
         projects::transition(tx, id, "start_repaying", "", projects::platform_actor(by.request_id));
@@ -404,10 +411,11 @@ repayment repay(pqxx::work& tx, projects::project_id id, std::int64_t amount_min
             throw problem(schwarm::problems::idempotency_conflict,
                           "This Idempotency-Key was used for a repayment of another amount");
         }
-        return {r[0].as<std::int64_t>(), amount_minor, r[2].as<std::int64_t>(), r[3].as<std::int64_t>(), true,
-                load(tx, id.value)};
+        return {r[0].as<std::int64_t>(), amount_minor, r[2].as<std::int64_t>(),
+                r[3].as<std::int64_t>(), true,         load(tx, id.value)};
     }
-    if (loan.state != "repaying") throw problem(problems::not_repaying, "The loan is " + loan.state).with("state", loan.state);
+    if (loan.state != "repaying")
+        throw problem(problems::not_repaying, "The loan is " + loan.state).with("state", loan.state);
 
     std::vector<instalment_due> dues;
     std::int64_t owed = 0;
@@ -416,7 +424,8 @@ repayment repay(pqxx::work& tx, projects::project_id id, std::int64_t amount_min
         owed += dues.back().principal_due_minor + dues.back().interest_due_minor;
     }
     if (amount_minor > owed) {
-        throw problem(problems::exceeds_owed, "The loan's borrower owes " + std::to_string(owed) + " minor units in all")
+        throw problem(problems::exceeds_owed,
+                      "The loan's borrower owes " + std::to_string(owed) + " minor units in all")
             .with("owed_minor", std::to_string(owed));
     }
     auto paid = allocate_payment(dues, amount_minor);
@@ -431,7 +440,8 @@ repayment repay(pqxx::work& tx, projects::project_id id, std::int64_t amount_min
         throw problem(pledges::problems::insufficient_funds,
                       "The borrower's wallet does not cover " + std::to_string(amount_minor) + " minor units");
     }
-    auto repayment_id = record_repayment(tx, id, amount_minor, paid, lenders, split, booked.front(), idempotency_key, by);
+    auto repayment_id =
+        record_repayment(tx, id, amount_minor, paid, lenders, split, booked.front(), idempotency_key, by);
     audit::write(tx, {by.who.id, "loan.repay", "project:" + id.str(), by.request_id,
                       boost::json::serialize(boost::json::object{{"amount_minor", amount_minor},
                                                                  {"principal_minor", paid.principal_minor},
@@ -439,10 +449,12 @@ repayment repay(pqxx::work& tx, projects::project_id id, std::int64_t amount_min
     return {repayment_id, amount_minor, paid.principal_minor, paid.interest_minor, false, load(tx, id.value)};
 }
 
-loan_view mark_defaulted(pqxx::work& tx, projects::project_id id, const std::string& reason, const projects::actor& by) {
+loan_view mark_defaulted(pqxx::work& tx, projects::project_id id, const std::string& reason,
+                         const projects::actor& by) {
     if (reason.empty()) throw field_problem("reason", "Marking a loan defaulted needs a reason");
     auto loan = lock(tx, id, by, false);
-    if (loan.state != "repaying") throw problem(problems::not_repaying, "The loan is " + loan.state).with("state", loan.state);
+    if (loan.state != "repaying")
+        throw problem(problems::not_repaying, "The loan is " + loan.state).with("state", loan.state);
     const std::string& cur = loan.currency_code;
     projects::transition(tx, id, "default", reason, by); // staff, not the owner
     auto v = load(tx, id.value);
@@ -452,21 +464,24 @@ loan_view mark_defaulted(pqxx::work& tx, projects::project_id id, const std::str
         auto origin = projects::origin_of(by);
         accounts::movement off{accounts::open(tx, {role::lender_claims, id.value, cur}, origin),
                                accounts::open(tx, {role::loan_receivable, id.value, cur}, origin), outstanding};
-        auto writeoff = accounts::transfer("loan-writeoff:" + id.str(), std::span(&off, 1), cur,
-                                           "Loan " + id.str() + " defaulted: outstanding principal written off", origin);
+        auto writeoff =
+            accounts::transfer("loan-writeoff:" + id.str(), std::span(&off, 1), cur,
+                               "Loan " + id.str() + " defaulted: outstanding principal written off", origin);
         entry = accounts::book_all(tx, std::span(&writeoff, 1))[0].value;
     }
     tx.exec_prepared(set_defaulted.name, id.value, entry);
-    audit::write(tx, {by.who.id, "loan.default", "project:" + id.str(), by.request_id,
-                      boost::json::serialize(boost::json::object{{"written_off_minor", outstanding}, {"reason", reason}})});
+    audit::write(tx,
+                 {by.who.id, "loan.default", "project:" + id.str(), by.request_id,
+                  boost::json::serialize(boost::json::object{{"written_off_minor", outstanding}, {"reason", reason}})});
     return load(tx, id.value);
 }
 
 std::vector<lent_position> lent_by(pqxx::transaction_base& tx, user_id lender) {
     std::vector<lent_position> out;
     for (const auto& r : tx.exec_prepared(select_lent.name, lender.value)) {
-        lent_position p{r[0].as<std::int64_t>(), r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
-                        r[4].as<std::int64_t>(), r[5].as<std::int64_t>(), r[6].as<std::int64_t>(), 0};
+        lent_position p{
+            r[0].as<std::int64_t>(), r[1].as<std::string>(),  r[2].as<std::string>(),  r[3].as<std::string>(),
+            r[4].as<std::int64_t>(), r[5].as<std::int64_t>(), r[6].as<std::int64_t>(), 0};
         p.outstanding_minor = p.state == "defaulted" ? 0 : p.share_minor - p.principal_received_minor;
         out.push_back(std::move(p));
     }

@@ -18,30 +18,29 @@ namespace schwarm::pledges {
 
 namespace {
 
-#define PLEDGE_COLUMNS \
-    "id, project_id, backer_id, amount_minor, currency, state::text, risk_acknowledged, " \
-    SCHWARM_SQL_UTC_SECONDS("revocable_until") ", " SCHWARM_SQL_UTC_SECONDS("created_at") ", hold_entry_id, " \
-    "idempotency_key"
+#define PLEDGE_COLUMNS                                                                                                 \
+    "id, project_id, backer_id, amount_minor, currency, state::text, risk_acknowledged, " SCHWARM_SQL_UTC_SECONDS(     \
+        "revocable_until") ", " SCHWARM_SQL_UTC_SECONDS("created_at") ", hold_entry_id, "                              \
+                                                                      "idempotency_key"
 
 const db::query select_by_keys{
-    "pledges.select_by_keys",
-    "SELECT " PLEDGE_COLUMNS " FROM pledges "
-    "WHERE (backer_id, idempotency_key) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))"};
+    "pledges.select_by_keys", "SELECT " PLEDGE_COLUMNS " FROM pledges "
+                              "WHERE (backer_id, idempotency_key) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))"};
 const db::query select_pledge{"pledges.select", "SELECT " PLEDGE_COLUMNS " FROM pledges WHERE id = $1"};
-const db::query select_by_hold{
-    "pledges.select_by_hold", "SELECT " PLEDGE_COLUMNS " FROM pledges WHERE hold_entry_id = ANY($1::bigint[])"};
-const db::query select_mine{
-    "pledges.select_mine",
-    "SELECT " PLEDGE_COLUMNS " FROM pledges WHERE backer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"};
+const db::query select_by_hold{"pledges.select_by_hold",
+                               "SELECT " PLEDGE_COLUMNS " FROM pledges WHERE hold_entry_id = ANY($1::bigint[])"};
+const db::query select_mine{"pledges.select_mine",
+                            "SELECT " PLEDGE_COLUMNS
+                            " FROM pledges WHERE backer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"};
 // Who and where, without a lock: a pledge never changes either. Its row is
 // locked only after its project's (select_revocable), in the order
 // settlement takes them, or the two would deadlock.
 const db::query select_owner{"pledges.owner", "SELECT backer_id, project_id FROM pledges WHERE id = $1"};
 const db::query select_revocable{
     "pledges.revocable",
-    "SELECT state::text, revocable_until IS NOT NULL AND revocable_until > schwarm_clock(), "
-    SCHWARM_SQL_UTC_SECONDS("revocable_until") ", amount_minor, currency, hold_entry_id "
-    "FROM pledges WHERE id = $1 FOR UPDATE"};
+    "SELECT state::text, revocable_until IS NOT NULL AND revocable_until > schwarm_clock(), " SCHWARM_SQL_UTC_SECONDS(
+        "revocable_until") ", amount_minor, currency, hold_entry_id "
+                           "FROM pledges WHERE id = $1 FOR UPDATE"};
 // Backers who already hold or had posted a pledge to the project: they are
 // counted once.
 // (A probe per backer: LIMIT in the lateral keeps the generic plan from
@@ -50,10 +49,9 @@ const db::query select_active_backers{
     "pledges.active_backers",
     "SELECT b FROM unnest($2::bigint[]) AS b, LATERAL (SELECT 1 FROM pledges WHERE project_id = $1 "
     "AND backer_id = b AND state IN ('held', 'posted') LIMIT 1) AS found"};
-const db::query count_other_active{
-    "pledges.count_other_active",
-    "SELECT count(*) FROM pledges WHERE project_id = $1 AND backer_id = $2 AND id <> $3 "
-    "AND state IN ('held', 'posted')"};
+const db::query count_other_active{"pledges.count_other_active",
+                                   "SELECT count(*) FROM pledges WHERE project_id = $1 AND backer_id = $2 AND id <> $3 "
+                                   "AND state IN ('held', 'posted')"};
 const db::query insert_pledges{
     "pledges.insert",
     "INSERT INTO pledges (project_id, backer_id, amount_minor, currency, hold_entry_id, risk_acknowledged, "
@@ -70,28 +68,27 @@ const db::query lock_held_rows{
     "pledges.lock_held",
     "SELECT id, backer_id, amount_minor, hold_entry_id FROM pledges WHERE project_id = $1 AND state = 'held' "
     "ORDER BY id LIMIT $2 FOR UPDATE"};
-const db::query refund_posted{
-    "pledges.refund", "UPDATE pledges SET state = 'refunded' WHERE project_id = $1 AND state = 'posted'"};
+const db::query refund_posted{"pledges.refund",
+                              "UPDATE pledges SET state = 'refunded' WHERE project_id = $1 AND state = 'posted'"};
 const db::query select_posted_by_backer{
     "pledges.posted_by_backer",
     "SELECT backer_id, sum(amount_minor)::bigint FROM pledges WHERE project_id = $1 AND state = 'posted' "
     "GROUP BY backer_id ORDER BY backer_id"};
 #undef PLEDGE_COLUMNS
 
-const db::query select_has_backed{
-    "pledges.has_backed", "SELECT EXISTS (SELECT 1 FROM pledges WHERE project_id = $2 AND backer_id = $1)"};
-const db::query select_pledged_by{
-    "pledges.pledged_by",
-    "SELECT coalesce(sum(amount_minor), 0)::bigint FROM pledges "
-    "WHERE project_id = $2 AND backer_id = $1 AND state IN ('held', 'posted')"};
+const db::query select_has_backed{"pledges.has_backed",
+                                  "SELECT EXISTS (SELECT 1 FROM pledges WHERE project_id = $2 AND backer_id = $1)"};
+const db::query select_pledged_by{"pledges.pledged_by",
+                                  "SELECT coalesce(sum(amount_minor), 0)::bigint FROM pledges "
+                                  "WHERE project_id = $2 AND backer_id = $1 AND state IN ('held', 'posted')"};
 const db::query select_raised_by_owner{
     "pledges.raised_by_owner",
     "SELECT coalesce(sum(g.amount_minor), 0)::bigint FROM projects p JOIN pledges g ON g.project_id = p.id "
-    "WHERE p.owner_id = $1 AND g.state IN ('held', 'posted') AND g.created_at > schwarm_local_add(schwarm_now(), interval '-12 months')"};
+    "WHERE p.owner_id = $1 AND g.state IN ('held', 'posted') AND g.created_at > schwarm_local_add(schwarm_now(), "
+    "interval '-12 months')"};
 const db::query select_has_pledged_to_loan{
-    "pledges.has_pledged_to_loan",
-    "SELECT EXISTS (SELECT 1 FROM pledges g JOIN projects p ON p.id = g.project_id "
-    "WHERE g.backer_id = $1 AND p.kind = 'loan' AND g.state IN ('held', 'posted'))"};
+    "pledges.has_pledged_to_loan", "SELECT EXISTS (SELECT 1 FROM pledges g JOIN projects p ON p.id = g.project_id "
+                                   "WHERE g.backer_id = $1 AND p.kind = 'loan' AND g.state IN ('held', 'posted'))"};
 
 struct stored {
     pledge p;
@@ -127,9 +124,9 @@ bool same_request(const pledge& p, const request& r) {
 // The ledger's refusal of a hold, as the customer should read it.
 problem customer_problem(problem p, const request& r) {
     if (p.is(ledger::problems::balance_limit) || p.is(ledger::problems::account_unknown)) {
-        return problem(problems::insufficient_funds,
-                       "Your wallet's available balance does not cover " + std::to_string(r.amount_minor) +
-                           " minor units of " + r.currency_code)
+        return problem(problems::insufficient_funds, "Your wallet's available balance does not cover " +
+                                                         std::to_string(r.amount_minor) + " minor units of " +
+                                                         r.currency_code)
             .with("amount_minor", std::to_string(r.amount_minor));
     }
     return p;
@@ -151,10 +148,10 @@ struct batch {
     std::span<const request> requests;
     std::vector<std::optional<result>> out;
     std::vector<std::optional<ledger::account_id>> wallets; // the backers', where they exist
-    std::map<user_id, bool> revocable;                       // who may revoke (risk)
-    std::map<std::int64_t, projects::funding> projects;      // locked, by id
-    std::vector<std::size_t> candidates;                     // passed every rule so far
-    std::vector<ledger::entry_id> holds;                     // per candidate, once booked
+    std::map<user_id, bool> revocable;                      // who may revoke (risk)
+    std::map<std::int64_t, projects::funding> projects;     // locked, by id
+    std::vector<std::size_t> candidates;                    // passed every rule so far
+    std::vector<ledger::entry_id> holds;                    // per candidate, once booked
 
     explicit batch(std::span<const request> r) : requests(r), out(r.size()) {}
     bool open(std::size_t i) const { return !out[i]; }
@@ -184,7 +181,8 @@ void answer_retries(pqxx::work& tx, batch& b) {
         auto it = earlier.find({b.requests[i].backer.value, b.requests[i].idempotency_key});
         if (it == earlier.end()) continue;
         if (!same_request(it->second, b.requests[i])) {
-            b.out[i] = problem(schwarm::problems::idempotency_conflict, "This Idempotency-Key was used for another pledge");
+            b.out[i] =
+                problem(schwarm::problems::idempotency_conflict, "This Idempotency-Key was used for another pledge");
             continue;
         }
         pledge again = it->second;
@@ -222,28 +220,30 @@ std::optional<problem> refusal(const request& r, const projects::funding* f, boo
                                std::int64_t pledged_so_far_minor) {
     if (!f || f->state == "draft") return problem(schwarm::problems::not_found, "There is no such project");
     if (f->state != "funding" || !f->before_deadline) {
-        return problem(problems::not_funding, "The project is " + (f->state == "funding" ? std::string("past its deadline")
-                                                                                           : f->state))
+        return problem(problems::not_funding,
+                       "The project is " + (f->state == "funding" ? std::string("past its deadline") : f->state))
             .with("state", f->state);
     }
     if (f->owner == r.backer) return problem(problems::own_project, "You may not back your own project");
     if (r.currency_code != f->currency_code) {
-        return problem(problems::wrong_currency, "The project raises " + f->currency_code).with("currency", f->currency_code);
+        return problem(problems::wrong_currency, "The project raises " + f->currency_code)
+            .with("currency", f->currency_code);
     }
     if (r.amount_minor < f->min_pledge_minor) {
-        return problem(problems::below_minimum, "The minimum pledge is " + std::to_string(f->min_pledge_minor) +
-                                                    " minor units")
+        return problem(problems::below_minimum,
+                       "The minimum pledge is " + std::to_string(f->min_pledge_minor) + " minor units")
             .with("min_pledge_minor", std::to_string(f->min_pledge_minor));
     }
     if (!has_wallet) {
-        return problem(problems::insufficient_funds, "Your wallet holds no " + r.currency_code +
-                                                         " yet: deposit money before you pledge")
+        return problem(problems::insufficient_funds,
+                       "Your wallet holds no " + r.currency_code + " yet: deposit money before you pledge")
             .with("available_minor", "0");
     }
     if (!f->allow_overfunding && r.amount_minor > f->goal_minor - pledged_so_far_minor) {
         std::int64_t rest = std::max<std::int64_t>(0, f->goal_minor - pledged_so_far_minor);
-        return problem(problems::above_goal, (f->kind == "loan" ? "The loan needs at most " : "The campaign needs at most ") +
-                                                 std::to_string(rest) + " more minor units")
+        return problem(problems::above_goal,
+                       (f->kind == "loan" ? "The loan needs at most " : "The campaign needs at most ") +
+                           std::to_string(rest) + " more minor units")
             .with("remaining_minor", std::to_string(rest));
     }
     return std::nullopt;
@@ -269,7 +269,8 @@ void check(pqxx::work& tx, batch& b) {
         }
         so_far->second += r.amount_minor;
         b.candidates.push_back(i);
-        questions.push_back({r.backer, r.project_id, f->owner, f->kind, r.amount_minor, r.currency_code, r.risk_acknowledged});
+        questions.push_back(
+            {r.backer, r.project_id, f->owner, f->kind, r.amount_minor, r.currency_code, r.risk_acknowledged});
     }
     auto answers = risk_port::current().pledges_allowed(tx, questions);
     std::vector<std::size_t> allowed;
@@ -291,8 +292,9 @@ void book_holds(pqxx::work& tx, batch& b) {
         audit::origin by{r.backer, r.request_id};
         auto [escrow, fresh] = escrows.try_emplace(r.project_id);
         if (fresh) escrow->second = accounts::open(tx, {accounts::role::escrow, r.project_id, r.currency_code}, by);
-        holds.push_back(accounts::hold(hold_key(r.backer, r.idempotency_key), {*b.wallets[i], escrow->second, r.amount_minor},
-                                       r.currency_code, "Pledge to project " + std::to_string(r.project_id), by));
+        holds.push_back(accounts::hold(hold_key(r.backer, r.idempotency_key),
+                                       {*b.wallets[i], escrow->second, r.amount_minor}, r.currency_code,
+                                       "Pledge to project " + std::to_string(r.project_id), by));
     }
     auto outcomes = accounts::book(tx, holds, false);
     std::vector<std::size_t> booked;
@@ -365,10 +367,10 @@ void store(pqxx::work& tx, batch& b) {
             ids_here.erase(row[0].as<std::int64_t>());
         }
     }
-    auto rows = tx.exec_prepared(insert_pledges.name, db::array_literal(project), db::array_literal(backer),
-                                 db::array_literal(amount), db::array_literal(currency), db::array_literal(hold),
-                                 db::array_literal(ack), db::array_literal(revocable), db::array_literal(key),
-                                 reflection_days);
+    auto rows =
+        tx.exec_prepared(insert_pledges.name, db::array_literal(project), db::array_literal(backer),
+                         db::array_literal(amount), db::array_literal(currency), db::array_literal(hold),
+                         db::array_literal(ack), db::array_literal(revocable), db::array_literal(key), reflection_days);
     std::map<std::int64_t, pledge> by_hold;
     for (const auto& row : rows) {
         auto s = read(row);
@@ -378,7 +380,8 @@ void store(pqxx::work& tx, batch& b) {
     for (std::size_t k = 0; k < b.candidates.size(); ++k) {
         const pledge& made = by_hold.at(hold[k]);
         b.out[b.candidates[k]] = made;
-        records.push_back({made.backer, "pledge.create", "pledge:" + made.id.str(), b.requests[b.candidates[k]].request_id,
+        records.push_back({made.backer, "pledge.create", "pledge:" + made.id.str(),
+                           b.requests[b.candidates[k]].request_id,
                            boost::json::serialize(boost::json::object{{"project_id", made.project_id},
                                                                       {"amount_minor", made.amount_minor},
                                                                       {"currency", made.currency_code}})});
@@ -431,18 +434,19 @@ pledge revoke(pqxx::work& tx, pledge_id id, user_id backer, const std::string& r
     }
     if (!row[1].as<bool>()) {
         auto until = db::nullable<std::string>(row[2]);
-        throw problem(problems::not_revocable, until ? "The reflection period ended at " + *until
-                                                     : "This pledge has no reflection period")
+        throw problem(problems::not_revocable,
+                      until ? "The reflection period ended at " + *until : "This pledge has no reflection period")
             .with("revocable_until", until.value_or(""));
     }
     std::int64_t amount = row[3].as<std::int64_t>();
     std::string currency = row[4].as<std::string>();
     ledger::entry_id hold{row[5].as<std::int64_t>()};
-    auto voiding = accounts::release("pledge-revoke:" + id.str(), hold, "Pledge " + id.str() + " revoked",
-                                     {backer, request_id});
+    auto voiding =
+        accounts::release("pledge-revoke:" + id.str(), hold, "Pledge " + id.str() + " revoked", {backer, request_id});
     auto entry = accounts::book_all(tx, std::span(&voiding, 1))[0];
     mark_resolved(tx, {{id, entry}}, "revoked");
-    bool last = tx.exec_prepared(count_other_active.name, project, backer.value, id.value)[0][0].as<std::int64_t>() == 0;
+    bool last =
+        tx.exec_prepared(count_other_active.name, project, backer.value, id.value)[0][0].as<std::int64_t>() == 0;
     projects::add_funding(tx, projects::project_id{project}, -amount, last ? -1 : 0);
     audit::write(tx, {backer, "pledge.revoke", "pledge:" + id.str(), request_id,
                       boost::json::serialize(boost::json::object{{"project_id", project}, {"amount_minor", amount}})});
@@ -457,7 +461,8 @@ pledge find(pqxx::transaction_base& tx, pledge_id id, const users::principal& vi
     return p;
 }
 
-std::vector<pledge> list_mine(pqxx::transaction_base& tx, user_id backer, std::optional<std::int64_t> before_id, int limit) {
+std::vector<pledge> list_mine(pqxx::transaction_base& tx, user_id backer, std::optional<std::int64_t> before_id,
+                              int limit) {
     std::vector<pledge> out;
     for (const auto& row : tx.exec_prepared(select_mine.name, backer.value,
                                             before_id.value_or(std::numeric_limits<std::int64_t>::max()), limit)) {

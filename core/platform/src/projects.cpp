@@ -18,15 +18,20 @@ namespace schwarm::projects {
 
 namespace {
 
-#define PROJECT_COLUMNS \
-    "p.id, p.owner_id, p.title, p.summary, p.description, p.category, p.kind::text, p.goal_minor, p.currency, " \
-    "p.campaign_mode::text, " SCHWARM_SQL_UTC_SECONDS("p.deadline") ", " \
-    "p.loan_rate_bp, p.loan_term_months, p.loan_schedule::text, p.state::text, " \
-    SCHWARM_SQL_UTC_SECONDS("p.created_at") ", " SCHWARM_SQL_UTC_SECONDS("p.updated_at") ", " \
-    "p.min_pledge_minor, p.pledged_minor, p.backers, " \
-    "greatest(0, ceil(extract(epoch FROM p.deadline - schwarm_now()) / 86400))::int, " \
-    "(extract(epoch FROM p.deadline) * 1000000)::bigint, " SCHWARM_SQL_UTC_SECONDS("p.settles_at") ", " \
-    "p.allow_overfunding"
+#define PROJECT_COLUMNS                                                                                                \
+    "p.id, p.owner_id, p.title, p.summary, p.description, p.category, p.kind::text, p.goal_minor, p.currency, "        \
+    "p.campaign_mode::text, " SCHWARM_SQL_UTC_SECONDS(                                                                 \
+        "p.deadline") ", "                                                                                             \
+                      "p.loan_rate_bp, p.loan_term_months, p.loan_schedule::text, "                                    \
+                      "p.state::text, " SCHWARM_SQL_UTC_SECONDS("p.created_at") ", " SCHWARM_SQL_UTC_SECONDS(          \
+                          "p.updated_at") ", "                                                                         \
+                                          "p.min_pledge_minor, p.pledged_minor, p.backers, "                           \
+                                          "greatest(0, ceil(extract(epoch FROM p.deadline - schwarm_now()) / "         \
+                                          "86400))::int, "                                                             \
+                                          "(extract(epoch FROM p.deadline) * "                                         \
+                                          "1000000)::bigint, " SCHWARM_SQL_UTC_SECONDS(                                \
+                                              "p.settles_at") ", "                                                     \
+                                                              "p.allow_overfunding"
 
 const db::query insert_project{
     "projects.insert",
@@ -49,8 +54,8 @@ const db::query lock_project{
     "projects.lock",
     "SELECT owner_id, state::text, kind::text, goal_minor, currency, deadline > schwarm_clock() FROM projects "
     "WHERE id = $1 FOR NO KEY UPDATE"};
-const db::query set_state{
-    "projects.set_state", "UPDATE projects SET state = $2::project_state, updated_at = schwarm_now() WHERE id = $1"};
+const db::query set_state{"projects.set_state",
+                          "UPDATE projects SET state = $2::project_state, updated_at = schwarm_now() WHERE id = $1"};
 const db::query deadline_ok{"projects.deadline_ok", "SELECT $1::timestamptz > schwarm_now()"};
 
 // Public listing: every state but draft unless states are named; text
@@ -69,15 +74,18 @@ constexpr unsigned has_states = 1, has_kind = 2, has_category = 4, has_text = 8,
 constexpr int listing_orders = 4;
 
 std::string listing_sql(listing_order order, unsigned filters) {
-    auto when = [&](unsigned f, const char* present, const char* absent) { return std::string(filters & f ? present : absent); };
+    auto when = [&](unsigned f, const char* present, const char* absent) {
+        return std::string(filters & f ? present : absent);
+    };
     std::string sql = "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.state <> 'draft' ";
     if (filters & only_funding) sql += "AND p.state = 'funding' AND ($1::text[] IS NULL OR true) ";
     else sql += when(has_states, "AND p.state::text = ANY($1::text[]) ", "AND ($1::text[] IS NULL OR true) ");
     sql += when(has_kind, "AND p.kind::text = $2::text ", "AND ($2::text IS NULL OR true) ");
     sql += when(has_category, "AND p.category = $3::text ", "AND ($3::text IS NULL OR true) ");
-    sql += when(has_text,
-                "AND p.search @@ (websearch_to_tsquery('german', $4::text) || websearch_to_tsquery('english', $4::text)) ",
-                "AND ($4::text IS NULL OR true) ");
+    sql +=
+        when(has_text,
+             "AND p.search @@ (websearch_to_tsquery('german', $4::text) || websearch_to_tsquery('english', $4::text)) ",
+             "AND ($4::text IS NULL OR true) ");
     switch (order) {
     case listing_order::newest: return sql + "AND p.id < $5 ORDER BY p.id DESC LIMIT $6";
     case listing_order::deadline: // cursor: deadline in µs since the epoch, id
@@ -112,24 +120,24 @@ struct listing_statements {
 };
 const listing_statements listing;
 
-const db::query select_own{
-    "projects.list_own",
-    "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.owner_id = $1 AND p.id < $2 ORDER BY p.id DESC LIMIT $3"};
+const db::query select_own{"projects.list_own",
+                           "SELECT " PROJECT_COLUMNS
+                           " FROM projects p WHERE p.owner_id = $1 AND p.id < $2 ORDER BY p.id DESC LIMIT $3"};
 #undef PROJECT_COLUMNS
 
-#define FUNDING_COLUMNS \
-    "id, owner_id, kind::text, state::text, campaign_mode::text, currency, goal_minor, min_pledge_minor, " \
-    "allow_overfunding, " \
-    "pledged_minor, backers, deadline > schwarm_clock(), settles_at > schwarm_clock(), " \
-    SCHWARM_SQL_UTC_SECONDS("settles_at") ", settlement, coalesce(fee_minor, 0) "
-const db::query lock_funding_rows{
-    "projects.lock_funding",
-    "SELECT " FUNDING_COLUMNS "FROM projects WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE"};
-const db::query claim_due_row{
-    "projects.claim_due",
-    "SELECT " FUNDING_COLUMNS "FROM projects WHERE state = 'funding' AND settles_at <= schwarm_clock() "
-    "AND (settlement_retry_at IS NULL OR settlement_retry_at <= schwarm_clock()) "
-    "ORDER BY settles_at, id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED"};
+#define FUNDING_COLUMNS                                                                                                \
+    "id, owner_id, kind::text, state::text, campaign_mode::text, currency, goal_minor, min_pledge_minor, "             \
+    "allow_overfunding, "                                                                                              \
+    "pledged_minor, backers, deadline > schwarm_clock(), settles_at > schwarm_clock(), " SCHWARM_SQL_UTC_SECONDS(      \
+        "settles_at") ", settlement, coalesce(fee_minor, 0) "
+const db::query lock_funding_rows{"projects.lock_funding",
+                                  "SELECT " FUNDING_COLUMNS
+                                  "FROM projects WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE"};
+const db::query claim_due_row{"projects.claim_due",
+                              "SELECT " FUNDING_COLUMNS
+                              "FROM projects WHERE state = 'funding' AND settles_at <= schwarm_clock() "
+                              "AND (settlement_retry_at IS NULL OR settlement_retry_at <= schwarm_clock()) "
+                              "ORDER BY settles_at, id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED"};
 #undef FUNDING_COLUMNS
 // The reflection period's end is computed as the pledges' revocable_until
 // is (core/pledges.cpp), in the same transaction: the same instant.
@@ -138,25 +146,28 @@ const db::query update_funding{
     "UPDATE projects SET pledged_minor = pledged_minor + $2, backers = backers + $3, "
     "reflection_ends_at = CASE WHEN $4 THEN greatest(reflection_ends_at, "
     "schwarm_local_add(schwarm_now(), make_interval(days => $5))) ELSE reflection_ends_at END WHERE id = $1"};
-const db::query update_funding_cleared{
-    "projects.clear_funding", "UPDATE projects SET pledged_minor = 0, backers = 0 WHERE id = $1"};
+const db::query update_funding_cleared{"projects.clear_funding",
+                                       "UPDATE projects SET pledged_minor = 0, backers = 0 WHERE id = $1"};
 const db::query update_settlement{
     "projects.decide_settlement",
     "UPDATE projects SET settlement = $2, fee_minor = $3 WHERE id = $1 AND settlement IS NULL"};
 const db::query update_settlement_aside{
     "projects.set_settlement_aside",
     "UPDATE projects SET settlement_error = $2, settlement_attempts = settlement_attempts + 1, "
-    "settlement_retry_at = schwarm_now() + make_interval(secs => least(3600, 60 * power(2, least(settlement_attempts, 6)))) "
+    "settlement_retry_at = schwarm_now() + make_interval(secs => least(3600, 60 * power(2, least(settlement_attempts, "
+    "6)))) "
     "WHERE id = $1"};
 const db::query update_settlement_cleared{
     "projects.clear_settlement_error",
     "UPDATE projects SET settlement_error = NULL, settlement_retry_at = NULL WHERE id = $1"};
-#define SETTLEMENT_COLUMNS \
-    "id, state::text, " SCHWARM_SQL_UTC_SECONDS("deadline") ", " SCHWARM_SQL_UTC_SECONDS("settles_at") ", " \
-    "state = 'funding' AND settles_at <= schwarm_now(), settlement, coalesce(fee_minor, 0), pledged_minor, goal_minor, " \
-    "settlement_error, settlement_attempts, " SCHWARM_SQL_UTC_SECONDS("settlement_retry_at") " "
-const db::query select_settlement{
-    "projects.settlement", "SELECT " SETTLEMENT_COLUMNS "FROM projects WHERE id = $1 AND state <> 'draft'"};
+#define SETTLEMENT_COLUMNS                                                                                             \
+    "id, state::text, " SCHWARM_SQL_UTC_SECONDS("deadline") ", " SCHWARM_SQL_UTC_SECONDS(                              \
+        "settles_at") ", "                                                                                             \
+                      "state = 'funding' AND settles_at <= schwarm_now(), settlement, coalesce(fee_minor, 0), "        \
+                      "pledged_minor, goal_minor, "                                                                    \
+                      "settlement_error, settlement_attempts, " SCHWARM_SQL_UTC_SECONDS("settlement_retry_at") " "
+const db::query select_settlement{"projects.settlement",
+                                  "SELECT " SETTLEMENT_COLUMNS "FROM projects WHERE id = $1 AND state <> 'draft'"};
 const db::query select_settlements_pending{
     "projects.settlements_pending",
     "SELECT " SETTLEMENT_COLUMNS "FROM projects WHERE state = 'funding' AND settles_at <= schwarm_now() "
@@ -195,9 +206,10 @@ project read(const pqxx::row& r) {
     project p;
     p.id = project_id{r[0].as<std::int64_t>()};
     p.owner = user_id{r[1].as<std::int64_t>()};
-    p.f = {r[2].as<std::string>(), r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(),
-           r[6].as<std::string>(), r[7].as<std::int64_t>(), r[8].as<std::string>(), r[9].as<std::string>(),
-           r[10].as<std::string>(), db::nullable<int>(r[11]), db::nullable<int>(r[12]), db::nullable<std::string>(r[13])};
+    p.f = {r[2].as<std::string>(),   r[3].as<std::string>(),   r[4].as<std::string>(),
+           r[5].as<std::string>(),   r[6].as<std::string>(),   r[7].as<std::int64_t>(),
+           r[8].as<std::string>(),   r[9].as<std::string>(),   r[10].as<std::string>(),
+           db::nullable<int>(r[11]), db::nullable<int>(r[12]), db::nullable<std::string>(r[13])};
     p.state = r[14].as<std::string>();
     p.created_at = r[15].as<std::string>();
     p.updated_at = r[16].as<std::string>();
@@ -212,16 +224,37 @@ project read(const pqxx::row& r) {
 }
 
 funding read_funding(const pqxx::row& r) {
-    return {project_id{r[0].as<std::int64_t>()}, user_id{r[1].as<std::int64_t>()}, r[2].as<std::string>(),
-            r[3].as<std::string>(), r[4].as<std::string>(), r[5].as<std::string>(), r[6].as<std::int64_t>(),
-            r[7].as<std::int64_t>(), r[8].as<bool>(), r[9].as<std::int64_t>(), r[10].as<int>(), r[11].as<bool>(),
-            r[12].as<bool>(), r[13].as<std::string>(), db::nullable<std::string>(r[14]), r[15].as<std::int64_t>()};
+    return {project_id{r[0].as<std::int64_t>()},
+            user_id{r[1].as<std::int64_t>()},
+            r[2].as<std::string>(),
+            r[3].as<std::string>(),
+            r[4].as<std::string>(),
+            r[5].as<std::string>(),
+            r[6].as<std::int64_t>(),
+            r[7].as<std::int64_t>(),
+            r[8].as<bool>(),
+            r[9].as<std::int64_t>(),
+            r[10].as<int>(),
+            r[11].as<bool>(),
+            r[12].as<bool>(),
+            r[13].as<std::string>(),
+            db::nullable<std::string>(r[14]),
+            r[15].as<std::int64_t>()};
 }
 
 settlement_view read_settlement(const pqxx::row& r) {
-    return {project_id{r[0].as<std::int64_t>()}, r[1].as<std::string>(), r[2].as<std::string>(), r[3].as<std::string>(),
-            r[4].as<bool>(), db::nullable<std::string>(r[5]), r[6].as<std::int64_t>(), r[7].as<std::int64_t>(),
-            r[8].as<std::int64_t>(), db::nullable<std::string>(r[9]), r[10].as<int>(), db::nullable<std::string>(r[11])};
+    return {project_id{r[0].as<std::int64_t>()},
+            r[1].as<std::string>(),
+            r[2].as<std::string>(),
+            r[3].as<std::string>(),
+            r[4].as<bool>(),
+            db::nullable<std::string>(r[5]),
+            r[6].as<std::int64_t>(),
+            r[7].as<std::int64_t>(),
+            r[8].as<std::int64_t>(),
+            db::nullable<std::string>(r[9]),
+            r[10].as<int>(),
+            db::nullable<std::string>(r[11])};
 }
 
 void check(pqxx::work& tx, const fields& f) {
@@ -238,9 +271,8 @@ void check(pqxx::work& tx, const fields& f) {
     }
     if (!currency::parse(f.currency_code)) throw field_problem("currency", "currency must be an ISO 4217 code we book");
     bool category_ok = !f.category.empty() && f.category.size() <= 40 && f.category[0] >= 'a' && f.category[0] <= 'z' &&
-                       std::all_of(f.category.begin(), f.category.end(), [](char c) {
-                           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-                       });
+                       std::all_of(f.category.begin(), f.category.end(),
+                                   [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
     if (!category_ok) throw field_problem("category", "category must be lower-case letters, digits and -");
     bool loan = f.kind == "loan";
     if (loan != (f.loan_rate_bp && f.loan_term_months && f.loan_schedule)) {
@@ -334,8 +366,8 @@ project find(pqxx::transaction_base& tx, project_id id, const std::optional<user
     auto rows = tx.exec_prepared(select_project.name, id.value);
     if (rows.empty()) throw problem(schwarm::problems::not_found, "There is no such project");
     project p = read(rows[0]);
-    bool private_draft = p.state == "draft" &&
-                         !(viewer && (viewer->id == p.owner || viewer->role_ == users::role::staff));
+    bool private_draft =
+        p.state == "draft" && !(viewer && (viewer->id == p.owner || viewer->role_ == users::role::staff));
     if (private_draft) throw problem(schwarm::problems::not_found, "There is no such project");
     return p;
 }
@@ -364,16 +396,18 @@ project transition(pqxx::work& tx, project_id id, const std::string& action, con
         throw illegal(action, state);
     }
     if ((action == "reject" || action == "cancel") && reason.empty()) {
-        throw field_problem("reason", action == "reject" ? "A rejection needs a reason" : "A cancellation needs a reason");
+        throw field_problem("reason",
+                            action == "reject" ? "A rejection needs a reason" : "A cancellation needs a reason");
     }
     bool before_deadline = locked[0][5].as<bool>();
     bool needs_time = action == "approve" || action == "enter_vote" || action == "open_funding" ||
                       (action == "withdraw" && state == "funding");
     if (needs_time && !before_deadline) {
-        throw problem(problems::deadline_passed, action == "withdraw"
-                                                     ? "The campaign's deadline has passed: it settles as it stands"
-                                                     : "The project's deadline has passed; it cannot be " +
-                                                           std::string(action == "approve" ? "approved" : "opened for funding or a vote"))
+        throw problem(problems::deadline_passed,
+                      action == "withdraw"
+                          ? "The campaign's deadline has passed: it settles as it stands"
+                          : "The project's deadline has passed; it cannot be " +
+                                std::string(action == "approve" ? "approved" : "opened for funding or a vote"))
             .with("state", state);
     }
     if (action == "cancel" && state == "funded" && locked[0][2].as<std::string>() != "loan") {
@@ -381,15 +415,23 @@ project transition(pqxx::work& tx, project_id id, const std::string& action, con
             .with("state", state);
     }
     const auto& risk = risk_port::current();
-    risk_port::transition_request move{id.value, owner, locked[0][2].as<std::string>(),
-                                       locked[0][3].as<std::int64_t>(), locked[0][4].as<std::string>(),
-                                       action, state, rule->to, by.who, by.request_id};
+    risk_port::transition_request move{id.value,
+                                       owner,
+                                       locked[0][2].as<std::string>(),
+                                       locked[0][3].as<std::int64_t>(),
+                                       locked[0][4].as<std::string>(),
+                                       action,
+                                       state,
+                                       rule->to,
+                                       by.who,
+                                       by.request_id};
     if (auto refused = risk.transition_allowed(tx, move)) throw *refused;
     tx.exec_prepared(set_state.name, id.value, std::string(rule->to));
     std::optional<user_id> audit_actor;
     if (by.who.id.value != 0) audit_actor = by.who.id; // 0: the platform itself
-    audit::write(tx, {audit_actor, "project." + action, "project:" + id.str(), by.request_id,
-                      boost::json::serialize(boost::json::object{{"from", state}, {"to", rule->to}, {"reason", reason}})});
+    audit::write(tx,
+                 {audit_actor, "project." + action, "project:" + id.str(), by.request_id,
+                  boost::json::serialize(boost::json::object{{"from", state}, {"to", rule->to}, {"reason", reason}})});
     risk.transitioned(tx, move);
     return find(tx, id, by.who);
 }
@@ -427,7 +469,8 @@ std::string next_cursor(const project& last, listing_order order) {
     case listing_order::newest: return last.id.str();
     case listing_order::deadline: return "d." + std::to_string(last.deadline_us) + "." + last.id.str();
     case listing_order::funded:
-        return "f." + std::to_string(last.pledged_minor) + "." + std::to_string(last.f.goal_minor) + "." + last.id.str();
+        return "f." + std::to_string(last.pledged_minor) + "." + std::to_string(last.f.goal_minor) + "." +
+               last.id.str();
     case listing_order::backers: return "b." + std::to_string(last.backers) + "." + last.id.str();
     }
     return last.id.str();
@@ -437,8 +480,10 @@ std::vector<project> list(pqxx::transaction_base& tx, const listing_query& q) {
     std::optional<std::string> states;
     if (!q.states.empty()) states = db::array_literal(q.states);
     bool funding_only = q.states.size() == 1 && q.states[0] == "funding";
-    unsigned filters = (funding_only ? only_funding : states ? has_states : 0u) | (q.kind ? has_kind : 0u) |
-                       (q.category ? has_category : 0u) | (q.text ? has_text : 0u);
+    unsigned filters = (funding_only ? only_funding
+                        : states     ? has_states
+                                     : 0u) |
+                       (q.kind ? has_kind : 0u) | (q.category ? has_category : 0u) | (q.text ? has_text : 0u);
     const std::string& statement = listing.name(q.order, filters);
     constexpr auto max = std::numeric_limits<std::int64_t>::max();
     pqxx::result rows;
@@ -480,7 +525,8 @@ std::vector<funding> lock_funding(pqxx::work& tx, std::vector<std::int64_t> ids)
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     std::vector<funding> out;
-    for (const auto& row : tx.exec_prepared(lock_funding_rows.name, db::array_literal(ids))) out.push_back(read_funding(row));
+    for (const auto& row : tx.exec_prepared(lock_funding_rows.name, db::array_literal(ids)))
+        out.push_back(read_funding(row));
     return out;
 }
 
@@ -506,7 +552,9 @@ void set_settlement_aside(pqxx::work& tx, project_id id, const std::string& reas
     tx.exec_prepared(update_settlement_aside.name, id.value, reason.substr(0, 1000));
 }
 
-void clear_settlement_error(pqxx::work& tx, project_id id) { tx.exec_prepared(update_settlement_cleared.name, id.value); }
+void clear_settlement_error(pqxx::work& tx, project_id id) {
+    tx.exec_prepared(update_settlement_cleared.name, id.value);
+}
 
 settlement_view settlement_of(pqxx::transaction_base& tx, project_id id) {
     auto rows = tx.exec_prepared(select_settlement.name, id.value);
@@ -517,7 +565,8 @@ settlement_view settlement_of(pqxx::transaction_base& tx, project_id id) {
 std::vector<settlement_view> settlements_pending(pqxx::transaction_base& tx, bool set_aside_only,
                                                  std::optional<std::int64_t> after_id, int limit) {
     std::vector<settlement_view> out;
-    for (const auto& row : tx.exec_prepared(select_settlements_pending.name, set_aside_only, after_id.value_or(0), limit)) {
+    for (const auto& row :
+         tx.exec_prepared(select_settlements_pending.name, set_aside_only, after_id.value_or(0), limit)) {
         out.push_back(read_settlement(row));
     }
     return out;

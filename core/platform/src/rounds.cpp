@@ -3,8 +3,8 @@
 #include "base/audit.hpp"
 #include "base/crypto.hpp"
 #include "base/db.hpp"
-#include "platform/accounts.hpp"
 #include "base/money.hpp"
+#include "platform/accounts.hpp"
 #include "platform/pledges.hpp"
 #include "platform/projects.hpp"
 #include "voting/pabulib.hpp"
@@ -25,24 +25,24 @@ namespace {
 
 const db::query insert_round{
     "rounds.insert",
-    "INSERT INTO voting_rounds (title, budget_minor, currency, opens_at, closes_at, eligibility, ballot, rule, utility, "
+    "INSERT INTO voting_rounds (title, budget_minor, currency, opens_at, closes_at, eligibility, ballot, rule, "
+    "utility, "
     "min_projects, max_projects, max_total_cost_minor, points, created_by, state, imported) "
     "VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::round_eligibility, $7::round_ballot, $8, $9, $10, $11, "
     "$12, $13, $14, $15::round_state, $16) RETURNING id"};
 
 // The round with its counts (for readers), or without them (for casting,
 // where counting every ballot would cost O(ballots) per ballot).
-#define ROUND_COLUMNS \
-    "r.id, r.title, r.budget_minor, r.currency, " SCHWARM_SQL_UTC_SECONDS("r.opens_at") ", " SCHWARM_SQL_UTC_SECONDS("r.closes_at") \
-    ", r.eligibility::text, r.ballot::text, r.rule, r.utility, r.min_projects, r.max_projects, " \
-    "r.max_total_cost_minor, r.points, r.state::text, r.imported, " \
-    "schwarm_now() >= r.opens_at AND schwarm_now() < r.closes_at"
+#define ROUND_COLUMNS                                                                                                  \
+    "r.id, r.title, r.budget_minor, r.currency, " SCHWARM_SQL_UTC_SECONDS("r.opens_at") ", " SCHWARM_SQL_UTC_SECONDS(  \
+        "r.closes_at") ", r.eligibility::text, r.ballot::text, r.rule, r.utility, r.min_projects, r.max_projects, "    \
+                       "r.max_total_cost_minor, r.points, r.state::text, r.imported, "                                 \
+                       "schwarm_now() >= r.opens_at AND schwarm_now() < r.closes_at"
 const db::query select_round{
-    "rounds.select",
-    "SELECT " ROUND_COLUMNS ", (SELECT count(*) FROM round_projects p WHERE p.round_id = r.id), "
-    "(SELECT count(*) FROM ballots b WHERE b.round_id = r.id) FROM voting_rounds r WHERE r.id = $1"};
-const db::query select_round_only{
-    "rounds.select_only", "SELECT " ROUND_COLUMNS ", 0, 0 FROM voting_rounds r WHERE r.id = $1"};
+    "rounds.select", "SELECT " ROUND_COLUMNS ", (SELECT count(*) FROM round_projects p WHERE p.round_id = r.id), "
+                     "(SELECT count(*) FROM ballots b WHERE b.round_id = r.id) FROM voting_rounds r WHERE r.id = $1"};
+const db::query select_round_only{"rounds.select_only",
+                                  "SELECT " ROUND_COLUMNS ", 0, 0 FROM voting_rounds r WHERE r.id = $1"};
 #undef ROUND_COLUMNS
 
 const db::query lock_round{"rounds.lock", "SELECT state::text FROM voting_rounds WHERE id = $1 FOR UPDATE"};
@@ -60,17 +60,18 @@ const db::query select_platform_projects{
     "SELECT project_key, project_id, cost_minor FROM round_projects WHERE round_id = $1 AND project_id IS NOT NULL "
     "ORDER BY project_key"};
 const db::query select_projects{
-    "rounds.projects", "SELECT project_key, name, cost_minor FROM round_projects WHERE round_id = $1 ORDER BY project_key"};
+    "rounds.projects",
+    "SELECT project_key, name, cost_minor FROM round_projects WHERE round_id = $1 ORDER BY project_key"};
 const db::query select_member{"rounds.member", "SELECT member FROM users WHERE id = $1"};
 // Casting takes this lock shared and every state change takes it exclusive,
 // so a close waits for the ballots being cast and none lands after it. An
 // advisory lock, not a row lock: many voters sharing a row lock would make
 // PostgreSQL write a multixact to the round's row for each of them. The
 // state is read in the statement after the lock, with a fresh snapshot.
-const db::query share_round_lock{
-    "rounds.share_lock", "SELECT pg_advisory_xact_lock_shared(23114, ($1 % 2147483647)::int)"};
-const db::query exclusive_round_lock{
-    "rounds.exclusive_lock", "SELECT pg_advisory_xact_lock(23114, ($1 % 2147483647)::int)"};
+const db::query share_round_lock{"rounds.share_lock",
+                                 "SELECT pg_advisory_xact_lock_shared(23114, ($1 % 2147483647)::int)"};
+const db::query exclusive_round_lock{"rounds.exclusive_lock",
+                                     "SELECT pg_advisory_xact_lock(23114, ($1 % 2147483647)::int)"};
 const db::query upsert_ballot{
     "rounds.upsert_ballot",
     "INSERT INTO ballots (round_id, voter_id, choices, receipt) VALUES ($1, $2, $3::jsonb, $4) "
@@ -80,13 +81,13 @@ const db::query insert_imported_ballot{
     "rounds.insert_imported_ballot",
     "INSERT INTO ballots (round_id, imported_voter, choices, receipt) "
     "SELECT $1, v, c::jsonb, r FROM unnest($2::text[], $3::text[], $4::text[]) AS t(v, c, r)"};
-const db::query select_ballots{
-    "rounds.ballots", "SELECT choices::text FROM ballots WHERE round_id = $1 ORDER BY receipt"};
+const db::query select_ballots{"rounds.ballots",
+                               "SELECT choices::text FROM ballots WHERE round_id = $1 ORDER BY receipt"};
 const db::query select_published{
     "rounds.published",
     "SELECT receipt, choices::text FROM ballots WHERE round_id = $1 AND receipt > $2 ORDER BY receipt LIMIT $3"};
-const db::query store_result{
-    "rounds.store_result", "UPDATE voting_rounds SET result = $2::jsonb, state = 'tallied' WHERE id = $1"};
+const db::query store_result{"rounds.store_result",
+                             "UPDATE voting_rounds SET result = $2::jsonb, state = 'tallied' WHERE id = $1"};
 const db::query select_result{"rounds.result", "SELECT state::text, result::text FROM voting_rounds WHERE id = $1"};
 
 problem limit_problem(const std::string& limit, const std::string& detail) {
@@ -120,13 +121,15 @@ void check_spec(const round_spec& s) {
     if (s.eligibility != "customers" && s.eligibility != "members") {
         throw field_problem("eligibility", "eligibility must be customers or members");
     }
-    if (s.ballot != "approval" && s.ballot != "cumulative") throw field_problem("ballot", "ballot must be approval or cumulative");
+    if (s.ballot != "approval" && s.ballot != "cumulative")
+        throw field_problem("ballot", "ballot must be approval or cumulative");
     if (!parse_rule(s.rule)) throw field_problem("rule", "rule must be greedy, mes, mes-add1 or mes-add1-greedy");
     if (!parse_utility(s.utility)) throw field_problem("utility", "utility must be cost or approval");
     if ((s.ballot == "cumulative") != s.points.has_value()) {
         throw field_problem("points", "points is required for cumulative ballots and only for them");
     }
-    if (s.points && (*s.points < 1 || *s.points > 1'000'000)) throw field_problem("points", "points must be 1 to 1000000");
+    if (s.points && (*s.points < 1 || *s.points > 1'000'000))
+        throw field_problem("points", "points must be 1 to 1000000");
     if (s.min_projects < 0) throw field_problem("min_projects", "min_projects must not be negative");
     if (s.max_projects && *s.max_projects < std::max(1, s.min_projects)) {
         throw field_problem("max_projects", "max_projects must be at least min_projects and 1");
@@ -196,7 +199,8 @@ void check_ballot(const round_info& r, const std::map<std::string, std::int64_t>
         if (r.spec.ballot == "approval") {
             if (c.points != 1) throw limit_problem("points", "Approval ballots take no points");
         } else if (c.points < 1) {
-            throw limit_problem("points", "Points must be positive, got " + std::to_string(c.points) + " for " + c.project);
+            throw limit_problem("points",
+                                "Points must be positive, got " + std::to_string(c.points) + " for " + c.project);
         }
         auto cost = checked_add(total_cost, it->second);
         if (!cost) throw limit_problem("max_total_cost_minor", "The ballot's total cost is out of range");
@@ -205,8 +209,8 @@ void check_ballot(const round_info& r, const std::map<std::string, std::int64_t>
     }
     auto count = static_cast<int>(choices.size());
     if (count < r.spec.min_projects) {
-        throw limit_problem("min_projects", "Choose at least " + std::to_string(r.spec.min_projects) + " projects, got " +
-                                                std::to_string(count));
+        throw limit_problem("min_projects", "Choose at least " + std::to_string(r.spec.min_projects) +
+                                                " projects, got " + std::to_string(count));
     }
     if (r.spec.max_projects && count > *r.spec.max_projects) {
         throw limit_problem("max_projects", "Choose at most " + std::to_string(*r.spec.max_projects) +
@@ -228,7 +232,8 @@ void check_ballot(const round_info& r, const std::map<std::string, std::int64_t>
 
 boost::json::value rational_json(const rational& r) { return boost::json::value(r.str()); }
 
-boost::json::object result_json(const round_info& r, const std::vector<round_project>& projects, const tally_result& t) {
+boost::json::object result_json(const round_info& r, const std::vector<round_project>& projects,
+                                const tally_result& t) {
     boost::json::array selected;
     std::set<std::string> chosen;
     for (const auto& s : t.selected_) {
@@ -307,9 +312,10 @@ round_info load_round(pqxx::transaction_base& tx, round_id id, bool with_counts)
     const auto& r = rows[0];
     round_info info;
     info.id = round_id{r[0].as<std::int64_t>()};
-    info.spec = {r[1].as<std::string>(), r[2].as<std::int64_t>(), r[3].as<std::string>(), r[4].as<std::string>(),
-                 r[5].as<std::string>(), r[6].as<std::string>(), r[7].as<std::string>(), r[8].as<std::string>(),
-                 r[9].as<std::string>(), r[10].as<int>(), db::nullable<int>(r[11]), db::nullable<std::int64_t>(r[12]),
+    info.spec = {r[1].as<std::string>(),  r[2].as<std::int64_t>(),  r[3].as<std::string>(),
+                 r[4].as<std::string>(),  r[5].as<std::string>(),   r[6].as<std::string>(),
+                 r[7].as<std::string>(),  r[8].as<std::string>(),   r[9].as<std::string>(),
+                 r[10].as<int>(),         db::nullable<int>(r[11]), db::nullable<std::int64_t>(r[12]),
                  db::nullable<int>(r[13])};
     info.state = r[14].as<std::string>();
     info.imported = r[15].as<bool>();
@@ -337,7 +343,8 @@ void add_project(pqxx::work& tx, round_id id, const round_project& project, cons
         throw field_problem("key", "key must be 1 to 64 letters, digits or ._/:- and name 1 to 300 characters");
     }
     audit::write(tx, {by.user, "round.add_project", "round:" + id.str(), by.request_id,
-                      boost::json::serialize(boost::json::object{{"project", project.key}, {"cost_minor", project.cost_minor}})});
+                      boost::json::serialize(
+                          boost::json::object{{"project", project.key}, {"cost_minor", project.cost_minor}})});
 }
 
 round_project add_platform_project(pqxx::work& tx, round_id id, std::int64_t project_id,
@@ -352,8 +359,8 @@ round_project add_platform_project(pqxx::work& tx, round_id id, std::int64_t pro
     // takes no rewards. A loan is approved only through its credit review
     // (risk/), and only an approved project enters a vote.
     if (project.f.kind != "donation" && project.f.kind != "loan") {
-        throw problem(problems::project_kind, "The community fund finances donations and loans, not " + project.f.kind +
-                                                  " campaigns")
+        throw problem(problems::project_kind,
+                      "The community fund finances donations and loans, not " + project.f.kind + " campaigns")
             .with("kind", project.f.kind);
     }
     auto round = find_round(tx, id);
@@ -432,16 +439,17 @@ allocation allocate(pqxx::work& tx, round_id id, const std::vector<std::int64_t>
             if (!p.is(ledger::problems::balance_limit)) throw;
             auto b = accounts::balance(tx, fund);
             throw problem(pledges::problems::insufficient_funds,
-                          "The community fund holds " + std::to_string(b.credits_posted - b.debits_posted - b.debits_pending) +
+                          "The community fund holds " +
+                              std::to_string(b.credits_posted - b.debits_posted - b.debits_pending) +
                               " minor units; the selected projects need " + std::to_string(needed))
                 .with("needed_minor", std::to_string(needed));
         }
     }
     tx.exec_prepared(set_state.name, id.value, std::string("allocated"));
-    audit::write(tx, {staff.id, "round.allocate", "round:" + id.str(), request_id,
-                      boost::json::serialize(boost::json::object{{"funded", out.funded.size()},
-                                                                 {"allocated_minor", needed},
-                                                                 {"rejected", out.rejected.size()}})});
+    audit::write(tx,
+                 {staff.id, "round.allocate", "round:" + id.str(), request_id,
+                  boost::json::serialize(boost::json::object{
+                      {"funded", out.funded.size()}, {"allocated_minor", needed}, {"rejected", out.rejected.size()}})});
     return out;
 }
 
@@ -473,8 +481,8 @@ receipt cast_ballot(pqxx::work& tx, round_id id, const users::principal& voter, 
         throw problem(problems::not_eligible, "This round is for members of the cooperative");
     }
     if (r.state != "open" || !r.in_window) {
-        throw problem(problems::voting_closed, "The round takes ballots while open, from " + r.spec.opens_at + " to " +
-                                                   r.spec.closes_at)
+        throw problem(problems::voting_closed,
+                      "The round takes ballots while open, from " + r.spec.opens_at + " to " + r.spec.closes_at)
             .with("state", r.state);
     }
     std::map<std::string, std::int64_t> costs;
@@ -502,15 +510,17 @@ boost::json::object tally_round(pqxx::work& tx, round_id id, const actor& by) {
     }
     for (const auto& row : tx.exec_prepared(select_ballots.name, id.value)) {
         ballot b;
-        for (const auto& c : choices_from(row[0].as<std::string>())) b.entries_.push_back({index.at(c.project), c.points});
+        for (const auto& c : choices_from(row[0].as<std::string>()))
+            b.entries_.push_back({index.at(c.project), c.points});
         input.ballots_.push_back(std::move(b));
     }
     tally_options options;
     options.utility_ = parse_utility(r.spec.utility).value();
     auto result = result_json(r, projects, tally(input, parse_rule(r.spec.rule).value(), options));
     tx.exec_prepared(store_result.name, id.value, boost::json::serialize(result));
-    audit::write(tx, {by.user, "round.tally", "round:" + id.str(), by.request_id,
-                      boost::json::serialize(boost::json::object{{"selected", result.at("selected").as_array().size()}})});
+    audit::write(tx,
+                 {by.user, "round.tally", "round:" + id.str(), by.request_id,
+                  boost::json::serialize(boost::json::object{{"selected", result.at("selected").as_array().size()}})});
     return result;
 }
 
@@ -518,7 +528,8 @@ boost::json::object result_of(pqxx::transaction_base& tx, round_id id) {
     auto rows = tx.exec_prepared(select_result.name, id.value);
     if (rows.empty()) throw problem(schwarm::problems::not_found, "There is no round " + id.str());
     if (rows[0][1].is_null()) {
-        throw problem(problems::round_state, "The round is " + rows[0][0].as<std::string>() + "; results come after the tally")
+        throw problem(problems::round_state,
+                      "The round is " + rows[0][0].as<std::string>() + "; results come after the tally")
             .with("state", rows[0][0].as<std::string>());
     }
     return boost::json::parse(rows[0][1].as<std::string>()).as_object();
@@ -543,8 +554,8 @@ std::string export_pabulib(pqxx::transaction_base& tx, round_id id) {
         throw problem(problems::round_state, "A round is exported when it has closed").with("state", r.state);
     }
     election e;
-    e.meta_ = {{"description", r.spec.title}, {"country", "-"}, {"unit", "schwarm"}, {"instance", r.id.str()},
-               {"rule", r.spec.rule}, {"currency", r.spec.currency_code}};
+    e.meta_ = {{"description", r.spec.title}, {"country", "-"},      {"unit", "schwarm"},
+               {"instance", r.id.str()},      {"rule", r.spec.rule}, {"currency", r.spec.currency_code}};
     e.budget_minor_ = r.spec.budget_minor;
     e.vote_type_ = r.spec.ballot == "approval" ? vote_type::approval : vote_type::cumulative;
     e.project_columns_ = {"project_id", "cost", "name"};
@@ -580,8 +591,16 @@ round_info import_pabulib(pqxx::work& tx, std::string_view text, const std::stri
     for (const auto& [key, value] : e.meta_) {
         if (key == "description" && !value.empty()) title = value.substr(0, 200);
     }
-    round_spec spec{title, e.budget_minor_, currency_code, "1970-01-01T00:00:00Z", "1970-01-02T00:00:00Z",
-                    "customers", e.vote_type_ == vote_type::approval ? "approval" : "cumulative", rule, utility, 0};
+    round_spec spec{title,
+                    e.budget_minor_,
+                    currency_code,
+                    "1970-01-01T00:00:00Z",
+                    "1970-01-02T00:00:00Z",
+                    "customers",
+                    e.vote_type_ == vote_type::approval ? "approval" : "cumulative",
+                    rule,
+                    utility,
+                    0};
     if (spec.ballot == "cumulative") {
         std::int64_t most = 1;
         for (const auto& v : e.votes_) {
@@ -593,7 +612,8 @@ round_info import_pabulib(pqxx::work& tx, std::string_view text, const std::stri
     }
     round_id id = insert(tx, spec, by, "closed", true);
     for (const auto& p : e.projects_) {
-        tx.exec_prepared(insert_project.name, id.value, p.id_, p.name_.empty() ? p.id_ : p.name_.substr(0, 300), p.cost_minor_);
+        tx.exec_prepared(insert_project.name, id.value, p.id_, p.name_.empty() ? p.id_ : p.name_.substr(0, 300),
+                         p.cost_minor_);
     }
     std::vector<std::string> voters, ballots, receipts;
     for (const auto& v : e.votes_) {
@@ -601,7 +621,8 @@ round_info import_pabulib(pqxx::work& tx, std::string_view text, const std::stri
         for (std::size_t i = 0; i < v.projects_.size(); ++i) {
             choices.push_back({e.projects_[v.projects_[i]].id_, v.points_.empty() ? 1 : v.points_[i]});
         }
-        std::sort(choices.begin(), choices.end(), [](const choice& a, const choice& b) { return a.project < b.project; });
+        std::sort(choices.begin(), choices.end(),
+                  [](const choice& a, const choice& b) { return a.project < b.project; });
         voters.push_back(v.voter_id_);
         ballots.push_back(choices_json(choices));
         // No voter holds a secret for an imported ballot: the receipt binds

@@ -1,8 +1,8 @@
 #include "platform/settlement.hpp"
 
 #include "base/audit.hpp"
-#include "platform/accounts.hpp"
 #include "base/log.hpp"
+#include "platform/accounts.hpp"
 #include "platform/pledges.hpp"
 
 #include <boost/json/object.hpp>
@@ -28,8 +28,8 @@ std::vector<ledger::entry_id> book_or_fail(pqxx::work& tx, std::span<const ledge
     try {
         return accounts::book_all(tx, entries);
     } catch (const problem& p) {
-        throw std::runtime_error("settlement of project " + f.id.str() + " refused by the ledger: " +
-                                 std::string(p.type().slug) + ": " + p.detail());
+        throw std::runtime_error("settlement of project " + f.id.str() +
+                                 " refused by the ledger: " + std::string(p.type().slug) + ": " + p.detail());
     }
 }
 
@@ -117,9 +117,9 @@ void return_allocation(pqxx::work& tx, const projects::funding& f, const project
     if (rest <= 0) return;
     auto by_whom = projects::origin_of(by);
     accounts::movement m{*escrow, accounts::open(tx, {role::community_fund, 0, f.currency_code}, by_whom), rest};
-    auto back = accounts::transfer("fund-return:" + f.id.str(), std::span(&m, 1), f.currency_code,
-                                   "Campaign failed: allocation back to the community fund, project " + f.id.str(),
-                                   by_whom);
+    auto back =
+        accounts::transfer("fund-return:" + f.id.str(), std::span(&m, 1), f.currency_code,
+                           "Campaign failed: allocation back to the community fund, project " + f.id.str(), by_whom);
     book_or_fail(tx, std::span(&back, 1), f);
 }
 
@@ -149,14 +149,15 @@ void refund_backers(pqxx::work& tx, const projects::funding& f, const projects::
     if (f.state == "funded" && f.fee_minor > 0) {
         accounts::movement m{accounts::open(tx, {role::fee_income, 0, f.currency_code}, by_whom), escrow, f.fee_minor};
         entries.push_back(accounts::transfer("fee-refund:" + f.id.str(), std::span(&m, 1), f.currency_code,
-                                             "Platform fee refunded: campaign stopped, project " + f.id.str(), by_whom));
+                                             "Platform fee refunded: campaign stopped, project " + f.id.str(),
+                                             by_whom));
     }
     std::vector<accounts::movement> group;
     auto flush = [&] {
         if (group.empty()) return;
         entries.push_back(accounts::transfer("refund:" + f.id.str() + ":" + std::to_string(entries.size()), group,
-                                             f.currency_code, "Pledges refunded: campaign stopped, project " + f.id.str(),
-                                             by_whom));
+                                             f.currency_code,
+                                             "Pledges refunded: campaign stopped, project " + f.id.str(), by_whom));
         group.clear();
     };
     for (const auto& [backer, amount] : pledges::posted_by_backer(tx, f.id.value)) {
@@ -186,8 +187,8 @@ projects::project stop_campaign(pqxx::work& tx, projects::project_id id, const s
     return_allocation(tx, f, by);
     projects::clear_funding(tx, id);
     audit::write(tx, {actor_of(by), "project.unwound", "project:" + id.str(), by.request_id,
-                      boost::json::serialize(boost::json::object{{"holds_voided", voided},
-                                                                 {"pledged_minor", f.pledged_minor}})});
+                      boost::json::serialize(
+                          boost::json::object{{"holds_voided", voided}, {"pledged_minor", f.pledged_minor}})});
     return projects::find(tx, id, by.who);
 }
 

@@ -16,23 +16,17 @@ namespace schwarm::users {
 namespace {
 
 // The columns user_from() reads, in its order.
-#define USER_COLUMNS \
-    "u.id, u.email, u.display_name, u.role::text, " \
-    SCHWARM_SQL_UTC_SECONDS("u.created_at")
+#define USER_COLUMNS "u.id, u.email, u.display_name, u.role::text, " SCHWARM_SQL_UTC_SECONDS("u.created_at")
 
 const db::query insert_user{
-    "users.insert",
-    "INSERT INTO users (email, display_name, password_hash, role) VALUES ($1, $2, $3, $4::user_role) "
-    "ON CONFLICT DO NOTHING "
-    "RETURNING id, " SCHWARM_SQL_UTC_SECONDS("created_at")};
+    "users.insert", "INSERT INTO users (email, display_name, password_hash, role) VALUES ($1, $2, $3, $4::user_role) "
+                    "ON CONFLICT DO NOTHING "
+                    "RETURNING id, " SCHWARM_SQL_UTC_SECONDS("created_at")};
 
-const db::query select_user{
-    "users.select",
-    "SELECT " USER_COLUMNS " FROM users u WHERE u.id = $1"};
+const db::query select_user{"users.select", "SELECT " USER_COLUMNS " FROM users u WHERE u.id = $1"};
 
-const db::query select_credentials{
-    "users.select_credentials",
-    "SELECT id, password_hash FROM users WHERE lower(email) = lower($1)"};
+const db::query select_credentials{"users.select_credentials",
+                                   "SELECT id, password_hash FROM users WHERE lower(email) = lower($1)"};
 
 const db::query select_failures{
     "users.select_failures",
@@ -49,32 +43,30 @@ const db::query record_failure{
     "window_start = CASE WHEN login_failures.window_start + make_interval(secs => $2) > schwarm_now() "
     "THEN login_failures.window_start ELSE schwarm_now() END"};
 
-const db::query clear_failures{
-    "users.clear_failures", "DELETE FROM login_failures WHERE email_hash = decode($1, 'hex')"};
+const db::query clear_failures{"users.clear_failures",
+                               "DELETE FROM login_failures WHERE email_hash = decode($1, 'hex')"};
 
-const db::query insert_session{
-    "sessions.insert",
-    "INSERT INTO sessions (token_hash, user_id, expires_at) "
-    "VALUES (decode($1, 'hex'), $2, schwarm_now() + make_interval(secs => $3)) "
-    "RETURNING " SCHWARM_SQL_UTC_SECONDS("expires_at")};
+const db::query insert_session{"sessions.insert",
+                               "INSERT INTO sessions (token_hash, user_id, expires_at) "
+                               "VALUES (decode($1, 'hex'), $2, schwarm_now() + make_interval(secs => $3)) "
+                               "RETURNING " SCHWARM_SQL_UTC_SECONDS("expires_at")};
 
 const db::query select_session{
     "sessions.authenticate",
     "SELECT " USER_COLUMNS " FROM sessions s JOIN users u ON u.id = s.user_id "
     "WHERE s.token_hash = decode($1, 'hex') AND s.revoked_at IS NULL AND s.expires_at > schwarm_now()"};
 
-const db::query select_sessions{
-    "sessions.authenticate_many",
-    "SELECT " USER_COLUMNS ", encode(s.token_hash, 'hex') FROM sessions s JOIN users u ON u.id = s.user_id "
-    "WHERE s.token_hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)) "
-    "AND s.revoked_at IS NULL AND s.expires_at > schwarm_now()"};
+const db::query select_sessions{"sessions.authenticate_many",
+                                "SELECT " USER_COLUMNS
+                                ", encode(s.token_hash, 'hex') FROM sessions s JOIN users u ON u.id = s.user_id "
+                                "WHERE s.token_hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)) "
+                                "AND s.revoked_at IS NULL AND s.expires_at > schwarm_now()"};
 
 const db::query update_member{"users.update_member", "UPDATE users SET member = $2 WHERE id = $1"};
 
-const db::query revoke_session{
-    "sessions.revoke",
-    "UPDATE sessions SET revoked_at = schwarm_now() "
-    "WHERE token_hash = decode($1, 'hex') AND user_id = $2 AND revoked_at IS NULL"};
+const db::query revoke_session{"sessions.revoke",
+                               "UPDATE sessions SET revoked_at = schwarm_now() "
+                               "WHERE token_hash = decode($1, 'hex') AND user_id = $2 AND revoked_at IS NULL"};
 
 #undef USER_COLUMNS
 
@@ -92,8 +84,7 @@ bool plausible_email(std::string_view email) {
         domain.back() == '.') {
         return false;
     }
-    return std::none_of(email.begin(), email.end(),
-                        [](unsigned char c) { return c <= 0x20 || c == 0x7f; });
+    return std::none_of(email.begin(), email.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; });
 }
 
 std::string lower_ascii(std::string_view text) {
@@ -108,9 +99,8 @@ void validate(const new_user& fields) {
         throw field_problem("email", "email must be an address like name@example.org");
     }
     if (fields.password.size() < password_length_min || fields.password.size() > password_length_max) {
-        throw field_problem("password", "password must be " + std::to_string(password_length_min) +
-                                            " to " + std::to_string(password_length_max) +
-                                            " characters long");
+        throw field_problem("password", "password must be " + std::to_string(password_length_min) + " to " +
+                                            std::to_string(password_length_max) + " characters long");
     }
     auto name_blank = std::all_of(fields.display_name.begin(), fields.display_name.end(),
                                   [](unsigned char c) { return c == ' ' || c == '\t'; });
@@ -147,12 +137,11 @@ std::optional<role> parse_role(std::string_view text) {
     return std::nullopt;
 }
 
-user create(pqxx::work& tx, const new_user& fields, role r, const std::string& request_id,
-            created_via via) {
+user create(pqxx::work& tx, const new_user& fields, role r, const std::string& request_id, created_via via) {
     validate(fields);
     std::string hash = crypto::hash_password(fields.password);
-    pqxx::result rows = tx.exec_prepared(insert_user.name, fields.email, fields.display_name, hash,
-                                         std::string(to_string(r)));
+    pqxx::result rows =
+        tx.exec_prepared(insert_user.name, fields.email, fields.display_name, hash, std::string(to_string(r)));
     if (rows.empty()) {
         throw problem(problems::email_taken, "An account with this email address already exists")
             .with("field", "email");
@@ -160,8 +149,8 @@ user create(pqxx::work& tx, const new_user& fields, role r, const std::string& r
     user created{user_id{rows[0][0].as<std::int64_t>()}, fields.email, fields.display_name, r,
                  rows[0][1].as<std::string>()};
     bool operator_made = via == created_via::command_line;
-    audit::write(tx, {operator_made ? std::nullopt : std::optional(created.id), "user.create", "user:" + created.id.str(),
-                      request_id,
+    audit::write(tx, {operator_made ? std::nullopt : std::optional(created.id), "user.create",
+                      "user:" + created.id.str(), request_id,
                       boost::json::serialize(boost::json::object{
                           {"role", to_string(r)}, {"via", operator_made ? "command line" : "registration"}})});
     return created;
@@ -173,9 +162,8 @@ user find(pqxx::transaction_base& tx, user_id id) {
     return user_from(rows[0]);
 }
 
-std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view email,
-                                           std::string_view password, const login_limits& limits,
-                                           const std::string& request_id) {
+std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view email, std::string_view password,
+                                           const login_limits& limits, const std::string& request_id) {
     const std::string email_hash = crypto::sha256_hex(lower_ascii(email));
     const auto window_s = static_cast<double>(limits.window.count());
 
@@ -188,9 +176,8 @@ std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view emai
             audit::write(tx, {std::nullopt, "session.login_throttled", "login", request_id,
                               boost::json::serialize(boost::json::object{{"failures", count}})});
             return login_refusal{
-                problem(problems::rate_limited,
-                        "Too many failed logins for this account; try again in " +
-                            std::to_string(remaining.count()) + " s"),
+                problem(problems::rate_limited, "Too many failed logins for this account; try again in " +
+                                                    std::to_string(remaining.count()) + " s"),
                 remaining};
         }
     }

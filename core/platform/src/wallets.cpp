@@ -1,8 +1,8 @@
 #include "platform/wallets.hpp"
 
 #include "base/audit.hpp"
-#include "platform/accounts.hpp"
 #include "base/money.hpp"
+#include "platform/accounts.hpp"
 #include "platform/pledges.hpp"
 #include "platform/users.hpp"
 
@@ -36,8 +36,8 @@ booked move(pqxx::work& tx, const movement& m, const accounts::key& inside, bool
     audit::origin by{m.actor, m.request_id};
     auto account = accounts::open(tx, inside, by);
     auto cash = accounts::open(tx, {role::bank_cash, 0, m.currency_code}, by);
-    accounts::movement money = in ? accounts::movement{cash, account, m.amount_minor}
-                                  : accounts::movement{account, cash, m.amount_minor};
+    accounts::movement money =
+        in ? accounts::movement{cash, account, m.amount_minor} : accounts::movement{account, cash, m.amount_minor};
     auto entry = accounts::transfer(m.idempotency_key, std::span(&money, 1), m.currency_code, m.description, by);
     auto outcome = accounts::book(tx, std::span(&entry, 1), false);
     if (auto* p = std::get_if<problem>(&outcome[0])) {
@@ -50,10 +50,10 @@ booked move(pqxx::work& tx, const movement& m, const accounts::key& inside, bool
     }
     const auto& done = std::get<ledger::entry>(outcome[0]);
     if (!done.replayed) {
-        audit::write(tx, {m.actor, action, subject, m.request_id,
-                          boost::json::serialize(boost::json::object{{"amount_minor", m.amount_minor},
-                                                                     {"currency", m.currency_code},
-                                                                     {"entry_id", done.id.value}})});
+        audit::write(
+            tx, {m.actor, action, subject, m.request_id,
+                 boost::json::serialize(boost::json::object{
+                     {"amount_minor", m.amount_minor}, {"currency", m.currency_code}, {"entry_id", done.id.value}})});
     }
     return {done.id, done.replayed, balance_of(tx, inside)};
 }
@@ -102,13 +102,13 @@ std::vector<ledger::statement_line> statement_of(pqxx::transaction_base& tx, con
 } // namespace
 
 std::vector<ledger::statement_line> statement(pqxx::transaction_base& tx, user_id owner,
-                                                   const std::string& currency_code,
-                                                   const std::optional<std::string>& cursor, int limit) {
+                                              const std::string& currency_code,
+                                              const std::optional<std::string>& cursor, int limit) {
     return statement_of(tx, {role::wallet, owner.value, currency_code}, cursor, limit);
 }
 
 std::vector<ledger::statement_line> fund_statement(pqxx::transaction_base& tx, const std::string& currency_code,
-                                                        const std::optional<std::string>& cursor, int limit) {
+                                                   const std::optional<std::string>& cursor, int limit) {
     return statement_of(tx, {role::community_fund, 0, currency_code}, cursor, limit);
 }
 

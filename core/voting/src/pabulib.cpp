@@ -144,10 +144,10 @@ enum class section { none, meta, projects, votes };
 
 const char* section_name(section s) {
     switch (s) {
-        case section::meta: return "META";
-        case section::projects: return "PROJECTS";
-        case section::votes: return "VOTES";
-        case section::none: break;
+    case section::meta: return "META";
+    case section::projects: return "PROJECTS";
+    case section::votes: return "VOTES";
+    case section::none: break;
     }
     return "";
 }
@@ -285,15 +285,15 @@ public:
                 continue;
             }
             switch (current) {
-                case section::meta: read_meta(r); break;
-                case section::projects: read_project(r); break;
-                case section::votes: read_vote(r); break;
-                case section::none: break;
+            case section::meta: read_meta(r); break;
+            case section::projects: read_project(r); break;
+            case section::votes: read_vote(r); break;
+            case section::none: break;
             }
         }
         const std::size_t end_line = reader_.line();
         if (seen_ != section::votes) {
-            const section missing = seen_ == section::none ? section::meta
+            const section missing = seen_ == section::none   ? section::meta
                                     : seen_ == section::meta ? section::projects
                                                              : section::votes;
             throw pabulib_error(end_line, "", std::string{"missing section "} + section_name(missing));
@@ -312,16 +312,16 @@ public:
 
 private:
     section enter_section(section next, std::size_t line) {
-        const section expected = seen_ == section::none ? section::meta
-                                 : seen_ == section::meta ? section::projects
+        const section expected = seen_ == section::none       ? section::meta
+                                 : seen_ == section::meta     ? section::projects
                                  : seen_ == section::projects ? section::votes
                                                               : section::none;
         if (next != expected) {
             if (expected == section::none) {
                 throw pabulib_error(line, "", std::string{"section "} + section_name(next) + " after VOTES");
             }
-            throw pabulib_error(line, "", std::string{"missing section "} + section_name(expected) +
-                                              " before " + section_name(next));
+            throw pabulib_error(
+                line, "", std::string{"missing section "} + section_name(expected) + " before " + section_name(next));
         }
         if (next == section::votes) {
             // Votes refer to projects by id; build the index once the list is complete.
@@ -335,7 +335,8 @@ private:
     }
 
     void read_header(section s, const record& r) {
-        std::vector<std::string> columns(r.fields_.begin(), r.fields_.begin() + static_cast<std::ptrdiff_t>(r.field_count_));
+        std::vector<std::string> columns(r.fields_.begin(),
+                                         r.fields_.begin() + static_cast<std::ptrdiff_t>(r.field_count_));
         for (std::size_t i = 0; i < columns.size(); ++i) {
             if (std::find(columns.begin(), columns.begin() + static_cast<std::ptrdiff_t>(i), columns[i]) !=
                 columns.begin() + static_cast<std::ptrdiff_t>(i)) {
@@ -351,28 +352,28 @@ private:
             return *index;
         };
         switch (s) {
-            case section::meta:
-                // A first row that is not the header would silently be lost as one.
-                if (r.field_count_ != 2 || r.field(0) != "key" || r.field(1) != "value") {
-                    throw pabulib_error(r.line_, "", "META header must be key;value");
-                }
-                break;
-            case section::projects:
-                project_id_column_ = require("project_id");
-                cost_column_ = require("cost");
-                name_column_ = column_index(columns, "name");
-                e_.project_columns_ = std::move(columns);
-                break;
-            case section::votes:
-                voter_id_column_ = require("voter_id");
-                vote_column_ = require("vote");
-                points_column_ = column_index(columns, "points");
-                if (e_.vote_type_ == vote_type::cumulative && !points_column_) {
-                    throw pabulib_error(r.line_, "points", "missing required column for cumulative votes");
-                }
-                e_.vote_columns_ = std::move(columns);
-                break;
-            case section::none: break;
+        case section::meta:
+            // A first row that is not the header would silently be lost as one.
+            if (r.field_count_ != 2 || r.field(0) != "key" || r.field(1) != "value") {
+                throw pabulib_error(r.line_, "", "META header must be key;value");
+            }
+            break;
+        case section::projects:
+            project_id_column_ = require("project_id");
+            cost_column_ = require("cost");
+            name_column_ = column_index(columns, "name");
+            e_.project_columns_ = std::move(columns);
+            break;
+        case section::votes:
+            voter_id_column_ = require("voter_id");
+            vote_column_ = require("vote");
+            points_column_ = column_index(columns, "points");
+            if (e_.vote_type_ == vote_type::cumulative && !points_column_) {
+                throw pabulib_error(r.line_, "points", "missing required column for cumulative votes");
+            }
+            e_.vote_columns_ = std::move(columns);
+            break;
+        case section::none: break;
         }
     }
 
@@ -410,8 +411,9 @@ private:
 
     void check_width(const record& r, std::size_t expected) const {
         if (r.field_count_ != expected) {
-            throw pabulib_error(r.line_, "", "expected " + std::to_string(expected) + " fields, found " +
-                                                 std::to_string(r.field_count_));
+            throw pabulib_error(r.line_, "",
+                                "expected " + std::to_string(expected) + " fields, found " +
+                                    std::to_string(r.field_count_));
         }
     }
 
@@ -476,8 +478,9 @@ private:
                 v.points_.push_back(*points);
             });
             if (v.points_.size() != v.projects_.size()) {
-                throw pabulib_error(r.line_, "points", std::to_string(v.points_.size()) + " points for " +
-                                                           std::to_string(v.projects_.size()) + " projects");
+                throw pabulib_error(r.line_, "points",
+                                    std::to_string(v.points_.size()) + " points for " +
+                                        std::to_string(v.projects_.size()) + " projects");
             }
         }
         for (std::size_t i = 0; i < r.field_count_; ++i) {
@@ -514,8 +517,8 @@ private:
 // --- writer ---
 
 void append_field(std::string& out, std::string_view value) {
-    const bool quote = value.find_first_of(";\"\r\n") != std::string_view::npos ||
-                       (!value.empty() && value.front() == '"');
+    const bool quote =
+        value.find_first_of(";\"\r\n") != std::string_view::npos || (!value.empty() && value.front() == '"');
     if (!quote) {
         out.append(value);
         return;
@@ -551,8 +554,8 @@ std::vector<std::string> vote_columns_or_default(const election& e) {
     if (!e.vote_columns_.empty()) {
         return e.vote_columns_;
     }
-    const bool any_points = std::any_of(e.votes_.begin(), e.votes_.end(),
-                                        [](const pb_vote& v) { return !v.points_.empty(); });
+    const bool any_points =
+        std::any_of(e.votes_.begin(), e.votes_.end(), [](const pb_vote& v) { return !v.points_.empty(); });
     if (any_points || e.vote_type_ == vote_type::cumulative) {
         return {"voter_id", "vote", "points"};
     }
@@ -662,14 +665,12 @@ std::optional<std::int64_t> meta_integer(const election& e, std::string_view key
     return std::nullopt;
 }
 
-}  // namespace
+} // namespace
 
 pabulib_error::pabulib_error(std::size_t line, std::string field, const std::string& detail)
     : std::runtime_error{make_message(line, field, detail)}, line_{line}, field_{std::move(field)} {}
 
-election parse_pabulib(std::string_view text) {
-    return parser{text}.run();
-}
+election parse_pabulib(std::string_view text) { return parser{text}.run(); }
 
 std::string write_pabulib(const election& e) {
     std::string out;
@@ -717,12 +718,12 @@ election_input to_election_input(const election& e) {
 
 const char* to_string(vote_type t) {
     switch (t) {
-        case vote_type::approval: return "approval";
-        case vote_type::cumulative: return "cumulative";
-        case vote_type::ordinal: return "ordinal";
-        case vote_type::choose_1: return "choose-1";
+    case vote_type::approval: return "approval";
+    case vote_type::cumulative: return "cumulative";
+    case vote_type::ordinal: return "ordinal";
+    case vote_type::choose_1: return "choose-1";
     }
     return "approval";
 }
 
-}  // namespace schwarm::voting
+} // namespace schwarm::voting

@@ -26,12 +26,12 @@ struct supporter {
 // not one per ballot): MES walks both many times on large rounds.
 struct prepared {
     std::size_t voter_count_ = 0;
-    std::vector<std::size_t> supporter_offsets_;  // project c: [offsets[c], offsets[c+1])
+    std::vector<std::size_t> supporter_offsets_; // project c: [offsets[c], offsets[c+1])
     std::vector<supporter> supporters_;
-    std::vector<std::size_t> voter_offsets_;      // voter v: [offsets[v], offsets[v+1])
+    std::vector<std::size_t> voter_offsets_; // voter v: [offsets[v], offsets[v+1])
     std::vector<std::uint32_t> voter_projects_;
-    std::vector<std::int64_t> votes_;   // per project
-    std::vector<std::int64_t> points_;  // per project
+    std::vector<std::int64_t> votes_;  // per project
+    std::vector<std::int64_t> points_; // per project
     // Per project: how many supporters gave each number of points. Every run starts with
     // all voters alike, so first prices come from this instead of a walk over supporters.
     std::vector<std::vector<std::pair<std::int64_t, std::int64_t>>> points_histogram_;
@@ -213,20 +213,19 @@ struct bucket {
     std::uint32_t class_ = 0;
     std::int64_t points_ = 0;
     std::int64_t count_ = 0;
-    std::int32_t next_ = -1;  // next bucket of the same class (other points)
+    std::int32_t next_ = -1; // next bucket of the same class (other points)
     bool capped_ = false;
 };
 
 struct mes_outcome {
     std::vector<selection> selected_;
     std::int64_t total_cost_minor_ = 0;
-    bool over_cap_ = false;  // stopped early: the outcome already cost more than the cap
+    bool over_cap_ = false; // stopped early: the outcome already cost more than the cap
 };
 
 class mes_run {
 public:
-    mes_run(const prepared& p, const election_input& input, utility u)
-        : p_{p}, input_{input}, utility_{u} {}
+    mes_run(const prepared& p, const election_input& input, utility u) : p_{p}, input_{input}, utility_{u} {}
 
     // One MES run where every voter starts with `voter_budget_minor`. With a cap the run
     // stops as soon as the selected projects cost more than it: add1 only needs to know
@@ -333,9 +332,9 @@ private:
                    std::find(unaffordable_.begin(), unaffordable_.end(), c) != unaffordable_.end();
         });
         for (const std::uint32_t c : recomputed_) {
-            const auto at = std::upper_bound(remaining_.begin(), remaining_.end(), c, [&](std::uint32_t x, std::uint32_t y) {
-                return compare_bounds(x, y) < 0;
-            });
+            const auto at =
+                std::upper_bound(remaining_.begin(), remaining_.end(), c,
+                                 [&](std::uint32_t x, std::uint32_t y) { return compare_bounds(x, y) < 0; });
             remaining_.insert(at, c);
         }
     }
@@ -560,15 +559,15 @@ private:
     const election_input& input_;
     utility utility_;
 
-    cpp_int denominator_;                   // shared by every budget and bound below
-    std::vector<cpp_int> class_numerator_;  // budget of each class (class 0: nothing left)
+    cpp_int denominator_;                  // shared by every budget and bound below
+    std::vector<cpp_int> class_numerator_; // budget of each class (class 0: nothing left)
     std::vector<std::int64_t> class_voters_;
     std::vector<std::uint32_t> voter_class_;
-    std::vector<std::uint32_t> remaining_;  // candidates, sorted by bound
+    std::vector<std::uint32_t> remaining_; // candidates, sorted by bound
     std::vector<cpp_int> bound_numerator_;
-    std::vector<cpp_int> bound_denominator_;  // points paid for (times cost for cost utility)
-    std::vector<bool> dirty_;                 // bound is stale: supporters paid since
-    std::vector<bool> untouched_;             // no supporter has paid for anything yet
+    std::vector<cpp_int> bound_denominator_; // points paid for (times cost for cost utility)
+    std::vector<bool> dirty_;                // bound is stale: supporters paid since
+    std::vector<bool> untouched_;            // no supporter has paid for anything yet
 
     // Scratch, kept to avoid allocating per price computation.
     std::vector<bucket> buckets_;
@@ -588,9 +587,9 @@ private:
 
 void trace_mes_selection(tally_result& result, const selection& s, utility u) {
     std::string line = "mes: select " + s.id_ + " (cost " + format_minor(s.cost_minor_) + ", votes " +
-                       std::to_string(s.votes_) + ", points " + std::to_string(s.points_) + "): rho = " +
-                       s.rho_.str() + " per unit of " + (u == utility::cost ? "cost utility" : "approval utility") +
-                       "; " + std::to_string(s.supporters_full_) + " supporters paid rho*utility, " +
+                       std::to_string(s.votes_) + ", points " + std::to_string(s.points_) + "): rho = " + s.rho_.str() +
+                       " per unit of " + (u == utility::cost ? "cost utility" : "approval utility") + "; " +
+                       std::to_string(s.supporters_full_) + " supporters paid rho*utility, " +
                        std::to_string(s.supporters_capped_) + " paid all they had left";
     for (const payment_group& g : s.payments_) {
         line += "; " + std::to_string(g.voter_count_) + " x ~" + format_rational_minor(g.payment_minor_, 4) +
@@ -673,7 +672,7 @@ void mes_add1(const prepared& p, const election_input& input, const tally_option
     adopt(result, std::move(detailed), options.utility_);
 }
 
-}  // namespace
+} // namespace
 
 tally_result tally(const election_input& input, rule r, const tally_options& options) {
     validate(input, options);
@@ -705,18 +704,18 @@ tally_result tally(const election_input& input, rule r, const tally_options& opt
 
 const char* to_string(rule r) {
     switch (r) {
-        case rule::greedy: return "greedy";
-        case rule::mes: return "mes";
-        case rule::mes_add1: return "mes-add1";
-        case rule::mes_add1_greedy: return "mes-add1-greedy";
+    case rule::greedy: return "greedy";
+    case rule::mes: return "mes";
+    case rule::mes_add1: return "mes-add1";
+    case rule::mes_add1_greedy: return "mes-add1-greedy";
     }
     return "greedy";
 }
 
 const char* to_string(utility u) {
     switch (u) {
-        case utility::cost: return "cost";
-        case utility::approval: return "approval";
+    case utility::cost: return "cost";
+    case utility::approval: return "approval";
     }
     return "cost";
 }
@@ -746,4 +745,4 @@ std::string format_minor(std::int64_t amount_minor) {
     return out;
 }
 
-}  // namespace schwarm::voting
+} // namespace schwarm::voting

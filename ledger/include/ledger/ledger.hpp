@@ -41,13 +41,15 @@ inline constexpr problem_type batch_too_large{422, "batch-too-large", "Too many 
 inline constexpr problem_type amount_not_positive{422, "amount-not-positive", "Amounts must be positive"};
 inline constexpr problem_type account_unknown{422, "account-unknown", "No such account"};
 inline constexpr problem_type account_closed{422, "account-closed", "The account is closed"};
-inline constexpr problem_type account_currency{422, "account-currency-mismatch", "The posting's currency is not the account's"};
+inline constexpr problem_type account_currency{422, "account-currency-mismatch",
+                                               "The posting's currency is not the account's"};
 inline constexpr problem_type balance_limit{422, "balance-limit-exceeded", "The account's balance rule refuses this"};
 inline constexpr problem_type hold_unknown{422, "hold-unknown", "No such hold"};
 inline constexpr problem_type hold_resolved{409, "hold-already-resolved", "The hold was already posted or voided"};
 inline constexpr problem_type hold_expired{409, "hold-expired", "The hold has expired"};
 inline constexpr problem_type post_exceeds_hold{422, "post-exceeds-hold", "The posting exceeds what the hold reserved"};
-inline constexpr problem_type linked_failed{422, "linked-entry-failed", "Another entry of the linked batch was refused"};
+inline constexpr problem_type linked_failed{422, "linked-entry-failed",
+                                            "Another entry of the linked batch was refused"};
 inline constexpr problem_type code_taken{409, "account-code-taken", "The account code is taken"};
 } // namespace problems
 
@@ -103,9 +105,9 @@ struct who {
 struct entry_request {
     std::string idempotency_key;
     entry_kind kind = entry_kind::posted;
-    std::vector<posting> postings;             // posted, pending; post_pending: empty = in full
-    std::optional<entry_id> pending;           // post_pending, void_pending
-    std::optional<std::int64_t> expires_in_s;  // pending only
+    std::vector<posting> postings;            // posted, pending; post_pending: empty = in full
+    std::optional<entry_id> pending;          // post_pending, void_pending
+    std::optional<std::int64_t> expires_in_s; // pending only
     std::string description;
     // Who asks, when requests from several callers share one batch; empty:
     // the batch's caller.
@@ -136,7 +138,8 @@ account create_account(pqxx::work& tx, const account_spec& spec, const who& by);
 std::optional<account> find_account(pqxx::transaction_base& tx, account_id id);
 std::optional<account_id> find_account_by_code(pqxx::transaction_base& tx, const std::string& code);
 // Many codes at once: the ids of those that exist, by code.
-std::map<std::string, account_id> find_accounts_by_code(pqxx::transaction_base& tx, const std::vector<std::string>& codes);
+std::map<std::string, account_id> find_accounts_by_code(pqxx::transaction_base& tx,
+                                                        const std::vector<std::string>& codes);
 // The account with spec.code, created (and audited) if there is none yet;
 // safe when several transactions ask for the same new code at once.
 account_id ensure_account(pqxx::work& tx, const account_spec& spec, const who& by);
@@ -164,8 +167,7 @@ private:
 // others get linked_failed). A request whose idempotency key was booked
 // before returns that entry (replayed) if the content is the same, and
 // idempotency_conflict if not. Throws only for database failures.
-std::vector<entry_result> book(pqxx::work& tx, std::span<const entry_request> requests, bool linked,
-                               const who& by);
+std::vector<entry_result> book(pqxx::work& tx, std::span<const entry_request> requests, bool linked, const who& by);
 
 // Voids holds whose expiry has passed, at most `limit`; returns how many.
 // Safe with several server processes (rows are claimed with SKIP LOCKED).
@@ -190,8 +192,8 @@ std::string to_cursor(const statement_line& line);
 std::optional<statement_cursor> parse_statement_cursor(std::string_view text);
 // An account's postings, newest first, before `before` (keyset by posting),
 // at most `limit`.
-std::vector<statement_line> statement(pqxx::transaction_base& tx, account_id id,
-                                      std::optional<statement_cursor> before, int limit);
+std::vector<statement_line> statement(pqxx::transaction_base& tx, account_id id, std::optional<statement_cursor> before,
+                                      int limit);
 
 struct trial_balance_line {
     account_id id;

@@ -47,7 +47,8 @@ inline constexpr problem_type already_approved{409, "risk-second-approval-same-p
                                                "Four eyes are two people: this reviewer has already approved"};
 // Callbacks from a bureau.
 inline constexpr problem_type callback_signature{401, "risk-callback-signature", "The callback's signature is invalid"};
-inline constexpr problem_type callback_stale{401, "risk-callback-stale", "The callback's timestamp is outside the window"};
+inline constexpr problem_type callback_stale{401, "risk-callback-stale",
+                                             "The callback's timestamp is outside the window"};
 inline constexpr problem_type callback_replayed{409, "risk-callback-replayed", "The callback was already received"};
 // Investor protection: every refusal names the rule and the numbers.
 inline constexpr problem_type knowledge_test_required{403, "risk-knowledge-test-required",
@@ -85,8 +86,8 @@ settings from_config(const config& c);
 
 // Regulation constants (EU 2020/1503 art. 21 and delegated act).
 inline constexpr std::int64_t warning_floor_minor = 100'000; // EUR 1,000
-inline constexpr int warning_net_worth_bp = 500;              // 5 %
-inline constexpr int loss_simulation_bp = 1000;               // 10 %
+inline constexpr int warning_net_worth_bp = 500;             // 5 %
+inline constexpr int loss_simulation_bp = 1000;              // 10 %
 inline constexpr int knowledge_test_valid_years = 2;
 
 // The signature of a request or callback: HMAC-SHA256 over "<timestamp>.<body>", hex.
@@ -99,8 +100,8 @@ inline constexpr const char* signature_header = "X-Schwarm-Signature";
 class gate final : public risk_port::gate {
 public:
     explicit gate(settings s) : settings_(std::move(s)) {}
-    std::vector<std::optional<problem>> pledges_allowed(pqxx::work& tx,
-                                                        std::span<const risk_port::pledge_request> requests) const override;
+    std::vector<std::optional<problem>>
+    pledges_allowed(pqxx::work& tx, std::span<const risk_port::pledge_request> requests) const override;
     std::vector<bool> may_revoke(pqxx::transaction_base& tx, std::span<const user_id> backers) const override;
     std::optional<problem> transition_allowed(pqxx::work& tx, const risk_port::transition_request& move) const override;
     void transitioned(pqxx::work& tx, const risk_port::transition_request& move) const override;
@@ -128,8 +129,8 @@ boost::json::object read_application(pqxx::transaction_base& tx, projects::proje
                                      const users::principal& viewer);
 
 struct review_filter {
-    std::optional<std::string> state;    // waiting | info_requested | approved | rejected | withdrawn
-    std::optional<std::string> decision; // the latest completed check's decision: approve | refer | decline
+    std::optional<std::string> state;             // waiting | info_requested | approved | rejected | withdrawn
+    std::optional<std::string> decision;          // the latest completed check's decision: approve | refer | decline
     std::optional<std::int64_t> after_project_id; // keyset: oldest first
     int limit = 50;
 };
@@ -142,7 +143,7 @@ boost::json::object approve(pqxx::work& tx, const settings& s, projects::project
 boost::json::object reject(pqxx::work& tx, projects::project_id project, const std::string& reason,
                            const projects::actor& by);
 boost::json::object request_info(pqxx::work& tx, projects::project_id project, const std::string& message,
-                                  const projects::actor& by);
+                                 const projects::actor& by);
 // Queues a new check by every configured provider (after a failure, say).
 boost::json::object rerun_checks(pqxx::work& tx, const settings& s, projects::project_id project,
                                  const projects::actor& by);

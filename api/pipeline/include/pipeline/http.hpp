@@ -3,9 +3,9 @@
 // and describe the response; authentication, role checks, rate limits, body
 // limits and the transaction around them are the router's and the server's.
 
-#include "http/stream.hpp"
 #include "base/config.hpp"
 #include "base/problem.hpp"
+#include "http/stream.hpp"
 #include "platform/users.hpp"
 
 #include <boost/beast/http.hpp>
@@ -32,7 +32,7 @@ struct response {
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers; // name, value
-    bool streamed = false; // the body went out through context::stream_body
+    bool streamed = false;                                    // the body went out through context::stream_body
 };
 
 response json_response(http::status status, const boost::json::value& body);
@@ -83,14 +83,16 @@ public:
     std::string bearer_token;
     std::string idempotency_key; // set when the route needs one
 
-    context(const http_request& req, const std::string& id, const std::string& client,
-            const service& s)
+    context(const http_request& req, const std::string& id, const std::string& client, const service& s)
         : request(req), request_id(id), client_address(client), app(s) {}
 
     // The open transaction: any for db_use::read, pqxx::work for db_use::write.
     pqxx::transaction_base& tx() const;
     pqxx::work& work() const;
-    void bind(pqxx::transaction_base* tx, pqxx::work* work) { tx_ = tx; work_ = work; }
+    void bind(pqxx::transaction_base* tx, pqxx::work* work) {
+        tx_ = tx;
+        work_ = work;
+    }
 
     const users::principal& who() const; // asserts an authenticated route
 
@@ -126,7 +128,7 @@ using batch_handler = std::function<std::vector<response>(const std::vector<cont
 // Cross-cutting requirements a route declares in its table.
 enum class needs : std::uint8_t {
     nothing = 0,
-    login_limit = 1 << 0,     // the tighter per-client login rate applies
+    login_limit = 1 << 0, // the tighter per-client login rate applies
     // Moves money or a financial state: an Idempotency-Key header is required
     // and a retry replays the first answer (api/idempotency.hpp).
     idempotency_key = 1 << 1,

@@ -19,8 +19,7 @@ struct wrong_method {
 class router {
 public:
     explicit router(std::vector<route> routes);
-    std::variant<route_match, no_route, wrong_method> match(http::verb method,
-                                                            std::string_view path) const;
+    std::variant<route_match, no_route, wrong_method> match(http::verb method, std::string_view path) const;
     const std::vector<route>& routes() const { return routes_; }
 
 private:

@@ -2,13 +2,13 @@
 // Everything a request may touch, built once in main() and shared by the
 // I/O threads and the database workers.
 
-#include "pipeline/batcher.hpp"
+#include "base/audit.hpp"
+#include "base/config.hpp"
+#include "base/db.hpp"
 #include "http/metrics.hpp"
 #include "http/rate_limit.hpp"
+#include "pipeline/batcher.hpp"
 #include "pipeline/router.hpp"
-#include "base/config.hpp"
-#include "base/audit.hpp"
-#include "base/db.hpp"
 
 #include <boost/asio/io_context.hpp>
 
@@ -25,8 +25,7 @@ class client;
 
 struct service {
     service(config c, db::pool& p)
-        : cfg(std::move(c)), routes(all_routes()), pool(p),
-          per_client(cfg.rate_per_client_per_s, cfg.rate_burst),
+        : cfg(std::move(c)), routes(all_routes()), pool(p), per_client(cfg.rate_per_client_per_s, cfg.rate_burst),
           login_per_client(cfg.login_per_client_per_min / 60.0, cfg.login_per_client_per_min),
           batches(p, static_cast<std::size_t>(cfg.batch_max), static_cast<std::size_t>(cfg.db_queue_max)) {}
 
@@ -66,7 +65,6 @@ bool authenticate_async(const service& app, const std::string& token, const std:
                         std::function<void(principal_lookup)> done);
 // Runs a db_use::principal_only route: role check, handler, problem+json.
 response run_with_principal(const route& r, context& ctx, principal_lookup found);
-
 
 // Runs a matched route: authentication and role check, the transaction, the
 // handler, and the one place where errors become problem+json. `worker` is

@@ -11,12 +11,12 @@
 
 namespace schwarm::api::bodies {
 
-ledger::entry_request new_entry(const context& ctx);   // POST /v1/ledger/entries
-ledger::entry_request post_hold(const context& ctx);   // POST /v1/ledger/entries/{id}/post
-ledger::entry_request void_hold(const context& ctx);   // POST /v1/ledger/entries/{id}/void
+ledger::entry_request new_entry(const context& ctx); // POST /v1/ledger/entries
+ledger::entry_request post_hold(const context& ctx); // POST /v1/ledger/entries/{id}/post
+ledger::entry_request void_hold(const context& ctx); // POST /v1/ledger/entries/{id}/void
 // One entry of POST /v1/ledger/batches; `prefix` names it in problems.
 ledger::entry_request batch_entry(const boost::json::object& object, const std::string& prefix);
-projects::fields project_fields(const boost::json::object& body);      // POST, PUT /v1/projects…
-wallets::movement wallet_movement(context& ctx, const char* purpose);  // deposits, payouts
+projects::fields project_fields(const boost::json::object& body);     // POST, PUT /v1/projects…
+wallets::movement wallet_movement(context& ctx, const char* purpose); // deposits, payouts
 
 } // namespace schwarm::api::bodies

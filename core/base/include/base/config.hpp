@@ -15,17 +15,17 @@ struct config_error : std::runtime_error {
 };
 
 struct config {
-    std::string database_url;        // DATABASE_URL (libpq URI or key=value string): the serving role
+    std::string database_url;           // DATABASE_URL (libpq URI or key=value string): the serving role
     std::string migration_database_url; // SCHWARM_MIGRATION_DATABASE_URL: the schema's owner; empty: DATABASE_URL
     std::string listen_address = "127.0.0.1";
-    std::uint16_t port = 8443;       // 0: any free port, printed at start
+    std::uint16_t port = 8443; // 0: any free port, printed at start
     std::string tls_cert_path;
     std::string tls_key_path;
 
     int io_threads = 1;
-    int db_workers = 8;              // worker threads, each owning one connection
-    int db_queue_max = 512;          // waiting jobs before we answer 503
-    int batch_max = 1000;            // requests coalesced into one transaction
+    int db_workers = 8;     // worker threads, each owning one connection
+    int db_queue_max = 512; // waiting jobs before we answer 503
+    int batch_max = 1000;   // requests coalesced into one transaction
 
     std::int64_t body_limit_bytes = 1 << 20;
     std::int64_t header_limit_bytes = 16 << 10;
@@ -38,7 +38,7 @@ struct config {
 
     int rate_per_client_per_s = 500; // 0 disables the per-client rate limit
     int rate_burst = 1000;
-    int login_failures_max = 5;      // per account, within login_window_s
+    int login_failures_max = 5; // per account, within login_window_s
     int login_window_s = 900;
     int login_per_client_per_min = 30;
 
@@ -49,30 +49,30 @@ struct config {
     int page_size_max = 200;
 
     // Money (DESIGN.md 4.3).
-    int platform_fee_bp = 200;       // fee on what a funded campaign raised, basis points
-    int settlement_chunk = 5000;     // holds settled per transaction
-    std::int64_t settlement_interval_ms = 1000; // how often the job looks for campaigns due
+    int platform_fee_bp = 200;                            // fee on what a funded campaign raised, basis points
+    int settlement_chunk = 5000;                          // holds settled per transaction
+    std::int64_t settlement_interval_ms = 1000;           // how often the job looks for campaigns due
     std::int64_t idempotency_retention_s = 30LL * 86'400; // how long a money request's answer is replayed
     std::string payment_callback_secret; // HMAC key shared with the payment provider; empty: callbacks off
-    int payment_callback_window_s = 300;  // how old a signed callback may be
+    int payment_callback_window_s = 300; // how old a signed callback may be
     // Risk (risk/; README.md, Configuration). Credit-check providers, comma-separated.
     std::string risk_providers = "scorecard"; // scorecard | webhook | scorecard,webhook
     std::string risk_bureau_url;              // https://host:port/path of the external bureau
     std::string risk_bureau_ca_path;          // PEM file the bureau's certificate must chain to
     std::string risk_bureau_key;              // HMAC-SHA256 key shared with the bureau
     std::int64_t risk_bureau_timeout_ms = 2'000;
-    int risk_retries_max = 2;                 // retries after the first attempt (5xx, timeouts)
-    std::int64_t risk_backoff_ms = 100;       // first backoff; doubles, full jitter
-    int risk_breaker_failures = 5;            // consecutive failures that open the circuit
+    int risk_retries_max = 2;           // retries after the first attempt (5xx, timeouts)
+    std::int64_t risk_backoff_ms = 100; // first backoff; doubles, full jitter
+    int risk_breaker_failures = 5;      // consecutive failures that open the circuit
     std::int64_t risk_breaker_cooldown_ms = 30'000;
-    int risk_calls_max = 64;                  // outbound calls at once (threads)
+    int risk_calls_max = 64; // outbound calls at once (threads)
     std::int64_t risk_response_limit_bytes = 64 << 10;
-    std::int64_t risk_replay_window_s = 300;  // callbacks older or newer than this are refused
-    std::int64_t risk_callback_wait_s = 86'400; // a pending check without callback fails after this
-    std::int64_t risk_poll_ms = 50;           // how often the check worker looks for queued checks
-    std::int64_t risk_four_eyes_above_minor = 2'500'000; // principals above this need two approvals
+    std::int64_t risk_replay_window_s = 300;                       // callbacks older or newer than this are refused
+    std::int64_t risk_callback_wait_s = 86'400;                    // a pending check without callback fails after this
+    std::int64_t risk_poll_ms = 50;                                // how often the check worker looks for queued checks
+    std::int64_t risk_four_eyes_above_minor = 2'500'000;           // principals above this need two approvals
     std::int64_t risk_pledge_limit_per_project_minor = 10'000'000; // per investor per loan project
-    std::int64_t risk_owner_limit_minor = 500'000'000;   // raised per owner per 12 months (EU 2020/1503)
+    std::int64_t risk_owner_limit_minor = 500'000'000;             // raised per owner per 12 months (EU 2020/1503)
 };
 
 // Reads the variables from `env` (a copy of the environment); throws

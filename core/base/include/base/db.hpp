@@ -27,10 +27,8 @@
 // A timestamptz column as RFC 3339 UTC text, for named queries (string
 // literals, so they concatenate at compile time): to the second for what
 // people read, to the microsecond for ledger records.
-#define SCHWARM_SQL_UTC_SECONDS(column) \
-    "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-#define SCHWARM_SQL_UTC_MICROS(column) \
-    "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define SCHWARM_SQL_UTC_SECONDS(column) "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+#define SCHWARM_SQL_UTC_MICROS(column) "to_char(" column " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 namespace schwarm::db {
 

@@ -37,13 +37,10 @@ public:
     explicit object_reader(const boost::json::object& object, std::string prefix = {})
         : object_(object), prefix_(std::move(prefix)) {}
 
-    std::string required_string(std::string_view field, std::size_t length_min,
-                                std::size_t length_max);
-    std::optional<std::string> optional_string(std::string_view field, std::size_t length_min,
-                                               std::size_t length_max);
+    std::string required_string(std::string_view field, std::size_t length_min, std::size_t length_max);
+    std::optional<std::string> optional_string(std::string_view field, std::size_t length_min, std::size_t length_max);
     std::int64_t required_int(std::string_view field, std::int64_t min, std::int64_t max);
-    std::optional<std::int64_t> optional_int(std::string_view field, std::int64_t min,
-                                             std::int64_t max);
+    std::optional<std::int64_t> optional_int(std::string_view field, std::int64_t min, std::int64_t max);
     std::optional<bool> optional_bool(std::string_view field);
     // An array of at most `size_max` elements; empty when absent.
     const boost::json::array& optional_array(std::string_view field, std::size_t size_max);

@@ -45,8 +45,7 @@ std::string type_uri(const problem_type& type);
 class problem : public std::runtime_error {
 public:
     problem(const problem_type& type, std::string detail, std::string log_message = {})
-        : std::runtime_error(detail), type_(type), detail_(std::move(detail)),
-          log_message_(std::move(log_message)) {}
+        : std::runtime_error(detail), type_(type), detail_(std::move(detail)), log_message_(std::move(log_message)) {}
 
     const problem_type& type() const noexcept { return type_; }
     int status() const noexcept { return type_.status; }
@@ -85,9 +84,9 @@ struct invariant_violation : std::logic_error {
 };
 // Throws invariant_violation when `condition` is false; `message` (a string
 // expression) is evaluated only then.
-#define SCHWARM_INVARIANT(condition, message) \
-    do { \
-        if (!(condition)) throw ::schwarm::invariant_violation(std::string("invariant: ") + (message)); \
+#define SCHWARM_INVARIANT(condition, message)                                                                          \
+    do {                                                                                                               \
+        if (!(condition)) throw ::schwarm::invariant_violation(std::string("invariant: ") + (message));                \
     } while (false)
 
 } // namespace schwarm

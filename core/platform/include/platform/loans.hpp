@@ -36,11 +36,11 @@ inline constexpr problem_type not_repaying{409, "loan-state", "The loan's state 
 
 struct instalment_view {
     int no = 0;
-    std::string due_on;           // YYYY-MM-DD
+    std::string due_on; // YYYY-MM-DD
     std::int64_t principal_minor = 0;
     std::int64_t interest_minor = 0;
     std::int64_t paid_minor = 0;
-    std::string status;           // paid | upcoming | late (overdue up to 30 days) | missed (longer)
+    std::string status; // paid | upcoming | late (overdue up to 30 days) | missed (longer)
     int days_overdue = 0;
 };
 
@@ -63,11 +63,11 @@ struct loan_view {
     int rate_bp = 0;
     int term_months = 0;
     std::string schedule;
-    std::string state;            // repaying | repaid | defaulted
+    std::string state; // repaying | repaid | defaulted
     std::string disbursed_at;
     std::int64_t principal_repaid_minor = 0;
     std::int64_t interest_repaid_minor = 0;
-    std::int64_t owed_minor = 0;  // everything still to pay by the schedule
+    std::int64_t owed_minor = 0;    // everything still to pay by the schedule
     std::int64_t arrears_minor = 0; // unpaid amounts of instalments past their due date
     std::vector<instalment_view> instalments;
     std::vector<lender_view> lenders; // staff see all; a lender sees their own line; the borrower none

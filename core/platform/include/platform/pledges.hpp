@@ -5,9 +5,9 @@
 // voids every hold (core/settlement.hpp).
 
 #include "base/ids.hpp"
+#include "base/problem.hpp"
 #include "ledger/ledger.hpp"
 #include "platform/projects.hpp"
-#include "base/problem.hpp"
 #include "platform/users.hpp"
 
 #include <pqxx/pqxx>
@@ -15,8 +15,8 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <variant>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace schwarm::pledges {
@@ -30,10 +30,13 @@ inline constexpr int reflection_days = 4;
 namespace problems {
 inline constexpr problem_type not_funding{409, "project-not-funding", "The project is not open for pledges"};
 inline constexpr problem_type below_minimum{422, "pledge-below-minimum", "The pledge is below the project's minimum"};
-inline constexpr problem_type above_goal{422, "pledge-above-goal", "The pledge would raise the campaign beyond its goal"};
-inline constexpr problem_type wrong_currency{422, "pledge-currency-mismatch", "The pledge's currency is not the project's"};
+inline constexpr problem_type above_goal{422, "pledge-above-goal",
+                                         "The pledge would raise the campaign beyond its goal"};
+inline constexpr problem_type wrong_currency{422, "pledge-currency-mismatch",
+                                             "The pledge's currency is not the project's"};
 inline constexpr problem_type own_project{403, "pledge-own-project", "Nobody may back their own project"};
-inline constexpr problem_type insufficient_funds{422, "insufficient-funds", "The wallet's available balance is too low"};
+inline constexpr problem_type insufficient_funds{422, "insufficient-funds",
+                                                 "The wallet's available balance is too low"};
 inline constexpr problem_type not_revocable{409, "pledge-not-revocable", "The pledge can no longer be revoked"};
 } // namespace problems
 
@@ -83,7 +86,8 @@ pledge revoke(pqxx::work& tx, pledge_id id, user_id backer, const std::string& r
 // The backer's own pledge (or any, for staff): not found otherwise.
 pledge find(pqxx::transaction_base& tx, pledge_id id, const users::principal& viewer);
 // The backer's pledges, newest first.
-std::vector<pledge> list_mine(pqxx::transaction_base& tx, user_id backer, std::optional<std::int64_t> before_id, int limit);
+std::vector<pledge> list_mine(pqxx::transaction_base& tx, user_id backer, std::optional<std::int64_t> before_id,
+                              int limit);
 
 // Settlement (core/settlement.cpp): a project's held pledges, oldest first,
 // locked; and their resolution.

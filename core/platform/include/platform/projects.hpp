@@ -31,7 +31,7 @@ struct fields {
     std::string summary;
     std::string description;
     std::string category;
-    std::string kind;          // donation | reward | loan
+    std::string kind; // donation | reward | loan
     std::int64_t goal_minor = 0;
     std::string currency_code;
     std::string campaign_mode; // all_or_nothing | keep_it_all
@@ -56,7 +56,7 @@ struct project {
     // Funding, kept with each pledge: held and posted pledges.
     std::int64_t pledged_minor = 0;
     int backers = 0;
-    int days_left = 0; // whole days until the deadline, rounded up; 0 once it passed
+    int days_left = 0;            // whole days until the deadline, rounded up; 0 once it passed
     std::int64_t deadline_us = 0; // the deadline in µs since the epoch (listing cursors)
     // When a campaign settles: the later of its deadline and the end of the
     // last reflection period a pledge to it began (core/settlement.hpp).
@@ -175,6 +175,7 @@ settlement_view settlement_of(pqxx::transaction_base& tx, project_id id);
 std::vector<settlement_view> settlements_pending(pqxx::transaction_base& tx, bool set_aside_only,
                                                  std::optional<std::int64_t> after_id, int limit);
 
-std::vector<project> list_own(pqxx::transaction_base& tx, user_id owner, std::optional<std::int64_t> before_id, int limit);
+std::vector<project> list_own(pqxx::transaction_base& tx, user_id owner, std::optional<std::int64_t> before_id,
+                              int limit);
 
 } // namespace schwarm::projects

@@ -23,7 +23,7 @@ struct pledge_request {
     user_id backer;
     std::int64_t project_id = 0;
     user_id project_owner;
-    std::string project_kind;   // donation | reward | loan
+    std::string project_kind; // donation | reward | loan
     std::int64_t amount_minor = 0;
     std::string currency_code;
     bool risk_acknowledged = false; // the backer confirmed the risk warning with this pledge
@@ -33,10 +33,10 @@ struct pledge_request {
 struct transition_request {
     std::int64_t project_id = 0;
     user_id owner;
-    std::string kind;           // donation | reward | loan
+    std::string kind; // donation | reward | loan
     std::int64_t goal_minor = 0;
     std::string currency_code;
-    std::string action;         // submit, approve, …
+    std::string action; // submit, approve, …
     std::string from_state;
     std::string to_state;
     users::principal actor;

@@ -28,7 +28,8 @@ inline constexpr problem_type round_state{409, "round-state", "The round is not 
 inline constexpr problem_type voting_closed{409, "outside-voting-window", "The round does not take ballots now"};
 inline constexpr problem_type not_eligible{403, "not-eligible", "This round is not open to you"};
 inline constexpr problem_type ballot_limit{422, "ballot-limit", "The ballot breaks a limit of the round"};
-inline constexpr problem_type ballot_project{422, "ballot-unknown-project", "The ballot names a project not in the round"};
+inline constexpr problem_type ballot_project{422, "ballot-unknown-project",
+                                             "The ballot names a project not in the round"};
 inline constexpr problem_type project_key_taken{409, "round-project-exists", "The round has a project with this key"};
 inline constexpr problem_type project_kind{422, "round-project-kind", "A round finances donations and loans only"};
 } // namespace problems
@@ -37,8 +38,8 @@ struct round_spec {
     std::string title;
     std::int64_t budget_minor = 0;
     std::string currency_code;
-    std::string opens_at;  // RFC 3339
-    std::string closes_at; // RFC 3339
+    std::string opens_at;                  // RFC 3339
+    std::string closes_at;                 // RFC 3339
     std::string eligibility = "customers"; // or "members"
     std::string ballot = "approval";       // or "cumulative"
     std::string rule = "greedy";           // greedy | mes | mes-add1 | mes-add1-greedy
@@ -102,7 +103,7 @@ round_project add_platform_project(pqxx::work& tx, round_id id, std::int64_t pro
 
 struct allocation {
     std::vector<std::pair<std::int64_t, std::int64_t>> funded; // project id, amount from the fund
-    std::vector<std::int64_t> returned;                       // back to approved
+    std::vector<std::int64_t> returned;                        // back to approved
     std::vector<std::int64_t> rejected;
 };
 // Staff confirm a tallied round: each selected platform project moves to
@@ -128,8 +129,8 @@ struct published_ballot {
     std::vector<choice> choices;
 };
 // After the close: ballots without voters, ordered by receipt, after `cursor`.
-std::vector<published_ballot> published_ballots(pqxx::transaction_base& tx, round_id id,
-                                                const std::string& cursor, int limit);
+std::vector<published_ballot> published_ballots(pqxx::transaction_base& tx, round_id id, const std::string& cursor,
+                                                int limit);
 
 // pabulib: a closed round out, and a finished election in (as a closed,
 // imported round ready for the tally).

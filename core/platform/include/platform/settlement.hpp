@@ -46,8 +46,8 @@ struct progress {
 };
 
 struct settings {
-    int fee_bp = 0;        // platform fee in basis points of what was raised
-    int chunk = 5000;      // holds per transaction
+    int fee_bp = 0;   // platform fee in basis points of what was raised
+    int chunk = 5000; // holds per transaction
 };
 
 // The fee on `raised`: floor(raised × fee_bp / 10000), never above `raised`.

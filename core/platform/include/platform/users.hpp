@@ -80,9 +80,8 @@ struct login_refusal {
     std::chrono::seconds retry_after{0};
 };
 
-std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view email,
-                                           std::string_view password, const login_limits& limits,
-                                           const std::string& request_id);
+std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view email, std::string_view password,
+                                           const login_limits& limits, const std::string& request_id);
 
 // The principal behind a bearer token, if the token is known, unexpired and
 // not revoked.

@@ -5,8 +5,8 @@
 // callback (api/wallets.cpp). Pledges hold money in it until settlement.
 
 #include "base/ids.hpp"
-#include "ledger/ledger.hpp"
 #include "base/problem.hpp"
+#include "ledger/ledger.hpp"
 
 #include <pqxx/pqxx>
 
@@ -57,9 +57,9 @@ balance of(pqxx::transaction_base& tx, user_id owner, const std::string& currenc
 booked fund_deposit(pqxx::work& tx, const movement& m); // m.owner is ignored
 balance fund_balance(pqxx::transaction_base& tx, const std::string& currency_code);
 std::vector<ledger::statement_line> fund_statement(pqxx::transaction_base& tx, const std::string& currency_code,
-                                                        const std::optional<std::string>& cursor, int limit);
-std::vector<ledger::statement_line> statement(pqxx::transaction_base& tx, user_id owner,
-                                                   const std::string& currency_code,
                                                    const std::optional<std::string>& cursor, int limit);
+std::vector<ledger::statement_line> statement(pqxx::transaction_base& tx, user_id owner,
+                                              const std::string& currency_code,
+                                              const std::optional<std::string>& cursor, int limit);
 
 } // namespace schwarm::wallets

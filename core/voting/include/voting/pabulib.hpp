@@ -44,8 +44,8 @@ struct pb_project {
 
 struct pb_vote {
     std::string voter_id_;
-    std::vector<std::uint32_t> projects_;  // indices into election::projects_, file order
-    std::vector<std::int64_t> points_;     // parallel to projects_ if a points column exists
+    std::vector<std::uint32_t> projects_; // indices into election::projects_, file order
+    std::vector<std::int64_t> points_;    // parallel to projects_ if a points column exists
     // Values of the other columns, in the order of election::vote_columns_ minus
     // voter_id, vote and points.
     std::vector<std::string> extra_;
@@ -60,9 +60,9 @@ struct election {
     // Amounts are minor units: the file's currency units times 100 (docs/voting.md).
     std::int64_t budget_minor_ = 0;
     vote_type vote_type_ = vote_type::approval;
-    std::vector<std::string> project_columns_;  // all columns, file order
+    std::vector<std::string> project_columns_; // all columns, file order
     std::vector<pb_project> projects_;
-    std::vector<std::string> vote_columns_;  // all columns, file order
+    std::vector<std::string> vote_columns_; // all columns, file order
     std::vector<pb_vote> votes_;
 
     bool operator==(const election&) const = default;
@@ -81,4 +81,4 @@ election_input to_election_input(const election& e);
 
 const char* to_string(vote_type t);
 
-}  // namespace schwarm::voting
+} // namespace schwarm::voting

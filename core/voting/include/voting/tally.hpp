@@ -25,8 +25,8 @@ enum class rule { greedy, mes, mes_add1, mes_add1_greedy };
 enum class utility { cost, approval };
 
 struct ballot_entry {
-    std::uint32_t project_ = 0;  // index into election_input::projects_
-    std::int64_t points_ = 1;    // 1 for approval; points for cumulative and ordinal
+    std::uint32_t project_ = 0; // index into election_input::projects_
+    std::int64_t points_ = 1;   // 1 for approval; points for cumulative and ordinal
 };
 
 struct ballot {
@@ -56,39 +56,39 @@ struct tally_options {
 
 // Voters who paid the same amount for one selected project.
 struct payment_group {
-    rational payment_minor_;    // what each of these voters paid
-    std::int64_t points_ = 0;   // their points for the project
+    rational payment_minor_;  // what each of these voters paid
+    std::int64_t points_ = 0; // their points for the project
     std::int64_t voter_count_ = 0;
-    bool capped_ = false;       // true: they paid all they had left, less than rho*utility
+    bool capped_ = false; // true: they paid all they had left, less than rho*utility
 };
 
 enum class selection_step { greedy, mes };
 
 struct selection {
-    std::uint32_t project_ = 0;  // index into election_input::projects_
+    std::uint32_t project_ = 0; // index into election_input::projects_
     std::string id_;
     std::int64_t cost_minor_ = 0;
-    std::int64_t votes_ = 0;   // supporters
-    std::int64_t points_ = 0;  // sum of supporters' points (== votes_ for approval)
+    std::int64_t votes_ = 0;  // supporters
+    std::int64_t points_ = 0; // sum of supporters' points (== votes_ for approval)
     selection_step step_ = selection_step::greedy;
     // MES only: the price per unit of utility; each supporter paid min(left, rho*utility).
     rational rho_;
-    std::int64_t supporters_full_ = 0;    // paid exactly rho*utility
-    std::int64_t supporters_capped_ = 0;  // paid their whole remaining budget
+    std::int64_t supporters_full_ = 0;   // paid exactly rho*utility
+    std::int64_t supporters_capped_ = 0; // paid their whole remaining budget
     std::vector<payment_group> payments_;
 };
 
 struct tally_result {
     rule rule_ = rule::greedy;
     utility utility_ = utility::cost;
-    std::vector<selection> selected_;  // in selection order
+    std::vector<selection> selected_; // in selection order
     std::int64_t total_cost_minor_ = 0;
     std::int64_t budget_minor_ = 0;
     // MES rules: the per-voter budget of the run that produced the outcome (raised by
     // add1), and how many add1 steps were accepted.
     rational voter_budget_minor_;
     std::int64_t add1_steps_ = 0;
-    std::vector<std::string> trace_;  // human-readable, one line per step
+    std::vector<std::string> trace_; // human-readable, one line per step
 };
 
 // Ballot points above this are refused: it keeps every sum of points within 64 bits.
@@ -109,4 +109,4 @@ std::optional<utility> parse_utility(std::string_view name);
 // "123.45" from 12345; exact, for traces and exports.
 std::string format_minor(std::int64_t amount_minor);
 
-}  // namespace schwarm::voting
+} // namespace schwarm::voting
