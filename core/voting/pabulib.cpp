@@ -39,11 +39,29 @@ struct record {
     bool blank() const { return field_count_ == 1 && fields_[0].empty(); }
 };
 
+// Reports a quirk, or refuses it under strict parsing.
+class quirks {
+public:
+    quirks(const parse_options& options, std::vector<pabulib_warning>& warnings)
+        : strict_{options.strict_}, warnings_{warnings} {}
+
+    void report(std::size_t line, std::string field, std::string detail) {
+        if (strict_) {
+            throw pabulib_error(line, std::move(field), detail + " (refused under strict reading)");
+        }
+        warnings_.push_back({line, std::move(field), std::move(detail)});
+    }
+
+private:
+    bool strict_;
+    std::vector<pabulib_warning>& warnings_;
+};
+
 // Reads records from the text, reusing the field strings' capacity so that a large file
 // does not allocate per field.
 class record_reader {
 public:
-    explicit record_reader(std::string_view text) : text_{text} {
+    record_reader(std::string_view text, quirks& quirks) : text_{text}, quirks_{quirks} {
         constexpr std::string_view bom = "\xEF\xBB\xBF";
         if (text_.substr(0, bom.size()) == bom) {
             pos_ = bom.size();
@@ -128,13 +146,16 @@ private:
             field.push_back(c);
             ++pos_;
         }
+        // Python's csv module, which pabulib's own tools read files with, keeps such text as
+        // part of the field; so does this reader, with a warning.
         if (pos_ < text_.size() && text_[pos_] != ';' && text_[pos_] != '\r' && text_[pos_] != '\n') {
-            throw pabulib_error(line_, "", "text after closing quote");
+            quirks_.report(line_, "", "text after closing quote, read as part of the field");
         }
         in_unquoted_ = true;
     }
 
     std::string_view text_;
+    quirks& quirks_;
     std::size_t pos_ = 0;
     std::size_t line_ = 1;
     bool in_unquoted_ = false;
@@ -238,6 +259,14 @@ std::optional<std::size_t> column_index(const std::vector<std::string>& columns,
     return static_cast<std::size_t>(it - columns.begin());
 }
 
+std::string_view trim(std::string_view text) {
+    const std::size_t first = text.find_first_not_of(" \t");
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    return text.substr(first, text.find_last_not_of(" \t") - first + 1);
+}
+
 // Splits "a,b,c" without allocating; an empty list has no items.
 template <typename F>
 void for_each_item(std::string_view list, F&& f) {
@@ -257,7 +286,8 @@ void for_each_item(std::string_view list, F&& f) {
 
 class parser {
 public:
-    explicit parser(std::string_view text) : reader_{text} {}
+    parser(std::string_view text, const parse_options& options, std::vector<pabulib_warning>& warnings)
+        : quirks_{options, warnings}, reader_{text, quirks_} {}
 
     election run() {
         record r;
@@ -447,6 +477,67 @@ private:
         e_.projects_.push_back(std::move(p));
     }
 
+    // The items of a `,` list, trimmed; an empty item (a doubled or trailing comma) is
+    // skipped. Both are quirks: pabulib's tools read such lists the same way.
+    void list_items(const record& r, const char* field, std::string_view list, std::vector<std::string_view>& out) {
+        out.clear();
+        for_each_item(list, [&](std::string_view item) {
+            const std::string_view trimmed = trim(item);
+            if (trimmed.empty()) {
+                quirks_.report(r.line_, field, "empty item in the list, skipped");
+                return;
+            }
+            if (trimmed.size() != item.size()) {
+                quirks_.report(r.line_, field, "spaces around '" + std::string{trimmed} + "', read without them");
+            }
+            out.push_back(trimmed);
+        });
+    }
+
+    void read_vote_projects(const record& r, pb_vote& v) {
+        list_items(r, "vote", r.field(vote_column_), items_);
+        listed_.clear();
+        for (const std::string_view id : items_) {
+            const auto it = project_index_.find(id);
+            if (it == project_index_.end()) {
+                throw pabulib_error(r.line_, "vote", "unknown project '" + std::string{id} + "'");
+            }
+            listed_.push_back(it->second);
+        }
+        // A project named twice counts once, where it first appears (Warszawa 2022 Wola:
+        // the city counted such a ballot once for the project).
+        repeated_.assign(listed_.size(), false);
+        for (std::size_t i = 0; i < listed_.size(); ++i) {
+            if (std::find(listed_.begin(), listed_.begin() + static_cast<std::ptrdiff_t>(i), listed_[i]) !=
+                listed_.begin() + static_cast<std::ptrdiff_t>(i)) {
+                repeated_[i] = true;
+                quirks_.report(r.line_, "vote", "project '" + std::string{items_[i]} + "' listed twice, counted once");
+            } else {
+                v.projects_.push_back(listed_[i]);
+            }
+        }
+    }
+
+    void read_vote_points(const record& r, pb_vote& v) {
+        list_items(r, "points", r.field(*points_column_), items_);
+        if (items_.size() != listed_.size()) {
+            throw pabulib_error(r.line_, "points", std::to_string(items_.size()) + " points for " +
+                                                       std::to_string(listed_.size()) + " projects");
+        }
+        for (std::size_t i = 0; i < items_.size(); ++i) {
+            const auto points = parse_integer(items_[i]);
+            if (!points) {
+                throw pabulib_error(r.line_, "points", "bad number '" + std::string{items_[i]} + "'");
+            }
+            if (*points < 0) {
+                throw pabulib_error(r.line_, "points", "negative points");
+            }
+            if (!repeated_[i]) {
+                v.points_.push_back(*points);
+            }
+        }
+    }
+
     void read_vote(const record& r) {
         check_width(r, e_.vote_columns_.size());
         pb_vote v;
@@ -454,31 +545,9 @@ private:
         if (!voter_ids_.insert(v.voter_id_).second) {
             throw pabulib_error(r.line_, "voter_id", "duplicate voter id '" + v.voter_id_ + "'");
         }
-        for_each_item(r.field(vote_column_), [&](std::string_view id) {
-            const auto it = project_index_.find(id);
-            if (it == project_index_.end()) {
-                throw pabulib_error(r.line_, "vote", "unknown project '" + std::string{id} + "'");
-            }
-            if (std::find(v.projects_.begin(), v.projects_.end(), it->second) != v.projects_.end()) {
-                throw pabulib_error(r.line_, "vote", "project '" + std::string{id} + "' listed twice");
-            }
-            v.projects_.push_back(it->second);
-        });
+        read_vote_projects(r, v);
         if (points_column_) {
-            for_each_item(r.field(*points_column_), [&](std::string_view text) {
-                const auto points = parse_integer(text);
-                if (!points) {
-                    throw pabulib_error(r.line_, "points", "bad number '" + std::string{text} + "'");
-                }
-                if (*points < 0) {
-                    throw pabulib_error(r.line_, "points", "negative points");
-                }
-                v.points_.push_back(*points);
-            });
-            if (v.points_.size() != v.projects_.size()) {
-                throw pabulib_error(r.line_, "points", std::to_string(v.points_.size()) + " points for " +
-                                                           std::to_string(v.projects_.size()) + " projects");
-            }
+            read_vote_points(r, v);
         }
         for (std::size_t i = 0; i < r.field_count_; ++i) {
             if (i != voter_id_column_ && i != vote_column_ && i != points_column_) {
@@ -494,6 +563,7 @@ private:
         std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
 
+    quirks quirks_;
     record_reader reader_;
     election e_;
     section seen_ = section::none;
@@ -509,6 +579,10 @@ private:
     std::size_t voter_id_column_ = 0;
     std::size_t vote_column_ = 0;
     std::optional<std::size_t> points_column_;
+    // Scratch for one vote, kept to avoid allocating per ballot.
+    std::vector<std::string_view> items_;
+    std::vector<std::uint32_t> listed_;
+    std::vector<bool> repeated_;
 };
 
 // --- writer ---
@@ -654,12 +728,8 @@ void write_votes(std::string& out, const election& e) {
 }
 
 std::optional<std::int64_t> meta_integer(const election& e, std::string_view key) {
-    for (const auto& [k, value] : e.meta_) {
-        if (k == key) {
-            return parse_integer(value);
-        }
-    }
-    return std::nullopt;
+    const std::optional<std::string> value = meta_value(e, key);
+    return value ? parse_integer(*value) : std::nullopt;
 }
 
 }  // namespace
@@ -667,8 +737,30 @@ std::optional<std::int64_t> meta_integer(const election& e, std::string_view key
 pabulib_error::pabulib_error(std::size_t line, std::string field, const std::string& detail)
     : std::runtime_error{make_message(line, field, detail)}, line_{line}, field_{std::move(field)} {}
 
+std::string pabulib_warning::message() const {
+    return make_message(line_, field_, detail_);
+}
+
+election parse_pabulib(std::string_view text, const parse_options& options, std::vector<pabulib_warning>& warnings) {
+    return parser{text, options, warnings}.run();
+}
+
 election parse_pabulib(std::string_view text) {
-    return parser{text}.run();
+    std::vector<pabulib_warning> warnings;
+    return parse_pabulib(text, {}, warnings);
+}
+
+std::optional<std::int64_t> parse_units_minor(std::string_view text) {
+    return parse_amount_minor(text);
+}
+
+std::optional<std::string> meta_value(const election& e, std::string_view key) {
+    for (const auto& [k, value] : e.meta_) {
+        if (k == key) {
+            return value;
+        }
+    }
+    return std::nullopt;
 }
 
 std::string write_pabulib(const election& e) {
