@@ -443,10 +443,12 @@ void report_mes(const prepared& p, const election_input& input, const mes_run& r
     for (std::size_t k = 0; k < result.selected_.size(); ++k) {
         const selection& s = result.selected_[k];
         taken[s.project_] = true;
+        const rational per_point = result.utility_ == utility::cost ? s.rho_ * s.cost_minor_ : s.rho_;
         result.projects_[s.project_] = {
             outcome::selected, "MES step " + std::to_string(k + 1) + " at per-voter budget " +
-                                   format_units(result.voter_budget_minor_) + ": rho = " + s.rho_.str() + "; " +
-                                   std::to_string(s.supporters_full_) + " supporters paid rho*utility, " +
+                                   format_units(result.voter_budget_minor_) + ", the lowest price then: ~" +
+                                   format_rational_minor(per_point, 2) + " per point; " +
+                                   std::to_string(s.supporters_full_) + " supporters paid that, " +
                                    std::to_string(s.supporters_capped_) + " paid all they had left"};
     }
     for (std::uint32_t c = 0; c < input.projects_.size(); ++c) {

@@ -477,32 +477,37 @@ private:
         e_.projects_.push_back(std::move(p));
     }
 
-    // The items of a `,` list, trimmed; an empty item (a doubled or trailing comma) is
-    // skipped. Both are quirks: pabulib's tools read such lists the same way.
+    // The items of a `,` list; an empty item (a doubled or trailing comma) is skipped, a
+    // quirk that pabulib's own tools read the same way.
     void list_items(const record& r, const char* field, std::string_view list, std::vector<std::string_view>& out) {
         out.clear();
         for_each_item(list, [&](std::string_view item) {
-            const std::string_view trimmed = trim(item);
-            if (trimmed.empty()) {
+            if (trim(item).empty()) {
                 quirks_.report(r.line_, field, "empty item in the list, skipped");
                 return;
             }
-            if (trimmed.size() != item.size()) {
-                quirks_.report(r.line_, field, "spaces around '" + std::string{trimmed} + "', read without them");
-            }
-            out.push_back(trimmed);
+            out.push_back(item);
         });
+    }
+
+    // A project id as listed, or else without surrounding spaces (a quirk).
+    std::uint32_t project_of(const record& r, std::string_view item) {
+        auto it = project_index_.find(item);
+        if (it == project_index_.end()) {
+            it = project_index_.find(trim(item));
+            if (it == project_index_.end()) {
+                throw pabulib_error(r.line_, "vote", "unknown project '" + std::string{item} + "'");
+            }
+            quirks_.report(r.line_, "vote", "spaces around project '" + std::string{trim(item)} + "', read without them");
+        }
+        return it->second;
     }
 
     void read_vote_projects(const record& r, pb_vote& v) {
         list_items(r, "vote", r.field(vote_column_), items_);
         listed_.clear();
-        for (const std::string_view id : items_) {
-            const auto it = project_index_.find(id);
-            if (it == project_index_.end()) {
-                throw pabulib_error(r.line_, "vote", "unknown project '" + std::string{id} + "'");
-            }
-            listed_.push_back(it->second);
+        for (const std::string_view item : items_) {
+            listed_.push_back(project_of(r, item));
         }
         // A project named twice counts once, where it first appears (Warszawa 2022 Wola:
         // the city counted such a ballot once for the project).
@@ -511,7 +516,8 @@ private:
             if (std::find(listed_.begin(), listed_.begin() + static_cast<std::ptrdiff_t>(i), listed_[i]) !=
                 listed_.begin() + static_cast<std::ptrdiff_t>(i)) {
                 repeated_[i] = true;
-                quirks_.report(r.line_, "vote", "project '" + std::string{items_[i]} + "' listed twice, counted once");
+                quirks_.report(r.line_, "vote",
+                               "project '" + e_.projects_[listed_[i]].id_ + "' listed twice, counted once");
             } else {
                 v.projects_.push_back(listed_[i]);
             }
@@ -525,7 +531,10 @@ private:
                                                        std::to_string(listed_.size()) + " projects");
         }
         for (std::size_t i = 0; i < items_.size(); ++i) {
-            const auto points = parse_integer(items_[i]);
+            if (trim(items_[i]).size() != items_[i].size()) {
+                quirks_.report(r.line_, "points", "spaces around '" + std::string{trim(items_[i])} + "', read without them");
+            }
+            const auto points = parse_integer(trim(items_[i]));
             if (!points) {
                 throw pabulib_error(r.line_, "points", "bad number '" + std::string{items_[i]} + "'");
             }
