@@ -486,9 +486,6 @@ rule_spec legacy_spec(rule r, const tally_options& options) {
 }
 
 tally_result tally(const election_input& input, rule r, const tally_options& options) {
-    if (options.add1_step_minor_ <= 0) {
-        throw std::invalid_argument("tally: add1 step must be positive");
-    }
     tally_result result = tally(input, legacy_spec(r, options));
     result.rule_ = r;
     return result;

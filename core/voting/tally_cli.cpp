@@ -381,10 +381,6 @@ std::string read_file(const std::string& path) {
 
 }  // namespace
 
-counted_rule choose_rule(const std::vector<std::string>& options, const election& e, const election_input& input) {
-    return choose(read_options(options), e, input);
-}
-
 int tally_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     if (args.empty() || args.front().starts_with("--")) {
         throw std::invalid_argument("tally needs a .pb file");

@@ -20,20 +20,10 @@ struct counted_rule {
     bool from_meta_ = false;
     rule_spec spec_;
     // How the file was read where the format is silent: a withdrawn project, exclusive
-    // groups found in a META comment. Printed as notes; not refused by --strict.
+    // groups found in a META comment. Printed as notes; of these --strict refuses only
+    // a greedy-exclusive file whose comment names no group.
     std::vector<std::string> notes_;
 };
-
-// Options as on the command line, after FILE.
-struct tally_arguments {
-    std::string path_;
-    std::vector<std::string> options_;
-};
-
-// The rule for election `e` from its META and the options (which override). Throws
-// std::invalid_argument for bad options or an unknown rule (the message lists the
-// supported ones), std::runtime_error for a META the rule cannot use.
-counted_rule choose_rule(const std::vector<std::string>& options, const election& e, const election_input& input);
 
 // The whole command: `args` are the words after "tally". Writes the outcome to `out` and,
 // unless --json, warnings to `err`; returns the exit status (0). Throws
