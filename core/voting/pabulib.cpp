@@ -240,6 +240,7 @@ std::optional<std::int64_t> parse_amount_minor(std::string_view text) {
 std::optional<vote_type> parse_vote_type(std::string_view text) {
     if (text == "approval") return vote_type::approval;
     if (text == "cumulative") return vote_type::cumulative;
+    if (text == "scoring") return vote_type::scoring;
     if (text == "ordinal") return vote_type::ordinal;
     if (text == "choose-1") return vote_type::choose_1;
     return std::nullopt;
@@ -397,8 +398,9 @@ private:
                 voter_id_column_ = require("voter_id");
                 vote_column_ = require("vote");
                 points_column_ = column_index(columns, "points");
-                if (e_.vote_type_ == vote_type::cumulative && !points_column_) {
-                    throw pabulib_error(r.line_, "points", "missing required column for cumulative votes");
+                if ((e_.vote_type_ == vote_type::cumulative || e_.vote_type_ == vote_type::scoring) && !points_column_) {
+                    throw pabulib_error(r.line_, "points", std::string{"missing required column for "} +
+                                                              to_string(e_.vote_type_) + " votes");
                 }
                 e_.vote_columns_ = std::move(columns);
                 break;
@@ -636,7 +638,7 @@ std::vector<std::string> vote_columns_or_default(const election& e) {
     }
     const bool any_points = std::any_of(e.votes_.begin(), e.votes_.end(),
                                         [](const pb_vote& v) { return !v.points_.empty(); });
-    if (any_points || e.vote_type_ == vote_type::cumulative) {
+    if (any_points || e.vote_type_ == vote_type::cumulative || e.vote_type_ == vote_type::scoring) {
         return {"voter_id", "vote", "points"};
     }
     return {"voter_id", "vote"};
@@ -820,6 +822,7 @@ const char* to_string(vote_type t) {
     switch (t) {
         case vote_type::approval: return "approval";
         case vote_type::cumulative: return "cumulative";
+        case vote_type::scoring: return "scoring";
         case vote_type::ordinal: return "ordinal";
         case vote_type::choose_1: return "choose-1";
     }

@@ -47,7 +47,8 @@ struct parse_options {
     bool strict_ = false;
 };
 
-enum class vote_type { approval, cumulative, ordinal, choose_1 };
+// scoring: a score per project in the points column, like cumulative without a sum.
+enum class vote_type { approval, cumulative, ordinal, choose_1, scoring };
 
 struct pb_project {
     std::string id_;

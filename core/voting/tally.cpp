@@ -280,6 +280,7 @@ void validate_spec(const rule_spec& spec, std::size_t project_count) {
         throw std::invalid_argument("tally: eligibility thresholds must not be negative");
     }
     require_projects(spec.ties_.order_, project_count, "the tie-breaking order");
+    require_projects(spec.completion_ties_.order_, project_count, "the completion's tie-breaking order");
     require_projects(e.withdrawn_, project_count, "the withdrawn list");
     for (const auto& group : e.exclusive_groups_) {
         require_projects(group, project_count, "an exclusive group");
@@ -437,13 +438,14 @@ void run_rule(const prepared& p, const election_input& input, const rule_spec& s
         return;
     }
     detail::equal_shares(p, input, spec, rank, result);
+    const detail::ranker greedy_rank{p, input, spec.completion_ties_};
     if (spec.completion_ == completion::utilitarian || spec.completion_ == completion::add1u) {
         result.trace_.push_back("utilitarian completion: greedy over what MES left out, with " +
                                 format_minor(result.budget_minor_ - result.total_cost_minor_) + " left");
-        detail::greedy_fill(p, input, rank, false, result);
+        detail::greedy_fill(p, input, greedy_rank, false, result);
     }
     if (spec.comparison_ != comparison::none) {
-        compare_with_greedy(p, input, spec, rank, std::move(before_rule), result);
+        compare_with_greedy(p, input, spec, greedy_rank, std::move(before_rule), result);
     }
 }
 
@@ -479,6 +481,8 @@ rule_spec legacy_spec(rule r, const tally_options& options) {
     }
     spec.method_ = method::mes;
     spec.ties_.criteria_ = {tie_criterion::max_points, tie_criterion::max_votes, tie_criterion::min_cost};
+    // The platform's completion ranks as its greedy does: points, votes, lower cost.
+    spec.completion_ties_ = spec.ties_;
     spec.completion_ = r == rule::mes        ? completion::none
                        : r == rule::mes_add1 ? completion::add1
                                              : completion::add1u;

@@ -107,7 +107,11 @@ struct rule_spec {
     completion completion_ = completion::none;
     add1_settings add1_;
     comparison comparison_ = comparison::none;
-    tie_breaking ties_;
+    tie_breaking ties_;  // greedy's ranking; MES's rounds
+    // MES only: ties in its greedy parts (utilitarian completion, the comparison's greedy
+    // outcome). The compute tool and pabulib's checker rank those by votes with a stable
+    // sort, whatever MES's own tie-breaking: no criterion, the file's order.
+    tie_breaking completion_ties_;
     eligibility eligibility_;
 };
 

@@ -80,15 +80,20 @@ boost::json::object eligibility_json(const eligibility& e, const election_input&
             {"exclusive_groups", std::move(groups)}};
 }
 
-boost::json::object spec_json(const rule_spec& spec, const election_input& input) {
+boost::json::object ties_json(const tie_breaking& ties, const election_input& input) {
     boost::json::array criteria;
-    for (const tie_criterion t : spec.ties_.criteria_) criteria.emplace_back(to_string(t));
+    for (const tie_criterion t : ties.criteria_) criteria.emplace_back(to_string(t));
+    return {{"criteria", std::move(criteria)},
+            {"order", ids_json(input, ties.order_)},
+            {"unresolved", ties.refuse_unresolved_ ? "refused" : "file order"}};
+}
+
+boost::json::object spec_json(const rule_spec& spec, const election_input& input) {
     boost::json::object out{{"method", to_string(spec.method_)},
-                            {"tie_breaking", {{"criteria", std::move(criteria)},
-                                              {"order", ids_json(input, spec.ties_.order_)},
-                                              {"unresolved", spec.ties_.refuse_unresolved_ ? "refused" : "file order"}}},
+                            {"tie_breaking", ties_json(spec.ties_, input)},
                             {"eligibility", eligibility_json(spec.eligibility_, input)}};
     if (spec.method_ == method::mes) {
+        out["completion_tie_breaking"] = ties_json(spec.completion_ties_, input);
         out["utility"] = to_string(spec.utility_);
         out["completion"] = to_string(spec.completion_);
         out["add1"] = {{"integral", spec.add1_.integral_},
@@ -158,6 +163,9 @@ std::vector<std::string> describe_spec(const rule_spec& spec, const election_inp
     if (spec.method_ == method::mes) lines.push_back(mes_text(spec));
     lines.push_back("ties: " + criteria_text(spec.ties_) +
                     (spec.ties_.order_.empty() ? "" : " (drawn order: " + ids_of(input, spec.ties_.order_) + ")"));
+    if (spec.method_ == method::mes && (spec.completion_ != completion::none || spec.comparison_ != comparison::none)) {
+        lines.push_back("ties in the greedy parts (completion, comparison): " + criteria_text(spec.completion_ties_));
+    }
     lines.push_back("eligible: " + eligibility_text(spec.eligibility_, input));
     return lines;
 }

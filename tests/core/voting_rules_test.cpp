@@ -272,6 +272,21 @@ TEST_CASE("MES completions: none, utilitarian, add1 and its options, add1u", "[v
     }
 }
 
+TEST_CASE("MES's greedy parts break ties by their own list, the file's order by default", "[voting][rules]") {
+    // 3 voters, budget 100: 33.33 each. A (60) by voter 1, B (50) by voter 2: neither is
+    // affordable, MES buys nothing. The utilitarian completion sees A and B tied on 1 vote;
+    // the budget takes one of them. MES's own criterion (min-cost) does not apply there.
+    const election_input input = make_input(100, {60, 50}, {{{0, 1}}, {{1, 1}}, {}});
+    rule_spec spec = mes_spec(completion::utilitarian);
+    spec.ties_.criteria_ = {tie_criterion::min_cost};
+    const tally_result r = tally(input, spec);
+    CHECK(selected_order(r) == std::vector<std::string>{"A"});
+    REQUIRE(r.ties_.size() == 1);
+    spec.completion_ties_.criteria_ = {tie_criterion::min_cost};
+    CHECK(selected_order(tally(input, spec)) == std::vector<std::string>{"B"});
+    CHECK(legacy_spec(rule::mes_add1_greedy).completion_ties_.criteria_ == legacy_spec(rule::mes).ties_.criteria_);
+}
+
 TEST_CASE("completion names: add1e and add1eu are add1 and add1u with the exhaustive stop", "[voting][rules]") {
     rule_spec spec;
     spec.add1_.exhaustive_ = false;

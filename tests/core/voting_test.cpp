@@ -563,6 +563,20 @@ TEST_CASE("parser reads quoting, CRLF, a BOM and decimal amounts", "[voting][pab
     CHECK(e.votes_[1].extra_ == std::vector<std::string>{""});
 }
 
+TEST_CASE("scoring ballots count their scores", "[voting][pabulib]") {
+    // Project 1 (400) gets 2 + 1 = 3 points, project 2 (300) gets 5: greedy takes 2 first,
+    // then 1 fits the 700 left.
+    const std::string text = "META\nkey;value\nbudget;1000\nvote_type;scoring\n" + projects_head +
+                             "VOTES\nvoter_id;vote;points\na;1,2;2,5\nb;1;1\n";
+    const election e = parse_pabulib(text);
+    CHECK(e.vote_type_ == vote_type::scoring);
+    const tally_result r = tally(to_election_input(e), rule::greedy);
+    CHECK(selected_order(r) == std::vector<std::string>{"2", "1"});
+    CHECK(r.selected_[0].points_ == 5);
+    CHECK(r.selected_[1].points_ == 3);
+    CHECK(write_pabulib(e).find("vote_type;scoring\n") != std::string::npos);
+}
+
 TEST_CASE("parser refuses malformed files, naming the line and field", "[voting][pabulib]") {
     SECTION("missing section VOTES") {
         const std::string text = meta_head + projects_head;
@@ -636,6 +650,11 @@ TEST_CASE("parser refuses malformed files, naming the line and field", "[voting]
     SECTION("META without its header") {
         const std::string text = "META\nbudget;10\nvote_type;approval\n" + projects_head + "VOTES\nvoter_id;vote\n";
         CHECK_THROWS_WITH(parse_pabulib(text), Catch::Contains("line 2: META header must be key;value"));
+    }
+    SECTION("scoring votes without points") {
+        const std::string text = "META\nkey;value\nbudget;10\nvote_type;scoring\n" + projects_head +
+                                 "VOTES\nvoter_id;vote\na;1\n";
+        CHECK_THROWS_WITH(parse_pabulib(text), Catch::Contains("line 10, field 'points': missing required column for scoring"));
     }
     SECTION("unknown vote type") {
         const std::string text = "META\nkey;value\nbudget;10\nvote_type;approvals\n";
