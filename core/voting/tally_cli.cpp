@@ -304,7 +304,8 @@ void apply_mes_options(const command_options& o, rule_spec& spec) {
     }
     if (o.utility_) spec.utility_ = *o.utility_;
     if (o.completion_) {
-        spec.add1_.exhaustive_ = o.exhaustive_.value_or(false);
+        // add1 and add1u keep the rule's exhaustive setting (on unless the rule is pabulib's
+        // equalshares/add1); add1e and add1eu switch it on.
         if (!parse_completion(*o.completion_, spec)) {
             bad_option("--completion", "must be none, utilitarian, add1, add1e, add1u or add1eu");
         }
@@ -313,7 +314,7 @@ void apply_mes_options(const command_options& o, rule_spec& spec) {
         }
     }
     if (o.integral_) spec.add1_.integral_ = *o.integral_;
-    if (o.exhaustive_ && !o.completion_) spec.add1_.exhaustive_ = *o.exhaustive_;
+    if (o.exhaustive_) spec.add1_.exhaustive_ = *o.exhaustive_;
     if (o.increment_minor_) spec.add1_.increment_minor_ = *o.increment_minor_;
     if (o.steps_max_) spec.add1_.steps_max_ = *o.steps_max_;
     if (o.comparison_) spec.comparison_ = *o.comparison_;

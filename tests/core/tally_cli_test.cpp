@@ -413,4 +413,10 @@ TEST_CASE("tally: MES options over the META rule", "[voting][cli]") {
     CHECK(options.at("tie_breaking").at("criteria") == boost::json::array{"max-votes", "order"});
     CHECK(options.at("tie_breaking").at("order") == boost::json::array{"C", "B", "A"});
     CHECK(options.at("tie_breaking").at("unresolved") == "refused");
+    // add1 keeps the rule's exhaustive stop: on for equalshares (the compute tool's
+    // default), off for pabulib's equalshares/add1.
+    CHECK(run_json({file, "--completion", "add1"}).at("options").at("add1").at("exhaustive") == true);
+    const std::string add1_file = write_file("mes-add1-options.pb", small_file("rule;equalshares/add1\n"));
+    CHECK(run_json({add1_file, "--completion", "add1u"}).at("options").at("add1").at("exhaustive") == false);
+    CHECK(run_json({add1_file, "--add1-exhaustive", "yes"}).at("options").at("add1").at("exhaustive") == true);
 }
