@@ -43,24 +43,26 @@ bool order_matters(const election_input& input, const std::vector<std::uint32_t>
 }
 
 // Adds the reason to what an earlier phase said (MES before a utilitarian completion).
-void report(tally_result& result, std::uint32_t c, outcome o, std::string reason) {
+void report(tally_result& result, std::uint32_t c, outcome o, std::string reason, const char* phase) {
     project_report& r = result.projects_[c];
     if (r.outcome_ == outcome::not_affordable && o != outcome::selected) {
-        reason = r.reason_ + "; then greedy: " + reason;
+        reason = r.reason_ + "; then " + phase + ": " + reason;
     }
     r = {o, std::move(reason)};
 }
 
 class greedy_walk {
 public:
-    greedy_walk(const prepared& p, const election_input& input, bool stop_at_misfit, tally_result& result)
-        : p_{p}, input_{input}, stop_at_misfit_{stop_at_misfit}, result_{result} {}
+    greedy_walk(const prepared& p, const election_input& input, bool stop_at_misfit, tally_result& result,
+                const char* phase)
+        : p_{p}, input_{input}, stop_at_misfit_{stop_at_misfit}, result_{result}, phase_{phase} {}
 
     void consider(std::uint32_t c, std::size_t rank) {
         const std::string place = "rank " + std::to_string(rank) + " by points";
         if (stopped_at_) {
             report(result_, c, outcome::not_reached,
-                   "greedy-no-skip stopped at " + input_.projects_[*stopped_at_].id_ + " before its turn (" + place + ")");
+                   "greedy-no-skip stopped at " + input_.projects_[*stopped_at_].id_ + " before its turn (" + place + ")",
+                   phase_);
             return;
         }
         const std::int64_t cost = input_.projects_[c].cost_minor_;
@@ -72,12 +74,12 @@ public:
                 stopped_at_ = c;
                 result_.trace_.push_back("greedy-no-skip: stop at " + describe(p_, input_, c) + ": exceeds the " +
                                          format_minor(left) + " left");
-                report(result_, c, outcome::does_not_fit, why + "; greedy-no-skip stops here");
+                report(result_, c, outcome::does_not_fit, why + "; greedy-no-skip stops here", phase_);
                 return;
             }
             result_.trace_.push_back("greedy: skip " + describe(p_, input_, c) + ": exceeds the " +
                                      format_minor(left) + " left");
-            report(result_, c, outcome::does_not_fit, why);
+            report(result_, c, outcome::does_not_fit, why, phase_);
             return;
         }
         result_.selected_.push_back(make_selection(p_, input_, c, selection_step::greedy));
@@ -85,8 +87,9 @@ public:
         result_.trace_.push_back("greedy: select " + describe(p_, input_, c) + ", " +
                                  format_minor(left_of(result_)) + " left");
         report(result_, c, outcome::selected,
-               "greedy, " + place + " with " + std::to_string(p_.points_[c]) + " points: costs " + format_minor(cost) +
-                   " of the " + format_minor(left) + " left");
+               std::string{phase_} + ", " + place + " with " + std::to_string(p_.points_[c]) + " points: costs " +
+                   format_minor(cost) + " of the " + format_minor(left) + " left",
+               phase_);
     }
 
     bool stopped() const { return stopped_at_.has_value(); }
@@ -96,6 +99,7 @@ private:
     const election_input& input_;
     bool stop_at_misfit_;
     tally_result& result_;
+    const char* phase_;
     std::optional<std::uint32_t> stopped_at_;
 };
 
@@ -105,7 +109,7 @@ private:
 // project that does not fit is skipped, or with stop_at_misfit ends the count
 // (Gdynia). Projects nobody supports are never funded.
 void greedy_fill(const prepared& p, const election_input& input, const ranker& rank, bool stop_at_misfit,
-                 tally_result& result) {
+                 tally_result& result, const char* phase) {
     std::vector<bool> taken(input.projects_.size(), false);
     for (const selection& s : result.selected_) {
         taken[s.project_] = true;
@@ -117,7 +121,7 @@ void greedy_fill(const prepared& p, const election_input& input, const ranker& r
         }
     }
     std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return rank.greedy_before(a, b); });
-    greedy_walk walk{p, input, stop_at_misfit, result};
+    greedy_walk walk{p, input, stop_at_misfit, result, phase};
     std::vector<std::uint32_t> group;
     for (std::size_t i = 0; i < order.size();) {
         std::size_t end = i + 1;

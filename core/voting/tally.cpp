@@ -411,7 +411,7 @@ void compare_with_greedy(const prepared& p, const election_input& input, const r
     tally_result greedy;
     greedy.budget_minor_ = result.budget_minor_;
     greedy.projects_ = std::move(before_rule);
-    detail::greedy_fill(p, input, rank, false, greedy);
+    detail::greedy_fill(p, input, rank, false, greedy, "greedy, taken by the comparison step");
     const comparison_report report = count_preferences(input, spec.comparison_, result.selected_, greedy.selected_);
     result.comparison_ = report;
     result.trace_.push_back(std::string{"comparison ("} + to_string(spec.comparison_) + "): " +
@@ -442,7 +442,7 @@ void run_rule(const prepared& p, const election_input& input, const rule_spec& s
     if (spec.completion_ == completion::utilitarian || spec.completion_ == completion::add1u) {
         result.trace_.push_back("utilitarian completion: greedy over what MES left out, with " +
                                 format_minor(result.budget_minor_ - result.total_cost_minor_) + " left");
-        detail::greedy_fill(p, input, greedy_rank, false, result);
+        detail::greedy_fill(p, input, greedy_rank, false, result, "utilitarian completion");
     }
     if (spec.comparison_ != comparison::none) {
         compare_with_greedy(p, input, spec, greedy_rank, std::move(before_rule), result);

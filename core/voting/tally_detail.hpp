@@ -77,9 +77,9 @@ std::string format_rational_minor(const rational& amount_minor, int digits);
 
 // Greedy by points over the active, supported projects not yet selected, with what is
 // left of the budget. stop_at_misfit: greedy-no-skip. Fills reports of the projects it
-// considers.
+// considers; `phase` names it there ("greedy", "utilitarian completion").
 void greedy_fill(const prepared& p, const election_input& input, const ranker& rank, bool stop_at_misfit,
-                 tally_result& result);
+                 tally_result& result, const char* phase = "greedy");
 
 // MES with the spec's completion by add1 (utilitarian completion and the comparison
 // step are the caller's): fills selected_, total_cost_minor_, voter_budget_minor_,

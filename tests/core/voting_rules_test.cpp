@@ -231,7 +231,8 @@ TEST_CASE("MES completions: none, utilitarian, add1 and its options, add1u", "[v
         // B: what MES said, then why greedy could not take it either.
         CHECK(outcome_of(r, 1) == outcome::does_not_fit);
         CHECK(r.projects_[1].reason_.find("when MES stopped") != std::string::npos);
-        CHECK(r.projects_[1].reason_.find("then greedy") != std::string::npos);
+        CHECK(r.projects_[1].reason_.find("then utilitarian completion") != std::string::npos);
+        CHECK(r.projects_[0].reason_.find("utilitarian completion, rank 1") == 0);
     }
     SECTION("add1, integral, exhaustive: from 100 to 130 in 30 steps, then B cannot fit") {
         const tally_result r = tally(input, mes_spec(completion::add1));
