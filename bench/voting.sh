@@ -37,12 +37,15 @@ echo
 # best_of_3 ARGS...: "seconds peak-KiB" of the fastest of three runs of
 # `schwarm tally ARGS` on core 0 (file read and parse included).
 best_of_3() {
-  local best= out secs run
+  local best= out secs run measured
+  measured=$(mktemp)
   for run in 1 2 3; do
-    out=$( { /usr/bin/time -f '%e %M' taskset -c 0 "$binary" tally "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
+    /usr/bin/time -o "$measured" -f '%e %M' taskset -c 0 "$binary" tally "$@" >/dev/null 2>&1
+    out=$(tail -1 "$measured")
     secs=${out% *}
     if [ -z "$best" ] || awk "BEGIN{exit !($secs < ${best% *})}"; then best=$out; fi
   done
+  rm -f "$measured"
   echo "$best"
 }
 
