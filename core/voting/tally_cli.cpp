@@ -388,6 +388,11 @@ int tally_command(const std::vector<std::string>& args, std::ostream& out, std::
     }
     const std::vector<std::string> options(args.begin() + 1, args.end());
     const command_options o = read_options(options);
+    // A rule name is checked before the file is read: a bad option is the caller's
+    // mistake whatever the file holds.
+    if (o.rule_ && !find_rule(*o.rule_, rule_source::platform)) {
+        throw std::invalid_argument("unknown rule '" + *o.rule_ + "'; supported: " + supported_rules());
+    }
     const std::string text = read_file(args.front());
     std::vector<pabulib_warning> warnings;
     const election e = parse_pabulib(text, parse_options{o.strict_}, warnings);

@@ -118,7 +118,7 @@ TEST_CASE("tally: the rule names each sample file uses", "[voting][cli][pabulib]
     CHECK(rule_of("Netherlands_Assen_2024.pb") == "equalshares/add1");
 }
 
-TEST_CASE("tally: Bemowo's exclusive pair comes from its META comment; plain greedy would fund both",
+TEST_CASE("tally: Bemowo's exclusive pair comes from its META comment, and plain greedy would fund both",
           "[voting][cli][pabulib]") {
     const std::string bemowo = sample("Poland_Warszawa_2022_Bemowo.pb");
     const run_output counted = run({bemowo});
@@ -178,7 +178,7 @@ TEST_CASE("tally: the platform's --rule spellings still work", "[voting][cli]") 
     CHECK(std::set<std::string>(ids.begin(), ids.end()) == official_winners(parse_pabulib(read_text(rembertow))));
 }
 
-TEST_CASE("tally: a META threshold applies under an explicit --rule too; --min-score 0 lifts it", "[voting][cli][pabulib]") {
+TEST_CASE("tally: a META threshold applies under an explicit --rule too, and --min-score 0 lifts it", "[voting][cli][pabulib]") {
     // Częstochowa 2025: threshold 300 points; 557, 206 and 28 pass it and are selected.
     // Without it, 461 (209 points, cost 7500) fits the 9747 left.
     const std::string file = sample("Poland_Czestochowa_2025_Podjasnogorska.pb");
@@ -353,6 +353,9 @@ TEST_CASE("tally refuses an unknown rule with the list of supported ones", "[vot
     CHECK(message.find("supported: greedy, greedy-no-skip") != std::string::npos);
     CHECK(message.find("equalshares/add1-comparison") != std::string::npos);
     CHECK(refused_with<std::invalid_argument>({file, "--rule", "plurality"}));
+    // Checked before the file is read: a broken file does not hide the bad option.
+    const std::string broken = write_file("broken.pb", "META\nkey;value\nbudget;1\n");
+    CHECK(refused_with<std::invalid_argument>({broken, "--rule", "plurality"}));
     const std::string custom = write_file("custom.pb", small_file("rule;greedy-custom\n"));
     CHECK(error_of({custom}).find("unknown rule 'greedy-custom' in the file's META") != std::string::npos);
     const std::string none = write_file("no-rule.pb", small_file(""));
