@@ -14,11 +14,10 @@
 #include "risk/risk.hpp"
 #include "voting/pabulib.hpp"
 #include "voting/tally.hpp"
+#include "voting/tally_cli.hpp"
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-
-#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -42,8 +41,20 @@ constexpr const char* usage =
     "       schwarm migrate                      apply pending migrations and exit\n"
     "       schwarm user create --email E --role customer|staff|auditor|admin\n"
     "                           [--display-name N] --password-stdin\n"
-    "       schwarm tally FILE.pb --rule greedy|mes|mes-add1|mes-add1-greedy [--utility cost|approval] [--json]\n"
-    "                                            tally a pabulib file; prints the selected project ids\n"
+    "       schwarm tally FILE.pb [--rule R] [--json | --explain] [--strict] [options]\n"
+    "                                            count a pabulib file by the rule its META names (or R); prints\n"
+    "                                            the selected project ids. R: greedy, greedy-no-skip,\n"
+    "                                            greedy-threshold, greedy-exclusive, mes, mes-add1, mes-add1-greedy,\n"
+    "                                            equalshares, equalshares-comparison, equalshares/add1,\n"
+    "                                            equalshares/add1-comparison. Options: --utility cost|approval,\n"
+    "                                            --completion none|utilitarian|add1|add1e|add1u|add1eu,\n"
+    "                                            --add1-integral yes|no, --add1-exhaustive yes|no, --add1-increment "
+    "A,\n"
+    "                                            --add1-steps-max N, --comparison none|satisfaction|exclusion-ratio,\n"
+    "                                            --tie-break max-votes,min-cost,max-cost,max-points,order|none,\n"
+    "                                            --tie-order ID,..., --refuse-ties, --min-votes N, --min-score N,\n"
+    "                                            --min-share-per-cost F, --exclude ID,..., --exclusive ID,ID "
+    "(docs/voting.md)\n"
     "       schwarm ledger export --format csv|jsonl|hledger|gobd [--from T] [--to T] [--output FILE]\n"
     "       schwarm ledger verify                recompute balances (exit status 1 on a discrepancy)\n"
     "       schwarm ledger trial-balance [--as-of T]\n"
@@ -184,55 +195,8 @@ int create_user(const config& cfg, int argc, char** argv) {
     return 0;
 }
 
-// An amount in the file's units: a JSON integer when whole, else a string
-// with its decimals (never a binary float).
-boost::json::value file_units(std::int64_t amount_minor) {
-    if (amount_minor % 100 == 0) return amount_minor / 100;
-    return boost::json::value(voting::format_minor(amount_minor));
-}
-
 int tally(int argc, char** argv) {
-    if (argc < 3) throw std::invalid_argument("tally needs a .pb file");
-    std::string path = argv[2];
-    std::optional<voting::rule> rule;
-    voting::tally_options options;
-    bool as_json = false;
-    for (int i = 3; i < argc; ++i) {
-        std::string arg = argv[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= argc) throw std::invalid_argument(arg + " needs a value");
-            return argv[++i];
-        };
-        if (arg == "--rule") {
-            rule = voting::parse_rule(value());
-            if (!rule) throw std::invalid_argument("--rule must be greedy, mes, mes-add1 or mes-add1-greedy");
-        } else if (arg == "--utility") {
-            auto u = voting::parse_utility(value());
-            if (!u) throw std::invalid_argument("--utility must be cost or approval");
-            options.utility_ = *u;
-        } else if (arg == "--json") {
-            as_json = true;
-        } else {
-            throw std::invalid_argument("unknown option " + arg);
-        }
-    }
-    if (!rule) throw std::invalid_argument("--rule is required");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + path);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto election = voting::parse_pabulib(text);
-    auto result = voting::tally(voting::to_election_input(election), *rule, options);
-    if (as_json) {
-        boost::json::array selected;
-        for (const auto& s : result.selected_) selected.emplace_back(s.id_);
-        boost::json::object out{{"selected", std::move(selected)},
-                                {"total_cost", file_units(result.total_cost_minor_)},
-                                {"budget", file_units(result.budget_minor_)}};
-        std::printf("%s\n", boost::json::serialize(out).c_str());
-    } else {
-        for (const auto& s : result.selected_) std::printf("%s\n", s.id_.c_str());
-    }
-    return 0;
+    return voting::tally_command(std::vector<std::string>(argv + 2, argv + argc), std::cout, std::cerr);
 }
 
 // Options of the form --name value, from argv[first] on.

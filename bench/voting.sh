@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Voting benchmarks (issue 5):
-#  1. `schwarm tally` on Kraków 2024 (65,101 voters, 119 projects), pinned to
-#     one core: wall time and peak memory for greedy and mes-add1;
+# Voting benchmarks (issues 5 and 13):
+#  1. `schwarm tally` on every file in shared/data/pabulib/ with the rule its
+#     META names, and on Kraków 2024 (65,101 voters, 119 projects) under
+#     greedy, mes-add1 and MES with add1 and the comparison step
+#     (equalshares/add1-comparison), pinned to one core: wall time and peak
+#     memory, best of 3;
 #  2. ballot casting over HTTPS (PUT /v1/rounds/{id}/ballot) with wrk, many
 #     voters (seeded with SQL: users and sessions with known tokens);
 #  3. the tally of a round with 100,000 stored ballots, end to end over HTTPS.
 # Settings: BENCH_DURATION (s, default 15), BENCH_CONNECTIONS (default 64),
 # BENCH_VOTERS (default 20000), BENCH_BALLOTS (default 100000),
-# BENCH_SKIP_BUILD=1.
+# BENCH_SKIP_BUILD=1, BENCH_TALLY_ONLY=1 (part 1 only: no database, no server).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../run.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,7 +21,11 @@ voters=${BENCH_VOTERS:-20000}
 stored_ballots=${BENCH_BALLOTS:-100000}
 shared=${SCHWARM_TEST_SHARED_DIR:-$SCHWARM_ROOT/../shared}
 
-install_packages "${APT_PACKAGES[@]}" wrk curl jq time util-linux
+if [ -n "${BENCH_TALLY_ONLY:-}" ]; then
+  install_packages "${APT_PACKAGES[@]}" time util-linux
+else
+  install_packages "${APT_PACKAGES[@]}" wrk curl jq time util-linux
+fi
 bench_build "$SCHWARM_ROOT/build"
 binary=$SCHWARM_ROOT/build/schwarm
 
@@ -26,20 +33,45 @@ echo "## Voting (bench/voting.sh)"
 echo
 echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%FT%TZ)"
 echo
-echo "| measurement | result |"
-echo "| --- | --- |"
+
+# best_of_3 ARGS...: "seconds peak-KiB" of the fastest of three runs of
+# `schwarm tally ARGS` on core 0 (file read and parse included).
+best_of_3() {
+  local best= out secs run measured
+  measured=$(mktemp)
+  for run in 1 2 3; do
+    /usr/bin/time -o "$measured" -f '%e %M' taskset -c 0 "$binary" tally "$@" >/dev/null 2>&1
+    out=$(tail -1 "$measured")
+    secs=${out% *}
+    if [ -z "$best" ] || awk "BEGIN{exit !($secs < ${best% *})}"; then best=$out; fi
+  done
+  rm -f "$measured"
+  echo "$best"
+}
 
 # 1. The tally command, on one core.
-krakow=$shared/data/pabulib/Poland_Krakow_2024.pb
-for rule in greedy mes-add1; do
-  best=
-  for run in 1 2 3; do
-    out=$( { /usr/bin/time -f '%e %M' taskset -c 0 "$binary" tally "$krakow" --rule "$rule" >/dev/null; } 2>&1 | tail -1)
-    secs=${out% *}; kib=${out#* }
-    if [ -z "$best" ] || awk "BEGIN{exit !($secs < ${best% *})}"; then best="$secs $kib"; fi
-  done
-  echo "| schwarm tally Kraków 2024 --rule $rule (best of 3, 1 core) | ${best% *} s, peak $(( ${best#* } / 1024 )) MB |"
+echo "| file (its own META rule) | rule | voters | selected | time | peak memory |"
+echo "| --- | --- | --- | --- | --- | --- |"
+for file in "$shared"/data/pabulib/*.pb; do
+  rule=$(awk -F';' '/^rule;/ {print $2; exit}' "$file" | tr -d '\r')
+  count=$(awk -F';' '/^num_votes;/ {print $2; exit}' "$file" | tr -d '\r')
+  selected=$("$binary" tally "$file" 2>/dev/null | wc -l)
+  best=$(best_of_3 "$file")
+  echo "| $(basename "$file") | $rule | $count | $selected | ${best% *} s | $(( ${best#* } / 1024 )) MB |"
 done
+echo
+krakow=$shared/data/pabulib/Poland_Krakow_2024.pb
+echo "| Kraków 2024 (65,101 voters, 119 projects) | add1 steps | time | peak memory |"
+echo "| --- | --- | --- | --- |"
+for rule in greedy mes-add1 equalshares/add1-comparison; do
+  steps=$("$binary" tally "$krakow" --rule "$rule" --json | sed -n 's/.*"add1_steps":\([0-9]*\).*/\1/p')
+  best=$(best_of_3 "$krakow" --rule "$rule")
+  echo "| --rule $rule | ${steps:--} | ${best% *} s | $(( ${best#* } / 1024 )) MB |"
+done
+[ -n "${BENCH_TALLY_ONLY:-}" ] && exit 0
+echo
+echo "| measurement | result |"
+echo "| --- | --- |"
 
 # 2 and 3 need a server.
 tmp=$(mktemp -d /tmp/schwarm-bench.XXXXXX)

@@ -324,34 +324,34 @@ TEST_CASE("MES by hand: paying exactly all one has is not capped", "[voting][mes
 }
 
 TEST_CASE("MES by hand: add1 raises the per-voter budget until one step more overshoots", "[voting][mes]") {
-    // Budget 100, 2 voters: 50 each. Voter 1 approves A (70); voter 2 approves B (40) and
-    // D (50). At 50: B (tie on rho 1 with D, cheaper), then voter 2 has 10: outcome {B}.
-    // At 70 A becomes affordable and {B, A} costs 110 > 100, so add1 stops at 69 after 19
-    // steps of 1. Greedy completion then adds D (50 fits in 60); A (70) does not.
-    election_input input = make_input(100, {70, 40, 50}, {{{0, 1}}, {{1, 1}, {2, 1}}});
-    tally_options options{utility::cost, 1};
-    const tally_result plain = tally(input, rule::mes, options);
+    // Amounts in minor units, steps of one currency unit (100). Budget 100 units, 2 voters:
+    // 50 each. Voter 1 approves A (70); voter 2 approves B (40) and D (50). At 50: B (tie
+    // on rho 1 with D, cheaper), then voter 2 has 10: outcome {B}. At 70 A becomes
+    // affordable and {B, A} costs 110 > 100, so add1 stops at 69 after 19 steps of 1.
+    // Greedy completion then adds D (50 fits in 60); A (70) does not.
+    election_input input = make_input(10000, {7000, 4000, 5000}, {{{0, 1}}, {{1, 1}, {2, 1}}});
+    const tally_result plain = tally(input, rule::mes);
     CHECK(selected_order(plain) == std::vector<std::string>{"B"});
 
-    const tally_result add1 = tally(input, rule::mes_add1, options);
+    const tally_result add1 = tally(input, rule::mes_add1);
     CHECK(selected_order(add1) == std::vector<std::string>{"B"});
     CHECK(add1.add1_steps_ == 19);
-    CHECK(add1.voter_budget_minor_ == 69);
+    CHECK(add1.voter_budget_minor_ == 6900);
 
-    const tally_result filled = tally(input, rule::mes_add1_greedy, options);
+    const tally_result filled = tally(input, rule::mes_add1_greedy);
     CHECK(selected_order(filled) == std::vector<std::string>{"B", "C"});
     CHECK(filled.selected_[1].step_ == selection_step::greedy);
-    CHECK(filled.total_cost_minor_ == 90);
+    CHECK(filled.total_cost_minor_ == 9000);
 }
 
 TEST_CASE("MES by hand: add1 stops once the outcome is exhaustive", "[voting][mes]") {
-    // Voter 1 approves A (60), voter 2 B (40); budget 100: 50 each. A needs 60 per voter;
-    // at 60 both are bought for exactly 100 and nothing else could fit.
-    const election_input input = make_input(100, {60, 40}, {{{0, 1}}, {{1, 1}}});
-    const tally_result r = tally(input, rule::mes_add1, {utility::cost, 1});
+    // Voter 1 approves A (60 units), voter 2 B (40); budget 100: 50 each. A needs 60 per
+    // voter; at 60 both are bought for exactly 100 and nothing else could fit.
+    const election_input input = make_input(10000, {6000, 4000}, {{{0, 1}}, {{1, 1}}});
+    const tally_result r = tally(input, rule::mes_add1);
     CHECK(selected_ids(r) == std::set<std::string>{"A", "B"});
     CHECK(r.add1_steps_ == 10);
-    CHECK(r.total_cost_minor_ == 100);
+    CHECK(r.total_cost_minor_ == 10000);
 }
 
 // ---------------------------------------------------------------- MES against a reference
@@ -479,7 +479,10 @@ TEST_CASE("MES agrees with a from-the-definition reference on random small round
 TEST_CASE("mes-add1 agrees with a step-by-step reference on random small rounds", "[voting][mes]") {
     std::mt19937 rng{7};
     for (int round = 0; round < 150; ++round) {
-        const election_input input = random_input(rng);
+        // In whole currency units (x100), stepped by one unit, as add1 counts them.
+        election_input input = random_input(rng);
+        input.budget_minor_ *= 100;
+        for (tally_project& p : input.projects_) p.cost_minor_ *= 100;
         const std::int64_t n = static_cast<std::int64_t>(input.ballots_.size());
         const auto cost_of = [&](const std::vector<std::pair<std::uint32_t, rational>>& outcome) {
             std::int64_t total = 0;
@@ -500,16 +503,16 @@ TEST_CASE("mes-add1 agrees with a step-by-step reference on random small rounds"
                 for (const ballot_entry& e : b.entries_) supported = supported || e.project_ == c;
             candidates += supported;
         }
-        std::int64_t voter_budget = input.budget_minor_ / n;
+        std::int64_t voter_budget = input.budget_minor_ / n / 100 * 100;
         auto current = reference_mes(input, voter_budget, utility::cost);
         // Once every supported project is in, raising budgets cannot add anything.
         for (int step = 0; step < 100000 && !exhaustive(current) && current.size() < candidates; ++step) {
-            auto next = reference_mes(input, voter_budget + 1, utility::cost);
+            auto next = reference_mes(input, voter_budget + 100, utility::cost);
             if (cost_of(next) > input.budget_minor_) break;
-            ++voter_budget;
+            voter_budget += 100;
             current = std::move(next);
         }
-        const tally_result r = tally(input, rule::mes_add1, {utility::cost, 1});
+        const tally_result r = tally(input, rule::mes_add1);
         std::vector<std::uint32_t> got, want;
         for (const selection& s : r.selected_) got.push_back(s.project_);
         for (const auto& s : current) want.push_back(s.first);
@@ -528,10 +531,10 @@ TEST_CASE("tally refuses input no rule can count", "[voting]") {
                     std::invalid_argument);
     CHECK_THROWS_AS(tally(make_input(100, {10}, {{{0, 1}}}), rule::mes_add1, {utility::cost, 0}),
                     std::invalid_argument);
-    // add1 from 50 to 60 per voter needs 10 steps of 1.
-    const election_input slow = make_input(100, {60, 40}, {{{0, 1}}, {{1, 1}}});
-    CHECK_THROWS_AS(tally(slow, rule::mes_add1, {utility::cost, 1, 9}), std::invalid_argument);
-    CHECK(tally(slow, rule::mes_add1, {utility::cost, 1, 10}).add1_steps_ == 10);
+    // add1 from 50 to 60 units per voter needs 10 steps of 1.
+    const election_input slow = make_input(10000, {6000, 4000}, {{{0, 1}}, {{1, 1}}});
+    CHECK_THROWS_AS(tally(slow, rule::mes_add1, {utility::cost, 100, 9}), std::invalid_argument);
+    CHECK(tally(slow, rule::mes_add1, {utility::cost, 100, 10}).add1_steps_ == 10);
 }
 
 // ---------------------------------------------------------------- parser
@@ -556,6 +559,20 @@ TEST_CASE("parser reads quoting, CRLF, a BOM and decimal amounts", "[voting][pab
     CHECK(e.votes_[0].projects_ == std::vector<std::uint32_t>{0, 1});
     CHECK(e.votes_[0].points_ == std::vector<std::int64_t>{3, 1});
     CHECK(e.votes_[1].extra_ == std::vector<std::string>{""});
+}
+
+TEST_CASE("scoring ballots count their scores", "[voting][pabulib]") {
+    // Project 1 (400) gets 2 + 1 = 3 points, project 2 (300) gets 5: greedy takes 2 first,
+    // then 1 fits the 700 left.
+    const std::string text = "META\nkey;value\nbudget;1000\nvote_type;scoring\n" + projects_head +
+                             "VOTES\nvoter_id;vote;points\na;1,2;2,5\nb;1;1\n";
+    const election e = parse_pabulib(text);
+    CHECK(e.vote_type_ == vote_type::scoring);
+    const tally_result r = tally(to_election_input(e), rule::greedy);
+    CHECK(selected_order(r) == std::vector<std::string>{"2", "1"});
+    CHECK(r.selected_[0].points_ == 5);
+    CHECK(r.selected_[1].points_ == 3);
+    CHECK(write_pabulib(e).find("vote_type;scoring\n") != std::string::npos);
 }
 
 TEST_CASE("parser refuses malformed files, naming the line and field", "[voting][pabulib]") {
@@ -600,9 +617,10 @@ TEST_CASE("parser refuses malformed files, naming the line and field", "[voting]
         const std::string text = meta_head + "PROJECTS\nproject_id;cost\n1;4\n1;5\nVOTES\nvoter_id;vote\n";
         CHECK_THROWS_WITH(parse_pabulib(text), Catch::Contains("line 8, field 'project_id': duplicate project id"));
     }
-    SECTION("project twice in one vote") {
+    SECTION("project twice in one vote, under strict reading") {
         const std::string text = meta_head + projects_head + "VOTES\nvoter_id;vote\na;1,1\n";
-        CHECK_THROWS_WITH(parse_pabulib(text), Catch::Contains("line 11, field 'vote'"));
+        std::vector<pabulib_warning> warnings;
+        CHECK_THROWS_WITH(parse_pabulib(text, {true}, warnings), Catch::Contains("line 11, field 'vote'"));
     }
     SECTION("missing required column") {
         const std::string text = meta_head + "PROJECTS\nproject_id;name\n1;x\nVOTES\nvoter_id;vote\n";
@@ -630,6 +648,12 @@ TEST_CASE("parser refuses malformed files, naming the line and field", "[voting]
     SECTION("META without its header") {
         const std::string text = "META\nbudget;10\nvote_type;approval\n" + projects_head + "VOTES\nvoter_id;vote\n";
         CHECK_THROWS_WITH(parse_pabulib(text), Catch::Contains("line 2: META header must be key;value"));
+    }
+    SECTION("scoring votes without points") {
+        const std::string text =
+            "META\nkey;value\nbudget;10\nvote_type;scoring\n" + projects_head + "VOTES\nvoter_id;vote\na;1\n";
+        CHECK_THROWS_WITH(parse_pabulib(text),
+                          Catch::Contains("line 10, field 'points': missing required column for scoring"));
     }
     SECTION("unknown vote type") {
         const std::string text = "META\nkey;value\nbudget;10\nvote_type;approvals\n";

@@ -39,11 +39,29 @@ struct record {
     bool blank() const { return field_count_ == 1 && fields_[0].empty(); }
 };
 
+// Reports a quirk, or refuses it under strict parsing.
+class quirks {
+public:
+    quirks(const parse_options& options, std::vector<pabulib_warning>& warnings)
+        : strict_{options.strict_}, warnings_{warnings} {}
+
+    void report(std::size_t line, std::string field, std::string detail) {
+        if (strict_) {
+            throw pabulib_error(line, std::move(field), detail + " (refused under strict reading)");
+        }
+        warnings_.push_back({line, std::move(field), std::move(detail)});
+    }
+
+private:
+    bool strict_;
+    std::vector<pabulib_warning>& warnings_;
+};
+
 // Reads records from the text, reusing the field strings' capacity so that a large file
 // does not allocate per field.
 class record_reader {
 public:
-    explicit record_reader(std::string_view text) : text_{text} {
+    record_reader(std::string_view text, quirks& quirks) : text_{text}, quirks_{quirks} {
         constexpr std::string_view bom = "\xEF\xBB\xBF";
         if (text_.substr(0, bom.size()) == bom) {
             pos_ = bom.size();
@@ -128,13 +146,16 @@ private:
             field.push_back(c);
             ++pos_;
         }
+        // Python's csv module, which pabulib's own tools read files with, keeps such text as
+        // part of the field; so does this reader, with a warning.
         if (pos_ < text_.size() && text_[pos_] != ';' && text_[pos_] != '\r' && text_[pos_] != '\n') {
-            throw pabulib_error(line_, "", "text after closing quote");
+            quirks_.report(line_, "", "text after closing quote, read as part of the field");
         }
         in_unquoted_ = true;
     }
 
     std::string_view text_;
+    quirks& quirks_;
     std::size_t pos_ = 0;
     std::size_t line_ = 1;
     bool in_unquoted_ = false;
@@ -219,6 +240,7 @@ std::optional<std::int64_t> parse_amount_minor(std::string_view text) {
 std::optional<vote_type> parse_vote_type(std::string_view text) {
     if (text == "approval") return vote_type::approval;
     if (text == "cumulative") return vote_type::cumulative;
+    if (text == "scoring") return vote_type::scoring;
     if (text == "ordinal") return vote_type::ordinal;
     if (text == "choose-1") return vote_type::choose_1;
     return std::nullopt;
@@ -236,6 +258,14 @@ std::optional<std::size_t> column_index(const std::vector<std::string>& columns,
         return std::nullopt;
     }
     return static_cast<std::size_t>(it - columns.begin());
+}
+
+std::string_view trim(std::string_view text) {
+    const std::size_t first = text.find_first_not_of(" \t");
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    return text.substr(first, text.find_last_not_of(" \t") - first + 1);
 }
 
 // Splits "a,b,c" without allocating; an empty list has no items.
@@ -257,7 +287,8 @@ void for_each_item(std::string_view list, F&& f) {
 
 class parser {
 public:
-    explicit parser(std::string_view text) : reader_{text} {}
+    parser(std::string_view text, const parse_options& options, std::vector<pabulib_warning>& warnings)
+        : quirks_{options, warnings}, reader_{text, quirks_} {}
 
     election run() {
         record r;
@@ -368,8 +399,9 @@ private:
             voter_id_column_ = require("voter_id");
             vote_column_ = require("vote");
             points_column_ = column_index(columns, "points");
-            if (e_.vote_type_ == vote_type::cumulative && !points_column_) {
-                throw pabulib_error(r.line_, "points", "missing required column for cumulative votes");
+            if ((e_.vote_type_ == vote_type::cumulative || e_.vote_type_ == vote_type::scoring) && !points_column_) {
+                throw pabulib_error(r.line_, "points",
+                                    std::string{"missing required column for "} + to_string(e_.vote_type_) + " votes");
             }
             e_.vote_columns_ = std::move(columns);
             break;
@@ -449,6 +481,79 @@ private:
         e_.projects_.push_back(std::move(p));
     }
 
+    // The items of a `,` list; an empty item (a doubled or trailing comma) is skipped, a
+    // quirk that pabulib's own tools read the same way.
+    void list_items(const record& r, const char* field, std::string_view list, std::vector<std::string_view>& out) {
+        out.clear();
+        for_each_item(list, [&](std::string_view item) {
+            if (trim(item).empty()) {
+                quirks_.report(r.line_, field, "empty item in the list, skipped");
+                return;
+            }
+            out.push_back(item);
+        });
+    }
+
+    // A project id as listed, or else without surrounding spaces (a quirk).
+    std::uint32_t project_of(const record& r, std::string_view item) {
+        auto it = project_index_.find(item);
+        if (it == project_index_.end()) {
+            it = project_index_.find(trim(item));
+            if (it == project_index_.end()) {
+                throw pabulib_error(r.line_, "vote", "unknown project '" + std::string{item} + "'");
+            }
+            quirks_.report(r.line_, "vote",
+                           "spaces around project '" + std::string{trim(item)} + "', read without them");
+        }
+        return it->second;
+    }
+
+    void read_vote_projects(const record& r, pb_vote& v) {
+        list_items(r, "vote", r.field(vote_column_), items_);
+        listed_.clear();
+        for (const std::string_view item : items_) {
+            listed_.push_back(project_of(r, item));
+        }
+        // A project named twice counts once, where it first appears (Warszawa 2022 Wola:
+        // the city counted such a ballot once for the project).
+        repeated_.assign(listed_.size(), false);
+        for (std::size_t i = 0; i < listed_.size(); ++i) {
+            if (std::find(listed_.begin(), listed_.begin() + static_cast<std::ptrdiff_t>(i), listed_[i]) !=
+                listed_.begin() + static_cast<std::ptrdiff_t>(i)) {
+                repeated_[i] = true;
+                quirks_.report(r.line_, "vote",
+                               "project '" + e_.projects_[listed_[i]].id_ + "' listed twice, counted once");
+            } else {
+                v.projects_.push_back(listed_[i]);
+            }
+        }
+    }
+
+    void read_vote_points(const record& r, pb_vote& v) {
+        list_items(r, "points", r.field(*points_column_), items_);
+        if (items_.size() != listed_.size()) {
+            throw pabulib_error(r.line_, "points",
+                                std::to_string(items_.size()) + " points for " + std::to_string(listed_.size()) +
+                                    " projects");
+        }
+        for (std::size_t i = 0; i < items_.size(); ++i) {
+            if (trim(items_[i]).size() != items_[i].size()) {
+                quirks_.report(r.line_, "points",
+                               "spaces around '" + std::string{trim(items_[i])} + "', read without them");
+            }
+            const auto points = parse_integer(trim(items_[i]));
+            if (!points) {
+                throw pabulib_error(r.line_, "points", "bad number '" + std::string{items_[i]} + "'");
+            }
+            if (*points < 0) {
+                throw pabulib_error(r.line_, "points", "negative points");
+            }
+            if (!repeated_[i]) {
+                v.points_.push_back(*points);
+            }
+        }
+    }
+
     void read_vote(const record& r) {
         check_width(r, e_.vote_columns_.size());
         pb_vote v;
@@ -456,32 +561,9 @@ private:
         if (!voter_ids_.insert(v.voter_id_).second) {
             throw pabulib_error(r.line_, "voter_id", "duplicate voter id '" + v.voter_id_ + "'");
         }
-        for_each_item(r.field(vote_column_), [&](std::string_view id) {
-            const auto it = project_index_.find(id);
-            if (it == project_index_.end()) {
-                throw pabulib_error(r.line_, "vote", "unknown project '" + std::string{id} + "'");
-            }
-            if (std::find(v.projects_.begin(), v.projects_.end(), it->second) != v.projects_.end()) {
-                throw pabulib_error(r.line_, "vote", "project '" + std::string{id} + "' listed twice");
-            }
-            v.projects_.push_back(it->second);
-        });
+        read_vote_projects(r, v);
         if (points_column_) {
-            for_each_item(r.field(*points_column_), [&](std::string_view text) {
-                const auto points = parse_integer(text);
-                if (!points) {
-                    throw pabulib_error(r.line_, "points", "bad number '" + std::string{text} + "'");
-                }
-                if (*points < 0) {
-                    throw pabulib_error(r.line_, "points", "negative points");
-                }
-                v.points_.push_back(*points);
-            });
-            if (v.points_.size() != v.projects_.size()) {
-                throw pabulib_error(r.line_, "points",
-                                    std::to_string(v.points_.size()) + " points for " +
-                                        std::to_string(v.projects_.size()) + " projects");
-            }
+            read_vote_points(r, v);
         }
         for (std::size_t i = 0; i < r.field_count_; ++i) {
             if (i != voter_id_column_ && i != vote_column_ && i != points_column_) {
@@ -497,6 +579,7 @@ private:
         std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
     };
 
+    quirks quirks_;
     record_reader reader_;
     election e_;
     section seen_ = section::none;
@@ -512,6 +595,10 @@ private:
     std::size_t voter_id_column_ = 0;
     std::size_t vote_column_ = 0;
     std::optional<std::size_t> points_column_;
+    // Scratch for one vote, kept to avoid allocating per ballot.
+    std::vector<std::string_view> items_;
+    std::vector<std::uint32_t> listed_;
+    std::vector<bool> repeated_;
 };
 
 // --- writer ---
@@ -556,7 +643,7 @@ std::vector<std::string> vote_columns_or_default(const election& e) {
     }
     const bool any_points =
         std::any_of(e.votes_.begin(), e.votes_.end(), [](const pb_vote& v) { return !v.points_.empty(); });
-    if (any_points || e.vote_type_ == vote_type::cumulative) {
+    if (any_points || e.vote_type_ == vote_type::cumulative || e.vote_type_ == vote_type::scoring) {
         return {"voter_id", "vote", "points"};
     }
     return {"voter_id", "vote"};
@@ -657,12 +744,8 @@ void write_votes(std::string& out, const election& e) {
 }
 
 std::optional<std::int64_t> meta_integer(const election& e, std::string_view key) {
-    for (const auto& [k, value] : e.meta_) {
-        if (k == key) {
-            return parse_integer(value);
-        }
-    }
-    return std::nullopt;
+    const std::optional<std::string> value = meta_value(e, key);
+    return value ? parse_integer(*value) : std::nullopt;
 }
 
 } // namespace
@@ -670,7 +753,27 @@ std::optional<std::int64_t> meta_integer(const election& e, std::string_view key
 pabulib_error::pabulib_error(std::size_t line, std::string field, const std::string& detail)
     : std::runtime_error{make_message(line, field, detail)}, line_{line}, field_{std::move(field)} {}
 
-election parse_pabulib(std::string_view text) { return parser{text}.run(); }
+std::string pabulib_warning::message() const { return make_message(line_, field_, detail_); }
+
+election parse_pabulib(std::string_view text, const parse_options& options, std::vector<pabulib_warning>& warnings) {
+    return parser{text, options, warnings}.run();
+}
+
+election parse_pabulib(std::string_view text) {
+    std::vector<pabulib_warning> warnings;
+    return parse_pabulib(text, {}, warnings);
+}
+
+std::optional<std::int64_t> parse_units_minor(std::string_view text) { return parse_amount_minor(text); }
+
+std::optional<std::string> meta_value(const election& e, std::string_view key) {
+    for (const auto& [k, value] : e.meta_) {
+        if (k == key) {
+            return value;
+        }
+    }
+    return std::nullopt;
+}
 
 std::string write_pabulib(const election& e) {
     std::string out;
@@ -720,6 +823,7 @@ const char* to_string(vote_type t) {
     switch (t) {
     case vote_type::approval: return "approval";
     case vote_type::cumulative: return "cumulative";
+    case vote_type::scoring: return "scoring";
     case vote_type::ordinal: return "ordinal";
     case vote_type::choose_1: return "choose-1";
     }

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -29,7 +30,25 @@ private:
     std::string field_;
 };
 
-enum class vote_type { approval, cumulative, ordinal, choose_1 };
+// A quirk of a real file that the parser read the way the city counted it (a project
+// named twice on one ballot counts once, text after a closing quote belongs to the
+// field, ...); docs/voting.md lists them. Under parse_options::strict_ each is a
+// pabulib_error instead.
+struct pabulib_warning {
+    std::size_t line_ = 0;
+    std::string field_;
+    std::string detail_;
+
+    // "pabulib line N, field 'F': detail", as pabulib_error words it.
+    std::string message() const;
+};
+
+struct parse_options {
+    bool strict_ = false;
+};
+
+// scoring: a score per project in the points column, like cumulative without a sum.
+enum class vote_type { approval, cumulative, ordinal, choose_1, scoring };
 
 struct pb_project {
     std::string id_;
@@ -69,6 +88,9 @@ struct election {
 };
 
 // Throws pabulib_error for a malformed file (see docs/voting.md for what is refused).
+// Quirks are read leniently and reported in `warnings`, or refused when strict.
+election parse_pabulib(std::string_view text, const parse_options& options, std::vector<pabulib_warning>& warnings);
+// Lenient, warnings dropped: rounds import a file as the city counted it.
 election parse_pabulib(std::string_view text);
 // Throws std::invalid_argument for a project id with ',' (votes could not name it).
 // parse_pabulib(write_pabulib(e)) == e for every parsed e.
@@ -80,5 +102,12 @@ std::string write_pabulib(const election& e);
 election_input to_election_input(const election& e);
 
 const char* to_string(vote_type t);
+
+// "1011308" or "1000.5" (currency units, at most two decimals) in minor units; nullopt
+// for anything else. The reading the parser gives budgets and costs.
+std::optional<std::int64_t> parse_units_minor(std::string_view text);
+
+// The META value for `key`, if the file has one.
+std::optional<std::string> meta_value(const election& e, std::string_view key);
 
 } // namespace schwarm::voting
