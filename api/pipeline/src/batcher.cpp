@@ -30,10 +30,7 @@ void batcher::submit_locked(const route& r, lane& l) {
         if (!queued) {
             --l.in_flight;
             for (auto& it : *batch) {
-                response res = problem_response(problem(problems::unavailable, "The server is busy; try again"),
-                                                it.ctx->request_id);
-                res.headers.emplace_back("Retry-After", "1");
-                it.reply(std::move(res));
+                it.reply(unavailable_response(busy_detail, it.ctx->request_id));
             }
         }
     }

@@ -18,6 +18,12 @@
 
 namespace schwarm::api {
 
+response unavailable_response(std::string detail, const std::string& request_id) {
+    response res = problem_response(problem(problems::unavailable, std::move(detail)), request_id);
+    res.headers.emplace_back("Retry-After", "1");
+    return res;
+}
+
 response json_response(http::status status, const boost::json::value& body) {
     return {status, "application/json", boost::json::serialize(body), {}};
 }
@@ -195,10 +201,7 @@ response current_error_response(const std::string& request_id) {
         return problem_response(p, request_id);
     } catch (const pqxx::broken_connection& e) {
         log::error("database connection lost", {{"request_id", request_id}, {"error", e.what()}});
-        response res =
-            problem_response(problem(problems::unavailable, "The database is not reachable; try again"), request_id);
-        res.headers.emplace_back("Retry-After", "1");
-        return res;
+        return unavailable_response(database_down_detail, request_id);
     } catch (const pqxx::in_doubt_error& e) {
         return internal_error(request_id, e.what(), "The outcome is unknown; retry with the same Idempotency-Key");
     } catch (const pqxx::sql_error& e) {
@@ -252,12 +255,6 @@ users::principal principal_from(const PGresult* rows) {
     return {account.id, account.role_, std::move(account)};
 }
 
-response unavailable_response(const std::string& request_id) {
-    response res =
-        problem_response(problem(problems::unavailable, "The database is not reachable; try again"), request_id);
-    res.headers.emplace_back("Retry-After", "1");
-    return res;
-}
 
 principal_lookup lookup_from(pg::reply reply, const std::string& request_id) {
     switch (reply.status) {
@@ -267,7 +264,7 @@ principal_lookup lookup_from(pg::reply reply, const std::string& request_id) {
         return {principal_from(reply.rows.get()), std::nullopt};
     case pg::outcome::unavailable:
         log::error("database connection lost", {{"request_id", request_id}, {"error", reply.error}});
-        return {std::nullopt, unavailable_response(request_id)};
+        return {std::nullopt, unavailable_response(database_down_detail, request_id)};
     case pg::outcome::failed: break;
     }
     return {std::nullopt, internal_error(request_id, reply.error, "An internal error occurred")};

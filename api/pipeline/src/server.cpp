@@ -308,11 +308,7 @@ private:
         if (!queued) reply(r.pattern, busy());
     }
 
-    response busy() {
-        response res = problem_response(problem(problems::unavailable, "The server is busy; try again"), request_id_);
-        res.headers.emplace_back("Retry-After", "1");
-        return res;
-    }
+    response busy() { return unavailable_response(busy_detail, request_id_); }
 
     response rate_limited(std::chrono::seconds wait) {
         response res =

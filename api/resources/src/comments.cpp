@@ -48,8 +48,6 @@ comments::page page_param(const context& ctx) {
     return p;
 }
 
-projects::actor by(const context& ctx) { return {ctx.who(), ctx.request_id}; }
-
 boost::json::object to_json(const comments::comment& c) {
     boost::json::object out{{"id", c.id.str()},
                             {"project_id", c.project.str()},
@@ -92,7 +90,7 @@ response add_comment(context& ctx) {
     json::object_reader r(body);
     auto text = r.required_string("text", 1, comments::text_length_max);
     r.reject_unknown();
-    return json_response(http::status::created, to_json(comments::add(ctx.work(), project_param(ctx), text, by(ctx))));
+    return json_response(http::status::created, to_json(comments::add(ctx.work(), project_param(ctx), text, caller(ctx))));
 }
 
 response hide_comment(context& ctx) {
@@ -102,7 +100,7 @@ response hide_comment(context& ctx) {
     r.reject_unknown();
     comments::comment_id id{path_id(ctx, "comment_id", "There is no such comment on this project")};
     return json_response(http::status::ok,
-                         to_json(comments::hide(ctx.work(), project_param(ctx), id, reason, by(ctx))));
+                         to_json(comments::hide(ctx.work(), project_param(ctx), id, reason, caller(ctx))));
 }
 
 response list_updates(context& ctx) {
@@ -117,7 +115,7 @@ response post_update(context& ctx) {
     auto text = r.required_string("body", 1, comments::update_body_length_max);
     r.reject_unknown();
     return json_response(http::status::created,
-                         to_json(comments::post_update(ctx.work(), project_param(ctx), title, text, by(ctx))));
+                         to_json(comments::post_update(ctx.work(), project_param(ctx), title, text, caller(ctx))));
 }
 
 } // namespace

@@ -67,8 +67,6 @@ ledger::account_id account_param(const context& ctx) {
     return ledger::account_id{id_from(ctx.path_params.at("id"), "account")};
 }
 
-ledger::who by(const context& ctx) { return {ctx.who().id, ctx.request_id}; }
-
 // A client's key as the ledger stores it: in a namespace of its own ("api:"),
 // which none of the platform's internal keys (pledge:, settle:, fee:, …) is
 // in, and scoped to the caller, so that nobody can collide with another
@@ -196,7 +194,7 @@ response create_account(context& ctx) {
     spec.debits_must_not_exceed_credits = fields.optional_bool("debits_must_not_exceed_credits").value_or(false);
     spec.credits_must_not_exceed_debits = fields.optional_bool("credits_must_not_exceed_debits").value_or(false);
     fields.reject_unknown();
-    auto created = ledger::create_account(ctx.work(), spec, by(ctx));
+    auto created = ledger::create_account(ctx.work(), spec, ctx.origin());
     response res = json_response(http::status::created, to_json(created));
     res.headers.emplace_back("Location", "/v1/ledger/accounts/" + created.id.str());
     return res;
@@ -210,7 +208,7 @@ response read_account(context& ctx) {
 
 response close_account(context& ctx) {
     auto id = account_param(ctx);
-    ledger::close_account(ctx.work(), id, by(ctx));
+    ledger::close_account(ctx.work(), id, ctx.origin());
     return json_response(http::status::ok, to_json(*ledger::find_account(ctx.tx(), id)));
 }
 
@@ -279,7 +277,7 @@ std::vector<response> book_coalesced(const std::vector<context*>& batch) {
     for (std::size_t i = 0; i < batch.size(); ++i) {
         try {
             auto request = entry_request_of(*batch[i]);
-            request.by = by(*batch[i]);
+            request.by = batch[i]->origin();
             requests.push_back(std::move(request));
             index.push_back(i);
         } catch (...) {
@@ -311,7 +309,7 @@ response book_batch(context& ctx) {
         requests.push_back(read_entry(json::element_object(items[i], name), name + ".", ""));
         requests.back().idempotency_key = client_key(ctx, requests.back().idempotency_key);
     }
-    auto results = ledger::book(ctx.work(), requests, linked, by(ctx));
+    auto results = ledger::book(ctx.work(), requests, linked, ctx.origin());
     boost::json::array out;
     std::size_t booked = 0;
     for (const auto& r : results) {

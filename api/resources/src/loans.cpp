@@ -36,8 +36,6 @@ projects::project_id id_param(const context& ctx) {
     return projects::project_id{path_id(ctx, "id", "There is no such loan")};
 }
 
-projects::actor by(const context& ctx) { return {ctx.who(), ctx.request_id}; }
-
 boost::json::object to_json(const loans::loan_view& v) {
     boost::json::array instalments;
     for (const auto& i : v.instalments) {
@@ -81,7 +79,7 @@ response disburse(context& ctx) {
     auto id = id_param(ctx);
     // A retry after success finds the project disbursed: answer the loan.
     try {
-        return json_response(http::status::created, to_json(loans::disburse(ctx.work(), id, by(ctx))));
+        return json_response(http::status::created, to_json(loans::disburse(ctx.work(), id, caller(ctx))));
     } catch (const problem& p) {
         if (!p.is(projects::problems::illegal_transition)) throw;
         auto state = p.extensions().find("state");
@@ -104,7 +102,7 @@ response repay(context& ctx) {
     json::object_reader fields(body);
     std::int64_t amount = fields.required_int("amount_minor", 1, std::numeric_limits<std::int64_t>::max());
     fields.reject_unknown();
-    auto done = loans::repay(ctx.work(), id_param(ctx), amount, ctx.idempotency_key, by(ctx));
+    auto done = loans::repay(ctx.work(), id_param(ctx), amount, ctx.idempotency_key, caller(ctx));
     auto loan =
         to_json(ctx.who().role_ == users::role::staff ? done.loan : loans::find(ctx.tx(), id_param(ctx), ctx.who()));
     response res = json_response(http::status::created, {{"repayment_id", std::to_string(done.id)},
@@ -121,7 +119,7 @@ response mark_defaulted(context& ctx) {
     json::object_reader fields(body);
     std::string reason = fields.required_string("reason", 1, 1000);
     fields.reject_unknown();
-    return json_response(http::status::ok, to_json(loans::mark_defaulted(ctx.work(), id_param(ctx), reason, by(ctx))));
+    return json_response(http::status::ok, to_json(loans::mark_defaulted(ctx.work(), id_param(ctx), reason, caller(ctx))));
 }
 
 // Everything a customer holds, in one request: pledges (newest 200), loans

@@ -104,8 +104,6 @@ projects::fields read_fields(const boost::json::object& body) {
     return f;
 }
 
-projects::actor by(const context& ctx) { return {ctx.who(), ctx.request_id}; }
-
 response page(const std::vector<projects::project>& items, int limit,
               projects::listing_order order = projects::listing_order::newest) {
     boost::json::array out;
@@ -114,7 +112,7 @@ response page(const std::vector<projects::project>& items, int limit,
 }
 
 response create_project(context& ctx) {
-    auto created = projects::create(ctx.work(), read_fields(ctx.json_body()), by(ctx));
+    auto created = projects::create(ctx.work(), read_fields(ctx.json_body()), caller(ctx));
     response res = json_response(http::status::created, to_json(created));
     res.headers.emplace_back("Location", "/v1/projects/" + created.id.str());
     return res;
@@ -122,7 +120,7 @@ response create_project(context& ctx) {
 
 response update_project(context& ctx) {
     return json_response(http::status::ok, to_json(projects::update(ctx.work(), project_param(ctx),
-                                                                    read_fields(ctx.json_body()), by(ctx))));
+                                                                    read_fields(ctx.json_body()), caller(ctx))));
 }
 
 // Public: drafts are not shown here (their owners see them under /mine).
@@ -177,10 +175,10 @@ response transition(context& ctx) {
     if (action == "withdraw" || action == "cancel") {
         settlement::settings s{ctx.app.cfg.platform_fee_bp, ctx.app.cfg.settlement_chunk};
         return json_response(http::status::ok, to_json(settlement::stop_campaign(ctx.work(), project_param(ctx), action,
-                                                                                 reason, s, by(ctx))));
+                                                                                 reason, s, caller(ctx))));
     }
     return json_response(http::status::ok,
-                         to_json(projects::transition(ctx.work(), project_param(ctx), action, reason, by(ctx))));
+                         to_json(projects::transition(ctx.work(), project_param(ctx), action, reason, caller(ctx))));
 }
 
 } // namespace

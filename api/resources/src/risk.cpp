@@ -89,8 +89,6 @@ std::optional<std::string> one_of(const context& ctx, const char* name, std::ini
 
 risk::settings settings_of(const context& ctx) { return risk::from_config(ctx.app.cfg); }
 
-projects::actor by(const context& ctx) { return {ctx.who(), ctx.request_id}; }
-
 // A body with one optional text field, e.g. {"reason": "…"}.
 std::string text_field(const context& ctx, const char* field, std::size_t length_max) {
     if (ctx.request.body().empty()) return {};
@@ -114,7 +112,7 @@ response put_application(context& ctx) {
     in.purpose = r.required_string("purpose", 1, 40);
     if (auto years = r.optional_int("years_in_business", 0, 200)) in.years_in_business = static_cast<int>(*years);
     r.reject_unknown();
-    return ok(risk::put_application(ctx.work(), settings_of(ctx), project_param(ctx), in, by(ctx)));
+    return ok(risk::put_application(ctx.work(), settings_of(ctx), project_param(ctx), in, caller(ctx)));
 }
 
 response read_application(context& ctx) { return ok(risk::read_application(ctx.tx(), project_param(ctx), ctx.who())); }
@@ -134,20 +132,20 @@ response read_review(context& ctx) { return ok(risk::read_review(ctx.tx(), proje
 
 response approve(context& ctx) {
     if (!ctx.request.body().empty()) json::object_reader(ctx.json_body()).reject_unknown(); // takes no fields
-    return ok(risk::approve(ctx.work(), settings_of(ctx), project_param(ctx), by(ctx)));
+    return ok(risk::approve(ctx.work(), settings_of(ctx), project_param(ctx), caller(ctx)));
 }
 
 response reject(context& ctx) {
-    return ok(risk::reject(ctx.work(), project_param(ctx), text_field(ctx, "reason", 2000), by(ctx)));
+    return ok(risk::reject(ctx.work(), project_param(ctx), text_field(ctx, "reason", 2000), caller(ctx)));
 }
 
 response request_info(context& ctx) {
-    return ok(risk::request_info(ctx.work(), project_param(ctx), text_field(ctx, "message", 2000), by(ctx)));
+    return ok(risk::request_info(ctx.work(), project_param(ctx), text_field(ctx, "message", 2000), caller(ctx)));
 }
 
 response rerun_checks(context& ctx) {
     return json_response(http::status::accepted,
-                         risk::rerun_checks(ctx.work(), settings_of(ctx), project_param(ctx), by(ctx)));
+                         risk::rerun_checks(ctx.work(), settings_of(ctx), project_param(ctx), caller(ctx)));
 }
 
 response record_relationship(context& ctx) {
@@ -157,7 +155,7 @@ response record_relationship(context& ctx) {
     user_id customer{r.required_int("customer_id", 1, amount_max)};
     auto kind = r.required_string("kind", 1, 60);
     r.reject_unknown();
-    risk::record_relationship(ctx.work(), staff, customer, kind, by(ctx));
+    risk::record_relationship(ctx.work(), staff, customer, kind, caller(ctx));
     return json_response(
         http::status::created,
         boost::json::object{{"staff_id", staff.str()}, {"customer_id", customer.str()}, {"kind", kind}});
@@ -230,12 +228,12 @@ response list_sophistication(context& ctx) {
 
 response approve_sophistication(context& ctx) {
     return ok(risk::decide_sophistication(ctx.work(), id_param(ctx, "request"), true, text_field(ctx, "reason", 2000),
-                                          by(ctx)));
+                                          caller(ctx)));
 }
 
 response reject_sophistication(context& ctx) {
     return ok(risk::decide_sophistication(ctx.work(), id_param(ctx, "request"), false, text_field(ctx, "reason", 2000),
-                                          by(ctx)));
+                                          caller(ctx)));
 }
 
 } // namespace

@@ -48,8 +48,6 @@ voting::round_id round_param(const context& ctx) {
     return voting::round_id{path_id(ctx, "id", "There is no such round")};
 }
 
-voting::actor by(const context& ctx) { return {ctx.who().id, ctx.request_id}; }
-
 boost::json::object to_json(const voting::round_info& r) {
     const auto& s = r.spec;
     boost::json::object out{{"id", r.id.str()},
@@ -96,7 +94,7 @@ response create_round(context& ctx) {
     s.max_total_cost_minor = f.optional_int("max_total_cost_minor", 1, std::numeric_limits<std::int64_t>::max());
     if (auto v = f.optional_int("points", 1, 1'000'000)) s.points = static_cast<int>(*v);
     f.reject_unknown();
-    auto created = voting::create_round(ctx.work(), s, by(ctx));
+    auto created = voting::create_round(ctx.work(), s, ctx.origin());
     response res = round_response(created, http::status::created);
     res.headers.emplace_back("Location", "/v1/rounds/" + created.id.str());
     return res;
@@ -121,7 +119,7 @@ response add_project(context& ctx) {
         p = {f.required_string("key", 1, 64), f.required_string("name", 1, 300),
              f.required_int("cost_minor", 1, std::numeric_limits<std::int64_t>::max())};
         f.reject_unknown();
-        voting::add_project(ctx.work(), id, p, by(ctx));
+        voting::add_project(ctx.work(), id, p, ctx.origin());
     }
     return json_response(http::status::created, {{"key", p.key}, {"name", p.name}, {"cost_minor", p.cost_minor}});
 }
@@ -167,9 +165,9 @@ response list_projects(context& ctx) {
     return json_response(http::status::ok, {{"items", std::move(items)}});
 }
 
-response open_round(context& ctx) { return round_response(voting::open_round(ctx.work(), round_param(ctx), by(ctx))); }
+response open_round(context& ctx) { return round_response(voting::open_round(ctx.work(), round_param(ctx), ctx.origin())); }
 response close_round(context& ctx) {
-    return round_response(voting::close_round(ctx.work(), round_param(ctx), by(ctx)));
+    return round_response(voting::close_round(ctx.work(), round_param(ctx), ctx.origin()));
 }
 
 // The body: {"choices": [{"project": "key", "points": n}, ...]}; points only
@@ -198,7 +196,7 @@ response cast_ballot(context& ctx) {
 }
 
 response tally_round(context& ctx) {
-    return json_response(http::status::ok, voting::tally_round(ctx.work(), round_param(ctx), by(ctx)));
+    return json_response(http::status::ok, voting::tally_round(ctx.work(), round_param(ctx), ctx.origin()));
 }
 
 response read_result(context& ctx) {
@@ -231,7 +229,7 @@ response import_pabulib(context& ctx) {
     std::string utility = ctx.query_param("utility").value_or("cost");
     std::string currency_code = ctx.query_param("currency").value_or("EUR");
     try {
-        auto round = voting::import_pabulib(ctx.work(), ctx.request.body(), rule, utility, currency_code, by(ctx));
+        auto round = voting::import_pabulib(ctx.work(), ctx.request.body(), rule, utility, currency_code, ctx.origin());
         response res = round_response(round, http::status::created);
         res.headers.emplace_back("Location", "/v1/rounds/" + round.id.str());
         return res;

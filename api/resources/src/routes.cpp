@@ -2,6 +2,8 @@
 
 namespace schwarm::api {
 
+projects::actor caller(const context& ctx) { return {ctx.who(), ctx.request_id}; }
+
 std::vector<route> all_routes() {
     std::vector<route> all;
     for (auto table : {health_routes, users_routes, sessions_routes, audit_routes, ledger_routes, rounds_routes,

@@ -142,7 +142,7 @@ void check_spec(const round_spec& s) {
 round_id insert(pqxx::work& tx, const round_spec& s, const actor& by, const std::string& state, bool imported) {
     check_spec(s);
     std::optional<std::int64_t> creator;
-    if (by.user) creator = by.user->value;
+    if (by.actor) creator = by.actor->value;
     pqxx::result rows;
     try {
         pqxx::subtransaction guard(tx, "insert_round");
@@ -156,7 +156,7 @@ round_id insert(pqxx::work& tx, const round_spec& s, const actor& by, const std:
         throw field_problem("closes_at", "closes_at must be after opens_at");
     }
     round_id id{rows[0][0].as<std::int64_t>()};
-    audit::write(tx, {by.user, "round.create", "round:" + id.str(), by.request_id,
+    audit::write(tx, {by.actor, "round.create", "round:" + id.str(), by.request_id,
                       boost::json::serialize(boost::json::object{{"rule", s.rule}, {"imported", imported}})});
     return id;
 }
@@ -179,7 +179,7 @@ round_info transition(pqxx::work& tx, round_id id, const std::string& from, cons
     require_state(locked_state(tx, id), from, action);
     tx.exec_prepared(exclusive_round_lock.name, id.value);
     tx.exec_prepared(set_state.name, id.value, to);
-    audit::write(tx, {by.user, "round." + action, "round:" + id.str(), by.request_id});
+    audit::write(tx, {by.actor, "round." + action, "round:" + id.str(), by.request_id});
     return find_round(tx, id);
 }
 
@@ -342,7 +342,7 @@ void add_project(pqxx::work& tx, round_id id, const round_project& project, cons
     } catch (const pqxx::check_violation&) {
         throw field_problem("key", "key must be 1 to 64 letters, digits or ._/:- and name 1 to 300 characters");
     }
-    audit::write(tx, {by.user, "round.add_project", "round:" + id.str(), by.request_id,
+    audit::write(tx, {by.actor, "round.add_project", "round:" + id.str(), by.request_id,
                       boost::json::serialize(
                           boost::json::object{{"project", project.key}, {"cost_minor", project.cost_minor}})});
 }
@@ -519,7 +519,7 @@ boost::json::object tally_round(pqxx::work& tx, round_id id, const actor& by) {
     auto result = result_json(r, projects, tally(input, parse_rule(r.spec.rule).value(), options));
     tx.exec_prepared(store_result.name, id.value, boost::json::serialize(result));
     audit::write(tx,
-                 {by.user, "round.tally", "round:" + id.str(), by.request_id,
+                 {by.actor, "round.tally", "round:" + id.str(), by.request_id,
                   boost::json::serialize(boost::json::object{{"selected", result.at("selected").as_array().size()}})});
     return result;
 }

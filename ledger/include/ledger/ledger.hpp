@@ -7,6 +7,7 @@
 // set-based statements; so concurrent requests coalesced into one batch
 // update a hot account's row once, not once per request.
 
+#include "base/audit.hpp"
 #include "base/ids.hpp"
 #include "base/money.hpp"
 #include "base/problem.hpp"
@@ -97,10 +98,9 @@ struct posting {
     bool operator==(const posting&) const = default;
 };
 
-struct who {
-    std::optional<user_id> actor;
-    std::string request_id;
-};
+// Who books: the kernel's one "who did it" (an actor, or none for the
+// platform's own jobs, and the request id), as every audit record names it.
+using who = audit::origin;
 
 struct entry_request {
     std::string idempotency_key;

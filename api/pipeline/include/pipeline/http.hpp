@@ -3,6 +3,7 @@
 // and describe the response; authentication, role checks, rate limits, body
 // limits and the transaction around them are the router's and the server's.
 
+#include "base/audit.hpp"
 #include "base/config.hpp"
 #include "base/problem.hpp"
 #include "http/stream.hpp"
@@ -41,6 +42,11 @@ response json_response(http::status status, const boost::json::value& body);
 // one is the last page (null).
 response page_response(boost::json::array items, int limit, std::string last_key);
 response problem_response(const problem& p, const std::string& request_id);
+// 503 with `Retry-After: 1`: overload, or the database out of reach; the
+// client may retry at once (with the same Idempotency-Key).
+response unavailable_response(std::string detail, const std::string& request_id);
+constexpr const char* busy_detail = "The server is busy; try again";
+constexpr const char* database_down_detail = "The database is not reachable; try again";
 
 // Who may call a route. `anyone` skips authentication entirely.
 enum class access : std::uint8_t {
@@ -95,6 +101,8 @@ public:
     }
 
     const users::principal& who() const; // asserts an authenticated route
+    // The caller as audit records and ledger entries name them.
+    audit::origin origin() const { return {who().id, request_id}; }
 
     // Starts a streamed 200 response (chunked): write the body to the
     // returned stream while the transaction is open; the handler's own

@@ -2,10 +2,15 @@
 // One function per resource file, each returning that file's route table.
 
 #include "pipeline/service.hpp"
+#include "platform/projects.hpp"
 
 #include <vector>
 
 namespace schwarm::api {
+
+// The caller of an authenticated route, with their role, as the domain's
+// rules take them.
+projects::actor caller(const context& ctx);
 
 // api/openapi.yaml, compiled in.
 std::string_view openapi_document();

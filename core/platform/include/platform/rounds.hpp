@@ -5,6 +5,7 @@
 // tally it with the round's rule, and the anonymised ballots, receipts and
 // the full tally are public so anyone can recount and find their own ballot.
 
+#include "base/audit.hpp"
 #include "base/ids.hpp"
 #include "base/problem.hpp"
 #include "platform/users.hpp"
@@ -77,10 +78,8 @@ struct receipt {
     bool replaced = false;
 };
 
-struct actor {
-    std::optional<user_id> user;
-    std::string request_id;
-};
+// Who moves a round: the kernel's one "who did it".
+using actor = audit::origin;
 
 inline constexpr std::size_t projects_per_round_max = 1000;
 inline constexpr std::size_t choices_per_ballot_max = 1000;
