@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/run.sh"
 source "$SCHWARM_ROOT/tests/fuzz/lib.sh"
 
-TEST_PACKAGES=(hledger libxml2-utils clang-format)
+TEST_PACKAGES=(hledger libxml2-utils clang-format haproxy)
 
 install_packages "${APT_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
 build "$SCHWARM_ROOT/build" -DSCHWARM_TESTS=ON
