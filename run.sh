@@ -54,6 +54,22 @@ pg_start() {
     -o "-c listen_addresses='' -k $dir/socket -p $port -c max_connections=200 $options" start >/dev/null
 }
 
+# pg_start_replica PRIMARY_DIR PRIMARY_PORT DIR PORT [OPTIONS]: a streaming
+# replica of the running primary in DIR (pg_basebackup, hot standby), on its
+# own Unix socket in DIR/socket.
+pg_start_replica() {
+  local primary=$1 primary_port=$2 dir=$3 port=$4 options=${5:-}
+  mkdir -p "$dir"
+  [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    pg_as_owner "$PG_BIN/pg_basebackup" -D "$dir/data" -R -X stream -c fast \
+      -d "host=$primary/socket port=$primary_port user=schwarm" >/dev/null
+  fi
+  pg_as_owner mkdir -p "$dir/socket"
+  pg_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+    -o "-c listen_addresses='' -k $dir/socket -p $port -c max_connections=200 -c hot_standby=on $options" start >/dev/null
+}
+
 pg_stop() {
   local dir=$1
   pg_as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true

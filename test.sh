@@ -12,15 +12,19 @@ build "$SCHWARM_ROOT/build" -DSCHWARM_TESTS=ON
 
 scratch=$(mktemp -d /tmp/schwarm-test.XXXXXX)
 chmod 755 "$scratch"
-trap 'pg_stop "$scratch/pg"; rm -rf "$scratch"' EXIT
+trap 'pg_stop "$scratch/replica"; pg_stop "$scratch/pg"; rm -rf "$scratch"' EXIT
 pg_port=${SCHWARM_PG_PORT:-$((40000 + RANDOM % 20000))}
 # A test cluster: its databases' platform clock may be moved (docs/time.md).
 pg_start "$scratch/pg" "$pg_port" "-c schwarm.test_clock=on"
 pg_ensure_roles "$scratch/pg" "$pg_port"
+# A streaming replica of it, for the read-replica tests (tests/api/replica_test.cpp).
+replica_port=$((pg_port + 1))
+pg_start_replica "$scratch/pg" "$pg_port" "$scratch/replica" "$replica_port" "-c schwarm.test_clock=on"
 make_certificate "$scratch/tls"
 
 # Tests make their own databases on this cluster: postgresql:///NAME?host=…&port=…&user=schwarm
 export SCHWARM_TEST_PG_HOST=$scratch/pg/socket SCHWARM_TEST_PG_PORT=$pg_port
+export SCHWARM_TEST_REPLICA_HOST=$scratch/replica/socket SCHWARM_TEST_REPLICA_PORT=$replica_port
 export SCHWARM_TEST_TLS_CERT=$scratch/tls/cert.pem SCHWARM_TEST_TLS_KEY=$scratch/tls/key.pem
 export SCHWARM_TEST_BINARY=$SCHWARM_ROOT/build/schwarm
 export SCHWARM_TEST_SHARED_DIR=${SCHWARM_TEST_SHARED_DIR:-$SCHWARM_ROOT/../shared}

@@ -117,6 +117,14 @@ int serve(const config& cfg) {
     risk::check_worker risk_checks(risk_settings, cfg.database_url, bureau);
     risk_checks.start();
 
+    // Read replicas, when configured: watched, and used by the read routes.
+    std::unique_ptr<api::replica_set> replicas;
+    if (!cfg.read_database_urls.empty()) {
+        replicas = std::make_unique<api::replica_set>(cfg);
+        replicas->start();
+        app.replicas = replicas.get();
+    }
+
     api::net::io_context ioc(cfg.io_threads);
     auto async_db = api::make_async_db(ioc, cfg); // token lookups on the I/O threads; dies before ioc
     app.async_db = async_db.get();
@@ -156,6 +164,7 @@ int serve(const config& cfg) {
     maintenance_stop = true;
     maintenance.join();
     risk_checks.stop();
+    if (replicas) replicas->stop();
     pool.stop();
     risk_port::bind(nullptr);
     log::info("stopped");

@@ -76,7 +76,7 @@ void repay_in_full(platform& p, const std::string& loan, const customer& borrowe
 
 TEST_CASE("fund loans: a round selects a loan and a donation, the fund lends, and it is repaid to the cent",
           "[e2e][loans][allocation]") {
-    platform p;
+    platform p(platform::settling_job());
     auto borrower = p.register_customer("bora@example.org");
     auto owner = p.register_customer("owner@example.org");
     auto anna = p.register_customer("anna@example.org");

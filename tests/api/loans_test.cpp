@@ -20,7 +20,7 @@ json::object loan_fields(std::int64_t goal) {
 } // namespace
 
 TEST_CASE("loans: proposed, funded, disbursed, repaid to the cent", "[e2e][loans]") {
-    platform p;
+    platform p(platform::settling_job());
     auto borrower = p.register_customer("bora@example.org");
     auto anna = p.register_customer("anna@example.org");
     auto ben = p.register_customer("ben@example.org");

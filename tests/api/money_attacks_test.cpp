@@ -114,7 +114,7 @@ TEST_CASE("attacks: the per-owner limit holds against pledges sent together to t
 }
 
 TEST_CASE("attacks: staff ledger keys live apart from the platform's and from each other's", "[e2e][attacks]") {
-    platform p;
+    platform p(platform::settling_job());
     std::string staff2 = create_user_and_login(p.client, p.db, "sam@bank.example", "staff");
     auto owner = p.register_customer("owner@example.org");
     auto anna = p.register_customer("anna@example.org");

@@ -121,7 +121,7 @@ TEST_CASE("pledges: held from the wallet, revoked, settled when the goal is met"
 }
 
 TEST_CASE("pledges: a missed goal voids every hold, by the server's own job", "[e2e][pledges]") {
-    platform p;
+    platform p(platform::settling_job());
     auto owner = p.register_customer("owner@example.org");
     auto anna = p.register_customer("anna@example.org");
     auto ben = p.register_customer("ben@example.org");

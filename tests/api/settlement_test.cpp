@@ -21,7 +21,7 @@ std::string id_of(const reply& r) { return std::string(r.json().at("id").as_stri
 
 TEST_CASE("settlement: waits for the last reflection period, and a revocation inside it changes the outcome",
           "[e2e][settlement]") {
-    platform p;
+    platform p(platform::settling_job());
     auto owner = p.register_customer("owner@example.org");
     auto anna = p.register_customer("anna@example.org");
     auto ben = p.register_customer("ben@example.org");
@@ -70,7 +70,7 @@ TEST_CASE("settlement: waits for the last reflection period, and a revocation in
 
 TEST_CASE("settlement: decided once from the escrow, and no pledge can be revoked while its chunks run",
           "[e2e][settlement]") {
-    platform p(std::map<std::string, std::string>{{"SCHWARM_SETTLEMENT_CHUNK", "1"}});
+    platform p(platform::settling_job({{"SCHWARM_SETTLEMENT_CHUNK", "1"}}));
     auto owner = p.register_customer("owner@example.org");
     std::vector<customer> backers;
     for (int i = 0; i < 4; ++i) backers.push_back(p.register_customer("backer" + std::to_string(i) + "@example.org"));
@@ -103,7 +103,7 @@ TEST_CASE("settlement: decided once from the escrow, and no pledge can be revoke
 
 TEST_CASE("settlement: the fee never exceeds what was raised, and a failing campaign waits aside",
           "[e2e][settlement]") {
-    platform p;
+    platform p(platform::settling_job());
     auto owner = p.register_customer("owner@example.org");
     std::vector<customer> backers;
     for (int i = 0; i < 6; ++i) backers.push_back(p.register_customer("cent" + std::to_string(i) + "@example.org"));

@@ -17,6 +17,9 @@ namespace {
 std::map<std::string, std::string> with_defaults(std::map<std::string, std::string> env) {
     env.emplace("SCHWARM_RISK_FOUR_EYES_ABOVE_MINOR", "100000000");
     env.emplace("SCHWARM_SESSION_TTL_S", std::to_string(90 * 86'400));
+    // Stories settle by hand (POST …/settle) unless they run the job
+    // (platform::settling_job): a job racing the request would make them flaky.
+    env.emplace("SCHWARM_SETTLEMENT_INTERVAL_MS", "86400000");
     return env;
 }
 

@@ -29,6 +29,12 @@ public:
     // Where the platform clock starts (docs/time.md): a fixed moment, so no
     // story depends on the day the tests run.
     static constexpr const char* default_start = "2030-03-04T09:00:00+01:00";
+    // The settlement job looks every 200 ms (the platform's stories settle by
+    // hand otherwise).
+    static std::map<std::string, std::string> settling_job(std::map<std::string, std::string> env = {}) {
+        env.emplace("SCHWARM_SETTLEMENT_INTERVAL_MS", "200");
+        return env;
+    }
 
     // Sessions last 90 days here (the configuration's most), so that stories
     // may move the clock by weeks without logging in again.

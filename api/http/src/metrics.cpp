@@ -52,12 +52,18 @@ std::string metrics::render(const std::map<std::string, double>& gauges,
         out += "schwarm_http_request_duration_seconds_sum{route=\"" + route + "\"} " + number(h.sum_s) + "\n";
         out += "schwarm_http_request_duration_seconds_count{route=\"" + route + "\"} " + std::to_string(h.count) + "\n";
     }
-    for (const auto& [name, value] : gauges) {
-        out += "# TYPE " + name + " gauge\n" + name + " " + number(value) + "\n";
-    }
-    for (const auto& [name, value] : counters) {
-        out += "# TYPE " + name + " counter\n" + name + " " + number(value) + "\n";
-    }
+    // A name may carry labels ("schwarm_replica_usable{replica=\"0\"}"): one
+    // TYPE line per family, before its first sample (the maps keep a family's
+    // samples together).
+    std::string family;
+    auto sample = [&](const std::string& name, double value, const char* type) {
+        std::string base = name.substr(0, name.find('{'));
+        if (base != family) out += "# TYPE " + base + " " + type + "\n";
+        family = base;
+        out += name + " " + number(value) + "\n";
+    };
+    for (const auto& [name, value] : gauges) sample(name, value, "gauge");
+    for (const auto& [name, value] : counters) sample(name, value, "counter");
     return out;
 }
 

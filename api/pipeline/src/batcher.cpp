@@ -127,6 +127,13 @@ bool batcher::run_once(const route& r, std::vector<item*>& batch, std::vector<st
             idempotency::keep(tx, claims, answers);
         }
         tx.commit();
+        // Where these writes are in the WAL, for the clients' next reads from a replica.
+        if (!batch.empty() && batch.front()->ctx->app.replicas) {
+            std::string lsn = wal_position(worker.connection());
+            for (auto& res : responses) {
+                if (res && res->status < http::status::bad_request) res->headers.emplace_back("Schwarm-LSN", lsn);
+            }
+        }
         return true;
     } catch (...) {
         // The transaction failed as a whole: nothing of the batch is booked,

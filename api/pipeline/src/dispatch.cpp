@@ -179,6 +179,8 @@ response run_in_transaction(const route& r, context& ctx, pqxx::connection& conn
         idempotency::keep(tx, claims, std::span(&answer, 1));
     }
     tx.commit();
+    // Where this write is in the WAL, for the client's next read from a replica.
+    if (ctx.app.replicas) result.headers.emplace_back("Schwarm-LSN", wal_position(connection));
     return result;
 }
 
@@ -254,7 +256,6 @@ users::principal principal_from(const PGresult* rows) {
     users::user account{user_id{std::stoll(text(0))}, text(1), text(2), users::parse_role(text(3)).value(), text(4)};
     return {account.id, account.role_, std::move(account)};
 }
-
 
 principal_lookup lookup_from(pg::reply reply, const std::string& request_id) {
     switch (reply.status) {

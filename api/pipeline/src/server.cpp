@@ -287,13 +287,46 @@ private:
             return;
         }
 
-        // Database work goes to the pool; the answer comes back on our strand.
+        std::string_view after = req["Schwarm-Read-After"];
+        if (!after.empty() && !is_wal_position(after)) {
+            return reply(r.pattern, problem_response(field_problem("Schwarm-Read-After",
+                                                                   "Schwarm-Read-After takes a Schwarm-LSN value"),
+                                                     request_id_));
+        }
+        if (has(r.requires_, needs::replica) && app_.replicas) {
+            if (db::pool* replica = app_.replicas->pick()) return run_on_replica(r, ctx, *replica, std::string(after));
+        }
+        run_on_primary(r, ctx);
+    }
+
+    // Database work goes to the pool; the answer comes back on our strand.
+    void run_on_primary(const route& r, const std::shared_ptr<context>& ctx) {
         bool queued = app_.pool.try_submit([self = shared_from_this(), ctx, &r](db::worker_context& worker) {
             response res = run_route(r, *ctx, &worker);
+            if (self->app_.replicas && has(r.requires_, needs::replica)) ++self->app_.replicas->served_by_primary;
             net::post(self->stream_.get_executor(),
                       [self, ctx, &r, res = std::move(res)]() mutable { self->reply(r.pattern, std::move(res)); });
         });
         if (!queued) reply(r.pattern, busy());
+    }
+
+    // A read on a replica: once it has replayed the client's last write
+    // (Schwarm-Read-After), else on the primary; and on the primary again if
+    // the replica does not know the caller's token yet (a session just made).
+    void run_on_replica(const route& r, const std::shared_ptr<context>& ctx, db::pool& replica, std::string after) {
+        bool queued = replica.try_submit([self = shared_from_this(), ctx, &r, after](db::worker_context& worker) {
+            bool fresh = after.empty() || self->app_.replicas->replayed(worker.connection(), after);
+            response res;
+            if (fresh) res = run_route(r, *ctx, &worker);
+            if (!fresh || res.status == http::status::unauthorized) {
+                net::post(self->stream_.get_executor(), [self, ctx, &r] { self->run_on_primary(r, ctx); });
+                return;
+            }
+            ++self->app_.replicas->served_by_replica;
+            net::post(self->stream_.get_executor(),
+                      [self, ctx, &r, res = std::move(res)]() mutable { self->reply(r.pattern, std::move(res)); });
+        });
+        if (!queued) run_on_primary(r, ctx);
     }
 
     // The token lookup runs on the asynchronous client's connection (no

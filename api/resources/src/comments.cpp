@@ -19,14 +19,14 @@ response post_update(context&);
 
 std::vector<route> comments_routes() {
     return {
-        {http::verb::get, "/v1/projects/{id}/comments", access::anyone, db_use::read, list_comments},
+        {http::verb::get, "/v1/projects/{id}/comments", access::anyone, db_use::read, list_comments, needs::replica},
         {http::verb::post, "/v1/projects/{id}/comments", access::customer, db_use::write, add_comment},
         // Owner or staff: core/comments.cpp checks the project's owner.
         {http::verb::get, "/v1/projects/{id}/comments/moderation", access::customer | access::staff, db_use::read,
          list_comments_for_moderation},
         {http::verb::post, "/v1/projects/{id}/comments/{comment_id}/hide", access::customer | access::staff,
          db_use::write, hide_comment},
-        {http::verb::get, "/v1/projects/{id}/updates", access::anyone, db_use::read, list_updates},
+        {http::verb::get, "/v1/projects/{id}/updates", access::anyone, db_use::read, list_updates, needs::replica},
         {http::verb::post, "/v1/projects/{id}/updates", access::customer, db_use::write, post_update},
     };
 }
@@ -90,7 +90,8 @@ response add_comment(context& ctx) {
     json::object_reader r(body);
     auto text = r.required_string("text", 1, comments::text_length_max);
     r.reject_unknown();
-    return json_response(http::status::created, to_json(comments::add(ctx.work(), project_param(ctx), text, caller(ctx))));
+    return json_response(http::status::created,
+                         to_json(comments::add(ctx.work(), project_param(ctx), text, caller(ctx))));
 }
 
 response hide_comment(context& ctx) {

@@ -47,6 +47,17 @@ response metrics_text(context& ctx) {
     std::map<std::string, double> counters{
         {"schwarm_db_jobs_rejected_total", static_cast<double>(pool.rejected)},
     };
+    if (app.replicas) {
+        auto replicas = app.replicas->status();
+        for (std::size_t i = 0; i < replicas.size(); ++i) {
+            std::string label = "{replica=\"" + std::to_string(i) + "\"}";
+            gauges["schwarm_replica_usable" + label] = replicas[i].usable ? 1 : 0;
+            gauges["schwarm_replica_lag_bytes" + label] = static_cast<double>(replicas[i].lag_bytes);
+            gauges["schwarm_replica_lag_ms" + label] = static_cast<double>(replicas[i].lag_ms);
+        }
+        counters["schwarm_reads_total{from=\"replica\"}"] = static_cast<double>(app.replicas->served_by_replica.load());
+        counters["schwarm_reads_total{from=\"primary\"}"] = static_cast<double>(app.replicas->served_by_primary.load());
+    }
     return {http::status::ok, "text/plain; version=0.0.4", app.stats.render(gauges, counters), {}};
 }
 

@@ -34,7 +34,8 @@ std::vector<route> ledger_routes() {
         {http::verb::post, "/v1/ledger/accounts", access::staff, db_use::write, create_account},
         {http::verb::get, "/v1/ledger/accounts/{id}", staff_or_auditor, db_use::read, read_account},
         {http::verb::post, "/v1/ledger/accounts/{id}/close", access::staff, db_use::write, close_account},
-        {http::verb::get, "/v1/ledger/accounts/{id}/statement", staff_or_auditor, db_use::read, account_statement},
+        {http::verb::get, "/v1/ledger/accounts/{id}/statement", staff_or_auditor, db_use::read, account_statement,
+         needs::replica},
         // Single entries from many clients are coalesced into one transaction
         // per batch (api/batcher.hpp).
         {http::verb::post, "/v1/ledger/entries", access::staff, db_use::write, nullptr, needs::idempotency_key,
@@ -46,7 +47,7 @@ std::vector<route> ledger_routes() {
         {http::verb::post, "/v1/ledger/batches", access::staff, db_use::write, book_batch, needs::keys_in_body},
         {http::verb::get, "/v1/ledger/trial-balance", access::auditor, db_use::read, trial_balance},
         {http::verb::get, "/v1/ledger/verify", access::auditor, db_use::snapshot, verify},
-        {http::verb::get, "/v1/ledger/export", access::auditor, db_use::snapshot, export_ledger},
+        {http::verb::get, "/v1/ledger/export", access::auditor, db_use::snapshot, export_ledger, needs::replica},
     };
 }
 

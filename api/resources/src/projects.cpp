@@ -21,9 +21,9 @@ response transition(context&);
 std::vector<route> projects_routes() {
     return {
         {http::verb::post, "/v1/projects", access::customer, db_use::write, create_project},
-        {http::verb::get, "/v1/projects", access::anyone, db_use::read, list_projects},
+        {http::verb::get, "/v1/projects", access::anyone, db_use::read, list_projects, needs::replica},
         {http::verb::get, "/v1/projects/mine", access::customer, db_use::read, list_own_projects},
-        {http::verb::get, "/v1/projects/{id}", access::anyone, db_use::read, read_project},
+        {http::verb::get, "/v1/projects/{id}", access::anyone, db_use::read, read_project, needs::replica},
         {http::verb::put, "/v1/projects/{id}", access::customer, db_use::write, update_project},
         // The lifecycle, one route per move; core/projects.cpp says who may
         // take which from where.

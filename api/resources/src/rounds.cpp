@@ -28,17 +28,17 @@ std::vector<route> rounds_routes() {
     return {
         {http::verb::post, "/v1/rounds", access::staff, db_use::write, create_round},
         {http::verb::post, "/v1/rounds/import", access::staff, db_use::write, import_pabulib},
-        {http::verb::get, "/v1/rounds/{id}", access::anyone, db_use::read, read_round},
+        {http::verb::get, "/v1/rounds/{id}", access::anyone, db_use::read, read_round, needs::replica},
         {http::verb::post, "/v1/rounds/{id}/projects", access::staff, db_use::write, add_project},
-        {http::verb::get, "/v1/rounds/{id}/projects", access::anyone, db_use::read, list_projects},
+        {http::verb::get, "/v1/rounds/{id}/projects", access::anyone, db_use::read, list_projects, needs::replica},
         {http::verb::post, "/v1/rounds/{id}/open", access::staff, db_use::write, open_round},
         {http::verb::post, "/v1/rounds/{id}/close", access::staff, db_use::write, close_round},
         {http::verb::put, "/v1/rounds/{id}/ballot", access::customer, db_use::write, cast_ballot},
         {http::verb::post, "/v1/rounds/{id}/tally", access::staff, db_use::write, tally_round},
-        {http::verb::get, "/v1/rounds/{id}/result", access::anyone, db_use::read, read_result},
+        {http::verb::get, "/v1/rounds/{id}/result", access::anyone, db_use::read, read_result, needs::replica},
         {http::verb::post, "/v1/rounds/{id}/allocate", access::staff, db_use::write, allocate, needs::idempotency_key},
-        {http::verb::get, "/v1/rounds/{id}/ballots", access::anyone, db_use::read, list_ballots},
-        {http::verb::get, "/v1/rounds/{id}/pabulib", access::anyone, db_use::read, export_pabulib},
+        {http::verb::get, "/v1/rounds/{id}/ballots", access::anyone, db_use::read, list_ballots, needs::replica},
+        {http::verb::get, "/v1/rounds/{id}/pabulib", access::anyone, db_use::read, export_pabulib, needs::replica},
     };
 }
 
@@ -165,7 +165,9 @@ response list_projects(context& ctx) {
     return json_response(http::status::ok, {{"items", std::move(items)}});
 }
 
-response open_round(context& ctx) { return round_response(voting::open_round(ctx.work(), round_param(ctx), ctx.origin())); }
+response open_round(context& ctx) {
+    return round_response(voting::open_round(ctx.work(), round_param(ctx), ctx.origin()));
+}
 response close_round(context& ctx) {
     return round_response(voting::close_round(ctx.work(), round_param(ctx), ctx.origin()));
 }

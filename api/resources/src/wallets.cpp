@@ -28,14 +28,14 @@ response fund_statement(context&);
 std::vector<route> wallets_routes() {
     return {
         {http::verb::get, "/v1/wallet", access::customer, db_use::read, my_wallet},
-        {http::verb::get, "/v1/wallet/statement", access::customer, db_use::read, my_statement},
+        {http::verb::get, "/v1/wallet/statement", access::customer, db_use::read, my_statement, needs::replica},
         {http::verb::get, "/v1/wallets/{user_id}", access::staff | access::auditor, db_use::read, staff_wallet},
         {http::verb::post, "/v1/wallets/{user_id}/deposits", access::staff, db_use::write, deposit,
          needs::idempotency_key},
         {http::verb::post, "/v1/wallets/{user_id}/payouts", access::staff, db_use::write, payout,
          needs::idempotency_key},
-        {http::verb::get, "/v1/fund", access::anyone, db_use::read, fund_balance},
-        {http::verb::get, "/v1/fund/statement", access::anyone, db_use::read, fund_statement},
+        {http::verb::get, "/v1/fund", access::anyone, db_use::read, fund_balance, needs::replica},
+        {http::verb::get, "/v1/fund/statement", access::anyone, db_use::read, fund_statement, needs::replica},
         {http::verb::post, "/v1/fund/deposits", access::staff, db_use::write, fund_deposit, needs::idempotency_key},
         // The provider authenticates by signature, not by token.
         {http::verb::post, "/v1/payments/callbacks", access::anyone, db_use::write, payment_callback,

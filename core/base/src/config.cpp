@@ -50,6 +50,26 @@ const std::vector<setting>& settings() {
     static const std::vector<setting> all{
         text("DATABASE_URL", &config::database_url),
         text("SCHWARM_MIGRATION_DATABASE_URL", &config::migration_database_url),
+        {"SCHWARM_READ_DATABASE_URL",
+         [](config& c, const std::string& value) {
+             // URIs (postgresql://…), separated by spaces: key=value strings
+             // would hold spaces themselves.
+             std::size_t at = 0;
+             while (at < value.size()) {
+                 auto end = value.find(' ', at);
+                 if (end == std::string::npos) end = value.size();
+                 if (end > at) c.read_database_urls.push_back(value.substr(at, end - at));
+                 at = end + 1;
+             }
+             for (const auto& url : c.read_database_urls) {
+                 if (!url.starts_with("postgresql://") && !url.starts_with("postgres://")) {
+                     throw config_error("SCHWARM_READ_DATABASE_URL takes postgresql:// URIs separated by spaces");
+                 }
+             }
+             if (c.read_database_urls.empty()) throw config_error("SCHWARM_READ_DATABASE_URL must not be empty");
+         }},
+        integer("SCHWARM_REPLICA_LAG_MAX_MS", &config::replica_lag_max_ms, 1, day_ms),
+        integer("SCHWARM_REPLICA_WAIT_MS", &config::replica_wait_ms, 0, 10'000),
         text("SCHWARM_LISTEN_ADDRESS", &config::listen_address),
         integer("SCHWARM_PORT", &config::port, 0, 65535),
         text("SCHWARM_TLS_CERT", &config::tls_cert_path),

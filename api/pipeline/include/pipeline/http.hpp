@@ -143,6 +143,8 @@ enum class needs : std::uint8_t {
     // Moves money, with its idempotency keys in the body (ledger batches, the
     // payment provider's event id): the domain replays each.
     keys_in_body = 1 << 2,
+    // Reads only, and may be served by a read replica (pipeline/replicas.hpp).
+    replica = 1 << 3,
 };
 
 constexpr needs operator|(needs a, needs b) {

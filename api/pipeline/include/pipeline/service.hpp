@@ -8,6 +8,7 @@
 #include "http/metrics.hpp"
 #include "http/rate_limit.hpp"
 #include "pipeline/batcher.hpp"
+#include "pipeline/replicas.hpp"
 #include "pipeline/router.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -41,6 +42,8 @@ struct service {
     // The asynchronous client for db_use::principal_only routes; set in
     // main() once the io_context exists (it lives and dies with it).
     pg::client* async_db = nullptr;
+    // Read replicas, when configured (main() sets them).
+    replica_set* replicas = nullptr;
 };
 
 // The asynchronous client on `ioc`: a few connections per I/O thread, at

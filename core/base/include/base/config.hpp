@@ -7,6 +7,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace schwarm {
 
@@ -17,6 +18,9 @@ struct config_error : std::runtime_error {
 struct config {
     std::string database_url;           // DATABASE_URL (libpq URI or key=value string): the serving role
     std::string migration_database_url; // SCHWARM_MIGRATION_DATABASE_URL: the schema's owner; empty: DATABASE_URL
+    std::vector<std::string> read_database_urls; // SCHWARM_READ_DATABASE_URL: replicas (URIs, space-separated)
+    std::int64_t replica_lag_max_ms = 1000;      // a replica further behind than this serves no reads
+    std::int64_t replica_wait_ms = 100;          // how long a read waits for a replica to replay the client's write
     std::string listen_address = "127.0.0.1";
     std::uint16_t port = 8443; // 0: any free port, printed at start
     std::string tls_cert_path;
