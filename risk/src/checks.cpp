@@ -178,7 +178,9 @@ struct check_worker::outcome {
 
 check_worker::check_worker(settings s, std::string database_url, std::shared_ptr<transport> bureau)
     : settings_(std::move(s)), database_url_(std::move(database_url)), bureau_(std::move(bureau)),
-      breaker_(settings_.breaker_failures, settings_.breaker_cooldown) {}
+      circuit_("webhook", settings_.breaker_failures, settings_.breaker_cooldown,
+               settings_.bureau_timeout * (settings_.retries_max + 2)),
+      circuit_db_(database_url_) {}
 
 check_worker::~check_worker() { stop(); }
 
@@ -375,6 +377,34 @@ void check_worker::run_caller() {
     }
 }
 
+std::optional<std::string> check_worker::circuit_refuses() {
+    std::lock_guard lock(circuit_mutex_);
+    try {
+        if (circuit_.allow(circuit_db_.connection())) return std::nullopt;
+        return "circuit open: the bureau failed " + std::to_string(settings_.breaker_failures) +
+               " times in a row; not called";
+    } catch (const std::exception& e) {
+        // Not knowing whether the bureau is down, do not add to its load:
+        // the check fails and says why; staff run it again.
+        circuit_db_.check();
+        return std::string("circuit state unreadable, not called: ") + e.what();
+    }
+}
+
+void check_worker::circuit_reports(bool ok) {
+    std::lock_guard lock(circuit_mutex_);
+    try {
+        if (ok) {
+            circuit_.succeeded(circuit_db_.connection());
+        } else {
+            circuit_.failed(circuit_db_.connection());
+        }
+    } catch (const std::exception& e) {
+        log::warn("risk circuit not updated", {{"error", e.what()}});
+        circuit_db_.check();
+    }
+}
+
 check_worker::outcome check_worker::call_bureau(const job& j) {
     outcome o;
     o.check_id = j.check_id;
@@ -392,9 +422,8 @@ check_worker::outcome check_worker::call_bureau(const job& j) {
     std::string text = boost::json::serialize(*body);
     thread_local std::mt19937_64 random{std::random_device{}()};
     for (int attempt = 0; attempt <= settings_.retries_max; ++attempt) {
-        if (!breaker_.allow()) {
-            o.error = "circuit open: the bureau failed " + std::to_string(settings_.breaker_failures) +
-                      " times in a row; not called";
+        if (auto refusal = circuit_refuses()) {
+            o.error = std::move(refusal);
             return o;
         }
         ++o.attempts;
@@ -408,18 +437,18 @@ check_worker::outcome check_worker::call_bureau(const job& j) {
         auto reply = bureau_->send(request);
         bool retry = false;
         if (reply.failed != failure::none) {
-            breaker_.failed();
+            circuit_reports(false);
             o.error = "bureau " + std::string(to_string(reply.failed)) + ": " + reply.error;
             retry = reply.failed == failure::timeout || reply.failed == failure::connect ||
                     reply.failed == failure::protocol;
         } else if (reply.status >= 500) {
-            breaker_.failed();
+            circuit_reports(false);
             o.error = "bureau answered " + std::to_string(reply.status);
             retry = true;
         } else if (reply.status >= 400) {
             // The bureau is up and refuses this request: asking again would
             // get the same answer.
-            breaker_.succeeded();
+            circuit_reports(true);
             o.error = "bureau refused the request with " + std::to_string(reply.status);
             return o;
         } else {
@@ -430,17 +459,17 @@ check_worker::outcome check_worker::call_bureau(const job& j) {
                 crypto::equal_constant_time(sign(settings_.bureau_key, ts->second, reply.body), sig->second);
             auto answer_body = parse_object(reply.body);
             if (!signed_ok) {
-                breaker_.failed();
+                circuit_reports(false);
                 o.error = "bureau answer has an invalid signature";
                 return o;
             }
             if (!answer_body) {
-                breaker_.failed();
+                circuit_reports(false);
                 o.error = "bureau answer is not a JSON object";
                 return o;
             }
             if (reply.status == 202) {
-                breaker_.succeeded();
+                circuit_reports(true);
                 o.state = "pending";
                 o.error.reset();
                 o.response = reply.body;
@@ -448,11 +477,11 @@ check_worker::outcome check_worker::call_bureau(const job& j) {
             }
             auto a = read_answer(*answer_body);
             if (reply.status != 200 || !a) {
-                breaker_.failed();
+                circuit_reports(false);
                 o.error = "bureau answer has no valid decision (status " + std::to_string(reply.status) + ")";
                 return o;
             }
-            breaker_.succeeded();
+            circuit_reports(true);
             o.state = "completed";
             o.error.reset();
             o.response = reply.body;

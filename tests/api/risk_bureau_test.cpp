@@ -20,22 +20,30 @@ struct setup {
     fake_bureau bureau{required_env("SCHWARM_TEST_TLS_CERT"), required_env("SCHWARM_TEST_TLS_KEY"), bureau_key};
     std::unique_ptr<server> srv;
     std::unique_ptr<https_client> client;
+    std::map<std::string, std::string> env;
     std::string owner, staff;
 
-    explicit setup(std::map<std::string, std::string> env = {}) {
-        std::map<std::string, std::string> all{{"SCHWARM_RISK_PROVIDERS", "webhook"},
-                                               {"SCHWARM_RISK_BUREAU_URL", bureau.url()},
-                                               {"SCHWARM_RISK_BUREAU_CA", required_env("SCHWARM_TEST_TLS_CERT")},
-                                               {"SCHWARM_RISK_BUREAU_KEY", bureau_key},
-                                               {"SCHWARM_RISK_BUREAU_TIMEOUT_MS", "1000"},
-                                               {"SCHWARM_RISK_BACKOFF_MS", "20"},
-                                               {"SCHWARM_RISK_RETRIES_MAX", "2"},
-                                               {"SCHWARM_RISK_BREAKER_FAILURES", "10"}};
-        for (auto& [k, v] : env) all[k] = v;
-        srv = std::make_unique<server>(db.url(), all);
-        client = std::make_unique<https_client>(srv->port());
+    explicit setup(std::map<std::string, std::string> more = {}) {
+        env = {{"SCHWARM_RISK_PROVIDERS", "webhook"},
+               {"SCHWARM_RISK_BUREAU_URL", bureau.url()},
+               {"SCHWARM_RISK_BUREAU_CA", required_env("SCHWARM_TEST_TLS_CERT")},
+               {"SCHWARM_RISK_BUREAU_KEY", bureau_key},
+               {"SCHWARM_RISK_BUREAU_TIMEOUT_MS", "1000"},
+               {"SCHWARM_RISK_BACKOFF_MS", "20"},
+               {"SCHWARM_RISK_RETRIES_MAX", "2"},
+               {"SCHWARM_RISK_BREAKER_FAILURES", "10"}};
+        for (auto& [k, v] : more) env[k] = v;
+        restart();
         owner = register_and_login(*client, "olga@example.org");
         staff = create_user_and_login(*client, db, "anna@bank.example", "staff");
+    }
+
+    // Another server process in place of the first, on the same database.
+    void restart() {
+        client.reset();
+        srv.reset();
+        srv = std::make_unique<server>(db.url(), env);
+        client = std::make_unique<https_client>(srv->port());
     }
 
     std::string loan() { return submitted_loan(*client, owner, 2'000'000, sound_application()); }
@@ -193,8 +201,9 @@ TEST_CASE("risk bureau: the circuit opens after repeated failures, fails fast, a
     CHECK(s.bureau.requests() == 3);
     s.approval_refused(id);
 
-    // After the cool-down one trial goes out; its success closes the circuit.
-    std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+    // After the cool-down (on the platform clock) one trial goes out; its
+    // success closes the circuit.
+    s.db.travel_by(2);
     s.rerun(id);
     auto trial = s.settled_check(id);
     CHECK(trial.at("state") == "completed");
@@ -202,6 +211,25 @@ TEST_CASE("risk bureau: the circuit opens after repeated failures, fails fast, a
     s.rerun(id);
     CHECK(s.settled_check(id).at("state") == "completed");
     CHECK(s.bureau.requests() == 5);
+}
+
+TEST_CASE("risk bureau: the circuit is shared by server processes: one opened by another fails fast here",
+          "[e2e][risk]") {
+    setup s({{"SCHWARM_RISK_BREAKER_FAILURES", "3"}, {"SCHWARM_RISK_BREAKER_COOLDOWN_MS", "60000"}});
+    s.bureau.set_mode(mode::fail_500);
+    std::string id = s.loan();
+    CHECK(s.settled_check(id).at("attempts") == 3);
+    REQUIRE(s.bureau.requests() == 3);
+
+    // A new process has made no call of its own, and still does not call.
+    s.bureau.set_mode(mode::approve);
+    s.restart();
+    s.rerun(id);
+    auto fast = s.settled_check(id);
+    CHECK(fast.at("state") == "failed");
+    CHECK(error_of(fast).starts_with("circuit open"));
+    CHECK(s.bureau.requests() == 3);
+    s.approval_refused(id);
 }
 
 TEST_CASE("risk bureau: a later answer by callback, signed, in the window, once", "[e2e][risk]") {

@@ -1,5 +1,4 @@
-// The scorecard's arithmetic and the circuit breaker's states, without I/O.
-#include "risk/breaker.hpp"
+// The scorecard's arithmetic, without I/O.
 #include "risk/scorecard.hpp"
 
 #include <catch2/catch.hpp>
@@ -64,34 +63,4 @@ TEST_CASE("scorecard: factors, points, band, decision and the largest reasons fi
     in.years_in_business = 1;
     CHECK(scorecard::score(sample_card(), in).score == 640);
     CHECK(scorecard::score(sample_card(), in).decision == "refer");
-}
-
-TEST_CASE("breaker: opens after N failures, fails fast, one half-open trial, closes on success", "[risk]") {
-    auto now = breaker::clock::time_point{} + std::chrono::hours(1);
-    breaker b(3, std::chrono::milliseconds(1000), [&] { return now; });
-    CHECK(b.allow());
-    b.failed();
-    b.failed();
-    b.succeeded(); // consecutive failures only
-    b.failed();
-    b.failed();
-    CHECK(b.current() == breaker::state::closed);
-    b.failed();
-    CHECK(b.current() == breaker::state::open);
-    CHECK_FALSE(b.allow());
-    now += std::chrono::milliseconds(999);
-    CHECK_FALSE(b.allow());
-    now += std::chrono::milliseconds(1);
-    CHECK(b.allow()); // the trial
-    CHECK(b.current() == breaker::state::half_open);
-    CHECK_FALSE(b.allow()); // only one
-    b.failed();
-    CHECK(b.current() == breaker::state::open);
-    CHECK_FALSE(b.allow());
-    now += std::chrono::milliseconds(1000);
-    CHECK(b.allow());
-    b.succeeded();
-    CHECK(b.current() == breaker::state::closed);
-    CHECK(b.allow());
-    CHECK(b.allow());
 }

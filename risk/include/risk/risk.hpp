@@ -7,10 +7,11 @@
 // what a check asked and was answered is JSON anyway.
 
 #include "base/config.hpp"
+#include "base/db.hpp"
 #include "base/problem.hpp"
 #include "platform/projects.hpp"
 #include "platform/risk_port.hpp"
-#include "risk/breaker.hpp"
+#include "risk/circuit.hpp"
 #include "risk/transport.hpp"
 
 #include <boost/json/object.hpp>
@@ -181,7 +182,6 @@ public:
     // Stops claiming, lets calls under way finish (each has its deadline),
     // records them, joins.
     void stop();
-    breaker::state circuit() const { return breaker_.current(); }
 
 private:
     struct job;
@@ -189,11 +189,16 @@ private:
     void run_dispatcher();
     void run_caller();
     outcome call_bureau(const job& j);
+    // The circuit's reads and writes share one connection of their own.
+    std::optional<std::string> circuit_refuses(); // why no call may go out
+    void circuit_reports(bool ok);
 
     settings settings_;
     std::string database_url_;
     std::shared_ptr<transport> bureau_;
-    breaker breaker_;
+    circuit circuit_;
+    std::mutex circuit_mutex_;
+    db::worker_context circuit_db_;
     std::atomic<bool> stopping_{false};
     std::mutex mutex_;
     std::condition_variable jobs_ready_;     // callers wait here
