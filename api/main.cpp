@@ -92,6 +92,11 @@ int serve(const config& cfg) {
                              "(./run.sh makes a self-signed pair for localhost)\n");
         return exit_usage;
     }
+    if (cfg.ballot_key.empty()) {
+        std::fprintf(stderr, "schwarm: configuration: SCHWARM_BALLOT_KEY must be set: at least 32 random characters, "
+                             "the same for every server of one database (./run.sh makes one)\n");
+        return exit_usage;
+    }
     migrate(cfg);
     auto tls = api::make_tls_context(cfg.tls_cert_path, cfg.tls_key_path);
     db::pool pool(cfg.database_url, cfg.db_workers, static_cast<std::size_t>(cfg.db_queue_max));

@@ -54,6 +54,7 @@ const std::vector<setting>& settings() {
         integer("SCHWARM_PORT", &config::port, 0, 65535),
         text("SCHWARM_TLS_CERT", &config::tls_cert_path),
         text("SCHWARM_TLS_KEY", &config::tls_key_path),
+        text("SCHWARM_BALLOT_KEY", &config::ballot_key),
         integer("SCHWARM_IO_THREADS", &config::io_threads, 1, 64),
         integer("SCHWARM_DB_WORKERS", &config::db_workers, 1, 256),
         integer("SCHWARM_DB_QUEUE_MAX", &config::db_queue_max, 1, 100'000),
@@ -143,6 +144,9 @@ config load_config(const std::map<std::string, std::string>& env) {
     if (c.database_url.empty()) throw config_error("DATABASE_URL is not set");
     if (c.tls_cert_path.empty() != c.tls_key_path.empty()) {
         throw config_error("SCHWARM_TLS_CERT and SCHWARM_TLS_KEY must be set together");
+    }
+    if (!c.ballot_key.empty() && c.ballot_key.size() < 32) {
+        throw config_error("SCHWARM_BALLOT_KEY must be at least 32 characters");
     }
     if (!c.payment_callback_secret.empty() && c.payment_callback_secret.size() < 32) {
         throw config_error("SCHWARM_PAYMENT_CALLBACK_SECRET must be at least 32 characters");

@@ -21,6 +21,9 @@ struct config {
     std::uint16_t port = 8443; // 0: any free port, printed at start
     std::string tls_cert_path;
     std::string tls_key_path;
+    // Seals ballots while their round is open (docs/SECURITY.md, "Ballot
+    // secrecy"); at least 32 characters; required by `serve`.
+    std::string ballot_key;
 
     int io_threads = 1;
     int db_workers = 8;     // worker threads, each owning one connection
