@@ -24,8 +24,8 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
-#include <malloc.h>
 #include <iostream>
+#include <malloc.h>
 #include <map>
 #include <set>
 #include <thread>

@@ -129,8 +129,9 @@ TEST_CASE("strict HTTP: Content-Type must be application/json, parameters allowe
         CHECK(problem_slug(r) == "unsupported-media-type");
     }
     CHECK(count_rows(db, "users") == 0);
-    CHECK(client.request("POST", "/v1/users", account("a@example.org"), {{"Content-Type", "application/json"}})
-              .status == 201);
+    CHECK(
+        client.request("POST", "/v1/users", account("a@example.org"), {{"Content-Type", "application/json"}}).status ==
+        201);
     CHECK(client
               .request("POST", "/v1/users", account("b@example.org"),
                        {{"Content-Type", "Application/JSON ; charset=utf-8"}})
@@ -155,7 +156,8 @@ TEST_CASE("strict HTTP: an HTTP/1.1 request needs exactly one Host", "[e2e][http
     CHECK(two.starts_with("HTTP/1.1 400"));
     CHECK(two.find("2 Host headers") != std::string::npos);
     CHECK(answer("GET /healthz HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n").starts_with("HTTP/1.1 400"));
-    CHECK(answer("GET /healthz HTTP/1.1\r\nHost: u@localhost\r\nConnection: close\r\n\r\n").starts_with("HTTP/1.1 400"));
+    CHECK(
+        answer("GET /healthz HTTP/1.1\r\nHost: u@localhost\r\nConnection: close\r\n\r\n").starts_with("HTTP/1.1 400"));
     // A refused registration changed nothing.
     std::string body = account("a@example.org");
     auto post = answer("POST /v1/users HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: " +

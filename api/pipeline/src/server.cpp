@@ -299,8 +299,12 @@ private:
 
         auto target = boost::urls::parse_origin_form(req.target());
         if (!target) return bad("The request target is malformed");
-        if (auto host = host_problem(req)) return bad(*host);
+        if (auto host = host_problem(req)) {
+            keep_alive_ = false; // which host the next request is for is as unclear
+            return bad(*host);
+        }
         if (req.count(http::field::expect) > 0 && !expects_continue(req) && req.version() >= 11) {
+            keep_alive_ = false; // its body may be on the way or not
             return refuse("-", problem_response(problem(problems::expectation_failed,
                                                         "The only expectation served is Expect: 100-continue"),
                                                 request_id_));

@@ -18,7 +18,8 @@ namespace schwarm::api {
 // in order; the rest are refused at once (the caller answers 503).
 class turnstile {
 public:
-    turnstile(std::size_t running_max, std::size_t waiting_max) : running_max_(running_max), waiting_max_(waiting_max) {}
+    turnstile(std::size_t running_max, std::size_t waiting_max)
+        : running_max_(running_max), waiting_max_(waiting_max) {}
 
     // Calls `start` now when under the limit, or later from leave(); false
     // when the queue is full, and `start` is never called. Whatever `start`
