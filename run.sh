@@ -148,6 +148,17 @@ main() {
     export SCHWARM_TLS_CERT=$var/tls/cert.pem SCHWARM_TLS_KEY=$var/tls/key.pem
     say "self-signed certificate for localhost: $SCHWARM_TLS_CERT"
   fi
+  if [ -z "${SCHWARM_BALLOT_KEY:-}" ]; then
+    # Seals ballots while a round is open (docs/SECURITY.md): kept outside
+    # the database, made once, readable by this user only.
+    mkdir -p "$var"
+    if [ ! -s "$var/ballot.key" ]; then
+      (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '\n=' >"$var/ballot.key")
+    fi
+    SCHWARM_BALLOT_KEY=$(cat "$var/ballot.key")
+    export SCHWARM_BALLOT_KEY
+    say "ballot key: $var/ballot.key"
+  fi
 
   say "serving https://localhost:${SCHWARM_PORT:-8443}/ (Ctrl-C stops)"
   local status=0

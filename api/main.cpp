@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <malloc.h>
 #include <map>
 #include <set>
 #include <thread>
@@ -34,6 +35,7 @@ namespace {
 using namespace schwarm;
 
 constexpr int exit_usage = 2;
+constexpr int mmap_threshold_bytes = 1 << 20;
 constexpr int exit_failure = 1;
 
 constexpr const char* usage =
@@ -87,9 +89,20 @@ int migrate(const config& cfg) {
 }
 
 int serve(const config& cfg) {
+    // Password hashing allocates 19 MiB a hash (Argon2id). Once such a block
+    // is freed, glibc raises its mmap threshold above it and keeps the next
+    // ones in the heap of whichever worker thread hashed, so memory grew
+    // with every worker that ever hashed; a fixed threshold makes large
+    // blocks mmap'd and given back when freed (bench/RESULTS.md).
+    mallopt(M_MMAP_THRESHOLD, mmap_threshold_bytes);
     if (cfg.tls_cert_path.empty()) {
         std::fprintf(stderr, "schwarm: configuration: SCHWARM_TLS_CERT and SCHWARM_TLS_KEY must be set "
                              "(./run.sh makes a self-signed pair for localhost)\n");
+        return exit_usage;
+    }
+    if (cfg.ballot_key.empty()) {
+        std::fprintf(stderr, "schwarm: configuration: SCHWARM_BALLOT_KEY must be set: at least 32 random characters, "
+                             "the same for every server of one database (./run.sh makes one)\n");
         return exit_usage;
     }
     migrate(cfg);

@@ -68,7 +68,7 @@ curl_() { curl -sS --cacert "$tmp/tls/cert.pem" "$@"; }
 # a log collector; the per-client rate limit is off (one client does it all).
 start_server() {
   env DATABASE_URL="$database_url" SCHWARM_PORT="$port" SCHWARM_LISTEN_ADDRESS=127.0.0.1 \
-    SCHWARM_TLS_CERT="$tmp/tls/cert.pem" SCHWARM_TLS_KEY="$tmp/tls/key.pem" \
+    SCHWARM_TLS_CERT="$tmp/tls/cert.pem" SCHWARM_TLS_KEY="$tmp/tls/key.pem" SCHWARM_BALLOT_KEY="$bench_ballot_key" \
     SCHWARM_RATE_PER_CLIENT_PER_S=0 SCHWARM_IO_THREADS="$1" SCHWARM_DB_WORKERS="$2" \
     "$binary" serve 2>>"$tmp/schwarm.log" &
   server_pid=$!

@@ -189,7 +189,7 @@ body_limit=$((batch_entries * 300 + 65536))
 # start_server DB IO_THREADS DB_WORKERS BATCH_MAX
 start_server() {
   env DATABASE_URL="$(pg_url "$tmp/pg" "$pg_port" "$1")" SCHWARM_PORT="$port" SCHWARM_LISTEN_ADDRESS=127.0.0.1 \
-    SCHWARM_TLS_CERT="$tmp/tls/cert.pem" SCHWARM_TLS_KEY="$tmp/tls/key.pem" \
+    SCHWARM_TLS_CERT="$tmp/tls/cert.pem" SCHWARM_TLS_KEY="$tmp/tls/key.pem" SCHWARM_BALLOT_KEY="$bench_ballot_key" \
     SCHWARM_RATE_PER_CLIENT_PER_S=0 SCHWARM_IO_THREADS="$2" SCHWARM_DB_WORKERS="$3" SCHWARM_BATCH_MAX="$4" \
     SCHWARM_BODY_LIMIT_BYTES="$body_limit" \
     "$binary" serve 2>>"$tmp/schwarm-$1.log" &

@@ -2,6 +2,9 @@
 
 bench() { printf 'bench: %s\n' "$*" >&2; }
 
+# SCHWARM_BALLOT_KEY of the benchmarks' servers (serve requires one).
+bench_ballot_key=bench-ballot-key-not-secret-0123456789abcdef
+
 # bench_build DIR: the Release server binary, unless BENCH_SKIP_BUILD=1.
 bench_build() {
   local dir=$1
@@ -62,7 +65,7 @@ bench_database() {
 bench_serve() {
   local url=$1; shift
   env DATABASE_URL="$url" SCHWARM_PORT="$port" SCHWARM_LISTEN_ADDRESS=127.0.0.1 SCHWARM_TLS_CERT="$tmp/tls/cert.pem" \
-    SCHWARM_TLS_KEY="$tmp/tls/key.pem" "$@" "$binary" serve 2>>"$tmp/schwarm.log" &
+    SCHWARM_TLS_KEY="$tmp/tls/key.pem" SCHWARM_BALLOT_KEY="$bench_ballot_key" "$@" "$binary" serve 2>>"$tmp/schwarm.log" &
   server_pid=$!
   bench_pids+=("$server_pid")
   local _

@@ -91,6 +91,7 @@ pg_ensure_database "$tmp/pg" "$pg_port" schwarm
 db=$(pg_url "$tmp/pg" "$pg_port" schwarm)
 make_certificate "$tmp/tls"
 DATABASE_URL=$db SCHWARM_TLS_CERT=$tmp/tls/cert.pem SCHWARM_TLS_KEY=$tmp/tls/key.pem SCHWARM_PORT=$port \
+  SCHWARM_BALLOT_KEY=$bench_ballot_key \
   SCHWARM_RATE_PER_CLIENT_PER_S=0 SCHWARM_DB_WORKERS=4 "$binary" serve 2>"$tmp/server.log" &
 server_pid=$!
 for _ in $(seq 100); do curl -sk "https://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -136,7 +137,7 @@ p50=$(awk '/ 50%/ {print $2}' "$tmp/wrk.txt")
 p99=$(awk '/ 99%/ {print $2}' "$tmp/wrk.txt")
 non2xx=$(awk '/Non-2xx/ {print $NF}' "$tmp/wrk.txt")
 echo "| ballots cast over HTTPS ($connections connections, ${duration} s, $voters voters) | $rate ballots/s, p50 $p50, p99 $p99, non-2xx ${non2xx:-0} |"
-echo "| ballots stored after the run (one per voter, replaced ones counted once) | $(psql -tA "$db" -c "SELECT count(*) FROM ballots") |"
+echo "| ballots stored after the run (one per voter, replaced ones counted once) | $(psql -tA "$db" -c "SELECT count(*) FROM ballot_roll") |"
 
 # 3. 100,000 stored ballots in a closed round, tallied over HTTPS.
 big=$(api "https://127.0.0.1:$port/v1/rounds" -d '{"title":"Big","budget_minor":10000000,"currency":"EUR",
@@ -145,8 +146,8 @@ for p in $(seq 1 40); do
   api "https://127.0.0.1:$port/v1/rounds/$big/projects" -d "{\"key\":\"p$p\",\"name\":\"Project $p\",\"cost_minor\":$((p * 10000))}" >/dev/null
 done
 psql -q "$db" <<SQL
-INSERT INTO ballots (round_id, imported_voter, choices, receipt)
-  SELECT $big, 'v' || i,
+INSERT INTO ballot_box (round_id, secret, choices, receipt)
+  SELECT $big, 'bench-secret-' || i,
          jsonb_build_array(jsonb_build_object('project', 'p' || (1 + i % 20), 'points', 1),
                            jsonb_build_object('project', 'p' || (21 + (i * 7) % 20), 'points', 1)),
          encode(sha256(convert_to('bench-ballot-' || i, 'UTF8')), 'hex')

@@ -2,11 +2,13 @@
 // providers outside any transaction and records the answers; the bureau's
 // callbacks; settings.
 #include "internal.hpp"
+
 #include "risk/scorecard.hpp"
 
 #include "base/audit.hpp"
 #include "base/crypto.hpp"
 #include "base/db.hpp"
+#include "base/json.hpp"
 #include "base/log.hpp"
 
 #include <boost/json/parse.hpp>
@@ -146,11 +148,14 @@ std::optional<answer> read_answer(const boost::json::object& body) {
     return a;
 }
 
+// The kernel's reader: an object with a key twice is no object here either
+// (a signed answer must not mean two things).
 std::optional<boost::json::object> parse_object(const std::string& text) {
-    boost::system::error_code ec;
-    auto value = boost::json::parse(text, ec);
-    if (ec || !value.is_object()) return std::nullopt;
-    return value.as_object();
+    try {
+        return json::parse_object(text);
+    } catch (const problem&) {
+        return std::nullopt;
+    }
 }
 
 } // namespace

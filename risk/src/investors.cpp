@@ -132,92 +132,135 @@ std::int64_t saturating_sum(std::int64_t a, std::int64_t b) { return checked_add
 
 // --- the pledge rules ------------------------------------------------------------
 
-std::vector<std::optional<problem>> gate::pledges_allowed(pqxx::work& tx,
-                                                          std::span<const risk_port::pledge_request> requests) const {
-    std::vector<std::optional<problem>> out(requests.size());
+namespace {
+
+// What a span of pledge requests has seen so far, per backer, project and
+// owner: read from the database at a key's first request, then counting the
+// requests allowed before in the span (not yet in the database).
+struct span_state {
     std::map<std::int64_t, investor_facts> investors;
-    std::map<std::int64_t, bool> pledged_to_loan; // by backer, including allowed requests before
+    std::map<std::int64_t, bool> pledged_to_loan;                              // by backer
     std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> per_project; // (backer, project) → pledged so far
     std::map<std::int64_t, std::int64_t> per_owner;                            // owner → raised in 12 months so far
+};
+
+// One loan pledge request against what came before it.
+struct pledge_view {
+    const investor_facts& facts;
+    bool& pledged_to_loan;
+    std::int64_t& pledged_here;
+    std::int64_t& raised_by_owner;
+    std::int64_t total_here = 0;  // with this request
+    std::int64_t total_owner = 0; // with this request
+};
+
+// The per-owner limit's lock, for every loan owner of the span, in owner order.
+void lock_owners(pqxx::work& tx, std::span<const risk_port::pledge_request> requests) {
     std::set<std::int64_t> owners;
     for (const auto& r : requests) {
         if (r.project_kind == "loan") owners.insert(r.project_owner.value);
     }
     for (auto owner : owners) tx.exec_prepared(lock_owner.name, owner_limit_lock_space, owner);
+}
+
+pledge_view view_of(pqxx::work& tx, span_state& span, const risk_port::pledge_request& r) {
+    auto& facts = span.investors.try_emplace(r.backer.value, facts_of(tx, r.backer)).first->second;
+    auto [seen, fresh] = span.pledged_to_loan.try_emplace(r.backer.value, false);
+    if (fresh) seen->second = pledges::has_pledged_to_loan(tx, r.backer);
+    auto [so_far, first_here] = span.per_project.try_emplace(std::pair{r.backer.value, r.project_id}, 0);
+    if (first_here) so_far->second = pledges::pledged_by(tx, r.backer, r.project_id);
+    auto [raised, first_owner] = span.per_owner.try_emplace(r.project_owner.value, 0);
+    if (first_owner) raised->second = pledges::raised_by_owner_last_12_months(tx, r.project_owner);
+    return {facts,
+            seen->second,
+            so_far->second,
+            raised->second,
+            saturating_sum(so_far->second, r.amount_minor),
+            saturating_sum(raised->second, r.amount_minor)};
+}
+
+// Art. 21: before a first loan pledge the entry test and the loss simulation;
+// above the warning threshold, an acknowledged risk warning. For
+// non-sophisticated investors only.
+std::optional<problem> protection_problem(const pledge_view& v, const risk_port::pledge_request& r) {
+    const investor_facts& facts = v.facts;
+    bool first_loan = !v.pledged_to_loan;
+    if ((first_loan && facts.test_status != "passed") || facts.test_status == "expired") {
+        return problem(problems::knowledge_test_required,
+                       "Before a first loan pledge a non-sophisticated investor passes the entry knowledge "
+                       "test (valid " +
+                           std::to_string(knowledge_test_valid_years) + " years); yours: " + facts.test_status)
+            .with("rule", "EU 2020/1503 art. 21(2)(a): entry knowledge test")
+            .with("test_status", facts.test_status);
+    }
+    if (first_loan && !facts.loss_simulated) {
+        return problem(problems::loss_simulation_required,
+                       "Before a first loan pledge a non-sophisticated investor declares their net worth and "
+                       "runs the loss simulation (10% of net worth)")
+            .with("rule", "EU 2020/1503 art. 21(2)(b): simulation of the ability to bear loss")
+            .with("profile_declared", facts.net_worth_minor ? "true" : "false");
+    }
+    std::int64_t threshold = warning_threshold(facts);
+    if (v.total_here > threshold && !r.risk_acknowledged) {
+        return problem(problems::acknowledgement_required,
+                       "Pledges of " + std::to_string(v.total_here) + " to this project exceed " +
+                           std::to_string(threshold) +
+                           " (the higher of EUR 1,000 and 5% of net worth): acknowledge the risk warning")
+            .with("rule", "EU 2020/1503 art. 21(7): risk warning above EUR 1,000 or 5% of net worth")
+            .with("threshold_minor", std::to_string(threshold))
+            .with("total_minor", std::to_string(v.total_here))
+            .with("net_worth_minor", facts.net_worth_minor ? std::to_string(*facts.net_worth_minor) : "");
+    }
+    return std::nullopt;
+}
+
+// The limits per investor per project and per owner per 12 months, for
+// every investor.
+std::optional<problem> limit_problem(const settings& s, const pledge_view& v, const risk_port::pledge_request& r) {
+    if (v.total_here > s.pledge_limit_per_project_minor) {
+        return problem(problems::investor_project_limit, "Pledges to one project are limited to " +
+                                                             std::to_string(s.pledge_limit_per_project_minor) +
+                                                             " per investor")
+            .with("rule", "per investor per project")
+            .with("limit_minor", std::to_string(s.pledge_limit_per_project_minor))
+            .with("pledged_minor", std::to_string(v.pledged_here))
+            .with("requested_minor", std::to_string(r.amount_minor));
+    }
+    if (v.total_owner > s.owner_limit_minor) {
+        return problem(problems::owner_limit, "The project's owner may raise at most " +
+                                                  std::to_string(s.owner_limit_minor) +
+                                                  " in 12 months across the platform")
+            .with("rule", "EU 2020/1503 art. 1(2)(c): EUR 5,000,000 per project owner per 12 months")
+            .with("limit_minor", std::to_string(s.owner_limit_minor))
+            .with("raised_minor", std::to_string(v.raised_by_owner))
+            .with("requested_minor", std::to_string(r.amount_minor));
+    }
+    return std::nullopt;
+}
+
+// Allowed: later requests of the same span count it.
+void count_allowed(pledge_view& v) {
+    v.pledged_here = v.total_here;
+    v.raised_by_owner = v.total_owner;
+    v.pledged_to_loan = true;
+}
+
+} // namespace
+
+std::vector<std::optional<problem>> gate::pledges_allowed(pqxx::work& tx,
+                                                          std::span<const risk_port::pledge_request> requests) const {
+    std::vector<std::optional<problem>> out(requests.size());
+    lock_owners(tx, requests);
+    span_state span;
     for (std::size_t i = 0; i < requests.size(); ++i) {
         const auto& r = requests[i];
         // The regulation covers crowdfunding services: loans here. Donations
         // and rewards are not investments.
         if (r.project_kind != "loan") continue;
-        auto& facts = investors.try_emplace(r.backer.value, facts_of(tx, r.backer)).first->second;
-        auto [seen, fresh] = pledged_to_loan.try_emplace(r.backer.value, false);
-        if (fresh) seen->second = pledges::has_pledged_to_loan(tx, r.backer);
-        auto key = std::pair{r.backer.value, r.project_id};
-        auto [so_far, first_here] = per_project.try_emplace(key, 0);
-        if (first_here) so_far->second = pledges::pledged_by(tx, r.backer, r.project_id);
-        auto [raised, first_owner] = per_owner.try_emplace(r.project_owner.value, 0);
-        if (first_owner) raised->second = pledges::raised_by_owner_last_12_months(tx, r.project_owner);
-
-        std::int64_t total_here = saturating_sum(so_far->second, r.amount_minor);
-        std::int64_t total_owner = saturating_sum(raised->second, r.amount_minor);
-        if (!facts.sophisticated) {
-            bool first_loan = !seen->second;
-            if ((first_loan && facts.test_status != "passed") || facts.test_status == "expired") {
-                out[i] =
-                    problem(problems::knowledge_test_required,
-                            "Before a first loan pledge a non-sophisticated investor passes the entry knowledge "
-                            "test (valid " +
-                                std::to_string(knowledge_test_valid_years) + " years); yours: " + facts.test_status)
-                        .with("rule", "EU 2020/1503 art. 21(2)(a): entry knowledge test")
-                        .with("test_status", facts.test_status);
-                continue;
-            }
-            if (first_loan && !facts.loss_simulated) {
-                out[i] = problem(problems::loss_simulation_required,
-                                 "Before a first loan pledge a non-sophisticated investor declares their net worth and "
-                                 "runs the loss simulation (10% of net worth)")
-                             .with("rule", "EU 2020/1503 art. 21(2)(b): simulation of the ability to bear loss")
-                             .with("profile_declared", facts.net_worth_minor ? "true" : "false");
-                continue;
-            }
-            std::int64_t threshold = warning_threshold(facts);
-            if (total_here > threshold && !r.risk_acknowledged) {
-                out[i] =
-                    problem(problems::acknowledgement_required,
-                            "Pledges of " + std::to_string(total_here) + " to this project exceed " +
-                                std::to_string(threshold) +
-                                " (the higher of EUR 1,000 and 5% of net worth): acknowledge the risk warning")
-                        .with("rule", "EU 2020/1503 art. 21(7): risk warning above EUR 1,000 or 5% of net worth")
-                        .with("threshold_minor", std::to_string(threshold))
-                        .with("total_minor", std::to_string(total_here))
-                        .with("net_worth_minor", facts.net_worth_minor ? std::to_string(*facts.net_worth_minor) : "");
-                continue;
-            }
-        }
-        if (total_here > settings_.pledge_limit_per_project_minor) {
-            out[i] = problem(problems::investor_project_limit,
-                             "Pledges to one project are limited to " +
-                                 std::to_string(settings_.pledge_limit_per_project_minor) + " per investor")
-                         .with("rule", "per investor per project")
-                         .with("limit_minor", std::to_string(settings_.pledge_limit_per_project_minor))
-                         .with("pledged_minor", std::to_string(so_far->second))
-                         .with("requested_minor", std::to_string(r.amount_minor));
-            continue;
-        }
-        if (total_owner > settings_.owner_limit_minor) {
-            out[i] = problem(problems::owner_limit, "The project's owner may raise at most " +
-                                                        std::to_string(settings_.owner_limit_minor) +
-                                                        " in 12 months across the platform")
-                         .with("rule", "EU 2020/1503 art. 1(2)(c): EUR 5,000,000 per project owner per 12 months")
-                         .with("limit_minor", std::to_string(settings_.owner_limit_minor))
-                         .with("raised_minor", std::to_string(raised->second))
-                         .with("requested_minor", std::to_string(r.amount_minor));
-            continue;
-        }
-        // Allowed: later requests of the same span count it.
-        so_far->second = total_here;
-        raised->second = total_owner;
-        seen->second = true;
+        auto view = view_of(tx, span, r);
+        if (!view.facts.sophisticated) out[i] = protection_problem(view, r);
+        if (!out[i]) out[i] = limit_problem(settings_, view, r);
+        if (!out[i]) count_allowed(view);
     }
     return out;
 }
@@ -423,12 +466,19 @@ boost::json::object decide_sophistication(pqxx::work& tx, std::int64_t id, bool 
 // --- the lifecycle -----------------------------------------------------------------
 
 std::optional<problem> gate::transition_allowed(pqxx::work& tx, const risk_port::transition_request& move) const {
-    if (move.kind != "loan") return std::nullopt;
-    bool staff_move = move.action != "submit" && move.action != "withdraw";
-    if (staff_move) {
+    // Nobody moves a project they own, back or are related to, whatever its
+    // kind: a donation's or a reward's reviewer can favour a relative as well
+    // as a loan's. The owner's own moves and the platform's (settlement, loan
+    // servicing: no person) are no review.
+    bool owner_move = move.action == "submit" || move.action == "withdraw";
+    bool platform_move = move.actor.id.value == 0;
+    if (!owner_move && !platform_move) {
         if (auto refused = detail::conflict(tx, move.actor.id, move.project_id, move.owner)) return refused;
     }
-    if (move.action == "approve") return detail::approval_problem(tx, settings_, move.project_id);
+    // The credit review's own rule is for loans.
+    if (move.kind == "loan" && move.action == "approve") {
+        return detail::approval_problem(tx, settings_, move.project_id);
+    }
     return std::nullopt;
 }
 

@@ -63,6 +63,7 @@ TEST_CASE("cli: an edited, already applied migration stops migrate and serve", "
     std::map<std::string, std::string> env{{"DATABASE_URL", db.url()},
                                            {"SCHWARM_TLS_CERT", required_env("SCHWARM_TEST_TLS_CERT")},
                                            {"SCHWARM_TLS_KEY", required_env("SCHWARM_TEST_TLS_KEY")},
+                                           {"SCHWARM_BALLOT_KEY", test_ballot_key},
                                            {"SCHWARM_PORT", "0"}};
     CHECK(run_cli({"migrate"}, env, "", output) == 1);
     CHECK(output.find("was edited after it was applied") != std::string::npos);

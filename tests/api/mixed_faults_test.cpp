@@ -275,7 +275,7 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
     // Registrations: every acknowledged address exactly once.
     CHECK(tx.exec1("SELECT count(*) FROM users WHERE email LIKE 'new%'")[0].as<std::size_t>() == emails_acked.size());
     // Ballots: one per voter who cast any.
-    CHECK(tx.exec1("SELECT count(*) FROM ballots WHERE round_id = " + round)[0].as<std::size_t>() ==
+    CHECK(tx.exec1("SELECT count(*) FROM ballot_roll WHERE round_id = " + round)[0].as<std::size_t>() ==
           ballots_acked.size());
 
     // A retry of any acknowledged pledge books nothing.

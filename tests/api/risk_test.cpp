@@ -128,6 +128,53 @@ TEST_CASE("risk: a small loan needs one approval, reviews refuse conflicts and w
     CHECK(type_of(after) == problem_type("risk-review-state"));
 }
 
+TEST_CASE("risk: nobody reviews a donation or reward of someone they are related to", "[e2e][risk]") {
+    database db;
+    server srv(db.url());
+    https_client client(srv.port());
+    std::string owner = register_and_login(client, "olga@example.org");
+    std::string anna = create_user_and_login(client, db, "anna@bank.example", "staff");
+    std::string cleo = create_user_and_login(client, db, "cleo@bank.example", "staff");
+    std::string admin = create_user_and_login(client, db, "adam@bank.example", "admin");
+    std::string cleo_id = db.scalar("SELECT id FROM users WHERE email = 'cleo@bank.example'");
+    std::string owner_id = db.scalar("SELECT id FROM users WHERE email = 'olga@example.org'");
+    REQUIRE(
+        client
+            .request("POST", "/v1/risk/relationships",
+                     json::serialize(json::object{
+                         {"staff_id", std::stoll(cleo_id)}, {"customer_id", std::stoll(owner_id)}, {"kind", "family"}}),
+                     auth_headers(admin))
+            .status == 201);
+    for (const char* kind : {"donation", "reward"}) {
+        INFO(kind);
+        json::object fields = loan();
+        for (const char* loan_only : {"loan_rate_bp", "loan_term_months", "loan_schedule"}) fields.erase(loan_only);
+        fields["kind"] = kind;
+        auto created = client.request("POST", "/v1/projects", json::serialize(fields), auth_headers(owner));
+        REQUIRE(created.status == 201);
+        std::string id(created.json().at("id").as_string());
+        REQUIRE(client.request("POST", "/v1/projects/" + id + "/submit", {}, auth_headers(owner)).status == 200);
+        const int audit_before = std::stoi(db.scalar("SELECT count(*) FROM audit_log"));
+
+        for (const char* move : {"start-review", "reject"}) {
+            auto refused =
+                client.request("POST", "/v1/projects/" + id + "/" + move, R"({"reason":"no"})", auth_headers(cleo));
+            CHECK(refused.status == 403);
+            CHECK(type_of(refused) == problem_type("risk-conflict-of-interest"));
+            CHECK(refused.json().at("rule") == "relationship");
+        }
+        CHECK(state_of(client, id) == "submitted");
+        CHECK(std::stoi(db.scalar("SELECT count(*) FROM audit_log")) == audit_before);
+        // Staff without a tie review it as before.
+        REQUIRE(client.request("POST", "/v1/projects/" + id + "/start-review", {}, auth_headers(anna)).status == 200);
+        CHECK(client.request("POST", "/v1/projects/" + id + "/approve", {}, auth_headers(cleo)).status == 403);
+        REQUIRE(client.request("POST", "/v1/projects/" + id + "/approve", {}, auth_headers(anna)).status == 200);
+        CHECK(state_of(client, id) == "approved");
+        CHECK(client.request("POST", "/v1/projects/" + id + "/open-funding", {}, auth_headers(cleo)).status == 403);
+        CHECK(state_of(client, id) == "approved");
+    }
+}
+
 TEST_CASE("risk: without an application the check fails and nothing is approved, request-info and reject",
           "[e2e][risk]") {
     database db;

@@ -80,7 +80,7 @@ TEST_CASE("rounds: set up, vote, close, tally, publish", "[e2e][rounds]") {
     std::string ana_secret(replaced.json().at("secret").as_string());
     REQUIRE(client.request("PUT", base + "/ballot", vote({"garden", "library"}), auth_headers(ben)).status == 201);
     REQUIRE(client.request("PUT", base + "/ballot", vote({"bench"}), auth_headers(cem)).status == 201);
-    CHECK(db.scalar("SELECT count(*) FROM ballots") == "3");
+    CHECK(db.scalar("SELECT count(*) FROM ballot_roll") == "3");
     // Ballots are secret while the round is open.
     CHECK(client.request("GET", base + "/ballots").status == 409);
 
@@ -172,7 +172,7 @@ TEST_CASE("rounds: ballots that break a rule are refused and change nothing", "[
     CHECK(limit_of(R"({"choices":[{"project":"a","points":3}]})") == "points");
     CHECK(client.request("PUT", base + "/ballot", vote({"a"}), auth_headers(staff)).status == 403);
     CHECK(client.request("PUT", base + "/ballot", R"({"choices":"a"})", auth_headers(ana)).status == 400);
-    CHECK(db.scalar("SELECT count(*) FROM ballots") == "0");
+    CHECK(db.scalar("SELECT count(*) FROM ballot_roll") == "0");
 
     // Refusals of the round set-up itself.
     CHECK(client.request("POST", "/v1/rounds", round_body(R"(,"rule":"borda")"), auth_headers(staff)).status == 400);
@@ -214,7 +214,7 @@ TEST_CASE("rounds: a voter casting in parallel leaves exactly one ballot", "[e2e
     }
     for (auto& t : threads) t.join();
     CHECK(ok == 8);
-    CHECK(db.scalar("SELECT count(*) FROM ballots") == "1");
+    CHECK(db.scalar("SELECT count(*) FROM ballot_roll") == "1");
     CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'ballot.cast'") == "1");
     CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'ballot.replace'") == "7");
 

@@ -151,3 +151,40 @@ TEST_CASE("settlement: the fee never exceeds what was raised, and a failing camp
     CHECK(settlement_of(p, broken).json().at("error").is_null());
     p.check_books();
 }
+
+TEST_CASE("settlement: a failed campaign's counters say what is held or posted now, a funded one's stay",
+          "[e2e][settlement]") {
+    platform p(std::map<std::string, std::string>{{"SCHWARM_SETTLEMENT_CHUNK", "1"}});
+    auto owner = p.register_customer("owner@example.org");
+    std::vector<customer> backers;
+    for (int i = 0; i < 3; ++i) backers.push_back(p.register_customer("backer" + std::to_string(i) + "@example.org"));
+    std::string failing = p.open_project(owner, {{"goal_minor", 100'000}, {"deadline", p.days_from_now(10)}});
+    std::string funded = p.open_project(owner, {{"goal_minor", 3'000}, {"deadline", p.days_from_now(10)}});
+    for (std::size_t i = 0; i < backers.size(); ++i) {
+        p.deposit(backers[i], 3'000);
+        REQUIRE(p.pledge(backers[i], failing, 2'000, "f" + std::to_string(i)).status == 201);
+        REQUIRE(p.pledge(backers[i], funded, 1'000, "g" + std::to_string(i)).status == 201);
+    }
+    auto counters = [&](const std::string& project) {
+        auto view = p.client.request("GET", "/v1/projects/" + project).json();
+        return std::pair{view.at("pledged_minor").as_int64(), view.at("backers").as_int64()};
+    };
+    CHECK(counters(failing) == std::pair<std::int64_t, std::int64_t>{6'000, 3});
+
+    p.make_due(failing);
+    p.make_due(funded);
+    eventually([&] { return p.state_of(failing) == "failed" && p.state_of(funded) == "funded"; },
+               std::chrono::seconds(15), "both campaigns to settle");
+    // Every hold of the failed one was voided (in three chunks): nothing is
+    // held or posted, and its public counters say so, in the listing too.
+    CHECK(p.db.scalar("SELECT count(*) FROM pledges WHERE project_id = " + failing + " AND state = 'held'") == "0");
+    CHECK(counters(failing) == std::pair<std::int64_t, std::int64_t>{0, 0});
+    auto listing = p.client.request("GET", "/v1/projects?state=failed").json();
+    REQUIRE(listing.at("items").as_array().size() == 1);
+    CHECK(listing.at("items").as_array()[0].at("pledged_minor") == 0);
+    CHECK(listing.at("items").as_array()[0].at("backers") == 0);
+    // The funded one's pledges were posted: its counters still hold.
+    CHECK(counters(funded) == std::pair<std::int64_t, std::int64_t>{3'000, 3});
+    for (const auto& b : backers) CHECK(p.available(b) == 2'000);
+    p.check_books();
+}

@@ -57,3 +57,40 @@ TEST_CASE("config: refusals name the variable", "[config]") {
         CHECK_THROWS_WITH(load_config(env), Catch::Contains("must not be empty"));
     }
 }
+
+TEST_CASE("config: the hardening limits (issue 19) have defaults and ranges", "[config]") {
+    auto c = load_config(minimal());
+    CHECK(c.connections_per_client_max == 256);
+    CHECK(c.password_hash_concurrency == 2);
+    CHECK(c.password_hash_queue_max == 16);
+    CHECK(c.ballot_key.empty());
+
+    auto env = minimal();
+    SECTION("a small server's default share is all of its connections") {
+        env["SCHWARM_CONNECTIONS_MAX"] = "100";
+        CHECK(load_config(env).connections_per_client_max == 100);
+    }
+    SECTION("a share larger than the whole is refused") {
+        env["SCHWARM_CONNECTIONS_MAX"] = "100";
+        env["SCHWARM_CONNECTIONS_PER_CLIENT_MAX"] = "101";
+        CHECK_THROWS_WITH(load_config(env), Catch::Contains("at most SCHWARM_CONNECTIONS_MAX"));
+    }
+    SECTION("hashing concurrency 1 to 64") {
+        env["SCHWARM_PASSWORD_HASH_CONCURRENCY"] = "0";
+        CHECK_THROWS_WITH(load_config(env), Catch::Contains("SCHWARM_PASSWORD_HASH_CONCURRENCY"));
+        env["SCHWARM_PASSWORD_HASH_CONCURRENCY"] = "65";
+        CHECK_THROWS_WITH(load_config(env), Catch::Contains("between 1 and 64"));
+    }
+    SECTION("hashing queue 0 to 10000") {
+        env["SCHWARM_PASSWORD_HASH_QUEUE_MAX"] = "0";
+        CHECK(load_config(env).password_hash_queue_max == 0);
+        env["SCHWARM_PASSWORD_HASH_QUEUE_MAX"] = "-1";
+        CHECK_THROWS_WITH(load_config(env), Catch::Contains("SCHWARM_PASSWORD_HASH_QUEUE_MAX"));
+    }
+    SECTION("a short ballot key") {
+        env["SCHWARM_BALLOT_KEY"] = std::string(31, 'k');
+        CHECK_THROWS_WITH(load_config(env), Catch::Contains("SCHWARM_BALLOT_KEY must be at least 32 characters"));
+        env["SCHWARM_BALLOT_KEY"] = std::string(32, 'k');
+        CHECK(load_config(env).ballot_key.size() == 32);
+    }
+}

@@ -65,3 +65,29 @@ TEST_CASE("crypto: timestamped signatures are checked for form, key and age", "[
     CHECK(check_timestamped("key", old, body, schwarm::crypto::sign_timestamped("key", old, body), 400) ==
           timestamped::ok);
 }
+
+TEST_CASE("crypto: sealed text opens only with its key and associated data", "[crypto]") {
+    std::string key = hmac_sha256("a key of at least thirty-two characters", "derive");
+    REQUIRE(key.size() == 32);
+    auto sealed = seal(key, "round 7|voter 3", "the ballot");
+    CHECK(sealed.size() == sealed_overhead_bytes + 10);
+    CHECK(sealed.find("the ballot") == std::string::npos);
+    CHECK(open_sealed(key, "round 7|voter 3", sealed) == std::optional<std::string>("the ballot"));
+    CHECK(seal(key, "round 7|voter 3", "the ballot") != sealed); // a fresh nonce each time
+    CHECK_FALSE(open_sealed(key, "round 7|voter 4", sealed));
+    CHECK_FALSE(open_sealed(hmac_sha256("another key", "derive"), "round 7|voter 3", sealed));
+    auto tampered = sealed;
+    tampered[14] = static_cast<char>(tampered[14] ^ 1);
+    CHECK_FALSE(open_sealed(key, "round 7|voter 3", tampered));
+    CHECK_FALSE(open_sealed(key, "round 7|voter 3", sealed.substr(0, 20)));
+    CHECK(open_sealed(key, "", seal(key, "", "")) == std::optional<std::string>(""));
+    CHECK_THROWS(seal("short", "", "x"));
+}
+
+TEST_CASE("crypto: hex both ways", "[crypto]") {
+    CHECK(to_hex(std::string("\x00\xff\x10", 3)) == "00ff10");
+    CHECK(from_hex("00ff10") == std::optional<std::string>(std::string("\x00\xff\x10", 3)));
+    CHECK(from_hex("00FF10") == std::optional<std::string>(std::string("\x00\xff\x10", 3)));
+    CHECK_FALSE(from_hex("0"));
+    CHECK_FALSE(from_hex("zz"));
+}

@@ -26,6 +26,22 @@ TEST_CASE("json: bodies that are not one JSON object", "[json]") {
     CHECK(json::parse_object(R"({"a":1})").at("a").as_int64() == 1);
 }
 
+TEST_CASE("json: an object with a key twice is refused, wherever it is", "[json]") {
+    for (const char* text : {R"({"a":1,"a":2})", R"({"a":1, "b":2, "a" : 1})", R"({"x":{"a":1,"a":1}})",
+                             R"({"x":[{"a":1},{"b":1,"b":2}]})", R"({"x":{"a":{"c":1},"a":{"d":1}}})",
+                             R"({"x":[[{"y":{"k":1,"k":2}}]]})", R"({"ab":1,"ab":2})"}) {
+        INFO(text);
+        auto p = caught([&] { json::parse_object(text); });
+        CHECK(p.type().slug == "malformed-json");
+        CHECK(p.status() == 400);
+        CHECK(p.detail().find("same key twice") != std::string::npos);
+    }
+    // Colons, braces and quotes inside strings are text; the same key in two
+    // different objects is two keys.
+    CHECK(json::parse_object(R"({"a:b":"{:}","a":{"a":1},"b":[{"a":1},{"a":2}],"c\"":":"})").size() == 4);
+    CHECK(json::parse_object(R"({"x":{},"y":[{}, {"z":{}}]})").size() == 2);
+}
+
 TEST_CASE("json: a body with too many values is refused before it is parsed", "[json]") {
     std::string many = "{\"a\":[";
     for (std::size_t i = 0; i < json::values_max; ++i) many += "1,";

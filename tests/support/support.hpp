@@ -97,6 +97,9 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
+// SCHWARM_BALLOT_KEY of every test server (`server` sets it).
+inline constexpr const char* test_ballot_key = "test-ballot-key-0123456789abcdefghijklmnop";
+
 // The same database as the serving role schwarm_app (test.sh creates it),
 // for a URL of the test cluster's owner; other URLs as they are.
 std::string serving_url(const std::string& owner_url);

@@ -67,9 +67,17 @@ body_stream& context::stream_body(std::string content_type, std::vector<std::pai
     return *stream;
 }
 
+bool is_json_media_type(std::string_view content_type) {
+    // type/subtype, then parameters (RFC 9110 8.3.1); case does not matter.
+    std::string_view type = content_type.substr(0, content_type.find(';'));
+    auto is_space = [](char c) { return c == ' ' || c == '\t'; };
+    while (!type.empty() && is_space(type.front())) type.remove_prefix(1);
+    while (!type.empty() && is_space(type.back())) type.remove_suffix(1);
+    return boost::beast::iequals(type, "application/json");
+}
+
 boost::json::object context::json_body() const {
-    auto type = request[http::field::content_type];
-    if (!type.starts_with("application/json")) {
+    if (!is_json_media_type(request[http::field::content_type])) {
         throw problem(problems::unsupported_media, "Send the body as application/json");
     }
     return json::parse_object(request.body());

@@ -30,6 +30,10 @@ ssl::context make_tls_context(const std::string& cert_path, const std::string& k
     SSL_CTX* native = tls.native_handle();
     SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
     SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_COMPRESSION);
+    // An idle connection gives its TLS record buffers back (they are taken
+    // again with the next request): idle connections cost less each
+    // (bench/RESULTS.md, "Idle connections").
+    SSL_CTX_set_mode(native, SSL_MODE_RELEASE_BUFFERS);
     // TLS 1.2: ECDHE key exchange (forward secrecy) with AEAD ciphers only.
     // TLS 1.3's suites are all of that kind; OpenSSL's defaults stand.
     SSL_CTX_set_cipher_list(native, "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
@@ -43,7 +47,9 @@ ssl::context make_tls_context(const std::string& cert_path, const std::string& k
 namespace {
 
 constexpr std::size_t request_id_length_max = 64;
-constexpr std::size_t first_read_bytes = 4096;
+// The first read of a request; the header reader takes more as it needs.
+// Small, because every idle connection holds this buffer while it waits.
+constexpr std::size_t first_read_bytes = 1024;
 // How long to wait for the peer's close_notify. Many clients never send one;
 // waiting longer would only hold the socket (and delay shutdown).
 constexpr std::chrono::milliseconds tls_close_timeout{1000};
@@ -106,9 +112,32 @@ session_registry& registry() {
     return r;
 }
 
+// Whether a request head asks for 100 (Continue) before its body (RFC 9110
+// 10.1.1; HTTP/1.0 clients' expectations are ignored, as it says).
+bool expects_continue(const http_request& req) {
+    return req.version() >= 11 && beast::iequals(req[http::field::expect], "100-continue");
+}
+
+// RFC 9112 3.2: exactly one Host in an HTTP/1.1 request (at most one in 1.0),
+// and a valid authority in it; anything else is answered 400.
+std::optional<std::string> host_problem(const http_request& req) {
+    std::size_t hosts = req.count(http::field::host);
+    if (hosts > 1) return "The request has " + std::to_string(hosts) + " Host headers; send exactly one";
+    if (hosts == 0) {
+        if (req.version() >= 11) return std::string("An HTTP/1.1 request needs a Host header");
+        return std::nullopt;
+    }
+    std::string_view host = req[http::field::host];
+    auto authority = boost::urls::parse_authority(host);
+    if (host.empty() || !authority || authority->has_userinfo()) return std::string("The Host header is not a host");
+    return std::nullopt;
+}
+
 class session : public std::enable_shared_from_this<session> {
 public:
-    session(tcp::socket&& socket, ssl::context& tls, service& app) : stream_(std::move(socket), tls), app_(app) {
+    // `share` is the client's connection count this session was counted in.
+    session(tcp::socket&& socket, ssl::context& tls, service& app, std::string share)
+        : stream_(std::move(socket), tls), app_(app), share_(std::move(share)) {
         beast::error_code ec;
         auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
         client_address_ = ec ? "unknown" : endpoint.address().to_string();
@@ -116,6 +145,7 @@ public:
     }
     ~session() {
         --app_.connections;
+        app_.connection_share.remove(share_);
         registry().remove(this);
     }
 
@@ -154,6 +184,20 @@ private:
         parser_->body_limit(static_cast<std::uint64_t>(app_.cfg.body_limit_bytes));
         if (buffer_.size() > 0) return do_read_header(); // a pipelined request is waiting
         if (app_.shutting_down) return do_close();
+        // Idle, a connection keeps only what it must. The read buffer goes
+        // back to nothing (a large body made it grow). Beast's ssl_stream
+        // copies a response of up to 16 KB into a buffer of its own (one TLS
+        // record) and keeps it until a write it does not copy: an empty
+        // write, which sends nothing, is one.
+        buffer_.shrink_to_fit();
+        stream_.async_write_some(net::const_buffer(), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return self->do_close();
+            self->wait_idle();
+        });
+    }
+
+    void wait_idle() {
+        if (app_.shutting_down) return do_close();
         // Wait for the first bytes under the idle timeout; the header
         // timeout starts only when a request begins.
         idle_ = true;
@@ -178,9 +222,34 @@ private:
 
     void on_header(beast::error_code ec, std::size_t) {
         if (ec) return on_read_error(ec);
+        admitted_ = nullptr;
         if (parser_->is_done()) return on_request();
+        // A client that expects something waits for our word before its body.
+        const http_request& req = parser_->get();
+        if (req.version() >= 11 && req.count(http::field::expect) > 0) return on_expect_continue();
+        read_body();
+    }
+
+    void read_body() {
         expire_in(app_.cfg.body_timeout_ms);
         http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, shared_from_this()));
+    }
+
+    // The client waits with its body until we say 100 (Continue). A request
+    // refused on its head gets its final answer instead, and the connection
+    // closes: the body it did not send will not follow on it.
+    void on_expect_continue() {
+        if (auto refused = admit()) {
+            keep_alive_ = false;
+            return reply(refused->route_pattern, std::move(refused->answer));
+        }
+        continue_.emplace(http::status::continue_, 11);
+        expire_in(app_.cfg.write_timeout_ms);
+        http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->continue_.reset();
+            if (ec) return;
+            self->read_body();
+        });
     }
 
     void on_body(beast::error_code ec, std::size_t) {
@@ -211,23 +280,41 @@ private:
         do_close();
     }
 
-    void on_request() {
+    struct refusal {
+        std::string_view route_pattern; // "-" before a route matched
+        response answer;
+    };
+
+    // What the head of a request decides alone: the target, Host, the rate
+    // limits, the route, the presence of a bearer token and an Idempotency-Key.
+    // A refusal, or nothing: then admitted_ is the route and ctx_ the context.
+    std::optional<refusal> admit() {
         const http_request& req = parser_->get();
         request_id_ = request_id_for(req["X-Request-Id"]);
         keep_alive_ = req.keep_alive();
+        auto refuse = [this](std::string_view pattern, response r) { return refusal{pattern, std::move(r)}; };
+        auto bad = [&](const std::string& detail) {
+            return refuse("-", problem_response(problem(problems::bad_request, detail), request_id_));
+        };
 
         auto target = boost::urls::parse_origin_form(req.target());
-        if (!target) {
-            return reply(
-                "-", problem_response(problem(problems::bad_request, "The request target is malformed"), request_id_));
+        if (!target) return bad("The request target is malformed");
+        if (auto host = host_problem(req)) {
+            keep_alive_ = false; // which host the next request is for is as unclear
+            return bad(*host);
         }
-        if (auto wait = app_.per_client.take(client_address_); wait.count() > 0) {
-            return reply("-", rate_limited(wait));
+        if (req.count(http::field::expect) > 0 && !expects_continue(req) && req.version() >= 11) {
+            keep_alive_ = false; // its body may be on the way or not
+            return refuse("-", problem_response(problem(problems::expectation_failed,
+                                                        "The only expectation served is Expect: 100-continue"),
+                                                request_id_));
         }
+        if (auto wait = app_.per_client.take(client_address_); wait.count() > 0) return refuse("-", rate_limited(wait));
 
         auto found = app_.routes.match(req.method(), target->encoded_path());
         if (std::holds_alternative<no_route>(found)) {
-            return reply("-", problem_response(problem(problems::not_found, "There is no such resource"), request_id_));
+            return refuse("-",
+                          problem_response(problem(problems::not_found, "There is no such resource"), request_id_));
         }
         if (auto* wrong = std::get_if<wrong_method>(&found)) {
             response res =
@@ -235,13 +322,13 @@ private:
                                                                            " is not allowed here; use " + wrong->allow),
                                  request_id_);
             res.headers.emplace_back("Allow", wrong->allow);
-            return reply("-", std::move(res));
+            return refuse("-", std::move(res));
         }
         auto& match = std::get<route_match>(found);
         const route& r = *match.matched;
         if (has(r.requires_, needs::login_limit)) {
             if (auto wait = app_.login_per_client.take(client_address_); wait.count() > 0) {
-                return reply(r.pattern, rate_limited(wait));
+                return refuse(r.pattern, rate_limited(wait));
             }
         }
 
@@ -257,23 +344,40 @@ private:
         ctx->path_params = std::move(match.path_params);
         ctx->bearer_token = bearer_token_of(req[http::field::authorization]);
         if (r.who != access::anyone && ctx->bearer_token.empty()) {
-            return reply(r.pattern, problem_response(
-                                        problem(problems::unauthorized, "Send a bearer token: Authorization: Bearer …"),
-                                        request_id_));
+            return refuse(r.pattern, problem_response(problem(problems::unauthorized,
+                                                              "Send a bearer token: Authorization: Bearer …"),
+                                                      request_id_));
         }
         if (has(r.requires_, needs::idempotency_key)) {
             std::string_view key = req["Idempotency-Key"];
             bool plain = !key.empty() && key.size() <= idempotency_key_length_max &&
                          std::all_of(key.begin(), key.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
             if (!plain) {
-                return reply(r.pattern,
-                             problem_response(field_problem("Idempotency-Key",
-                                                            "This request moves money: send an Idempotency-Key "
-                                                            "header of 1 to 200 visible characters"),
-                                              request_id_));
+                return refuse(r.pattern, problem_response(field_problem("Idempotency-Key",
+                                                                        "This request moves money: send an "
+                                                                        "Idempotency-Key header of 1 to 200 visible "
+                                                                        "characters"),
+                                                          request_id_));
             }
             ctx->idempotency_key = std::string(key);
         }
+        if (std::string_view after = req["Schwarm-Read-After"]; !after.empty() && !is_wal_position(after)) {
+            return refuse(r.pattern, problem_response(field_problem("Schwarm-Read-After",
+                                                                    "Schwarm-Read-After takes a Schwarm-LSN value"),
+                                                      request_id_));
+        }
+        admitted_ = &r;
+        ctx_ = std::move(ctx);
+        return std::nullopt;
+    }
+
+    void on_request() {
+        if (!admitted_) {
+            if (auto refused = admit()) return reply(refused->route_pattern, std::move(refused->answer));
+        }
+        const route& r = *admitted_;
+        auto ctx = std::move(ctx_);
+        admitted_ = nullptr;
         if (r.db == db_use::principal_only) return run_principal_only(r, ctx);
         if (r.db == db_use::none) return reply(r.pattern, run_route(r, *ctx, nullptr));
         if (r.handle_batch) {
@@ -287,12 +391,8 @@ private:
             return;
         }
 
-        std::string_view after = req["Schwarm-Read-After"];
-        if (!after.empty() && !is_wal_position(after)) {
-            return reply(r.pattern, problem_response(field_problem("Schwarm-Read-After",
-                                                                   "Schwarm-Read-After takes a Schwarm-LSN value"),
-                                                     request_id_));
-        }
+        std::string_view after = ctx->request["Schwarm-Read-After"];
+        if (has(r.requires_, needs::password_hash)) return run_hashing(r, ctx);
         if (has(r.requires_, needs::replica) && app_.replicas) {
             if (db::pool* replica = app_.replicas->pick()) return run_on_replica(r, ctx, *replica, std::string(after));
         }
@@ -301,13 +401,38 @@ private:
 
     // Database work goes to the pool; the answer comes back on our strand.
     void run_on_primary(const route& r, const std::shared_ptr<context>& ctx) {
-        bool queued = app_.pool.try_submit([self = shared_from_this(), ctx, &r](db::worker_context& worker) {
+        if (!submit(r, ctx, [] {})) reply(r.pattern, busy());
+    }
+
+    // Runs the route on a primary worker; `done` is called on the worker when
+    // it has answered. False (and `done` never called) when the pool is full.
+    bool submit(const route& r, const std::shared_ptr<context>& ctx, std::function<void()> done) {
+        return app_.pool.try_submit([self = shared_from_this(), ctx, &r, done](db::worker_context& worker) {
             response res = run_route(r, *ctx, &worker);
+            done();
             if (self->app_.replicas && has(r.requires_, needs::replica)) ++self->app_.replicas->served_by_primary;
             net::post(self->stream_.get_executor(),
                       [self, ctx, &r, res = std::move(res)]() mutable { self->reply(r.pattern, std::move(res)); });
         });
-        if (!queued) reply(r.pattern, busy());
+    }
+
+    // Password hashing takes 19 MiB and tens of milliseconds of a core per
+    // request: a few at once through the turnstile, a few waiting their turn,
+    // and the rest told at once to come back (503), so that a burst of
+    // logins can neither take the memory nor every worker.
+    void run_hashing(const route& r, const std::shared_ptr<context>& ctx) {
+        auto& gate = app_.password_hashing;
+        bool entered = gate.enter([self = shared_from_this(), ctx, &r, &gate] {
+            if (self->submit(r, ctx, [&gate] { gate.leave(); })) return;
+            gate.leave();
+            net::post(self->stream_.get_executor(), [self, &r] { self->reply(r.pattern, self->busy()); });
+        });
+        if (!entered) {
+            response res = problem_response(
+                problem(problems::unavailable, "Too many logins and registrations at once; try again"), request_id_);
+            res.headers.emplace_back("Retry-After", "1");
+            reply(r.pattern, std::move(res));
+        }
     }
 
     // A read on a replica: once it has replayed the client's last write
@@ -468,7 +593,11 @@ private:
 
     beast::ssl_stream<beast::tcp_stream> stream_;
     service& app_;
+    std::string share_;
     std::string client_address_;
+    const route* admitted_ = nullptr; // the route of a request admitted on its head
+    std::shared_ptr<context> ctx_;    // and its context, until the body is in
+    std::optional<http::response<http::empty_body>> continue_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<http::response<http::string_body>> response_;
@@ -503,12 +632,18 @@ void listener::do_accept() {
 void listener::on_accept(beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
     if (!ec) {
-        if (app_.connections.load() >= app_.cfg.connections_max) {
-            // Over the limit: close at once rather than queue without bound.
+        beast::error_code peer_error;
+        auto peer = socket.remote_endpoint(peer_error);
+        std::string share = peer_error ? "unknown" : connection_key(peer.address());
+        // Over the limit, or over the client's share of it: closed at once
+        // rather than queued without bound, so one client cannot take them all.
+        // (Sessions are counted here on the acceptor's strand, and only ever
+        // uncounted elsewhere, so neither count can be overtaken.)
+        if (app_.connections.load() >= app_.cfg.connections_max || !app_.connection_share.try_add(share)) {
             beast::error_code ignored;
             socket.close(ignored);
         } else {
-            std::make_shared<session>(std::move(socket), tls_, app_)->run();
+            std::make_shared<session>(std::move(socket), tls_, app_, std::move(share))->run();
         }
     }
     do_accept();

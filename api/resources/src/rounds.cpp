@@ -48,6 +48,9 @@ voting::round_id round_param(const context& ctx) {
     return voting::round_id{path_id(ctx, "id", "There is no such round")};
 }
 
+// SCHWARM_BALLOT_KEY, which `serve` requires.
+voting::ballot_key ballot_key(const context& ctx) { return voting::ballot_key(ctx.app.cfg.ballot_key); }
+
 boost::json::object to_json(const voting::round_info& r) {
     const auto& s = r.spec;
     boost::json::object out{{"id", r.id.str()},
@@ -169,7 +172,7 @@ response open_round(context& ctx) {
     return round_response(voting::open_round(ctx.work(), round_param(ctx), ctx.origin()));
 }
 response close_round(context& ctx) {
-    return round_response(voting::close_round(ctx.work(), round_param(ctx), ctx.origin()));
+    return round_response(voting::close_round(ctx.work(), round_param(ctx), ballot_key(ctx), ctx.origin()));
 }
 
 // The body: {"choices": [{"project": "key", "points": n}, ...]}; points only
@@ -188,13 +191,16 @@ response cast_ballot(context& ctx) {
         c.reject_unknown();
         choices.push_back({std::move(project), points});
     }
-    auto receipt = voting::cast_ballot(ctx.work(), round_param(ctx), ctx.who(), std::move(choices), ctx.request_id);
+    auto receipt = voting::cast_ballot(ctx.work(), round_param(ctx), ctx.who(), std::move(choices), ballot_key(ctx),
+                                       ctx.request_id);
     return json_response(receipt.replaced ? http::status::ok : http::status::created,
                          {{"receipt", receipt.hash},
                           {"secret", receipt.secret},
                           {"replaced", receipt.replaced},
-                          {"note", "Keep the secret: with it you can find your ballot among the published ones "
-                                   "and check it was counted. It is not stored and cannot be shown again."}});
+                          {"note", "Keep the receipt: after the close, find your ballot among the published ones by "
+                                   "it and check it was counted; the secret shows the receipt was made from what you "
+                                   "chose. Both are published with every ballot then, so neither proves to anyone "
+                                   "how you voted. Until the close you may replace this ballot."}});
 }
 
 response tally_round(context& ctx) {
@@ -213,7 +219,9 @@ response list_ballots(context& ctx) {
     for (const auto& b : ballots) {
         boost::json::array choices;
         for (const auto& c : b.choices) choices.push_back({{"project", c.project}, {"points", c.points}});
-        items.push_back({{"receipt", b.receipt}, {"choices", std::move(choices)}});
+        items.push_back({{"receipt", b.receipt},
+                         {"secret", b.secret ? boost::json::value(*b.secret) : boost::json::value(nullptr)},
+                         {"choices", std::move(choices)}});
     }
     return page_response(std::move(items), limit, ballots.empty() ? "" : ballots.back().receipt);
 }

@@ -12,7 +12,8 @@ response logout(context&);
 
 std::vector<route> sessions_routes() {
     return {
-        {http::verb::post, "/v1/sessions", access::anyone, db_use::write, login, needs::login_limit},
+        {http::verb::post, "/v1/sessions", access::anyone, db_use::write, login,
+         needs::login_limit | needs::password_hash},
         {http::verb::delete_, "/v1/sessions/current", any_user, db_use::write, logout},
     };
 }

@@ -13,7 +13,7 @@ response set_member(context&);
 
 std::vector<route> users_routes() {
     return {
-        {http::verb::post, "/v1/users", access::anyone, db_use::write, register_customer},
+        {http::verb::post, "/v1/users", access::anyone, db_use::write, register_customer, needs::password_hash},
         {http::verb::get, "/v1/users/me", any_user, db_use::principal_only, me},
         {http::verb::put, "/v1/users/{id}/member", access::admin, db_use::write, set_member},
     };

@@ -74,6 +74,7 @@ const std::vector<setting>& settings() {
         integer("SCHWARM_PORT", &config::port, 0, 65535),
         text("SCHWARM_TLS_CERT", &config::tls_cert_path),
         text("SCHWARM_TLS_KEY", &config::tls_key_path),
+        text("SCHWARM_BALLOT_KEY", &config::ballot_key),
         integer("SCHWARM_IO_THREADS", &config::io_threads, 1, 64),
         integer("SCHWARM_DB_WORKERS", &config::db_workers, 1, 256),
         integer("SCHWARM_DB_QUEUE_MAX", &config::db_queue_max, 1, 100'000),
@@ -86,6 +87,9 @@ const std::vector<setting>& settings() {
         integer("SCHWARM_WRITE_TIMEOUT_MS", &config::write_timeout_ms, 100, day_ms),
         integer("SCHWARM_SHUTDOWN_GRACE_MS", &config::shutdown_grace_ms, 0, day_ms),
         integer("SCHWARM_CONNECTIONS_MAX", &config::connections_max, 1, 1'000'000),
+        integer("SCHWARM_CONNECTIONS_PER_CLIENT_MAX", &config::connections_per_client_max, 1, 1'000'000),
+        integer("SCHWARM_PASSWORD_HASH_CONCURRENCY", &config::password_hash_concurrency, 1, 64),
+        integer("SCHWARM_PASSWORD_HASH_QUEUE_MAX", &config::password_hash_queue_max, 0, 10'000),
         integer("SCHWARM_RATE_PER_CLIENT_PER_S", &config::rate_per_client_per_s, 0, 1'000'000),
         integer("SCHWARM_RATE_BURST", &config::rate_burst, 1, 10'000'000),
         integer("SCHWARM_LOGIN_FAILURES_MAX", &config::login_failures_max, 1, 1000),
@@ -164,8 +168,17 @@ config load_config(const std::map<std::string, std::string>& env) {
     if (c.tls_cert_path.empty() != c.tls_key_path.empty()) {
         throw config_error("SCHWARM_TLS_CERT and SCHWARM_TLS_KEY must be set together");
     }
+    if (!c.ballot_key.empty() && c.ballot_key.size() < 32) {
+        throw config_error("SCHWARM_BALLOT_KEY must be at least 32 characters");
+    }
     if (!c.payment_callback_secret.empty() && c.payment_callback_secret.size() < 32) {
         throw config_error("SCHWARM_PAYMENT_CALLBACK_SECRET must be at least 32 characters");
+    }
+    if (c.connections_per_client_max > c.connections_max) {
+        if (env.contains("SCHWARM_CONNECTIONS_PER_CLIENT_MAX")) {
+            throw config_error("SCHWARM_CONNECTIONS_PER_CLIENT_MAX must be at most SCHWARM_CONNECTIONS_MAX");
+        }
+        c.connections_per_client_max = c.connections_max; // the default share of a small server: all of it
     }
     if (c.rate_per_client_per_s > 0 && c.rate_burst < c.rate_per_client_per_s) {
         throw config_error("SCHWARM_RATE_BURST must be at least SCHWARM_RATE_PER_CLIENT_PER_S");

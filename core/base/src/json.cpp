@@ -3,6 +3,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 
+#include <cstdint>
+#include <limits>
+#include <vector>
+
 namespace schwarm::json {
 
 namespace {
@@ -12,29 +16,78 @@ std::size_t utf8_length(std::string_view text) {
     return count;
 }
 
-// Counts values the cheap way, before parsing: separators and openings
-// outside strings (an upper bound of one per value, near enough).
-std::size_t values_in(std::string_view text) {
-    std::size_t count = 1;
+// What a cheap pass over the text says before parsing: how many values it
+// has (separators and openings outside strings: an upper bound of one per
+// value, near enough) and how many keys each object has (the colons at its
+// level), objects in the order their braces open. Stops counting past
+// values_max.
+struct text_shape {
+    std::size_t values = 1;
+    std::vector<std::uint32_t> keys_per_object;
+};
+
+text_shape shape_of(std::string_view text) {
+    text_shape out;
+    constexpr std::size_t not_an_object = std::numeric_limits<std::size_t>::max();
+    std::vector<std::size_t> open; // per open bracket: its object's index, or not_an_object
     bool in_string = false, escaped = false;
     for (char c : text) {
         if (in_string) {
             if (escaped) escaped = false;
             else if (c == '\\') escaped = true;
             else if (c == '"') in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == ',' || c == '[' || c == '{') {
-            ++count;
+            continue;
+        }
+        switch (c) {
+        case '"': in_string = true; break;
+        case ',': ++out.values; break;
+        case '{':
+            ++out.values;
+            open.push_back(out.keys_per_object.size());
+            out.keys_per_object.push_back(0);
+            break;
+        case '[':
+            ++out.values;
+            open.push_back(not_an_object);
+            break;
+        case ':':
+            if (!open.empty() && open.back() != not_an_object) ++out.keys_per_object[open.back()];
+            break;
+        case '}':
+        case ']':
+            if (!open.empty()) open.pop_back();
+            break;
+        default: break;
+        }
+        if (out.values > values_max) break;
+    }
+    return out;
+}
+
+// Boost.JSON keeps the last of an object's members with one key; the text
+// had more keys than the parsed object has members then. Objects are visited
+// in the order their braces opened (a parent before what it holds), so the
+// first object that differs is the one with a key twice.
+bool has_duplicate_key(const boost::json::value& value, const std::vector<std::uint32_t>& keys, std::size_t& next) {
+    if (value.is_object()) {
+        const auto& object = value.as_object();
+        if (next >= keys.size() || object.size() != keys[next++]) return true;
+        for (const auto& member : object) {
+            if (has_duplicate_key(member.value(), keys, next)) return true;
+        }
+    } else if (value.is_array()) {
+        for (const auto& element : value.as_array()) {
+            if (has_duplicate_key(element, keys, next)) return true;
         }
     }
-    return count;
+    return false;
 }
 
 } // namespace
 
 boost::json::object parse_object(std::string_view text) {
-    if (values_in(text) > values_max) {
+    text_shape shape = shape_of(text);
+    if (shape.values > values_max) {
         throw problem(problems::payload_too_large,
                       "The body has more than " + std::to_string(values_max) + " JSON values");
     }
@@ -47,6 +100,12 @@ boost::json::object parse_object(std::string_view text) {
     }
     if (!value.is_object()) {
         throw problem(problems::malformed_json, "The body must be a JSON object");
+    }
+    // Two readers of one body must never read two meanings (RFC 8259 4: with
+    // duplicate names, behaviour is unpredictable): refused, not last-wins.
+    std::size_t next = 0;
+    if (has_duplicate_key(value, shape.keys_per_object, next)) {
+        throw problem(problems::malformed_json, "An object in the body has the same key twice");
     }
     return std::move(value.as_object());
 }

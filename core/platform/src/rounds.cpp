@@ -15,6 +15,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <bit>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -38,9 +40,13 @@ const db::query insert_round{
         "r.closes_at") ", r.eligibility::text, r.ballot::text, r.rule, r.utility, r.min_projects, r.max_projects, "    \
                        "r.max_total_cost_minor, r.points, r.state::text, r.imported, "                                 \
                        "schwarm_now() >= r.opens_at AND schwarm_now() < r.closes_at"
-const db::query select_round{
-    "rounds.select", "SELECT " ROUND_COLUMNS ", (SELECT count(*) FROM round_projects p WHERE p.round_id = r.id), "
-                     "(SELECT count(*) FROM ballots b WHERE b.round_id = r.id) FROM voting_rounds r WHERE r.id = $1"};
+// Ballots: voters on the roll while the round takes them, then the box.
+const db::query select_round{"rounds.select", "SELECT " ROUND_COLUMNS
+                                              ", (SELECT count(*) FROM round_projects p WHERE p.round_id = r.id), "
+                                              "CASE WHEN r.state IN ('draft', 'open') "
+                                              "THEN (SELECT count(*) FROM ballot_roll b WHERE b.round_id = r.id) "
+                                              "ELSE (SELECT count(*) FROM ballot_box b WHERE b.round_id = r.id) END "
+                                              "FROM voting_rounds r WHERE r.id = $1"};
 const db::query select_round_only{"rounds.select_only",
                                   "SELECT " ROUND_COLUMNS ", 0, 0 FROM voting_rounds r WHERE r.id = $1"};
 #undef ROUND_COLUMNS
@@ -72,20 +78,34 @@ const db::query share_round_lock{"rounds.share_lock",
                                  "SELECT pg_advisory_xact_lock_shared(23114, ($1 % 2147483647)::int)"};
 const db::query exclusive_round_lock{"rounds.exclusive_lock",
                                      "SELECT pg_advisory_xact_lock(23114, ($1 % 2147483647)::int)"};
-const db::query upsert_ballot{
-    "rounds.upsert_ballot",
-    "INSERT INTO ballots (round_id, voter_id, choices, receipt) VALUES ($1, $2, $3::jsonb, $4) "
-    "ON CONFLICT (round_id, voter_id) DO UPDATE SET choices = EXCLUDED.choices, receipt = EXCLUDED.receipt, "
-    "cast_at = schwarm_now() RETURNING (xmax <> 0)"};
-const db::query insert_imported_ballot{
-    "rounds.insert_imported_ballot",
-    "INSERT INTO ballots (round_id, imported_voter, choices, receipt) "
-    "SELECT $1, v, c::jsonb, r FROM unnest($2::text[], $3::text[], $4::text[]) AS t(v, c, r)"};
+// The roll (migrations/0040_ballot_box.sql): who voted, and until the close
+// their ballot, sealed.
+const db::query upsert_roll{
+    "rounds.upsert_roll",
+    "INSERT INTO ballot_roll (round_id, voter_id, envelope) VALUES ($1, $2, decode($3, 'hex')) "
+    "ON CONFLICT (round_id, voter_id) DO UPDATE SET envelope = EXCLUDED.envelope, voted_at = schwarm_now() "
+    "RETURNING (xmax <> 0)"};
+// A ballot cast in the clear before 0040 gives way to its voter's new one.
+const db::query drop_unsealed{"rounds.drop_unsealed",
+                              "DELETE FROM ballots_unsealed WHERE round_id = $1 AND voter_id = $2"};
+const db::query select_envelopes{
+    "rounds.envelopes",
+    "SELECT voter_id, encode(envelope, 'hex') FROM ballot_roll WHERE round_id = $1 AND envelope IS NOT NULL"};
+const db::query select_unsealed{"rounds.unsealed",
+                                "SELECT receipt, choices::text FROM ballots_unsealed WHERE round_id = $1"};
+// One statement, in receipt order: the box keeps no order of casting.
+const db::query insert_box{
+    "rounds.insert_box",
+    "INSERT INTO ballot_box (round_id, receipt, secret, choices) "
+    "SELECT $1, r, NULLIF(s, ''), c::jsonb FROM unnest($2::text[], $3::text[], $4::text[]) AS t(r, s, c) ORDER BY r"};
+const db::query empty_envelopes{"rounds.empty_envelopes",
+                                "UPDATE ballot_roll SET envelope = NULL WHERE round_id = $1 AND envelope IS NOT NULL"};
+const db::query delete_unsealed{"rounds.delete_unsealed", "DELETE FROM ballots_unsealed WHERE round_id = $1"};
 const db::query select_ballots{"rounds.ballots",
-                               "SELECT choices::text FROM ballots WHERE round_id = $1 ORDER BY receipt"};
-const db::query select_published{
-    "rounds.published",
-    "SELECT receipt, choices::text FROM ballots WHERE round_id = $1 AND receipt > $2 ORDER BY receipt LIMIT $3"};
+                               "SELECT choices::text FROM ballot_box WHERE round_id = $1 ORDER BY receipt"};
+const db::query select_published{"rounds.published",
+                                 "SELECT receipt, secret, choices::text FROM ballot_box WHERE round_id = $1 "
+                                 "AND receipt > $2 ORDER BY receipt LIMIT $3"};
 const db::query store_result{"rounds.store_result",
                              "UPDATE voting_rounds SET result = $2::jsonb, state = 'tallied' WHERE id = $1"};
 const db::query select_result{"rounds.result", "SELECT state::text, result::text FROM voting_rounds WHERE id = $1"};
@@ -112,6 +132,71 @@ std::vector<choice> choices_from(const std::string& text) {
 // The receipt commits to the round, the ballot and the voter's secret.
 std::string receipt_of(round_id id, const std::string& ballot_json, const std::string& secret) {
     return crypto::sha256_hex("schwarm-ballot|" + id.str() + "|" + ballot_json + "|" + secret);
+}
+
+// --- envelopes: a ballot sealed on the roll while its round is open ---------------
+//
+// The plaintext is the secret, a newline and the ballot's canonical JSON,
+// padded with spaces to a size class (at least 1 KiB, else the next power of
+// two), so the envelope's length says no more than the class. It is bound to
+// its round and voter: an envelope moved to another row does not open.
+constexpr std::size_t envelope_plaintext_min = 1024;
+
+std::string envelope_aad(round_id id, user_id voter) {
+    return "schwarm-ballot-envelope-v1|" + id.str() + "|" + voter.str();
+}
+
+std::string seal_envelope(const ballot_key& key, round_id id, user_id voter, const std::string& ballot_json,
+                          const std::string& secret) {
+    std::string plain = secret + "\n" + ballot_json;
+    plain.resize(std::max(envelope_plaintext_min, std::bit_ceil(plain.size())), ' ');
+    return crypto::to_hex(crypto::seal(key.envelope_key(), envelope_aad(id, voter), plain));
+}
+
+struct opened_envelope {
+    std::string secret;
+    std::string ballot_json;
+};
+
+opened_envelope open_envelope(const ballot_key& key, round_id id, user_id voter, const std::string& hex) {
+    auto sealed = crypto::from_hex(hex);
+    auto plain = sealed ? crypto::open_sealed(key.envelope_key(), envelope_aad(id, voter), *sealed) : std::nullopt;
+    // Not a refusal: every envelope was sealed by a server; one that does not
+    // open means the key changed while the round was open (or the row was
+    // tampered with). The close fails whole and the round stays open.
+    SCHWARM_INVARIANT(plain, "round " + id.str() +
+                                 ": an envelope on the roll does not open under SCHWARM_BALLOT_KEY "
+                                 "(was the key changed while the round was open?)");
+    auto newline = plain->find('\n');
+    SCHWARM_INVARIANT(newline != std::string::npos, "round " + id.str() + ": an envelope without its secret");
+    auto end = plain->find_last_not_of(' ');
+    return {plain->substr(0, newline), plain->substr(newline + 1, end - newline)};
+}
+
+// At the close: every envelope opened into the box, with the ballots cast in
+// the clear before 0040, in one statement sorted by receipt; the envelopes
+// are emptied. The ballots pass through memory in the roll's order, and
+// nowhere else.
+std::size_t open_envelopes(pqxx::work& tx, round_id id, const ballot_key& key) {
+    std::vector<std::string> receipts, secrets, ballots;
+    for (const auto& row : tx.exec_prepared(select_envelopes.name, id.value)) {
+        auto opened = open_envelope(key, id, user_id{row[0].as<std::int64_t>()}, row[1].as<std::string>());
+        receipts.push_back(receipt_of(id, opened.ballot_json, opened.secret));
+        secrets.push_back(std::move(opened.secret));
+        ballots.push_back(std::move(opened.ballot_json));
+    }
+    for (const auto& row : tx.exec_prepared(select_unsealed.name, id.value)) {
+        receipts.push_back(row[0].as<std::string>());
+        secrets.emplace_back(); // its secret was never kept
+        ballots.push_back(row[1].as<std::string>());
+    }
+    if (!receipts.empty()) {
+        tx.exec_prepared(insert_box.name, id.value, db::array_literal(receipts), db::array_literal(secrets),
+                         db::array_literal(ballots));
+    }
+    tx.exec_prepared(empty_envelopes.name, id.value);
+    tx.exec_prepared(delete_unsealed.name, id.value);
+    return receipts.size();
 }
 
 void check_spec(const round_spec& s) {
@@ -174,11 +259,13 @@ void require_state(const std::string& state, const std::string& wanted, const st
     }
 }
 
+// `then` runs after the state changed, under the exclusive lock.
 round_info transition(pqxx::work& tx, round_id id, const std::string& from, const std::string& to,
-                      const std::string& action, const actor& by) {
+                      const std::string& action, const actor& by, const std::function<void()>& then = {}) {
     require_state(locked_state(tx, id), from, action);
     tx.exec_prepared(exclusive_round_lock.name, id.value);
     tx.exec_prepared(set_state.name, id.value, to);
+    if (then) then();
     audit::write(tx, {by.actor, "round." + action, "round:" + id.str(), by.request_id});
     return find_round(tx, id);
 }
@@ -298,6 +385,14 @@ std::vector<round_project> open_round_projects(pqxx::transaction_base& tx, round
 }
 
 } // namespace
+
+ballot_key::ballot_key(std::string_view secret) {
+    if (secret.size() < ballot_key_length_min) {
+        throw std::invalid_argument("the ballot key must be at least " + std::to_string(ballot_key_length_min) +
+                                    " characters");
+    }
+    envelope_key_ = crypto::hmac_sha256(secret, "schwarm ballot envelope key v1");
+}
 
 round_info create_round(pqxx::work& tx, const round_spec& spec, const actor& by) {
     return find_round(tx, insert(tx, spec, by, "draft", false));
@@ -468,12 +563,12 @@ round_info open_round(pqxx::work& tx, round_id id, const actor& by) {
     return transition(tx, id, "draft", "open", "open", by);
 }
 
-round_info close_round(pqxx::work& tx, round_id id, const actor& by) {
-    return transition(tx, id, "open", "closed", "close", by);
+round_info close_round(pqxx::work& tx, round_id id, const ballot_key& key, const actor& by) {
+    return transition(tx, id, "open", "closed", "close", by, [&] { open_envelopes(tx, id, key); });
 }
 
 receipt cast_ballot(pqxx::work& tx, round_id id, const users::principal& voter, std::vector<choice> choices,
-                    const std::string& request_id) {
+                    const ballot_key& key, const std::string& request_id) {
     tx.exec_prepared(share_round_lock.name, id.value);
     round_info r = load_round(tx, id, false);
     if (voter.role_ != users::role::customer) throw problem(problems::not_eligible, "Only customers vote");
@@ -491,7 +586,12 @@ receipt cast_ballot(pqxx::work& tx, round_id id, const users::principal& voter, 
     std::string ballot = choices_json(choices);
     receipt out{"", crypto::random_token(24), false};
     out.hash = receipt_of(id, ballot, out.secret);
-    out.replaced = tx.exec_prepared(upsert_ballot.name, id.value, voter.id.value, ballot, out.hash)[0][0].as<bool>();
+    // Neither the ballot nor its receipt is written in the clear: the roll
+    // row, its envelope and the audit record share this transaction's id.
+    tx.exec_prepared(drop_unsealed.name, id.value, voter.id.value);
+    out.replaced = tx.exec_prepared(upsert_roll.name, id.value, voter.id.value,
+                                    seal_envelope(key, id, voter.id, ballot, out.secret))[0][0]
+                       .as<bool>();
     // The audit record says that a ballot was cast, never what it says.
     audit::write(tx, {voter.id, out.replaced ? "ballot.replace" : "ballot.cast", "round:" + id.str(), request_id});
     return out;
@@ -543,7 +643,8 @@ std::vector<published_ballot> published_ballots(pqxx::transaction_base& tx, roun
     }
     std::vector<published_ballot> out;
     for (const auto& row : tx.exec_prepared(select_published.name, id.value, cursor, limit)) {
-        out.push_back({row[0].as<std::string>(), choices_from(row[1].as<std::string>())});
+        out.push_back(
+            {row[0].as<std::string>(), db::nullable<std::string>(row[1]), choices_from(row[2].as<std::string>())});
     }
     return out;
 }
@@ -615,7 +716,7 @@ round_info import_pabulib(pqxx::work& tx, std::string_view text, const std::stri
         tx.exec_prepared(insert_project.name, id.value, p.id_, p.name_.empty() ? p.id_ : p.name_.substr(0, 300),
                          p.cost_minor_);
     }
-    std::vector<std::string> voters, ballots, receipts;
+    std::vector<std::string> receipts, secrets, ballots;
     for (const auto& v : e.votes_) {
         std::vector<choice> choices;
         for (std::size_t i = 0; i < v.projects_.size(); ++i) {
@@ -623,14 +724,16 @@ round_info import_pabulib(pqxx::work& tx, std::string_view text, const std::stri
         }
         std::sort(choices.begin(), choices.end(),
                   [](const choice& a, const choice& b) { return a.project < b.project; });
-        voters.push_back(v.voter_id_);
         ballots.push_back(choices_json(choices));
-        // No voter holds a secret for an imported ballot: the receipt binds
-        // it to its line in the file instead.
-        receipts.push_back(receipt_of(id, ballots.back(), "pabulib-voter:" + v.voter_id_));
+        // No voter holds the secret of an imported ballot: it is published
+        // with it, as every opening is after a close.
+        secrets.push_back(crypto::random_token(24));
+        receipts.push_back(receipt_of(id, ballots.back(), secrets.back()));
     }
-    tx.exec_prepared(insert_imported_ballot.name, id.value, db::array_literal(voters), db::array_literal(ballots),
-                     db::array_literal(receipts));
+    if (!receipts.empty()) {
+        tx.exec_prepared(insert_box.name, id.value, db::array_literal(receipts), db::array_literal(secrets),
+                         db::array_literal(ballots));
+    }
     return find_round(tx, id);
 }
 

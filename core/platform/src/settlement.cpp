@@ -130,8 +130,15 @@ progress chunk(pqxx::work& tx, const projects::funding& f, const settings& s, co
     bool post = d.outcome == "funded";
     progress out{f.id, d.outcome, resolve_holds(tx, f, post, s.chunk, by), false};
     if (out.resolved == s.chunk) return out; // more holds wait for the next chunk
-    if (post) pay_out(tx, f, d.fee_minor, by);
-    else return_allocation(tx, f, by);
+    if (post) {
+        pay_out(tx, f, d.fee_minor, by);
+    } else {
+        // Failed: every hold voided and the allocation given back, so nothing
+        // is held or posted any more; the public counters say so (as a
+        // stopped campaign's do), not what once was pledged.
+        return_allocation(tx, f, by);
+        projects::clear_funding(tx, f.id);
+    }
     projects::clear_settlement_error(tx, f.id);
     projects::transition(tx, f.id, post ? "settle_funded" : "settle_failed", "", by);
     out.finished = true;

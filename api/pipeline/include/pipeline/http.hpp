@@ -145,6 +145,9 @@ enum class needs : std::uint8_t {
     keys_in_body = 1 << 2,
     // Reads only, and may be served by a read replica (pipeline/replicas.hpp).
     replica = 1 << 3,
+    // Hashes a password (Argon2id, 19 MiB and tens of milliseconds of a core):
+    // served through the service's bounded turnstile, 503 beyond it.
+    password_hash = 1 << 4,
 };
 
 constexpr needs operator|(needs a, needs b) {
@@ -157,6 +160,10 @@ constexpr bool has(needs set, needs one) {
 constexpr bool moves_money(needs set) { return has(set, needs::idempotency_key) || has(set, needs::keys_in_body); }
 
 inline constexpr std::size_t idempotency_key_length_max = 200;
+
+// Whether a Content-Type names application/json, with or without parameters
+// ("application/json; charset=utf-8"), and nothing else ("application/jsonx").
+bool is_json_media_type(std::string_view content_type);
 
 // A decimal integer and nothing around it (ids, cursors, amounts in text);
 // nullopt for anything else. Callers decide what a bad one means.

@@ -5,6 +5,7 @@
 #include "base/audit.hpp"
 #include "base/config.hpp"
 #include "base/db.hpp"
+#include "http/admission.hpp"
 #include "http/metrics.hpp"
 #include "http/rate_limit.hpp"
 #include "pipeline/batcher.hpp"
@@ -13,6 +14,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -28,7 +30,19 @@ struct service {
     service(config c, db::pool& p)
         : cfg(std::move(c)), routes(all_routes()), pool(p), per_client(cfg.rate_per_client_per_s, cfg.rate_burst),
           login_per_client(cfg.login_per_client_per_min / 60.0, cfg.login_per_client_per_min),
-          batches(p, static_cast<std::size_t>(cfg.batch_max), static_cast<std::size_t>(cfg.db_queue_max)) {}
+          batches(p, static_cast<std::size_t>(cfg.batch_max), static_cast<std::size_t>(cfg.db_queue_max)),
+          password_hashing(password_hashing_concurrency(cfg), password_hashing_waiting_max(cfg)),
+          connection_share(static_cast<std::size_t>(cfg.connections_per_client_max)) {}
+
+    // Never every worker: one stays free for requests that hash nothing.
+    static std::size_t password_hashing_concurrency(const config& c) {
+        return static_cast<std::size_t>(std::max(1, std::min(c.password_hash_concurrency, c.db_workers - 1)));
+    }
+    // Those waiting for a turn wait for a worker too: no more of them than the
+    // pool's own queue would take.
+    static std::size_t password_hashing_waiting_max(const config& c) {
+        return static_cast<std::size_t>(std::min(c.password_hash_queue_max, c.db_queue_max));
+    }
 
     const config cfg;
     const router routes;
@@ -37,6 +51,9 @@ struct service {
     rate_limiter per_client;
     rate_limiter login_per_client;
     batcher batches;
+    // Routes that hash a password (needs::password_hash) go through it.
+    turnstile password_hashing;
+    connection_shares connection_share;
     std::atomic<int> connections{0};
     std::atomic<bool> shutting_down{false};
     // The asynchronous client for db_use::principal_only routes; set in

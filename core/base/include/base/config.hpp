@@ -25,6 +25,9 @@ struct config {
     std::uint16_t port = 8443; // 0: any free port, printed at start
     std::string tls_cert_path;
     std::string tls_key_path;
+    // Seals ballots while their round is open (docs/SECURITY.md, "Ballot
+    // secrecy"); at least 32 characters; required by `serve`.
+    std::string ballot_key;
 
     int io_threads = 1;
     int db_workers = 8;     // worker threads, each owning one connection
@@ -39,6 +42,15 @@ struct config {
     std::int64_t write_timeout_ms = 30'000;
     std::int64_t shutdown_grace_ms = 15'000;
     int connections_max = 4096;
+    // One client's share of connections_max (an IPv4 address or an IPv6 /64);
+    // at most connections_max. Behind a proxy, set it to connections_max.
+    int connections_per_client_max = 256;
+    // Requests that hash a password (registration, login): at most this many
+    // at once (and never more than db_workers − 1, so that a worker stays free
+    // for the rest), at most password_hash_queue_max waiting; the rest get
+    // 503. Each hash takes 19 MiB while it runs (Argon2id, docs/decisions.md).
+    int password_hash_concurrency = 2;
+    int password_hash_queue_max = 16;
 
     int rate_per_client_per_s = 500; // 0 disables the per-client rate limit
     int rate_burst = 1000;

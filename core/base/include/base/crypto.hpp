@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,21 @@ namespace schwarm::crypto {
 
 std::string sha256_hex(std::string_view data);
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+// The same, as its 32 raw bytes (a key derived from another).
+std::string hmac_sha256(std::string_view key, std::string_view data);
+
+// Authenticated encryption with AES-256-GCM: `key` is 32 bytes; the result is
+// a random 12-byte nonce, the ciphertext and the 16-byte tag. `associated` is
+// authenticated but not encrypted: a sealed text opens only with the same.
+inline constexpr std::size_t sealed_overhead_bytes = 12 + 16;
+std::string seal(std::string_view key, std::string_view associated, std::string_view plaintext);
+// The plaintext, or nullopt when `sealed` was not sealed under this key and
+// associated data (or was changed since).
+std::optional<std::string> open_sealed(std::string_view key, std::string_view associated, std::string_view sealed);
+
+std::string to_hex(std::string_view bytes);
+// nullopt for anything but an even number of hex digits.
+std::optional<std::string> from_hex(std::string_view hex);
 
 // `bytes` random bytes, URL-safe base64 without padding.
 std::string random_token(std::size_t bytes = 32);

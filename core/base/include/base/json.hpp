@@ -23,7 +23,8 @@ inline constexpr std::size_t nesting_depth_max = 32;
 // "1," is half a million values, some 16 MB once parsed).
 inline constexpr std::size_t values_max = 200'000;
 
-// Throws problem(malformed_json) for text that is not a JSON object, and
+// Throws problem(malformed_json) for text that is not a JSON object or that
+// has an object with a key twice (anywhere in it), and
 // problem(payload_too_large) for one with more than values_max values.
 boost::json::object parse_object(std::string_view text);
 

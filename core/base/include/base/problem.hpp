@@ -32,6 +32,7 @@ inline constexpr problem_type idempotency_conflict{409, "idempotency-conflict",
                                                    "The Idempotency-Key was used for a different request"};
 inline constexpr problem_type payload_too_large{413, "payload-too-large", "Request body too large"};
 inline constexpr problem_type unsupported_media{415, "unsupported-media-type", "Unsupported media type"};
+inline constexpr problem_type expectation_failed{417, "expectation-failed", "The expectation cannot be met"};
 inline constexpr problem_type rate_limited{429, "rate-limited", "Too many requests"};
 inline constexpr problem_type headers_too_large{431, "headers-too-large", "Request headers too large"};
 inline constexpr problem_type internal{500, "internal", "Internal error"};

@@ -4,6 +4,11 @@
 // while it is open, replacing their ballot at will; after the close staff
 // tally it with the round's rule, and the anonymised ballots, receipts and
 // the full tally are public so anyone can recount and find their own ballot.
+//
+// Ballot secrecy (docs/SECURITY.md): the roll says who voted; while the round
+// is open each voter's ballot lies sealed on the roll under a key that is not
+// in the database; the close opens the envelopes into the box, which holds
+// choices, receipts and their openings, and nothing that joins them to a voter.
 
 #include "base/audit.hpp"
 #include "base/ids.hpp"
@@ -17,6 +22,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace schwarm::voting {
@@ -74,8 +80,22 @@ struct choice {
 
 struct receipt {
     std::string hash;   // published with the anonymised ballot after the close
-    std::string secret; // the voter's alone; shown once, never stored
+    std::string secret; // the receipt's opening: the voter's alone until the close, then published with it
     bool replaced = false;
+};
+
+// The key ballots are sealed under while their round is open
+// (SCHWARM_BALLOT_KEY): outside the database, so that reading the database
+// reads no open round's ballots. Changing it while a round is open makes that
+// round's envelopes unreadable and its close fails; change it between rounds.
+inline constexpr std::size_t ballot_key_length_min = 32;
+class ballot_key {
+public:
+    // std::invalid_argument for a secret shorter than ballot_key_length_min.
+    explicit ballot_key(std::string_view secret);
+    const std::string& envelope_key() const { return envelope_key_; } // 32 bytes, derived
+private:
+    std::string envelope_key_;
 };
 
 // Who moves a round: the kernel's one "who did it".
@@ -91,7 +111,8 @@ round_info find_round(pqxx::transaction_base& tx, round_id id);
 void add_project(pqxx::work& tx, round_id id, const round_project& project, const actor& by);
 std::vector<round_project> projects_of(pqxx::transaction_base& tx, round_id id);
 round_info open_round(pqxx::work& tx, round_id id, const actor& by);
-round_info close_round(pqxx::work& tx, round_id id, const actor& by);
+// The close also opens the envelopes into the ballot box (see above).
+round_info close_round(pqxx::work& tx, round_id id, const ballot_key& key, const actor& by);
 
 // Staff: an approved platform project enters a draft round (it moves to
 // in_vote) with its goal as the cost unless one is given; its key is
@@ -113,9 +134,10 @@ struct allocation {
 allocation allocate(pqxx::work& tx, round_id id, const std::vector<std::int64_t>& reject, const std::string& reason,
                     const users::principal& staff, const std::string& request_id);
 
-// Customers. Replaces the caller's earlier ballot in this round, if any.
+// Customers. Replaces the caller's earlier ballot in this round, if any; the
+// ballot is sealed on the roll until the close.
 receipt cast_ballot(pqxx::work& tx, round_id id, const users::principal& voter, std::vector<choice> choices,
-                    const std::string& request_id);
+                    const ballot_key& key, const std::string& request_id);
 
 // Runs the round's rule over its ballots and stores the result with its
 // trace (state tallied). Returns the stored result.
@@ -125,9 +147,11 @@ boost::json::object result_of(pqxx::transaction_base& tx, round_id id);
 
 struct published_ballot {
     std::string receipt;
+    std::optional<std::string> secret; // the receipt's opening (none for ballots cast before it was kept)
     std::vector<choice> choices;
 };
 // After the close: ballots without voters, ordered by receipt, after `cursor`.
+// Every opening is public, so that showing one proves nothing about whose it is.
 std::vector<published_ballot> published_ballots(pqxx::transaction_base& tx, round_id id, const std::string& cursor,
                                                 int limit);
 
