@@ -161,11 +161,12 @@ TEST_CASE("risk bureau: a slow bureau times out without blocking the server", "[
     s.bureau.set_delay(std::chrono::milliseconds(3000));
     std::string id = s.loan();
     // While the worker waits for the bureau, requests are served at once.
+    eventually([&] { return s.bureau.requests() >= 1; }, std::chrono::seconds(10),
+               "the worker's call to reach the bureau");
     for (int i = 0; i < 5; ++i) {
         auto t0 = std::chrono::steady_clock::now();
         CHECK(s.client->request("GET", "/v1/projects").status == 200);
         CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(300));
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     auto check = s.settled_check(id);
     CHECK(check.at("state") == "failed");
@@ -177,11 +178,14 @@ TEST_CASE("risk bureau: a slow bureau times out without blocking the server", "[
 
 TEST_CASE("risk bureau: the circuit opens after repeated failures, fails fast, and closes after a good trial",
           "[e2e][risk]") {
-    setup s({{"SCHWARM_RISK_BREAKER_FAILURES", "3"}, {"SCHWARM_RISK_BREAKER_COOLDOWN_MS", "1500"}});
+    constexpr auto cooldown = std::chrono::milliseconds(1500);
+    setup s({{"SCHWARM_RISK_BREAKER_FAILURES", "3"},
+             {"SCHWARM_RISK_BREAKER_COOLDOWN_MS", std::to_string(cooldown.count())}});
     s.bureau.set_mode(mode::fail_500);
     std::string id = s.loan();
     CHECK(s.settled_check(id).at("attempts") == 3);
-    REQUIRE(s.bureau.requests() == 3); // three failures in a row: open
+    auto opened = std::chrono::steady_clock::now(); // at the latest
+    REQUIRE(s.bureau.requests() == 3);              // three failures in a row: open
 
     // Open: the bureau is not called; the check fails fast and says why.
     s.bureau.set_mode(mode::approve);
@@ -194,7 +198,9 @@ TEST_CASE("risk bureau: the circuit opens after repeated failures, fails fast, a
     s.approval_refused(id);
 
     // After the cool-down one trial goes out; its success closes the circuit.
-    std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+    // The cool-down is real time in the server's breaker, not a state to poll
+    // for: wait it out (the fast failure above must fit inside it, so 1.5 s).
+    std::this_thread::sleep_until(opened + cooldown + std::chrono::milliseconds(100));
     s.rerun(id);
     auto trial = s.settled_check(id);
     CHECK(trial.at("state") == "completed");

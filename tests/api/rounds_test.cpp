@@ -229,7 +229,7 @@ TEST_CASE("rounds: a voter casting in parallel leaves exactly one ballot", "[e2e
         https_client staff_client(srv.port());
         close_status = staff_client.request("POST", base + "/close", {}, auth_headers(staff)).status;
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    eventually([&] { return lock_waiters(db) >= 1; }, std::chrono::seconds(10), "the close to wait for the lock");
     CHECK(close_status == 0);
     CHECK(db.scalar("SELECT state FROM voting_rounds WHERE id = " + id) == "open");
     casting.commit();

@@ -101,6 +101,11 @@ void database::travel_by(std::int64_t seconds) const {
     tx.exec_params("SELECT schwarm_travel_to(schwarm_clock() + make_interval(secs => $1))", seconds);
 }
 
+int lock_waiters(const database& db) {
+    return std::stoi(db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                               "AND datname = current_database()"));
+}
+
 std::string database::platform_time() const { return scalar("SELECT " SCHWARM_SQL_UTC_SECONDS("schwarm_clock()")); }
 
 boost::json::value reply::json() const { return boost::json::parse(body); }
@@ -227,18 +232,18 @@ server::server(const std::string& database_url, std::map<std::string, std::strin
     pid_ = spawn({required_env("SCHWARM_TEST_BINARY"), "serve"}, defaults, log_path_, -1);
 
     static const std::regex listening(R"("msg":"listening".*"port":(\d+))");
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-        std::smatch m;
-        std::string text = log();
-        if (std::regex_search(text, m, listening)) {
-            port_ = static_cast<unsigned short>(std::stoi(m[1]));
-            return;
-        }
-        if (!running()) FAIL("the server exited at start:\n" << text);
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    FAIL("the server did not start listening:\n" << log());
+    eventually(
+        [&] {
+            std::smatch m;
+            std::string text = log();
+            if (std::regex_search(text, m, listening)) {
+                port_ = static_cast<unsigned short>(std::stoi(m[1]));
+                return true;
+            }
+            if (!running()) FAIL("the server exited at start:\n" << text);
+            return false;
+        },
+        std::chrono::seconds(30), [&] { return "the server to start listening:\n" + log(); });
 }
 
 server::~server() {
@@ -265,17 +270,15 @@ bool server::running() {
 }
 
 int server::wait_exit(int timeout_ms) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
+    int exit_status = -1;
+    within(std::chrono::milliseconds(timeout_ms), [&] {
         int status = 0;
-        pid_t r = ::waitpid(pid_, &status, WNOHANG);
-        if (r == pid_) {
-            pid_ = -1;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
+        if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+        pid_ = -1;
+        exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return true;
+    });
+    return exit_status;
 }
 
 std::string server::log() const { return read_file(log_path_); }
