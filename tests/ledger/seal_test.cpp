@@ -397,7 +397,7 @@ TEST_CASE("seal: an entry that commits late with a lower id is sealed in a later
             CHECK(seal_pending(*f.c, 100) == 0);
             return f.lag().low_water_id == c_id;
         },
-        std::chrono::seconds(1), "the low-water mark to catch up");
+        std::chrono::seconds(10), "the low-water mark to catch up");
 }
 
 TEST_CASE("seal: an id taken before its transaction writes anything is not skipped", "[pg][ledger][seal]") {
