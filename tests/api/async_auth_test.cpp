@@ -144,8 +144,8 @@ TEST_CASE("async auth: a query in flight on a killed connection gets 503, the ne
     // The other, idle connection was killed too; the server notices that by
     // itself (a read is always pending) and replaces both: the next requests
     // succeed. (One sent in the instant before the server noticed would get
-    // 503 + Retry-After; hence the wait for its log line.)
-    // (The lookup connection's own line, a warning; the 503's line is an error.)
+    // 503 + Retry-After; hence the wait for the connection's own warning,
+    // not the 503's error line, which comes first.)
     eventually(
         [&] { return srv.log().find(R"("level":"warn","msg":"database connection lost")") != std::string::npos; }, 10s,
         "the server to notice the lost connection");

@@ -161,13 +161,6 @@ void platform::settled(const std::string& project, const std::string& outcome) {
     REQUIRE(r.json().at("outcome") == json::value(outcome));
 }
 
-json::value platform::disbursed(const std::string& loan) {
-    auto r = disburse(loan, "disburse-" + loan);
-    INFO(r.body);
-    REQUIRE(r.status == 201);
-    return r.json();
-}
-
 reply platform::revoke(const customer& c, const std::string& pledge, const std::string& key) {
     return client.request("POST", "/v1/pledges/" + pledge + "/revoke", {}, auth_headers(c.token, key));
 }

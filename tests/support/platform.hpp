@@ -88,8 +88,6 @@ public:
     reply disburse(const std::string& loan, const std::string& key);
     // Staff settle it and it comes out as `outcome` (REQUIREd).
     void settled(const std::string& project, const std::string& outcome = "funded");
-    // The disbursed loan's view (REQUIREd 201).
-    boost::json::value disbursed(const std::string& loan);
     reply revoke(const customer& c, const std::string& pledge, const std::string& key);
     reply repay(const customer& c, const std::string& loan, std::int64_t amount_minor, const std::string& key);
     reply loan(const std::string& token, const std::string& loan);
