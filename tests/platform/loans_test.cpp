@@ -146,8 +146,8 @@ TEST_CASE("loans: disbursed from escrow, repaid to the cent over the lenders", "
     CHECK(disbursed.principal_minor == 12'000);
     CHECK(w.column(loan, "state") == "disbursed");
     CHECK(w.wallet(borrower).balance_minor == 12'000 - 240); // the 2 % fee stayed with the platform
-    CHECK(w.credit_balance("escrow:" + loan.str() + ":EUR") == 0);
-    CHECK(w.credit_balance("loan:lender-claims:" + loan.str() + ":EUR") == 12'000);
+    CHECK(w.credit_balance({accounts::role::escrow, loan.value, "EUR"}) == 0);
+    CHECK(w.credit_balance({accounts::role::lender_claims, loan.value, "EUR"}) == 12'000);
     REQUIRE(disbursed.lenders.size() == 3);
     CHECK(disbursed.lenders[0].lender == anna.id);
     CHECK(disbursed.lenders[0].share_minor == 3'000);
@@ -211,6 +211,7 @@ TEST_CASE("loans: disbursed from escrow, repaid to the cent over the lenders", "
     CHECK(w.wallet(carl).balance_minor == 10'000 + 25 + 62);
     CHECK(w.wallet(borrower).balance_minor == 11'760 + 1'000 - 12'210);
     for (const auto& l : rest.loan.lenders) CHECK(l.principal_received_minor == l.share_minor);
-    CHECK(w.credit_balance("loan:lender-claims:" + loan.str() + ":EUR") == 0);
+    CHECK(w.credit_balance({accounts::role::lender_claims, loan.value, "EUR"}) == 0);
     CHECK(caught([&] { repay(borrower, 1, "r-3"); }).is(loans::problems::not_repaying));
+    w.check_books();
 }

@@ -209,6 +209,7 @@ TEST_CASE("pledges: placed on a real database, refused by the wallet's balance r
     CHECK(w.column(project, "backers") == "1"); // Anna is counted once
     CHECK(w.db.scalar("SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE action LIKE 'pledge.%'") ==
           "pledge.create,pledge.create");
+    w.check_books();
 }
 
 TEST_CASE("pledges: the risk gate is asked, and an unbound gate refuses rather than permits",
@@ -280,6 +281,7 @@ TEST_CASE("pledges: revoked within the reflection period, never after it, and on
     CHECK(late.extensions().at("revocable_until") == *bens.revocable_until);
     CHECK(w.wallet(ben).held_minor == 2'000);
     CHECK(w.column(project, "pledged_minor") == "2000");
+    w.check_books();
 }
 
 TEST_CASE("pledges: a sophisticated investor's pledge has no reflection period", "[pg][platform][pledges][risk]") {

@@ -83,15 +83,16 @@ TEST_CASE("settlement: a met goal posts every hold, books the fee and pays the o
     CHECK(w.wallet(anna).held_minor == 0);
     CHECK(w.wallet(ben).balance_minor == 1'000);
     CHECK(w.wallet(owner).balance_minor == 9'800);
-    CHECK(w.credit_balance("income:fees:EUR") == 200);
-    CHECK(w.credit_balance("escrow:" + project.str() + ":EUR") == 0);
+    CHECK(w.credit_balance({accounts::role::fee_income, 0, "EUR"}) == 200);
+    CHECK(w.credit_balance({accounts::role::escrow, project.value, "EUR"}) == 0);
     CHECK(w.db.scalar("SELECT count(*) FROM audit_log WHERE action = 'project.settlement_decided'") == "1");
 
     // Never twice: the project is no longer in funding.
     auto twice = caught([&] { settle_now(w, project); });
     CHECK(twice.is(projects::problems::illegal_transition));
     CHECK(twice.extensions().at("state") == "funded");
-    CHECK(w.credit_balance("income:fees:EUR") == 200);
+    CHECK(w.credit_balance({accounts::role::fee_income, 0, "EUR"}) == 200);
+    w.check_books();
 }
 
 TEST_CASE("settlement: a missed goal voids every hold and moves no money", "[pg][platform][settlement]") {
@@ -116,7 +117,8 @@ TEST_CASE("settlement: a missed goal voids every hold and moves no money", "[pg]
     CHECK(w.wallet(anna).available_minor == 8'000);
     CHECK(w.wallet(ben).available_minor == 5'000);
     CHECK(w.wallet(owner).balance_minor == 0);
-    CHECK(w.credit_balance("income:fees:EUR") == 0);
+    CHECK(w.credit_balance({accounts::role::fee_income, 0, "EUR"}) == 0);
+    w.check_books();
 }
 
 TEST_CASE("settlement: not due before the deadline, nor while a reflection period runs", "[pg][platform][settlement]") {
@@ -185,6 +187,7 @@ TEST_CASE("settlement job: the next due campaign, chunk by chunk, then nothing",
     CHECK(w.wallet(owner).balance_minor == 9'800);
     CHECK_FALSE(settle_next(w, one_per_chunk).has_value());
     CHECK(w.db.scalar("SELECT count(*) FROM audit_log WHERE action = 'project.settlement_decided'") == "1");
+    w.check_books();
 }
 
 TEST_CASE("settlement: books that disagree with themselves are set aside, the others settle, a repair retries",
@@ -241,4 +244,5 @@ TEST_CASE("settlement: books that disagree with themselves are set aside, the ot
     CHECK(retried->finished);
     CHECK(w.column(broken, "settlement_error") == "");
     CHECK(w.column(broken, "state") == "failed");
+    w.check_books();
 }

@@ -1,7 +1,6 @@
 #include "support/domain_world.hpp"
 
 #include "base/db.hpp"
-#include "platform/accounts.hpp"
 #include "platform/risk_port.hpp"
 
 #include <chrono>
@@ -141,10 +140,20 @@ void world::make_due(projects::project_id project) {
     db.travel_to(db.scalar("SELECT settles_at + interval '1 second' FROM projects WHERE id = " + project.str()));
 }
 
-std::int64_t world::credit_balance(const std::string& code) const {
-    return std::stoll(db.scalar("SELECT coalesce((SELECT credits_posted - debits_posted FROM ledger_accounts "
-                                "WHERE code = '" +
-                                code + "'), 0)"));
+std::int64_t world::credit_balance(const accounts::key& account) {
+    pqxx::nontransaction tx(*connection);
+    auto found = accounts::find(tx, account);
+    if (!found) return 0;
+    auto b = accounts::balance(tx, *found);
+    return b.credits_posted - b.debits_posted;
+}
+
+void world::check_books() {
+    pqxx::nontransaction tx(*connection);
+    auto report = ledger::verify(tx);
+    INFO(report.first_discrepancy);
+    CHECK(report.ok);
+    CHECK(report.entries_checked > 0);
 }
 
 } // namespace schwarm::test::domain

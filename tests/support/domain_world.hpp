@@ -7,6 +7,7 @@
 
 #include "support/support.hpp"
 
+#include "platform/accounts.hpp"
 #include "platform/pledges.hpp"
 #include "platform/projects.hpp"
 #include "platform/users.hpp"
@@ -79,8 +80,10 @@ public:
     // Moves the platform clock one second past the moment the project is due
     // for settlement (its deadline and every reflection period).
     void make_due(projects::project_id project);
-    // The balance of a platform account by code (credits less debits; 0 if none).
-    std::int64_t credit_balance(const std::string& code) const;
+    // A platform account's posted credits less debits (0 if it was never opened).
+    std::int64_t credit_balance(const accounts::key& account);
+    // The ledger verifies: every balance recomputed from the postings, every entry balanced.
+    void check_books();
 
 private:
     int keys_ = 0;
