@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <string>
 #include <thread>
 
 using namespace schwarm::test;
@@ -25,6 +26,14 @@ std::string name_of(const database& db) {
                            db.url().find('?') - std::string("postgresql:///").size());
 }
 std::string admin_url(const database& db) { return "postgresql:///postgres" + db.url().substr(db.url().find('?')); }
+
+// The server's failed attempts to open its lookup connection, by its log.
+int failed_connects(const server& srv) {
+    const std::string log = srv.log(), line = R"("msg":"database connection failed")";
+    int n = 0;
+    for (auto at = log.find(line); at != std::string::npos; at = log.find(line, at + 1)) ++n;
+    return n;
+}
 
 int terminate_backends(const database& db) {
     pqxx::connection admin(admin_url(db));
@@ -120,7 +129,7 @@ TEST_CASE("async auth: a query in flight on a killed connection gets 503, the ne
     lock.exec("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE");
     https_client waiting(srv.port());
     waiting.send("GET", "/v1/users/me", {}, bearer(token));
-    std::this_thread::sleep_for(300ms);
+    eventually([&] { return lock_waiters(db) >= 1; }, 10s, "the lookup to wait for the lock");
     auto started = std::chrono::steady_clock::now();
     lock.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
               "WHERE datname = current_database() AND pid <> pg_backend_pid()");
@@ -135,8 +144,11 @@ TEST_CASE("async auth: a query in flight on a killed connection gets 503, the ne
     // The other, idle connection was killed too; the server notices that by
     // itself (a read is always pending) and replaces both: the next requests
     // succeed. (One sent in the instant before the server noticed would get
-    // 503 + Retry-After; hence the pause.)
-    std::this_thread::sleep_for(200ms);
+    // 503 + Retry-After; hence the wait for the connection's own warning,
+    // not the 503's error line, which comes first.)
+    eventually(
+        [&] { return srv.log().find(R"("level":"warn","msg":"database connection lost")") != std::string::npos; }, 10s,
+        "the server to notice the lost connection");
     for (int i = 0; i < 20; ++i) {
         auto again = client.request("GET", "/v1/users/me", {}, bearer(token));
         INFO(again.body << srv.log());
@@ -158,15 +170,21 @@ TEST_CASE("async auth: database down gets 503 quickly, and it recovers", "[e2e][
         tx.exec("ALTER DATABASE " + tx.quote_name(name_of(db)) + " WITH ALLOW_CONNECTIONS false");
     }
     CHECK(terminate_backends(db) >= 1);
-    for (int i = 0; i < 10; ++i) {
-        auto started = std::chrono::steady_clock::now();
-        auto r = client.request("GET", "/v1/users/me", {}, bearer(token));
-        INFO(r.body);
-        CHECK(std::chrono::steady_clock::now() - started < 1s);
-        CHECK(r.status == 503);
-        CHECK(r.header("retry-after") == "1");
-        std::this_thread::sleep_for(50ms);
-    }
+    // Asked again and again while the server tries to reconnect: every answer
+    // is a quick 503, in the back-off and across its attempts (each logs a
+    // failure), until it has tried three times.
+    int asked = 0;
+    eventually(
+        [&] {
+            auto started = std::chrono::steady_clock::now();
+            auto r = client.request("GET", "/v1/users/me", {}, bearer(token));
+            INFO(r.body);
+            CHECK(std::chrono::steady_clock::now() - started < 1s);
+            CHECK(r.status == 503);
+            CHECK(r.header("retry-after") == "1");
+            return ++asked >= 10 && failed_connects(srv) >= 3;
+        },
+        10s, "three failed reconnects");
     CHECK(client.request("GET", "/healthz").status == 200); // the server itself is fine
     {
         pqxx::connection admin(admin_url(db));
@@ -174,12 +192,8 @@ TEST_CASE("async auth: database down gets 503 quickly, and it recovers", "[e2e][
         tx.exec("ALTER DATABASE " + tx.quote_name(name_of(db)) + " WITH ALLOW_CONNECTIONS true");
     }
     // Back within a reconnect back-off or two.
-    int status = 0;
-    for (int i = 0; i < 50 && status != 200; ++i) {
-        status = client.request("GET", "/v1/users/me", {}, bearer(token)).status;
-        if (status != 200) std::this_thread::sleep_for(100ms);
-    }
-    CHECK(status == 200);
+    eventually([&] { return client.request("GET", "/v1/users/me", {}, bearer(token)).status == 200; }, 5s,
+               "the lookup to succeed again");
     for (int i = 0; i < 10; ++i) CHECK(client.request("GET", "/v1/users/me", {}, bearer(token)).status == 200);
 }
 
@@ -196,7 +210,7 @@ TEST_CASE("async auth: too many lookups under way get 503 at once", "[e2e][auth]
     lock.exec("LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE");
     https_client held(srv.port()), refused(srv.port());
     held.send("GET", "/v1/users/me", {}, bearer(token));
-    std::this_thread::sleep_for(300ms);
+    eventually([&] { return lock_waiters(db) >= 1; }, 10s, "the held lookup to wait for the lock");
     auto started = std::chrono::steady_clock::now();
     auto r = refused.request("GET", "/v1/users/me", {}, bearer(token));
     CHECK(std::chrono::steady_clock::now() - started < 1s);

@@ -155,7 +155,7 @@ void check_no_secrets(const reply& r, const std::string& what) {
 TEST_CASE("authorization: every route × every role, as the specification says", "[e2e][authz]") {
     platform p;
     auto alice = p.register_customer("alice@example.org");
-    std::string admin_token = create_user_and_login(p.client, p.db, "admin@bank.example", "admin");
+    std::string admin_token = p.create_user("admin@bank.example", "admin");
     std::map<role, std::string> tokens{
         {a_customer, alice.token}, {staff, p.staff}, {auditor, p.auditor}, {admin, admin_token}};
 
@@ -210,30 +210,17 @@ TEST_CASE("authorization: another customer cannot reach what is not theirs", "[e
     p.deposit(mallory, 20'000);
 
     // Alice's draft, her pledge, her loan (Carol borrows, Alice lends).
-    auto draft = p.client.request("POST", "/v1/projects",
-                                  json::serialize(json::object{{"title", "Alices Entwurf"},
-                                                               {"summary", "geheim"},
-                                                               {"category", "community"},
-                                                               {"kind", "donation"},
-                                                               {"goal_minor", 1000},
-                                                               {"currency", "EUR"},
-                                                               {"deadline", "2099-01-01T00:00:00Z"}}),
-                                  auth_headers(alice.token));
-    REQUIRE(draft.status == 201);
-    std::string draft_id(draft.json().at("id").as_string());
-    std::string loan = p.open_project(carol, {{"kind", "loan"},
-                                              {"goal_minor", 10'000},
-                                              {"loan_rate_bp", 500},
-                                              {"loan_term_months", 6},
-                                              {"loan_schedule", "annuity"}});
-    auto pledge = p.pledge(alice, loan, 10'000, "alice-1");
-    REQUIRE(pledge.status == 201);
-    std::string pledge_id(pledge.json().at("id").as_string());
+    std::string draft_id = p.draft_project(alice, {{"title", "Alices Entwurf"},
+                                                   {"summary", "geheim"},
+                                                   {"goal_minor", 1000},
+                                                   {"deadline", "2099-01-01T00:00:00Z"}});
+    std::string loan = p.open_project(carol, loan_fields(10'000, 6));
+    std::string pledge_id = p.pledged(alice, loan, 10'000, "alice-1");
     std::string open = p.open_project(alice, {{"title", "Alices Kampagne"}});
     auto comment = p.client.request("POST", "/v1/projects/" + open + "/comments", R"({"text":"Toll!"})",
                                     auth_headers(carol.token));
     REQUIRE(comment.status == 201);
-    std::string comment_id(comment.json().at("id").as_string());
+    std::string comment_id = id_of(comment);
 
     auto as_mallory = [&](const std::string& method, const std::string& path, const std::string& body = {}) {
         auto r = p.client.request(method, path, body, auth_headers(mallory.token, "m-" + path));
@@ -274,18 +261,14 @@ TEST_CASE("authorization: another customer cannot reach what is not theirs", "[e
     }
 
     p.make_due(loan);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s")).status == 200);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d")).status ==
-            201);
+    REQUIRE(p.settle(loan, "s").status == 200);
+    REQUIRE(p.disburse(loan, "d").status == 201);
     as_mallory("GET", "/v1/loans/" + loan);
     as_mallory("POST", "/v1/loans/" + loan + "/repayments", R"({"amount_minor":100})");
     // A lender is not the borrower: she reads her line, she cannot repay for Carol.
-    auto lender_view = p.client.request("GET", "/v1/loans/" + loan, {}, auth_headers(alice.token));
+    auto lender_view = p.loan(alice.token, loan);
     REQUIRE(lender_view.status == 200);
-    CHECK(p.client
-              .request("POST", "/v1/loans/" + loan + "/repayments", R"({"amount_minor":100})",
-                       auth_headers(alice.token, "a-r"))
-              .status == 404);
+    CHECK(p.repay(alice, loan, 100, "a-r").status == 404);
 
     // Nothing changed: Alice's money, pledge, draft and comment are as they were.
     CHECK(p.balance(alice) == 20'000 - 10'000);

@@ -1,5 +1,5 @@
 // Comments and owner updates on project pages, through the real binary.
-#include "support/support.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -8,28 +8,18 @@ namespace json = boost::json;
 
 namespace {
 
-json::object donation(const std::string& title = "Dorfladen Oberweiler") {
-    return {{"title", title},
-            {"summary", "Ein Laden für das Dorf"},
-            {"category", "village-shop"},
-            {"kind", "donation"},
-            {"goal_minor", 2'000'000},
-            {"currency", "EUR"},
-            {"deadline", "2099-06-30T23:59:59Z"}};
-}
-
-// A draft of `owner`'s; its path.
-std::string draft(https_client& client, const std::string& owner, const std::string& title = "Dorfladen Oberweiler") {
-    auto r = client.request("POST", "/v1/projects", json::serialize(donation(title)), auth_headers(owner));
-    REQUIRE(r.status == 201);
-    return "/v1/projects/" + std::string(r.json().at("id").as_string());
+// A draft of `owner`'s (a token); its path.
+std::string draft(platform& p, const std::string& owner, const std::string& title = "Dorfladen Oberweiler") {
+    return "/v1/projects/" + p.draft_project(owner, {{"title", title},
+                                                     {"category", "village-shop"},
+                                                     {"goal_minor", 2'000'000},
+                                                     {"deadline", "2099-06-30T23:59:59Z"}});
 }
 
 // A project the public sees (submitted); its path.
-std::string submitted(https_client& client, const std::string& owner,
-                      const std::string& title = "Dorfladen Oberweiler") {
-    auto base = draft(client, owner, title);
-    REQUIRE(client.request("POST", base + "/submit", {}, auth_headers(owner)).status == 200);
+std::string submitted(platform& p, const std::string& owner, const std::string& title = "Dorfladen Oberweiler") {
+    auto base = draft(p, owner, title);
+    REQUIRE(p.client.request("POST", base + "/submit", {}, auth_headers(owner)).status == 200);
     return base;
 }
 
@@ -62,17 +52,17 @@ std::string repeated(const std::string& unit, int times) {
 } // namespace
 
 TEST_CASE("comments: customers comment, the owner and staff hide with a reason", "[e2e][comments]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string owner = register_and_login(client, "olga@example.org");
-    std::string alice = register_and_login(client, "alice@example.org");
-    std::string bob = register_and_login(client, "bob@example.org");
-    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
-    std::string auditor = create_user_and_login(client, db, "audrey@bank.example", "auditor");
+    platform p;
+    auto& client = p.client;
+    auto& db = p.db;
+    std::string owner = p.register_customer("olga@example.org", investor::none).token;
+    std::string alice = p.register_customer("alice@example.org", investor::none).token;
+    std::string bob = p.register_customer("bob@example.org", investor::none).token;
+    const std::string& staff = p.staff;
+    const std::string& auditor = p.auditor;
 
     // Nothing is said on a draft: others do not see it, its owner may not comment yet.
-    auto base = draft(client, owner);
+    auto base = draft(p, owner);
     CHECK(client.request("POST", base + "/comments", text_body("Schön!"), auth_headers(alice)).status == 404);
     auto own_draft = client.request("POST", base + "/comments", text_body("Erster!"), auth_headers(owner));
     CHECK(own_draft.status == 409);
@@ -141,7 +131,7 @@ TEST_CASE("comments: customers comment, the owner and staff hide with a reason",
     REQUIRE(by_staff.status == 200);
 
     // A comment of another project is not this project's to hide.
-    auto other = submitted(client, bob, "Bobs Bienenstock");
+    auto other = submitted(p, bob, "Bobs Bienenstock");
     auto elsewhere = client.request("POST", other + "/comments", text_body("Summ summ"), auth_headers(alice));
     REQUIRE(elsewhere.status == 201);
     std::string elsewhere_id(elsewhere.json().at("id").as_string());
@@ -197,12 +187,12 @@ TEST_CASE("comments: customers comment, the owner and staff hide with a reason",
 }
 
 TEST_CASE("comments: text is 1 to 2000 characters, to a project there is", "[e2e][comments]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string owner = register_and_login(client, "olga@example.org");
-    std::string alice = register_and_login(client, "alice@example.org");
-    auto base = submitted(client, owner);
+    platform p;
+    auto& client = p.client;
+    auto& db = p.db;
+    std::string owner = p.register_customer("olga@example.org", investor::none).token;
+    std::string alice = p.register_customer("alice@example.org", investor::none).token;
+    auto base = submitted(p, owner);
     auto post = [&](const std::string& body, const std::string& path = {}) {
         return client.request("POST", path.empty() ? base + "/comments" : path, body, auth_headers(alice));
     };
@@ -228,12 +218,11 @@ TEST_CASE("comments: text is 1 to 2000 characters, to a project there is", "[e2e
 }
 
 TEST_CASE("comments: pages with a stable cursor", "[e2e][comments]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string owner = register_and_login(client, "olga@example.org");
-    std::string alice = register_and_login(client, "alice@example.org");
-    auto base = submitted(client, owner);
+    platform p;
+    auto& client = p.client;
+    std::string owner = p.register_customer("olga@example.org", investor::none).token;
+    std::string alice = p.register_customer("alice@example.org", investor::none).token;
+    auto base = submitted(p, owner);
     for (int i = 0; i < 5; ++i) {
         REQUIRE(
             client.request("POST", base + "/comments", text_body("Kommentar " + std::to_string(i)), auth_headers(alice))
@@ -265,17 +254,17 @@ TEST_CASE("comments: pages with a stable cursor", "[e2e][comments]") {
 }
 
 TEST_CASE("updates: the owner posts, everyone reads", "[e2e][comments]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string owner = register_and_login(client, "olga@example.org");
-    std::string alice = register_and_login(client, "alice@example.org");
-    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
+    platform p;
+    auto& client = p.client;
+    std::string owner = p.register_customer("olga@example.org", investor::none).token;
+    std::string alice = p.register_customer("alice@example.org", investor::none).token;
+    const std::string& staff = p.staff;
+    auto& db = p.db;
     auto update = [](const std::string& title, const std::string& body) {
         return json::serialize(json::object{{"title", title}, {"body", body}});
     };
 
-    auto base = draft(client, owner);
+    auto base = draft(p, owner);
     auto on_draft = client.request("POST", base + "/updates", update("Es geht los", "Bald."), auth_headers(owner));
     CHECK(on_draft.status == 409);
     CHECK(on_draft.json().at("state") == "draft");

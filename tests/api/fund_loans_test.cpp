@@ -11,61 +11,18 @@ namespace json = boost::json;
 
 namespace {
 
-json::object loan_fields(std::int64_t goal, platform& p) {
-    return {{"kind", "loan"},
-            {"goal_minor", goal},
-            {"loan_rate_bp", 600},
-            {"loan_term_months", 6},
-            {"loan_schedule", "annuity"},
-            {"title", "Genossenschaftsladen"},
-            {"deadline", p.days_from_now(20)}};
-}
-
-std::int64_t fund(platform& p) { return p.client.request("GET", "/v1/fund").json().at("balance_minor").as_int64(); }
-
-struct round_api {
-    platform& p;
-    std::string base;
-    reply add(const std::string& project, std::int64_t cost) {
-        return p.client.request("POST", base + "/projects",
-                                json::serialize(json::object{{"project_id", project}, {"cost_minor", cost}}),
-                                auth_headers(p.staff));
-    }
-    void vote_and_allocate(const customer& voter, const std::vector<std::string>& projects) {
-        json::array choices;
-        for (const auto& project : projects) choices.push_back(json::object{{"project", "project-" + project}});
-        REQUIRE(p.client.request("POST", base + "/open", {}, auth_headers(p.staff)).status == 200);
-        REQUIRE(p.client
-                    .request("PUT", base + "/ballot", json::serialize(json::object{{"choices", choices}}),
-                             auth_headers(voter.token))
-                    .status == 201);
-        REQUIRE(p.client.request("POST", base + "/close", {}, auth_headers(p.staff)).status == 200);
-        REQUIRE(p.client.request("POST", base + "/tally", {}, auth_headers(p.staff)).status == 200);
-        auto allocated = p.client.request("POST", base + "/allocate", {}, auth_headers(p.staff, "allocate" + base));
-        INFO(allocated.body);
-        REQUIRE(allocated.status == 200);
-    }
-};
-
-round_api new_round(platform& p, std::int64_t budget) {
-    auto created = p.client.request("POST", "/v1/rounds",
-                                    json::serialize(json::object{{"title", "Fonds 2030"},
-                                                                 {"budget_minor", budget},
-                                                                 {"currency", "EUR"},
-                                                                 {"opens_at", "2020-01-01T00:00:00Z"},
-                                                                 {"closes_at", "2099-01-01T00:00:00Z"}}),
-                                    auth_headers(p.staff));
-    REQUIRE(created.status == 201);
-    return {p, "/v1/rounds/" + std::string(created.json().at("id").as_string())};
+json::object shop_loan(std::int64_t goal, platform& p) {
+    auto fields = loan_fields(goal, 6, 600);
+    fields["title"] = "Genossenschaftsladen";
+    fields["deadline"] = p.days_from_now(20);
+    return fields;
 }
 
 // Every instalment paid on time by the borrower.
 void repay_in_full(platform& p, const std::string& loan, const customer& borrower, const json::array& schedule) {
     for (const auto& i : schedule) {
-        auto r = p.client.request(
-            "POST", "/v1/loans/" + loan + "/repayments",
-            json::serialize(json::object{{"amount_minor", i.at("total_minor")}}),
-            auth_headers(borrower.token, "repay-" + loan + "-" + std::to_string(i.at("no").as_int64())));
+        auto r = p.repay(borrower, loan, i.at("total_minor").as_int64(),
+                         "repay-" + loan + "-" + std::to_string(i.at("no").as_int64()));
         INFO(r.body);
         REQUIRE(r.status == 201);
     }
@@ -80,29 +37,22 @@ TEST_CASE("fund loans: a round selects a loan and a donation, the fund lends, an
     auto borrower = p.register_customer("bora@example.org");
     auto owner = p.register_customer("owner@example.org");
     auto anna = p.register_customer("anna@example.org");
-    std::string loan = p.approved_project(borrower, loan_fields(10'000, p));
+    std::string loan = p.approved_project(borrower, shop_loan(10'000, p));
     std::string donation = p.approved_project(owner, {{"goal_minor", 3'000}});
     std::string reward = p.approved_project(owner, {{"kind", "reward"}, {"title", "Tassen für alle"}});
-    REQUIRE(p.client
-                .request("POST", "/v1/fund/deposits", R"({"amount_minor": 7000, "currency": "EUR"})",
-                         auth_headers(p.staff, "f"))
-                .status == 201);
+    REQUIRE(p.fund_deposit(7'000, "f").status == 201);
 
-    auto round = new_round(p, 7'000);
-    auto refused = round.add(reward, 1'000);
+    auto round = p.new_round({{"title", "Fonds 2030"}, {"budget_minor", 7'000}});
+    auto refused = round.add_project(reward, 1'000);
     CHECK(problem_slug(refused) == "round-project-kind");
     CHECK(refused.json().at("kind") == "reward");
-    REQUIRE(round.add(loan, 4'000).status == 201);
-    REQUIRE(round.add(donation, 3'000).status == 201);
+    REQUIRE(round.add_project(loan, 4'000).status == 201);
+    REQUIRE(round.add_project(donation, 3'000).status == 201);
     round.vote_and_allocate(anna, {loan, donation});
-    CHECK(fund(p) == 0);
+    CHECK(p.fund_balance() == 0);
 
     // The donation is financed by the fund alone; the loan by the fund and Anna.
-    for (const auto& project : {loan, donation}) {
-        REQUIRE(
-            p.client.request("POST", "/v1/projects/" + project + "/open-funding", {}, auth_headers(p.staff)).status ==
-            200);
-    }
+    for (const auto& project : {loan, donation}) REQUIRE(p.move(project, "open-funding", p.staff).status == 200);
     p.deposit(anna, 6'000);
     REQUIRE(p.pledge(anna, loan, 6'000, "a").status == 201);
     p.make_due(loan);
@@ -113,7 +63,7 @@ TEST_CASE("fund loans: a round selects a loan and a donation, the fund lends, an
     REQUIRE(p.state_of(donation) == "funded");
     CHECK(p.balance(owner) == 3'000 - 60);
 
-    auto disbursed = p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d"));
+    auto disbursed = p.disburse(loan, "d");
     INFO(disbursed.body);
     REQUIRE(disbursed.status == 201);
     CHECK(disbursed.json().at("principal_minor") == 10'000);
@@ -136,7 +86,7 @@ TEST_CASE("fund loans: a round selects a loan and a donation, the fund lends, an
         anna_interest += parts[1];
     }
     CHECK(fund_interest > 0);
-    CHECK(fund(p) == 4'000 + fund_interest);
+    CHECK(p.fund_balance() == 4'000 + fund_interest);
     CHECK(p.balance(anna) == 6'000 + anna_interest);
 
     // The fund's statement: the deposit, the allocations out, the repayments in.
@@ -157,36 +107,23 @@ TEST_CASE("fund loans: a loan the fund finances alone is disbursed and repaid in
     platform p;
     auto borrower = p.register_customer("bora@example.org");
     auto anna = p.register_customer("anna@example.org");
-    std::string loan = p.approved_project(borrower, loan_fields(5'000, p));
+    std::string loan = p.approved_project(borrower, shop_loan(5'000, p));
     // Only approved projects enter a vote; a loan is approved only through its credit review.
-    auto fields = loan_fields(5'000, p);
+    auto fields = shop_loan(5'000, p);
     fields["summary"] = "Noch in Prüfung";
-    fields["category"] = "community";
-    fields["currency"] = "EUR";
-    auto proposed = p.client.request("POST", "/v1/projects", json::serialize(fields), auth_headers(borrower.token));
-    INFO(proposed.body);
-    REQUIRE(proposed.status == 201);
-    std::string unreviewed(proposed.json().at("id").as_string());
-    REQUIRE(
-        p.client.request("POST", "/v1/projects/" + unreviewed + "/submit", {}, auth_headers(borrower.token)).status ==
-        200);
-    REQUIRE(
-        p.client.request("POST", "/v1/projects/" + unreviewed + "/start-review", {}, auth_headers(p.staff)).status ==
-        200);
-    REQUIRE(p.client
-                .request("POST", "/v1/fund/deposits", R"({"amount_minor": 5000, "currency": "EUR"})",
-                         auth_headers(p.staff, "f"))
-                .status == 201);
-    auto round = new_round(p, 5'000);
-    CHECK(problem_slug(round.add(unreviewed, 1'000)) == "project-state");
-    REQUIRE(round.add(loan, 5'000).status == 201);
+    std::string unreviewed = p.draft_project(borrower, fields);
+    REQUIRE(p.move(unreviewed, "submit", borrower.token).status == 200);
+    REQUIRE(p.move(unreviewed, "start-review", p.staff).status == 200);
+    REQUIRE(p.fund_deposit(5'000, "f").status == 201);
+    auto round = p.new_round({{"title", "Fonds 2030"}, {"budget_minor", 5'000}});
+    CHECK(problem_slug(round.add_project(unreviewed, 1'000)) == "project-state");
+    REQUIRE(round.add_project(loan, 5'000).status == 201);
     round.vote_and_allocate(anna, {loan});
-    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/open-funding", {}, auth_headers(p.staff)).status ==
-            200);
+    REQUIRE(p.move(loan, "open-funding", p.staff).status == 200);
     p.make_due(loan);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s")).status == 200);
+    REQUIRE(p.settle(loan, "s").status == 200);
 
-    auto disbursed = p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d"));
+    auto disbursed = p.disburse(loan, "d");
     INFO(disbursed.body);
     REQUIRE(disbursed.status == 201);
     REQUIRE(disbursed.json().at("lenders").as_array().size() == 1);
@@ -195,7 +132,7 @@ TEST_CASE("fund loans: a loan the fund finances alone is disbursed and repaid in
     for (const auto& i : schedule) interest += i.at("interest_minor").as_int64();
     p.deposit(borrower, 1'000);
     repay_in_full(p, loan, borrower, schedule);
-    CHECK(fund(p) == 5'000 + interest);
+    CHECK(p.fund_balance() == 5'000 + interest);
     CHECK(p.balance(borrower) == 5'000 - 100 + 1'000 - 5'000 - interest);
     p.check_books();
 }

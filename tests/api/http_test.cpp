@@ -54,14 +54,16 @@ struct raw_tls {
 // Waits until `count` statements of the server wait for a lock: then their
 // requests are surely in flight (timing alone is not, on a busy machine).
 void wait_for_lock_waiters(const database& db, int count) {
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-        auto waiting = db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                                 "AND datname = current_database()");
-        if (std::stoi(waiting) >= count) return;
-        std::this_thread::sleep_for(20ms);
-    }
-    FAIL("no request reached the database");
+    eventually([&] { return lock_waiters(db) >= count; }, 10s, "a request to reach the database");
+}
+
+// Whether a TCP connection to the port is refused (the server no longer accepts).
+bool refused(unsigned short port) {
+    net::io_context ioc;
+    net::ip::tcp::socket probe(ioc);
+    boost::system::error_code ec;
+    probe.connect({net::ip::make_address("127.0.0.1"), port}, ec);
+    return static_cast<bool>(ec);
 }
 
 int count_rows(const database& db, const std::string& table) {
@@ -204,6 +206,7 @@ TEST_CASE("http: a client sending headers slowly is cut off, others are served",
             cut = true;
             break;
         }
+        // Pacing is the test here, not a wait: a byte every 100 ms outlasts the 500 ms header timeout.
         std::this_thread::sleep_for(100ms);
         if (std::chrono::steady_clock::now() - started > 3s) break;
     }
@@ -277,7 +280,10 @@ TEST_CASE("http: overload gets 503 with Retry-After, not a queue", "[e2e][http]"
     busy.send("POST", "/v1/users", account("one@example.org"));
     wait_for_lock_waiters(db, 1); // the one worker is now stuck
     queued.send("POST", "/v1/users", account("two@example.org"));
-    std::this_thread::sleep_for(200ms); // it waits in the queue (nothing to observe from outside)
+    https_client watcher(srv.port()); // /metrics needs no worker
+    eventually(
+        [&] { return watcher.request("GET", "/metrics").body.find("schwarm_db_queue_depth 1\n") != std::string::npos; },
+        10s, "the second request to wait in the queue");
     auto started = std::chrono::steady_clock::now();
     auto r = refused.request("POST", "/v1/users", account("three@example.org"));
     CHECK(std::chrono::steady_clock::now() - started < 1s);
@@ -314,15 +320,8 @@ TEST_CASE("http: SIGTERM lets the in-flight request finish, then exits", "[e2e][
     in_flight.send("POST", "/v1/users", account("late@example.org"));
     wait_for_lock_waiters(db, 1);
     srv.signal(SIGTERM);
-    std::this_thread::sleep_for(300ms);
+    eventually([&] { return refused(srv.port()); }, 10s, "the server to stop accepting");
     CHECK(srv.running()); // still draining
-    {
-        net::io_context ioc;
-        net::ip::tcp::socket probe(ioc);
-        boost::system::error_code ec;
-        probe.connect({net::ip::make_address("127.0.0.1"), srv.port()}, ec);
-        CHECK(ec); // no longer accepting
-    }
     lock.abort();
     auto r = in_flight.receive();
     CHECK(r.status == 201);

@@ -13,20 +13,9 @@ namespace {
 
 struct ledger_world {
     platform p;
-    std::string account(const std::string& code) {
-        auto r = p.client.request(
-            "POST", "/v1/ledger/accounts",
-            json::serialize(json::object{{"code", code}, {"name", code}, {"type", "asset"}, {"currency", "EUR"}}),
-            auth_headers(p.staff));
-        REQUIRE(r.status == 201);
-        return std::string(r.json().at("id").as_string());
-    }
+    std::string account(const std::string& code) { return p.ledger_account(code, "asset"); }
     reply transfer(const std::string& from, const std::string& to, const std::string& key) {
-        json::array postings{
-            json::object{{"account_id", from}, {"side", "debit"}, {"amount_minor", 100}, {"currency", "EUR"}},
-            json::object{{"account_id", to}, {"side", "credit"}, {"amount_minor", 100}, {"currency", "EUR"}}};
-        return p.client.request("POST", "/v1/ledger/entries", json::serialize(json::object{{"postings", postings}}),
-                                auth_headers(p.staff, key));
+        return p.transfer(from, to, 100, key);
     }
     std::string entries() { return p.db.scalar("SELECT count(*) FROM ledger_entries"); }
 };

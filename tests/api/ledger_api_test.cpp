@@ -1,24 +1,14 @@
 // The ledger's HTTP API through the real binary.
-#include "support/support.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <thread>
 
 using namespace schwarm::test;
 namespace json = boost::json;
 
 namespace {
-
-std::string make_account(https_client& client, const std::string& token, const std::string& code,
-                         const std::string& type, bool no_overdraft = false) {
-    json::object body{{"code", code}, {"name", code}, {"type", type}, {"currency", "EUR"}};
-    if (no_overdraft) body["debits_must_not_exceed_credits"] = true;
-    auto r = client.request("POST", "/v1/ledger/accounts", json::serialize(body), auth_headers(token));
-    REQUIRE(r.status == 201);
-    return std::string(r.json().at("id").as_string());
-}
 
 std::string transfer(const std::string& from, const std::string& to, std::int64_t amount,
                      const std::string& kind = "posted") {
@@ -33,14 +23,13 @@ std::string transfer(const std::string& from, const std::string& to, std::int64_
 } // namespace
 
 TEST_CASE("ledger api: staff book entries and holds, auditors verify", "[e2e][ledger]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
-    std::string auditor = create_user_and_login(client, db, "audrey@bank.example", "auditor");
-    std::string bank = make_account(client, staff, "1000", "asset");
-    std::string wallet = make_account(client, staff, "2000:w1", "liability", true);
-    std::string escrow = make_account(client, staff, "2100:e1", "liability");
+    platform p;
+    auto& client = p.client;
+    const std::string& staff = p.staff;
+    const std::string& auditor = p.auditor;
+    std::string bank = p.ledger_account("1000", "asset");
+    std::string wallet = p.ledger_account("2000:w1", "liability", true);
+    std::string escrow = p.ledger_account("2100:e1", "liability");
 
     auto deposit =
         client.request("POST", "/v1/ledger/entries", transfer(bank, wallet, 10'000), auth_headers(staff, "dep-1"));
@@ -90,25 +79,26 @@ TEST_CASE("ledger api: staff book entries and holds, auditors verify", "[e2e][le
 
     // The server seals new entries in the background, with a bounded lag.
     json::value chain;
-    for (int i = 0; i < 100; ++i) {
-        chain = client.request("GET", "/v1/ledger/verify", {}, auth_headers(auditor)).json().at("chain");
-        if (chain.at("entries_unsealed") == 0) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    eventually(
+        [&] {
+            chain = client.request("GET", "/v1/ledger/verify", {}, auth_headers(auditor)).json().at("chain");
+            return chain.at("entries_unsealed") == 0;
+        },
+        std::chrono::seconds(5), [&] { return "every entry sealed: " + json::serialize(chain); });
     CHECK(chain.at("ok") == true);
     CHECK(chain.at("entries_sealed") == 3);
     CHECK(chain.at("head_hash").as_string().size() == 64);
 }
 
 TEST_CASE("ledger api: refusals are problems and book nothing", "[e2e][ledger]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
-    std::string customer = register_and_login(client, "cleo@example.org");
-    std::string auditor = create_user_and_login(client, db, "audrey@bank.example", "auditor");
-    std::string bank = make_account(client, staff, "1000", "asset");
-    std::string wallet = make_account(client, staff, "2000:w1", "liability", true);
+    platform p;
+    auto& client = p.client;
+    auto& db = p.db;
+    const std::string& staff = p.staff;
+    std::string customer = p.register_customer("cleo@example.org", investor::none).token;
+    const std::string& auditor = p.auditor;
+    std::string bank = p.ledger_account("1000", "asset");
+    std::string wallet = p.ledger_account("2000:w1", "liability", true);
     auto count = [&] {
         return db.scalar("SELECT count(*) FROM ledger_entries") + "/" +
                db.scalar("SELECT count(*) FROM ledger_postings");

@@ -1,5 +1,5 @@
 // Exports through the real binary: streamed over HTTPS and on the command line.
-#include "support/support.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,16 +13,9 @@ namespace json = boost::json;
 namespace {
 
 // Books `count` deposits in batches through the API.
-void book_deposits(https_client& client, const std::string& staff, int count) {
-    std::map<std::string, std::string> auth{{"Authorization", "Bearer " + staff}};
-    std::string bank, wallet;
-    for (auto [code, type, out] : {std::tuple{"1000", "asset", &bank}, std::tuple{"2000:w", "liability", &wallet}}) {
-        auto r = client.request(
-            "POST", "/v1/ledger/accounts",
-            json::serialize(json::object{{"code", code}, {"name", code}, {"type", type}, {"currency", "EUR"}}), auth);
-        REQUIRE(r.status == 201);
-        *out = std::string(r.json().at("id").as_string());
-    }
+void book_deposits(platform& p, int count) {
+    std::map<std::string, std::string> auth{{"Authorization", "Bearer " + p.staff}};
+    std::string bank = p.ledger_account("1000", "asset"), wallet = p.ledger_account("2000:w", "liability");
     for (int done = 0; done < count;) {
         json::array entries;
         for (int i = 0; i < 500 && done < count; ++i, ++done) {
@@ -38,7 +31,7 @@ void book_deposits(https_client& client, const std::string& staff, int count) {
                                                                                  {"currency", "EUR"}}}}});
         }
         auto r =
-            client.request("POST", "/v1/ledger/batches", json::serialize(json::object{{"entries", entries}}), auth);
+            p.client.request("POST", "/v1/ledger/batches", json::serialize(json::object{{"entries", entries}}), auth);
         REQUIRE(r.status == 200);
         REQUIRE(r.json().at("refused") == 0);
     }
@@ -49,13 +42,10 @@ int count_lines(const std::string& text) { return static_cast<int>(std::count(te
 } // namespace
 
 TEST_CASE("ledger export api: streamed CSV and JSON Lines for auditors", "[e2e][ledger][export]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
-    std::string auditor = create_user_and_login(client, db, "audrey@bank.example", "auditor");
-    book_deposits(client, staff, 3000);
-    std::map<std::string, std::string> auth{{"Authorization", "Bearer " + auditor}};
+    platform p;
+    auto& client = p.client;
+    book_deposits(p, 3000);
+    std::map<std::string, std::string> auth{{"Authorization", "Bearer " + p.auditor}};
 
     auto csv = client.request("GET", "/v1/ledger/export?format=csv", {}, auth);
     REQUIRE(csv.status == 200);
@@ -74,12 +64,10 @@ TEST_CASE("ledger export api: streamed CSV and JSON Lines for auditors", "[e2e][
 }
 
 TEST_CASE("ledger export api: refusals", "[e2e][ledger][export]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
-    std::string auditor = create_user_and_login(client, db, "audrey@bank.example", "auditor");
-    std::map<std::string, std::string> auth{{"Authorization", "Bearer " + auditor}};
+    platform p;
+    auto& client = p.client;
+    const std::string& staff = p.staff;
+    std::map<std::string, std::string> auth{{"Authorization", "Bearer " + p.auditor}};
     auto bad_format = client.request("GET", "/v1/ledger/export?format=xlsx", {}, auth);
     CHECK(bad_format.status == 400);
     CHECK(bad_format.json().at("field") == "format");
@@ -91,12 +79,10 @@ TEST_CASE("ledger export api: refusals", "[e2e][ledger][export]") {
 }
 
 TEST_CASE("ledger export cli: hledger agrees with the trial balance", "[e2e][ledger][export]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
-    book_deposits(client, staff, 200);
-    std::string journal = required_env("SCHWARM_TEST_SCRATCH") + "/cli-" + std::to_string(srv.pid()) + ".journal";
+    platform p;
+    auto& db = p.db;
+    book_deposits(p, 200);
+    std::string journal = required_env("SCHWARM_TEST_SCRATCH") + "/cli-" + std::to_string(p.srv.pid()) + ".journal";
     std::string output;
     REQUIRE(run_cli({"ledger", "export", "--format", "hledger", "--output", journal}, {{"DATABASE_URL", db.url()}}, "",
                     output) == 0);

@@ -32,6 +32,20 @@ std::string transfer(const std::string& from, const std::string& to, std::int64_
              json::object{{"account_id", to}, {"side", "credit"}, {"amount_minor", amount}, {"currency", "EUR"}}}}});
 }
 
+// Transfers answered between one fault and the next.
+constexpr int load_before_fault = 100;
+
+// Stops the client threads and joins them when the test ends, however it ends.
+struct stop_and_join {
+    std::atomic<bool>& stop;
+    std::vector<std::thread>& threads;
+    ~stop_and_join() {
+        stop = true;
+        for (auto& t : threads)
+            if (t.joinable()) t.join();
+    }
+};
+
 } // namespace
 
 TEST_CASE("ledger faults: SIGKILL and a PostgreSQL crash lose and double nothing", "[e2e][ledger][faults]") {
@@ -71,9 +85,10 @@ TEST_CASE("ledger faults: SIGKILL and a PostgreSQL crash lose and double nothing
     constexpr int clients = 8;
     std::mutex acked_mutex;
     std::set<std::string> acknowledged;
-    std::atomic<int> gave_up{0}, retried{0}, attempted{0};
+    std::atomic<int> gave_up{0}, retried{0}, attempted{0}, answered{0};
     std::atomic<bool> stop{false};
     std::vector<std::thread> threads;
+    stop_and_join clients_stop{stop, threads}; // also when a wait below fails
     for (int c = 0; c < clients; ++c) {
         threads.emplace_back([&, c] {
             std::mt19937 random(static_cast<unsigned>(c));
@@ -82,35 +97,43 @@ TEST_CASE("ledger faults: SIGKILL and a PostgreSQL crash lose and double nothing
                 ++attempted;
                 std::string key = "f" + std::to_string(c) + "-" + std::to_string(i);
                 std::string body = transfer(hot, wallet, 1 + static_cast<std::int64_t>(random() % 500));
-                auto deadline = std::chrono::steady_clock::now() + 30s;
-                bool done = false;
-                for (int attempt = 0; !done && std::chrono::steady_clock::now() < deadline; ++attempt) {
-                    if (attempt > 0) {
-                        ++retried;
-                        std::this_thread::sleep_for(50ms);
-                    }
-                    try {
-                        if (!client) client = std::make_unique<https_client>(pick_port(random()));
-                        auto r = client->request("POST", "/v1/ledger/entries", body,
-                                                 {{"Authorization", "Bearer " + token}, {"Idempotency-Key", key}});
-                        if (r.status == 201) {
-                            std::lock_guard lock(acked_mutex);
-                            acknowledged.insert(key);
-                            done = true;
-                        } else if (r.status != 503 && r.status != 500) {
-                            FAIL("unexpected " << r.status << " " << r.body);
+                // Retried with the same key, after a short back-off, until answered (at most 30 s).
+                int attempt = 0;
+                bool done = within(
+                    30s,
+                    [&] {
+                        if (attempt++ > 0) ++retried;
+                        try {
+                            if (!client) client = std::make_unique<https_client>(pick_port(random()));
+                            auto r = client->request("POST", "/v1/ledger/entries", body,
+                                                     {{"Authorization", "Bearer " + token}, {"Idempotency-Key", key}});
+                            if (r.header("connection") == "close") client.reset();
+                            if (r.status == 201) {
+                                std::lock_guard lock(acked_mutex);
+                                acknowledged.insert(key);
+                                ++answered;
+                                return true;
+                            }
+                            if (r.status != 503 && r.status != 500) FAIL("unexpected " << r.status << " " << r.body);
+                        } catch (const std::exception&) {
+                            client.reset(); // connection lost: retry the same key elsewhere
                         }
-                        if (r.header("connection") == "close") client.reset();
-                    } catch (const std::exception&) {
-                        client.reset(); // connection lost: retry the same key elsewhere
-                    }
-                }
+                        return false;
+                    },
+                    50ms);
                 if (!done) ++gave_up;
             }
         });
     }
 
-    std::this_thread::sleep_for(700ms);
+    // Each fault comes once the clients are being answered: load on both
+    // servers before the kill, with the restarted one before the crash, and
+    // again after it before they stop.
+    auto answered_more = [&](int more, const char* what) {
+        const int from = answered;
+        eventually([&] { return answered >= from + more; }, 30s, what);
+    };
+    answered_more(load_before_fault, "transfers answered before the kill");
     first->signal(SIGKILL);
     first->wait_exit(5'000);
     auto restarted = std::make_unique<server>(pg.url(), env);
@@ -118,9 +141,9 @@ TEST_CASE("ledger faults: SIGKILL and a PostgreSQL crash lose and double nothing
         std::lock_guard lock(ports_mutex);
         ports = {second->port(), restarted->port()};
     }
-    std::this_thread::sleep_for(700ms);
+    answered_more(load_before_fault, "transfers answered before the crash");
     pg.crash_and_restart();
-    std::this_thread::sleep_for(1s);
+    answered_more(load_before_fault, "transfers answered after the crash");
     stop = true;
     for (auto& t : threads) t.join();
 

@@ -12,9 +12,10 @@ namespace json = boost::json;
 
 namespace {
 
-json::object loan_fields(std::int64_t goal) {
-    return {{"kind", "loan"},        {"goal_minor", goal},         {"loan_rate_bp", 600},
-            {"loan_term_months", 6}, {"loan_schedule", "annuity"}, {"title", "Hofladen mit Kühlraum"}};
+json::object hofladen(std::int64_t goal) {
+    auto fields = loan_fields(goal, 6, 600);
+    fields["title"] = "Hofladen mit Kühlraum";
+    return fields;
 }
 
 } // namespace
@@ -26,33 +27,27 @@ TEST_CASE("loans: proposed, funded, disbursed, repaid to the cent", "[e2e][loans
     auto ben = p.register_customer("ben@example.org");
     auto carl = p.register_customer("carl@example.org");
     auto dora = p.register_customer("dora@example.org");
-    std::string loan = p.open_project(borrower, loan_fields(12'000));
+    std::string loan = p.open_project(borrower, hofladen(12'000));
     for (const auto* c : {&anna, &ben, &carl, &dora}) p.deposit(*c, 10'000);
 
     REQUIRE(p.pledge(anna, loan, 3'000, "a").status == 201);
     REQUIRE(p.pledge(ben, loan, 4'000, "b").status == 201);
-    auto doras = p.pledge(dora, loan, 5'000, "d");
-    REQUIRE(doras.status == 201);
-    std::string doras_id(doras.json().at("id").as_string());
-    REQUIRE(
-        p.client.request("POST", "/v1/pledges/" + doras_id + "/revoke", {}, auth_headers(dora.token, "d-r")).status ==
-        200);
+    std::string doras = p.pledged(dora, loan, 5'000, "d");
+    REQUIRE(p.revoke(dora, doras, "d-r").status == 200);
     REQUIRE(p.pledge(carl, loan, 5'000, "c").status == 201);
 
     // Too early to disburse; then the deadline passes and the job settles.
-    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {},
-                                        auth_headers(p.staff, "x-0"))) == "project-state");
+    CHECK(problem_slug(p.disburse(loan, "x-0")) == "project-state");
     p.make_due(loan);
     eventually([&] { return p.state_of(loan) != "funding"; }, std::chrono::seconds(5), "the job to settle the loan");
     REQUIRE(p.state_of(loan) == "funded");
 
-    CHECK(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(anna.token, "x-1")).status ==
-          403);
-    auto disbursed = p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "x-2"));
+    CHECK(p.move(loan, "disburse", anna.token, "x-1").status == 403);
+    auto disbursed = p.disburse(loan, "x-2");
     INFO(disbursed.body);
     REQUIRE(disbursed.status == 201);
     CHECK(disbursed.json().at("principal_minor") == 12'000);
-    auto again = p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "x-2"));
+    auto again = p.disburse(loan, "x-2");
     CHECK(again.status == 201);
     CHECK(again.header("idempotent-replayed") == "true");
     CHECK(p.balance(borrower) == 12'000 - 240); // the 2% fee
@@ -72,21 +67,16 @@ TEST_CASE("loans: proposed, funded, disbursed, repaid to the cent", "[e2e][loans
     CHECK(schedule[0].at("interest_minor") == 60); // 12,000 × 0.5%
 
     // Who sees what.
-    auto as_lender = p.client.request("GET", "/v1/loans/" + loan, {}, auth_headers(anna.token));
+    auto as_lender = p.loan(anna.token, loan);
     REQUIRE(as_lender.status == 200);
     CHECK(as_lender.json().at("lenders").as_array().size() == 1);
-    CHECK(p.client.request("GET", "/v1/loans/" + loan, {}, auth_headers(dora.token)).status == 404);
-    CHECK(p.client.request("GET", "/v1/loans/" + loan, {}, auth_headers(p.staff))
-              .json()
-              .at("lenders")
-              .as_array()
-              .size() == 3);
+    CHECK(p.loan(dora.token, loan).status == 404);
+    CHECK(p.loan(p.staff, loan).json().at("lenders").as_array().size() == 3);
 
     // Refusals move nothing.
     p.deposit(borrower, 1'000);
     auto repay = [&](const customer& who, std::int64_t amount, const std::string& key) {
-        return p.client.request("POST", "/v1/loans/" + loan + "/repayments",
-                                json::serialize(json::object{{"amount_minor", amount}}), auth_headers(who.token, key));
+        return p.repay(who, loan, amount, key);
     };
     CHECK(problem_slug(repay(anna, 100, "r-x")) == "not-found");
     auto too_much = repay(borrower, total_due + 1, "r-y");
@@ -142,17 +132,15 @@ TEST_CASE("loans: arrears are visible and a default writes the rest off", "[e2e]
     platform p;
     auto borrower = p.register_customer("bora@example.org");
     auto anna = p.register_customer("anna@example.org");
-    auto fields = loan_fields(6'000);
+    auto fields = hofladen(6'000);
     fields["deadline"] = p.days_from_now(5); // so the story fits in the sessions' 90 days
     std::string loan = p.open_project(borrower, fields);
     p.deposit(anna, 6'000);
     REQUIRE(p.pledge(anna, loan, 6'000, "a").status == 201);
     p.make_due(loan);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s")).status == 200);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d")).status ==
-            201);
-    auto first = p.client.request("POST", "/v1/loans/" + loan + "/repayments", R"({"amount_minor": 1000})",
-                                  auth_headers(borrower.token, "r1"));
+    REQUIRE(p.settle(loan, "s").status == 200);
+    REQUIRE(p.disburse(loan, "d").status == 201);
+    auto first = p.repay(borrower, loan, 1'000, "r1");
     REQUIRE(first.status == 201);
     CHECK(p.state_of(loan) == "repaying");
 
@@ -162,7 +150,7 @@ TEST_CASE("loans: arrears are visible and a default writes the rest off", "[e2e]
     // lengths (a month is 28 to 31 days).
     std::string due0(first.json().at("loan").at("instalments").at(0).at("due_on").as_string());
     p.db.travel_to(p.db.scalar("SELECT (date '" + due0 + "' + 32 + time '12:00') AT TIME ZONE 'Europe/Berlin'"));
-    auto seen = p.client.request("GET", "/v1/loans/" + loan, {}, auth_headers(borrower.token));
+    auto seen = p.loan(borrower.token, loan);
     REQUIRE(seen.status == 200);
     auto instalments = seen.json().at("instalments").as_array();
     CHECK(instalments[0].at("status") == "missed");
@@ -209,19 +197,18 @@ TEST_CASE("loans: a missed goal voids every hold and every wallet is as before",
     auto borrower = p.register_customer("bora@example.org");
     auto anna = p.register_customer("anna@example.org");
     auto ben = p.register_customer("ben@example.org");
-    std::string loan = p.open_project(borrower, loan_fields(20'000));
+    std::string loan = p.open_project(borrower, hofladen(20'000));
     p.deposit(anna, 9'000);
     p.deposit(ben, 9'000);
     REQUIRE(p.pledge(anna, loan, 9'000, "a").status == 201);
     REQUIRE(p.pledge(ben, loan, 8'000, "b").status == 201);
     p.make_due(loan);
-    auto settled = p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s"));
+    auto settled = p.settle(loan, "s");
     REQUIRE(settled.status == 200);
     CHECK(settled.json().at("outcome") == "failed");
     CHECK(p.available(anna) == 9'000);
     CHECK(p.available(ben) == 9'000);
     CHECK(p.balance(borrower) == 0);
-    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {},
-                                        auth_headers(p.staff, "d"))) == "project-state");
+    CHECK(problem_slug(p.disburse(loan, "d")) == "project-state");
     p.check_books();
 }

@@ -29,9 +29,24 @@ namespace {
 struct fleet {
     std::mutex mutex;
     std::vector<unsigned short> ports;
+    std::atomic<int> answered{0}; // requests answered as they were meant to be, by any server
     unsigned short pick(unsigned seed) {
         std::lock_guard lock(mutex);
         return ports[seed % ports.size()];
+    }
+};
+
+// Requests answered between one fault and the next.
+constexpr int load_before_fault = 100;
+
+// Stops the client threads and joins them when the test ends, however it ends.
+struct stop_and_join {
+    std::atomic<bool>& stop;
+    std::vector<std::thread>& threads;
+    ~stop_and_join() {
+        stop = true;
+        for (auto& t : threads)
+            if (t.joinable()) t.join();
     }
 };
 
@@ -41,29 +56,33 @@ int until_answered(fleet& servers, std::mt19937& random, std::unique_ptr<https_c
                    const std::string& method, const std::string& path, const std::string& body,
                    const std::map<std::string, std::string>& headers, const std::set<int>& done,
                    std::atomic<int>& retried, reply* out = nullptr) {
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    for (int attempt = 0; std::chrono::steady_clock::now() < deadline; ++attempt) {
-        if (attempt > 0) {
-            ++retried;
-            std::this_thread::sleep_for(50ms);
-        }
-        try {
-            if (!client) client = std::make_unique<https_client>(servers.pick(random()));
-            auto r = client->request(method, path, body, headers);
-            if (r.header("connection") == "close") client.reset();
-            if (done.contains(r.status)) {
-                if (out) *out = r;
-                return r.status;
+    int status = 0, attempt = 0;
+    // Retried after a short back-off, on this client thread (no Catch assertion in the wait).
+    within(
+        30s,
+        [&] {
+            if (attempt++ > 0) ++retried;
+            try {
+                if (!client) client = std::make_unique<https_client>(servers.pick(random()));
+                auto r = client->request(method, path, body, headers);
+                if (r.header("connection") == "close") client.reset();
+                if (done.contains(r.status)) {
+                    if (out) *out = r;
+                    status = r.status;
+                    ++servers.answered;
+                    return true;
+                }
+                if (r.status < 500) {
+                    INFO(method << " " << path << " → " << r.status << " " << r.body);
+                    FAIL("unexpected answer");
+                }
+            } catch (const std::exception&) {
+                client.reset();
             }
-            if (r.status < 500) {
-                INFO(method << " " << path << " → " << r.status << " " << r.body);
-                FAIL("unexpected answer");
-            }
-        } catch (const std::exception&) {
-            client.reset();
-        }
-    }
-    return 0;
+            return false;
+        },
+        50ms);
+    return status;
 }
 
 int cycles() {
@@ -155,6 +174,7 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
     std::map<int, int> ballots_acked; // backer → number of acknowledged ballots
     std::atomic<int> exports_done{0};
     std::vector<std::thread> threads;
+    stop_and_join clients_stop{stop, threads}; // also when a wait below fails
 
     for (int c = 0; c < 6; ++c) { // pledges and ballots, one thread per backer
         threads.emplace_back([&, c] {
@@ -236,8 +256,15 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
         }
     });
 
+    // Each fault comes once the clients are being answered: load on both
+    // servers before the kill, with the restarted one before the crash, and
+    // again after it.
+    auto answered_more = [&](const char* what) {
+        const int from = servers.answered;
+        eventually([&] { return servers.answered >= from + load_before_fault; }, 30s, what);
+    };
     for (int cycle = 0; cycle < cycles(); ++cycle) {
-        std::this_thread::sleep_for(700ms);
+        answered_more("requests answered before the kill");
         first->signal(SIGKILL);
         first->wait_exit(5'000);
         first = std::make_unique<server>(pg.url(), env);
@@ -245,9 +272,9 @@ TEST_CASE("faults: mixed load survives SIGKILL and a PostgreSQL crash", "[e2e][f
             std::lock_guard lock(servers.mutex);
             servers.ports = {second->port(), first->port()};
         }
-        std::this_thread::sleep_for(700ms);
+        answered_more("requests answered before the crash");
         pg.crash_and_restart();
-        std::this_thread::sleep_for(1s);
+        answered_more("requests answered after the crash");
         std::swap(first, second); // the next cycle kills the other one
     }
     stop = true;

@@ -74,12 +74,9 @@ TEST_CASE("attacks: the per-owner limit holds against pledges sent together to t
     p.deposit(anna, 1'000'000);
     p.deposit(ben, 1'000'000);
     auto loan = [&](const customer& owner, const std::string& title) {
-        return p.open_project(owner, {{"kind", "loan"},
-                                      {"goal_minor", 10'000},
-                                      {"loan_rate_bp", 500},
-                                      {"loan_term_months", 12},
-                                      {"loan_schedule", "annuity"},
-                                      {"title", title}});
+        auto fields = loan_fields(10'000);
+        fields["title"] = title;
+        return p.open_project(owner, fields);
     };
     constexpr int pairs = 4;
     int both = 0, one = 0;
@@ -115,32 +112,18 @@ TEST_CASE("attacks: the per-owner limit holds against pledges sent together to t
 
 TEST_CASE("attacks: staff ledger keys live apart from the platform's and from each other's", "[e2e][attacks]") {
     platform p(platform::settling_job());
-    std::string staff2 = create_user_and_login(p.client, p.db, "sam@bank.example", "staff");
+    std::string staff2 = p.create_user("sam@bank.example", "staff");
     auto owner = p.register_customer("owner@example.org");
     auto anna = p.register_customer("anna@example.org");
     p.deposit(anna, 5'000);
     std::string project = p.open_project(owner, {{"goal_minor", 1'000}, {"deadline", p.days_from_now(10)}});
-    auto pledged = p.pledge(anna, project, 1'000, "a");
-    REQUIRE(pledged.status == 201);
-    std::string pledge(pledged.json().at("id").as_string());
+    std::string pledge = p.pledged(anna, project, 1'000, "a");
 
     // Staff book entries under the very keys the platform will use for this
     // pledge's revocation and settlement, and for the project's fee.
-    auto account = [&](const std::string& code) {
-        auto r = p.client.request(
-            "POST", "/v1/ledger/accounts",
-            json::serialize(json::object{{"code", code}, {"name", code}, {"type", "asset"}, {"currency", "EUR"}}),
-            auth_headers(p.staff));
-        REQUIRE(r.status == 201);
-        return std::string(r.json().at("id").as_string());
-    };
-    std::string x = account("staff:x"), y = account("staff:y");
+    std::string x = p.ledger_account("staff:x", "asset"), y = p.ledger_account("staff:y", "asset");
     auto entry = [&](const std::string& token, const std::string& key, std::int64_t amount) {
-        json::array postings{
-            json::object{{"account_id", x}, {"side", "debit"}, {"amount_minor", amount}, {"currency", "EUR"}},
-            json::object{{"account_id", y}, {"side", "credit"}, {"amount_minor", amount}, {"currency", "EUR"}}};
-        return p.client.request("POST", "/v1/ledger/entries", json::serialize(json::object{{"postings", postings}}),
-                                auth_headers(token, key));
+        return p.transfer(x, y, amount, key, token);
     };
     std::string next_pledge = std::to_string(std::stoll(pledge) + 1);
     for (const std::string& key : {"pledge-revoke:" + pledge, "settle:" + next_pledge, "fee:" + project}) {
@@ -154,7 +137,7 @@ TEST_CASE("attacks: staff ledger keys live apart from the platform's and from ea
     CHECK(entry(p.staff, "fee:" + project, 1).header("idempotent-replayed") == "true");
 
     // The platform's own bookings under those keys go through.
-    auto revoked = p.client.request("POST", "/v1/pledges/" + pledge + "/revoke", {}, auth_headers(anna.token, "r"));
+    auto revoked = p.revoke(anna, pledge, "r");
     INFO(revoked.body);
     CHECK(revoked.status == 200);
     REQUIRE(p.pledge(anna, project, 1'000, "b").status == 201);

@@ -15,23 +15,18 @@ TEST_CASE("money details: a statement pages line by line through an entry with m
     auto borrower = p.register_customer("bora@example.org");
     std::vector<customer> lenders;
     for (int i = 0; i < 3; ++i) lenders.push_back(p.register_customer("lender" + std::to_string(i) + "@example.org"));
-    std::string loan = p.open_project(borrower, {{"kind", "loan"},
-                                                 {"goal_minor", 9'000},
-                                                 {"loan_rate_bp", 600},
-                                                 {"loan_term_months", 3},
-                                                 {"loan_schedule", "annuity"},
-                                                 {"deadline", p.days_from_now(10)}});
+    auto fields = loan_fields(9'000, 3, 600);
+    fields["deadline"] = p.days_from_now(10);
+    std::string loan = p.open_project(borrower, fields);
     for (auto& l : lenders) {
         p.deposit(l, 3'000);
         REQUIRE(p.pledge(l, loan, 3'000, "l").status == 201);
     }
     p.make_due(loan);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s")).status == 200);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d")).status ==
-            201);
+    REQUIRE(p.settle(loan, "s").status == 200);
+    REQUIRE(p.disburse(loan, "d").status == 201);
     // One repayment: an interest entry and a principal entry, each paying three lenders.
-    auto repaid = p.client.request("POST", "/v1/loans/" + loan + "/repayments", R"({"amount_minor": 3000})",
-                                   auth_headers(borrower.token, "r"));
+    auto repaid = p.repay(borrower, loan, 3'000, "r");
     REQUIRE(repaid.status == 201);
 
     std::set<std::string> seen;
@@ -84,21 +79,14 @@ TEST_CASE("money details: wallets are customers', refusals say why, over-funding
     CHECK(p.pledge(anna, capped, 200, "a-3").status == 201);
 
     std::string open = p.open_project(owner, {{"goal_minor", 1'000}, {"allow_overfunding", true}});
-    CHECK(p.client.request("GET", "/v1/projects/" + open).json().at("allow_overfunding") == true);
+    CHECK(p.project(open).json().at("allow_overfunding") == true);
     CHECK(p.pledge(anna, open, 3'000, "a-4").status == 201);
-    auto loan = p.client.request("POST", "/v1/projects",
-                                 json::serialize(json::object{{"title", "Kredit"},
-                                                              {"summary", "x"},
-                                                              {"category", "community"},
-                                                              {"kind", "loan"},
-                                                              {"goal_minor", 1000},
-                                                              {"currency", "EUR"},
-                                                              {"deadline", p.days_from_now(10)},
-                                                              {"loan_rate_bp", 500},
-                                                              {"loan_term_months", 12},
-                                                              {"loan_schedule", "annuity"},
-                                                              {"allow_overfunding", true}}),
-                                 auth_headers(owner.token));
+    auto overfunded_loan = loan_fields(1'000);
+    overfunded_loan["title"] = "Kredit";
+    overfunded_loan["summary"] = "x";
+    overfunded_loan["deadline"] = p.days_from_now(10);
+    overfunded_loan["allow_overfunding"] = true;
+    auto loan = p.propose(owner, overfunded_loan);
     CHECK(problem_slug(loan) == "validation");
     CHECK(loan.json().at("field") == "allow_overfunding");
     p.check_books();

@@ -51,61 +51,48 @@ TEST_CASE("pledges: held from the wallet, revoked, settled when the goal is met"
               .request("POST", "/v1/projects/" + project + "/pledges", R"({"amount_minor": 1000, "currency": "EUR"})",
                        auth_headers(p.staff, "s-1"))
               .status == 403);
-    std::string draft(p.client
-                          .request("POST", "/v1/projects",
-                                   json::serialize(json::object{{"title", "Noch ein Entwurf"},
-                                                                {"summary", "x"},
-                                                                {"category", "community"},
-                                                                {"kind", "donation"},
-                                                                {"goal_minor", 1000},
-                                                                {"currency", "EUR"},
-                                                                {"deadline", "2099-01-01T00:00:00Z"}}),
-                                   auth_headers(owner.token))
-                          .json()
-                          .at("id")
-                          .as_string());
+    std::string draft = p.draft_project(
+        owner,
+        {{"title", "Noch ein Entwurf"}, {"summary", "x"}, {"goal_minor", 1000}, {"deadline", "2099-01-01T00:00:00Z"}});
     CHECK(problem_slug(p.pledge(anna, draft, 1'000, "a-6")) == "not-found");
     CHECK(p.db.scalar("SELECT count(*) FROM pledges") == "1");
 
     // Ben pledges and revokes within the reflection period; Carl cannot revoke his pledge.
     auto bens = p.pledge(ben, project, 5'000, "b-1");
     REQUIRE(bens.status == 201);
-    std::string bens_id(bens.json().at("id").as_string());
-    CHECK(p.client.request("POST", "/v1/pledges/" + bens_id + "/revoke", {}, auth_headers(anna.token, "r-0")).status ==
-          404);
+    std::string bens_id = id_of(bens);
+    CHECK(p.revoke(anna, bens_id, "r-0").status == 404);
     CHECK(p.client.request("GET", "/v1/pledges/" + bens_id, {}, auth_headers(anna.token)).status == 404);
-    auto revoked = p.client.request("POST", "/v1/pledges/" + bens_id + "/revoke", {}, auth_headers(ben.token, "r-1"));
+    auto revoked = p.revoke(ben, bens_id, "r-1");
     INFO(revoked.body);
     CHECK(revoked.status == 200);
     CHECK(revoked.json().at("state") == "revoked");
     CHECK(p.available(ben) == 6'000);
-    CHECK(p.client.request("POST", "/v1/pledges/" + bens_id + "/revoke", {}, auth_headers(ben.token, "r-1")).status ==
-          200);
+    CHECK(p.revoke(ben, bens_id, "r-1").status == 200);
 
     // After the period a pledge stands.
     auto late = p.pledge(ben, project, 4'000, "b-2");
     REQUIRE(late.status == 201);
-    std::string late_id(late.json().at("id").as_string());
+    std::string late_id = id_of(late);
     p.db.travel_by(4 * 86'400 + 3'600); // four calendar days, and an hour for a change of summer time
-    auto refused = p.client.request("POST", "/v1/pledges/" + late_id + "/revoke", {}, auth_headers(ben.token, "r-2"));
+    auto refused = p.revoke(ben, late_id, "r-2");
     CHECK(problem_slug(refused) == "pledge-not-revocable");
     CHECK(p.available(ben) == 2'000);
 
-    auto listed = p.client.request("GET", "/v1/projects/" + project);
+    auto listed = p.project(project);
     CHECK(listed.json().at("pledged_minor") == 10'000);
     CHECK(listed.json().at("backers") == 2);
 
     // Settlement: not before the deadline, once after it, never twice.
-    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + project + "/settle", {},
-                                        auth_headers(p.staff, "s-2"))) == "settlement-not-due");
+    CHECK(problem_slug(p.settle(project, "s-2")) == "settlement-not-due");
     p.pass_deadline(project);
     CHECK(problem_slug(p.pledge(anna, project, 1'000, "a-7")) == "project-not-funding");
-    auto settled = p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s-3"));
+    auto settled = p.settle(project, "s-3");
     INFO(settled.body);
     REQUIRE(settled.status == 200);
     CHECK(settled.json().at("outcome") == "funded");
     CHECK(settled.json().at("pledges_resolved") == 2);
-    auto twice = p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s-4"));
+    auto twice = p.settle(project, "s-4");
     CHECK(problem_slug(twice) == "project-state");
     CHECK(twice.json().at("state") == "funded");
     CHECK(p.state_of(project) == "funded");
@@ -139,8 +126,7 @@ TEST_CASE("pledges: a missed goal voids every hold, by the server's own job", "[
     CHECK(p.available(ben) == 10'000);
     CHECK(p.balance(owner) == 0);
     CHECK(p.db.scalar("SELECT string_agg(state::text, ',' ORDER BY id) FROM pledges") == "voided,voided");
-    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + project + "/settle", {},
-                                        auth_headers(p.staff, "s"))) == "project-state");
+    CHECK(problem_slug(p.settle(project, "s")) == "project-state");
     p.check_books();
 }
 
@@ -148,11 +134,7 @@ TEST_CASE("pledges: a loan takes no more than its goal, keep-it-all keeps what c
     platform p;
     auto owner = p.register_customer("owner@example.org");
     auto anna = p.register_customer("anna@example.org");
-    std::string loan = p.open_project(owner, {{"kind", "loan"},
-                                              {"goal_minor", 10'000},
-                                              {"loan_rate_bp", 500},
-                                              {"loan_term_months", 12},
-                                              {"loan_schedule", "annuity"}});
+    std::string loan = p.open_project(owner, loan_fields(10'000));
     p.deposit(anna, 50'000);
     REQUIRE(p.pledge(anna, loan, 8'000, "l-1").status == 201);
     auto over = p.pledge(anna, loan, 2'001, "l-2");
@@ -163,7 +145,7 @@ TEST_CASE("pledges: a loan takes no more than its goal, keep-it-all keeps what c
     std::string keep = p.open_project(owner, {{"campaign_mode", "keep_it_all"}, {"goal_minor", 100'000}});
     REQUIRE(p.pledge(anna, keep, 1'000, "k-1").status == 201);
     p.make_due(keep);
-    auto settled = p.client.request("POST", "/v1/projects/" + keep + "/settle", {}, auth_headers(p.staff, "s"));
+    auto settled = p.settle(keep, "s");
     REQUIRE(settled.status == 200);
     CHECK(settled.json().at("outcome") == "funded");
     CHECK(p.balance(owner) == 980);
@@ -296,7 +278,7 @@ TEST_CASE("projects: listing sorts by deadline, funded share and backers, page b
     CHECK(order("funded") == std::vector<std::string>{b, a, c});
     CHECK(order("backers") == std::vector<std::string>{a, b, c});
     CHECK(order("newest") == std::vector<std::string>{c, b, a});
-    auto first = p.client.request("GET", "/v1/projects/" + a).json();
+    auto first = p.project(a).json();
     CHECK(first.at("pledged_minor") == 3'500);
     CHECK(first.at("backers") == 2);
     CHECK(first.at("days_left").as_int64() > 365);

@@ -1,10 +1,9 @@
 // Projects and their lifecycle through the real binary.
-#include "support/support.hpp"
+#include "support/platform.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <thread>
 
 using namespace schwarm::test;
 namespace json = boost::json;
@@ -35,13 +34,13 @@ std::string post(https_client& client, const std::string& path, const std::strin
 } // namespace
 
 TEST_CASE("projects: propose, review, approve, list, search", "[e2e][projects]") {
-    database db;
     // One staff approval suffices below the four-eyes principal (risk; tests/api/risk_test.cpp has four eyes).
-    server srv(db.url(), {{"SCHWARM_RISK_FOUR_EYES_ABOVE_MINOR", "10000000"}});
-    https_client client(srv.port());
-    std::string owner = register_and_login(client, "olga@example.org");
-    std::string other = register_and_login(client, "otto@example.org");
-    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
+    platform p(std::map<std::string, std::string>{{"SCHWARM_RISK_FOUR_EYES_ABOVE_MINOR", "10000000"}});
+    auto& client = p.client;
+    auto& db = p.db;
+    std::string owner = p.register_customer("olga@example.org", investor::none).token;
+    std::string other = p.register_customer("otto@example.org", investor::none).token;
+    const std::string& staff = p.staff;
 
     auto created = client.request("POST", "/v1/projects", json::serialize(loan()), auth_headers(owner));
     REQUIRE(created.status == 201);
@@ -78,9 +77,8 @@ TEST_CASE("projects: propose, review, approve, list, search", "[e2e][projects]")
     CHECK(post(client, base + "/reject", staff) == "400"); // a reason is required
     // A loan is approved through its risk review once its credit check is in (risk).
     CHECK(post(client, base + "/approve", staff) == "409");
-    for (int i = 0; i < 200 && db.scalar("SELECT count(*) FROM risk_checks WHERE state = 'completed'") != "1"; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
+    eventually([&] { return db.scalar("SELECT count(*) FROM risk_checks WHERE state = 'completed'") == "1"; },
+               std::chrono::seconds(5), "the credit check");
     REQUIRE(client.request("POST", "/v1/risk/reviews/" + id + "/approve", {}, auth_headers(staff)).status == 200);
     auto twice = client.request("POST", base + "/approve", {}, auth_headers(staff));
     CHECK(twice.status == 409);
@@ -105,11 +103,11 @@ TEST_CASE("projects: propose, review, approve, list, search", "[e2e][projects]")
 }
 
 TEST_CASE("projects: refusals name the field and store nothing", "[e2e][projects]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string owner = register_and_login(client, "olga@example.org");
-    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
+    platform p;
+    auto& client = p.client;
+    auto& db = p.db;
+    std::string owner = p.register_customer("olga@example.org", investor::none).token;
+    const std::string& staff = p.staff;
     auto field_of = [&](json::object body) {
         auto r = client.request("POST", "/v1/projects", json::serialize(body), auth_headers(owner));
         CHECK(r.status == 400);
@@ -149,11 +147,9 @@ TEST_CASE("projects: refusals name the field and store nothing", "[e2e][projects
 }
 
 TEST_CASE("projects: listing pages with a stable cursor", "[e2e][projects]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string owner = register_and_login(client, "olga@example.org");
-    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
+    platform p;
+    auto& client = p.client;
+    std::string owner = p.register_customer("olga@example.org", investor::none).token;
     for (int i = 0; i < 5; ++i) {
         auto r = client.request("POST", "/v1/projects", json::serialize(loan("Projekt Nummer " + std::to_string(i))),
                                 auth_headers(owner));

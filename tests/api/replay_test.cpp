@@ -51,9 +51,7 @@ struct world {
     }
     std::string key() { return "setup-" + std::to_string(++keys); }
     std::string pledge(const customer& c, const std::string& project, std::int64_t minor) {
-        auto r = p.pledge(c, project, minor, key());
-        REQUIRE(r.status == 201);
-        return std::string(r.json().at("id").as_string());
+        return p.pledged(c, project, minor, key());
     }
     std::string due_project(std::int64_t goal = 1'000) {
         std::string project = p.open_project(owner, {{"goal_minor", goal}, {"deadline", p.days_from_now(5)}});
@@ -62,59 +60,32 @@ struct world {
         return project;
     }
     std::string funded_loan() {
-        std::string loan = p.open_project(owner, {{"kind", "loan"},
-                                                  {"goal_minor", 10'000},
-                                                  {"loan_rate_bp", 500},
-                                                  {"loan_term_months", 12},
-                                                  {"loan_schedule", "annuity"},
-                                                  {"deadline", p.days_from_now(5)}});
+        auto fields = loan_fields(10'000);
+        fields["deadline"] = p.days_from_now(5);
+        std::string loan = p.open_project(owner, fields);
         pledge(anna, loan, 10'000);
         p.make_due(loan);
-        REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, key())).status ==
-                200);
+        REQUIRE(p.settle(loan, key()).status == 200);
         return loan;
     }
     std::string disbursed_loan() {
         std::string loan = funded_loan();
-        REQUIRE(
-            p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, key())).status ==
-            201);
+        REQUIRE(p.disburse(loan, key()).status == 201);
         p.deposit(owner, 20'000);
         return loan;
     }
     std::string tallied_round() {
         std::string project = p.approved_project(owner, {{"goal_minor", 5'000}});
-        REQUIRE(p.client.request("POST", "/v1/fund/deposits", amount(5'000), auth_headers(p.staff, key())).status ==
-                201);
-        auto created = p.client.request("POST", "/v1/rounds",
-                                        R"({"title":"Runde","budget_minor":5000,"currency":"EUR",)"
-                                        R"("opens_at":"2020-01-01T00:00:00Z","closes_at":"2099-01-01T00:00:00Z"})",
-                                        auth_headers(p.staff));
-        REQUIRE(created.status == 201);
-        std::string base = "/v1/rounds/" + std::string(created.json().at("id").as_string());
-        REQUIRE(p.client
-                    .request("POST", base + "/projects", json::serialize(json::object{{"project_id", project}}),
-                             auth_headers(p.staff))
-                    .status == 201);
-        REQUIRE(p.client.request("POST", base + "/open", {}, auth_headers(p.staff)).status == 200);
-        REQUIRE(p.client
-                    .request("PUT", base + "/ballot",
-                             json::serialize(json::object{
-                                 {"choices", json::array{json::object{{"project", "project-" + project}}}}}),
-                             auth_headers(anna.token))
-                    .status == 201);
-        REQUIRE(p.client.request("POST", base + "/close", {}, auth_headers(p.staff)).status == 200);
-        REQUIRE(p.client.request("POST", base + "/tally", {}, auth_headers(p.staff)).status == 200);
-        return base;
+        REQUIRE(p.fund_deposit(5'000, key()).status == 201);
+        auto round = p.new_round({{"title", "Runde"}, {"budget_minor", 5'000}});
+        REQUIRE(round.add_project(project).status == 201);
+        REQUIRE(round.open().status == 200);
+        REQUIRE(round.ballot(anna.token, {"project-" + project}).status == 201);
+        REQUIRE(round.close().status == 200);
+        REQUIRE(round.tally().status == 200);
+        return round.path();
     }
-    std::string account(const std::string& code) {
-        auto r = p.client.request(
-            "POST", "/v1/ledger/accounts",
-            json::serialize(json::object{{"code", code}, {"name", code}, {"type", "asset"}, {"currency", "EUR"}}),
-            auth_headers(p.staff));
-        REQUIRE(r.status == 201);
-        return std::string(r.json().at("id").as_string());
-    }
+    std::string account(const std::string& code) { return p.ledger_account(code, "asset"); }
     std::string entry_body(const std::string& kind, std::int64_t minor) {
         static int n = 0;
         std::string from = account("replay:from:" + std::to_string(++n)),
@@ -128,7 +99,7 @@ struct world {
         auto r =
             p.client.request("POST", "/v1/ledger/entries", entry_body("pending", 10), auth_headers(p.staff, key()));
         REQUIRE(r.status == 201);
-        return std::string(r.json().at("id").as_string());
+        return id_of(r);
     }
 };
 
@@ -258,7 +229,7 @@ TEST_CASE("replays: every route that moves money answers a retry as it answered 
 
 TEST_CASE("replays: a key is the caller's own, and concurrent retries book once", "[e2e][replays]") {
     world w;
-    std::string staff2 = create_user_and_login(w.p.client, w.p.db, "sam@bank.example", "staff");
+    std::string staff2 = w.p.create_user("sam@bank.example", "staff");
     auto first =
         w.p.client.request("POST", "/v1/wallets/" + w.ben.id + "/deposits", amount(100), auth_headers(w.p.staff, "k"));
     REQUIRE(first.status == 201);

@@ -169,11 +169,12 @@ TEST_CASE("risk bureau: a slow bureau times out without blocking the server", "[
     s.bureau.set_delay(std::chrono::milliseconds(3000));
     std::string id = s.loan();
     // While the worker waits for the bureau, requests are served at once.
+    eventually([&] { return s.bureau.requests() >= 1; }, std::chrono::seconds(10),
+               "the worker's call to reach the bureau");
     for (int i = 0; i < 5; ++i) {
         auto t0 = std::chrono::steady_clock::now();
         CHECK(s.client->request("GET", "/v1/projects").status == 200);
         CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(300));
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     auto check = s.settled_check(id);
     CHECK(check.at("state") == "failed");

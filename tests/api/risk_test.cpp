@@ -1,5 +1,6 @@
 // Risk through the real binary: credit applications, the scorecard check,
 // staff reviews with four eyes and their refusals, investor protection.
+#include "support/platform.hpp"
 #include "support/risk_world.hpp"
 
 #include <catch2/catch.hpp>
@@ -16,13 +17,13 @@ std::string state_of(https_client& client, const std::string& id) {
 } // namespace
 
 TEST_CASE("risk: a scorecard check, then four eyes approve a large loan", "[e2e][risk]") {
-    database db;
     // Four eyes above EUR 10,000: the EUR 50,000 loan needs two approvals.
-    server srv(db.url(), {{"SCHWARM_RISK_FOUR_EYES_ABOVE_MINOR", "1000000"}});
-    https_client client(srv.port());
-    std::string owner = register_and_login(client, "olga@example.org");
-    std::string anna = create_user_and_login(client, db, "anna@bank.example", "staff");
-    std::string bert = create_user_and_login(client, db, "bert@bank.example", "staff");
+    platform p(std::map<std::string, std::string>{{"SCHWARM_RISK_FOUR_EYES_ABOVE_MINOR", "1000000"}});
+    auto& client = p.client;
+    auto& db = p.db;
+    std::string owner = p.register_customer("olga@example.org", investor::none).token;
+    std::string anna = p.create_user("anna@bank.example", "staff");
+    std::string bert = p.create_user("bert@bank.example", "staff");
     std::string id = submitted_loan(client, owner, 5'000'000, sound_application());
 
     auto review = wait_review(client, anna, id, latest_check_settled);
@@ -70,13 +71,14 @@ TEST_CASE("risk: a scorecard check, then four eyes approve a large loan", "[e2e]
 }
 
 TEST_CASE("risk: a small loan needs one approval, reviews refuse conflicts and wrong roles", "[e2e][risk]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string owner = register_and_login(client, "olga@example.org");
-    std::string anna = create_user_and_login(client, db, "anna@bank.example", "staff");
-    std::string cleo = create_user_and_login(client, db, "cleo@bank.example", "staff");
-    std::string admin = create_user_and_login(client, db, "adam@bank.example", "admin");
+    // The server's own four-eyes principal (EUR 25,000), which the EUR 20,000 loan is below.
+    platform p(std::map<std::string, std::string>{{"SCHWARM_RISK_FOUR_EYES_ABOVE_MINOR", "2500000"}});
+    auto& client = p.client;
+    auto& db = p.db;
+    std::string owner = p.register_customer("olga@example.org", investor::none).token;
+    std::string anna = p.create_user("anna@bank.example", "staff");
+    std::string cleo = p.create_user("cleo@bank.example", "staff");
+    std::string admin = p.create_user("adam@bank.example", "admin");
     std::string id = submitted_loan(client, owner, 2'000'000, sound_application());
     wait_review(client, anna, id, latest_check_settled);
 
@@ -177,12 +179,12 @@ TEST_CASE("risk: nobody reviews a donation or reward of someone they are related
 
 TEST_CASE("risk: without an application the check fails and nothing is approved, request-info and reject",
           "[e2e][risk]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string owner = register_and_login(client, "olga@example.org");
-    std::string other = register_and_login(client, "otto@example.org");
-    std::string anna = create_user_and_login(client, db, "anna@bank.example", "staff");
+    platform p;
+    auto& client = p.client;
+    auto& db = p.db;
+    std::string owner = p.register_customer("olga@example.org", investor::none).token;
+    std::string other = p.register_customer("otto@example.org", investor::none).token;
+    const std::string& anna = p.staff;
     std::string id = submitted_loan(client, owner, 2'000'000, nullptr);
 
     auto review = wait_review(client, anna, id, latest_check_settled);
@@ -249,11 +251,10 @@ TEST_CASE("risk: without an application the check fails and nothing is approved,
 }
 
 TEST_CASE("risk: the review queue filters and pages by keyset", "[e2e][risk]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string owner = register_and_login(client, "olga@example.org");
-    std::string anna = create_user_and_login(client, db, "anna@bank.example", "staff");
+    platform p;
+    auto& client = p.client;
+    std::string owner = p.register_customer("olga@example.org", investor::none).token;
+    const std::string& anna = p.staff;
     std::vector<std::string> ids;
     for (int i = 0; i < 3; ++i) ids.push_back(submitted_loan(client, owner, 1'000'000, sound_application()));
     for (const auto& id : ids) wait_review(client, anna, id, latest_check_settled);
@@ -297,11 +298,11 @@ TEST_CASE("risk: the review queue filters and pages by keyset", "[e2e][risk]") {
 }
 
 TEST_CASE("risk: investor profile, loss simulation, knowledge test, sophistication", "[e2e][risk]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string ivo = register_and_login(client, "ivo@example.org");
-    std::string anna = create_user_and_login(client, db, "anna@bank.example", "staff");
+    platform p;
+    auto& client = p.client;
+    auto& db = p.db;
+    std::string ivo = p.register_customer("ivo@example.org", investor::none).token;
+    const std::string& anna = p.staff;
 
     auto fresh = client.request("GET", "/v1/risk/investor", {}, auth_headers(ivo)).json();
     CHECK(fresh.at("category") == "non_sophisticated");

@@ -1,5 +1,5 @@
 // Voting rounds through the real binary.
-#include "support/support.hpp"
+#include "support/platform.hpp"
 
 #include "base/crypto.hpp"
 
@@ -24,6 +24,9 @@ std::string vote(std::initializer_list<std::string> projects) {
     return json::serialize(json::object{{"choices", choices}});
 }
 
+// The rounds of these tests: 1,000.00 EUR, at most two projects a ballot.
+json::object dorfladen() { return {{"title", "Dorfladen 2027"}, {"max_projects", 2}}; }
+
 std::string round_body(const std::string& extra = "") {
     return R"({"title":"Dorfladen 2027","budget_minor":100000,"currency":"EUR",)"
            R"("opens_at":"2020-01-01T00:00:00Z","closes_at":"2099-01-01T00:00:00Z","max_projects":2)" +
@@ -45,23 +48,19 @@ std::string pabulib(const std::string& name) {
 } // namespace
 
 TEST_CASE("rounds: set up, vote, close, tally, publish", "[e2e][rounds]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
-    std::string ana = register_and_login(client, "ana@example.org");
-    std::string ben = register_and_login(client, "ben@example.org");
-    std::string cem = register_and_login(client, "cem@example.org");
+    platform p;
+    auto& client = p.client;
+    auto& db = p.db;
+    const std::string& staff = p.staff;
+    std::string ana = p.register_customer("ana@example.org", investor::none).token;
+    std::string ben = p.register_customer("ben@example.org", investor::none).token;
+    std::string cem = p.register_customer("cem@example.org", investor::none).token;
 
-    auto created = client.request("POST", "/v1/rounds", round_body(), auth_headers(staff));
-    REQUIRE(created.status == 201);
-    std::string id(created.json().at("id").as_string());
-    std::string base = "/v1/rounds/" + id;
+    auto round = p.new_round(dorfladen());
+    std::string id = round.id();
+    std::string base = round.path();
     for (auto [key, cost] : {std::pair{"bench", 30000}, std::pair{"garden", 60000}, std::pair{"library", 50000}}) {
-        auto r = client.request("POST", base + "/projects",
-                                json::serialize(json::object{{"key", key}, {"name", key}, {"cost_minor", cost}}),
-                                auth_headers(staff));
-        REQUIRE(r.status == 201);
+        REQUIRE(round.add_item(key, cost).status == 201);
     }
     // Not open yet.
     CHECK(client.request("PUT", base + "/ballot", vote({"bench"}), auth_headers(ana)).status == 409);
@@ -120,7 +119,8 @@ TEST_CASE("rounds: set up, vote, close, tally, publish", "[e2e][rounds]") {
     // Anyone can recount from the export.
     auto pb = client.request("GET", base + "/pabulib");
     REQUIRE(pb.status == 200);
-    std::string file = required_env("SCHWARM_TEST_SCRATCH") + "/round-" + id + "-" + std::to_string(srv.pid()) + ".pb";
+    std::string file =
+        required_env("SCHWARM_TEST_SCRATCH") + "/round-" + id + "-" + std::to_string(p.srv.pid()) + ".pb";
     std::ofstream(file) << pb.body;
     std::string output;
     REQUIRE(run_cli({"tally", file, "--rule", "greedy"}, {}, "", output) == 0);
@@ -128,25 +128,21 @@ TEST_CASE("rounds: set up, vote, close, tally, publish", "[e2e][rounds]") {
 }
 
 TEST_CASE("rounds: ballots that break a rule are refused and change nothing", "[e2e][rounds]") {
-    database db;
-    server srv(db.url());
-    https_client client(srv.port());
-    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
-    std::string admin = create_user_and_login(client, db, "ada@bank.example", "admin");
-    std::string ana = register_and_login(client, "ana@example.org");
-    auto created =
-        client.request("POST", "/v1/rounds", round_body(R"(,"eligibility":"members","max_total_cost_minor":80000)"),
-                       auth_headers(staff));
-    REQUIRE(created.status == 201);
-    std::string base = "/v1/rounds/" + std::string(created.json().at("id").as_string());
+    platform p;
+    auto& client = p.client;
+    auto& db = p.db;
+    const std::string& staff = p.staff;
+    std::string admin = p.create_user("ada@bank.example", "admin");
+    std::string ana = p.register_customer("ana@example.org", investor::none).token;
+    auto changes = dorfladen();
+    changes["eligibility"] = "members";
+    changes["max_total_cost_minor"] = 80'000;
+    auto round = p.new_round(changes);
+    std::string base = round.path();
     for (auto [key, cost] : {std::pair{"a", 30000}, std::pair{"b", 60000}, std::pair{"c", 10000}}) {
-        REQUIRE(client
-                    .request("POST", base + "/projects",
-                             json::serialize(json::object{{"key", key}, {"name", key}, {"cost_minor", cost}}),
-                             auth_headers(staff))
-                    .status == 201);
+        REQUIRE(round.add_item(key, cost).status == 201);
     }
-    REQUIRE(client.request("POST", base + "/open", {}, auth_headers(staff)).status == 200);
+    REQUIRE(round.open().status == 200);
 
     auto not_member = client.request("PUT", base + "/ballot", vote({"a"}), auth_headers(ana));
     CHECK(not_member.status == 403);
@@ -190,24 +186,19 @@ TEST_CASE("rounds: ballots that break a rule are refused and change nothing", "[
 }
 
 TEST_CASE("rounds: a voter casting in parallel leaves exactly one ballot", "[e2e][rounds]") {
-    database db;
-    server srv(db.url());
-    https_client setup(srv.port());
-    std::string staff = create_user_and_login(setup, db, "sam@bank.example", "staff");
-    std::string ana = register_and_login(setup, "ana@example.org");
-    auto created = setup.request("POST", "/v1/rounds", round_body(), auth_headers(staff));
-    std::string base = "/v1/rounds/" + std::string(created.json().at("id").as_string());
-    for (auto key : {"a", "b", "c"}) {
-        setup.request("POST", base + "/projects",
-                      json::serialize(json::object{{"key", key}, {"name", key}, {"cost_minor", 100}}),
-                      auth_headers(staff));
-    }
-    REQUIRE(setup.request("POST", base + "/open", {}, auth_headers(staff)).status == 200);
+    platform p;
+    auto& db = p.db;
+    const std::string& staff = p.staff;
+    std::string ana = p.register_customer("ana@example.org", investor::none).token;
+    auto round = p.new_round(dorfladen());
+    std::string base = round.path();
+    for (auto key : {"a", "b", "c"}) round.add_item(key, 100);
+    REQUIRE(round.open().status == 200);
     std::vector<std::thread> threads;
     std::atomic<int> ok{0};
     for (int i = 0; i < 8; ++i) {
         threads.emplace_back([&, i] {
-            https_client c(srv.port());
+            https_client c(p.srv.port());
             auto r = c.request("PUT", base + "/ballot", vote({i % 2 ? "a" : "b"}), auth_headers(ana));
             if (r.status == 200 || r.status == 201) ++ok;
         });
@@ -226,10 +217,10 @@ TEST_CASE("rounds: a voter casting in parallel leaves exactly one ballot", "[e2e
     casting.exec("SELECT pg_advisory_xact_lock_shared(23114, " + id + ")");
     std::atomic<int> close_status{0};
     std::thread closer([&] {
-        https_client staff_client(srv.port());
+        https_client staff_client(p.srv.port());
         close_status = staff_client.request("POST", base + "/close", {}, auth_headers(staff)).status;
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    eventually([&] { return lock_waiters(db) >= 1; }, std::chrono::seconds(10), "the close to wait for the lock");
     CHECK(close_status == 0);
     CHECK(db.scalar("SELECT state FROM voting_rounds WHERE id = " + id) == "open");
     casting.commit();
@@ -239,10 +230,10 @@ TEST_CASE("rounds: a voter casting in parallel leaves exactly one ballot", "[e2e
 }
 
 TEST_CASE("rounds: import a real pabulib election and reproduce its outcome", "[e2e][rounds][pabulib]") {
-    database db;
-    server srv(db.url(), {{"SCHWARM_BODY_LIMIT_BYTES", "4194304"}});
-    https_client client(srv.port());
-    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
+    platform p(std::map<std::string, std::string>{{"SCHWARM_BODY_LIMIT_BYTES", "4194304"}});
+    auto& client = p.client;
+    auto& db = p.db;
+    const std::string& staff = p.staff;
     auto imported =
         client.request("POST", "/v1/rounds/import?rule=mes-add1&currency=EUR", pabulib("Netherlands_Assen_2024.pb"),
                        {{"Authorization", "Bearer " + staff}, {"Content-Type", "text/plain"}});

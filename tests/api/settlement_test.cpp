@@ -15,8 +15,6 @@ reply settlement_of(platform& p, const std::string& project) {
     return p.client.request("GET", "/v1/projects/" + project + "/settlement", {}, auth_headers(p.staff));
 }
 
-std::string id_of(const reply& r) { return std::string(r.json().at("id").as_string()); }
-
 } // namespace
 
 TEST_CASE("settlement: waits for the last reflection period, and a revocation inside it changes the outcome",
@@ -35,12 +33,12 @@ TEST_CASE("settlement: waits for the last reflection period, and a revocation in
     p.db.travel_to(p.db.scalar("SELECT deadline - interval '1 day' FROM projects WHERE id = " + project));
     auto bens = p.pledge(ben, project, 4'000, "b");
     REQUIRE(bens.status == 201);
-    auto listed = p.client.request("GET", "/v1/projects/" + project).json();
+    auto listed = p.project(project).json();
     CHECK(listed.at("settles_at") == bens.json().at("revocable_until"));
     CHECK(listed.at("pledged_minor") == 10'000);
 
     p.pass_deadline(project);
-    auto refused = p.client.request("POST", "/v1/projects/" + project + "/settle", {}, auth_headers(p.staff, "s-1"));
+    auto refused = p.settle(project, "s-1");
     CHECK(problem_slug(refused) == "settlement-not-due");
     CHECK(refused.json().at("settles_at") == listed.at("settles_at"));
     auto view = settlement_of(p, project);
@@ -53,7 +51,7 @@ TEST_CASE("settlement: waits for the last reflection period, and a revocation in
 
     // Two days after the deadline Ben revokes, as is his right.
     p.db.travel_by(2 * 86'400);
-    auto revoked = p.client.request("POST", "/v1/pledges/" + id_of(bens) + "/revoke", {}, auth_headers(ben.token, "r"));
+    auto revoked = p.revoke(ben, id_of(bens), "r");
     INFO(revoked.body);
     REQUIRE(revoked.status == 200);
 
@@ -88,8 +86,7 @@ TEST_CASE("settlement: decided once from the escrow, and no pledge can be revoke
     p.make_due(project);
     int refusals = 0;
     while (p.state_of(project) == "funding") {
-        auto r = p.client.request("POST", "/v1/pledges/" + pledge_ids[0] + "/revoke", {},
-                                  auth_headers(backers[0].token, "r" + std::to_string(refusals)));
+        auto r = p.revoke(backers[0], pledge_ids[0], "r" + std::to_string(refusals));
         REQUIRE(problem_slug(r) == "pledge-not-revocable");
         ++refusals;
         REQUIRE(refusals < 1000);
@@ -137,7 +134,7 @@ TEST_CASE("settlement: the fee never exceeds what was raised, and a failing camp
     CHECK(std::string(items[0].at("error").as_string()).find("escrow holds 0") != std::string::npos);
     CHECK(items[0].at("attempts").as_int64() >= 1);
     CHECK(!items[0].at("retry_at").is_null());
-    auto manual = p.client.request("POST", "/v1/projects/" + broken + "/settle", {}, auth_headers(p.staff, "m"));
+    auto manual = p.settle(broken, "m");
     CHECK(manual.status == 500);
     CHECK(manual.body.find("escrow") == std::string::npos); // the reason is for the log, not the client
     CHECK(p.state_of(broken) == "funding");
@@ -154,7 +151,7 @@ TEST_CASE("settlement: the fee never exceeds what was raised, and a failing camp
 
 TEST_CASE("settlement: a failed campaign's counters say what is held or posted now, a funded one's stay",
           "[e2e][settlement]") {
-    platform p(std::map<std::string, std::string>{{"SCHWARM_SETTLEMENT_CHUNK", "1"}});
+    platform p(platform::settling_job({{"SCHWARM_SETTLEMENT_CHUNK", "1"}}));
     auto owner = p.register_customer("owner@example.org");
     std::vector<customer> backers;
     for (int i = 0; i < 3; ++i) backers.push_back(p.register_customer("backer" + std::to_string(i) + "@example.org"));

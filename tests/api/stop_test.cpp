@@ -13,44 +13,11 @@ namespace {
 // A round that selects `project` (approved) and allocates `cost` to it from
 // the community fund, which staff fill first.
 void allocate(platform& p, const std::string& project, std::int64_t cost, const customer& voter) {
-    REQUIRE(p.client
-                .request("POST", "/v1/fund/deposits",
-                         json::serialize(json::object{{"amount_minor", cost}, {"currency", "EUR"}}),
-                         auth_headers(p.staff, "fund-" + project))
-                .status == 201);
-    auto created = p.client.request("POST", "/v1/rounds",
-                                    json::serialize(json::object{{"title", "Runde " + project},
-                                                                 {"budget_minor", cost},
-                                                                 {"currency", "EUR"},
-                                                                 {"opens_at", "2020-01-01T00:00:00Z"},
-                                                                 {"closes_at", "2099-01-01T00:00:00Z"}}),
-                                    auth_headers(p.staff));
-    REQUIRE(created.status == 201);
-    std::string base = "/v1/rounds/" + std::string(created.json().at("id").as_string());
-    REQUIRE(p.client
-                .request("POST", base + "/projects",
-                         json::serialize(json::object{{"project_id", project}, {"cost_minor", cost}}),
-                         auth_headers(p.staff))
-                .status == 201);
-    REQUIRE(p.client.request("POST", base + "/open", {}, auth_headers(p.staff)).status == 200);
-    REQUIRE(p.client
-                .request("PUT", base + "/ballot",
-                         json::serialize(
-                             json::object{{"choices", json::array{json::object{{"project", "project-" + project}}}}}),
-                         auth_headers(voter.token))
-                .status == 201);
-    REQUIRE(p.client.request("POST", base + "/close", {}, auth_headers(p.staff)).status == 200);
-    REQUIRE(p.client.request("POST", base + "/tally", {}, auth_headers(p.staff)).status == 200);
-    REQUIRE(p.client.request("POST", base + "/allocate", {}, auth_headers(p.staff, "alloc-" + project)).status == 200);
+    REQUIRE(p.fund_deposit(cost, "fund-" + project).status == 201);
+    auto round = p.new_round({{"title", "Runde " + project}, {"budget_minor", cost}});
+    REQUIRE(round.add_project(project, cost).status == 201);
+    round.vote_and_allocate(voter, {project});
     REQUIRE(p.state_of(project) == "selected");
-}
-
-std::int64_t fund(platform& p) { return p.client.request("GET", "/v1/fund").json().at("balance_minor").as_int64(); }
-
-reply stop(platform& p, const std::string& project, const std::string& action, const std::string& token,
-           const std::string& key, const std::string& reason = {}) {
-    std::string body = reason.empty() ? "" : json::serialize(json::object{{"reason", reason}});
-    return p.client.request("POST", "/v1/projects/" + project + "/" + action, body, auth_headers(token, key));
 }
 
 } // namespace
@@ -62,17 +29,16 @@ TEST_CASE("stop: an owner withdraws a campaign until its deadline, and every cen
     auto ben = p.register_customer("ben@example.org");
     std::string project = p.approved_project(owner, {{"goal_minor", 50'000}});
     allocate(p, project, 20'000, anna);
-    CHECK(fund(p) == 0);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + project + "/open-funding", {}, auth_headers(p.staff)).status ==
-            200);
+    CHECK(p.fund_balance() == 0);
+    REQUIRE(p.move(project, "open-funding", p.staff).status == 200);
     p.deposit(anna, 5'000);
     p.deposit(ben, 5'000);
     REQUIRE(p.pledge(anna, project, 3'000, "a").status == 201);
     REQUIRE(p.pledge(ben, project, 4'000, "b").status == 201);
-    CHECK(p.client.request("GET", "/v1/projects/" + project).json().at("pledged_minor") == 27'000);
+    CHECK(p.project(project).json().at("pledged_minor") == 27'000);
 
-    CHECK(stop(p, project, "withdraw", anna.token, "w-0").status == 403); // not hers
-    auto withdrawn = stop(p, project, "withdraw", owner.token, "w-1");
+    CHECK(p.move(project, "withdraw", anna.token, "w-0").status == 403); // not hers
+    auto withdrawn = p.move(project, "withdraw", owner.token, "w-1");
     INFO(withdrawn.body);
     REQUIRE(withdrawn.status == 200);
     CHECK(withdrawn.json().at("state") == "withdrawn");
@@ -80,15 +46,15 @@ TEST_CASE("stop: an owner withdraws a campaign until its deadline, and every cen
     CHECK(withdrawn.json().at("backers") == 0);
     CHECK(p.available(anna) == 5'000);
     CHECK(p.available(ben) == 5'000);
-    CHECK(fund(p) == 20'000);
+    CHECK(p.fund_balance() == 20'000);
     CHECK(p.db.scalar("SELECT string_agg(state::text, ',' ORDER BY id) FROM pledges") == "voided,voided");
     CHECK(problem_slug(p.pledge(anna, project, 1'000, "a-2")) == "project-not-funding");
     // A retry answers as the first time; the stopped project moves no more.
-    auto again = stop(p, project, "withdraw", owner.token, "w-1");
+    auto again = p.move(project, "withdraw", owner.token, "w-1");
     CHECK(again.status == 200);
     CHECK(again.header("idempotent-replayed") == "true");
     CHECK(again.body == withdrawn.body);
-    CHECK(problem_slug(stop(p, project, "withdraw", owner.token, "w-2")) == "project-state");
+    CHECK(problem_slug(p.move(project, "withdraw", owner.token, "w-2")) == "project-state");
     CHECK(p.db.scalar("SELECT count(*) FROM audit_log WHERE action = 'project.unwound' AND actor_id = " + owner.id) ==
           "1");
     p.check_books();
@@ -96,7 +62,7 @@ TEST_CASE("stop: an owner withdraws a campaign until its deadline, and every cen
     // After its deadline an owner can no longer withdraw: it settles as it stands.
     std::string late = p.open_project(owner, {{"deadline", p.days_from_now(5)}});
     p.pass_deadline(late);
-    CHECK(problem_slug(stop(p, late, "withdraw", owner.token, "w-3")) == "project-deadline-passed");
+    CHECK(problem_slug(p.move(late, "withdraw", owner.token, "w-3")) == "project-deadline-passed");
     CHECK(p.state_of(late) == "funding");
 }
 
@@ -105,24 +71,21 @@ TEST_CASE("stop: staff cancel a funded loan before disbursement, and backers get
     auto borrower = p.register_customer("bora@example.org");
     auto anna = p.register_customer("anna@example.org");
     auto ben = p.register_customer("ben@example.org");
-    std::string loan = p.open_project(borrower, {{"kind", "loan"},
-                                                 {"goal_minor", 10'000},
-                                                 {"loan_rate_bp", 500},
-                                                 {"loan_term_months", 12},
-                                                 {"loan_schedule", "annuity"},
-                                                 {"deadline", p.days_from_now(10)}});
+    auto fields = loan_fields(10'000);
+    fields["deadline"] = p.days_from_now(10);
+    std::string loan = p.open_project(borrower, fields);
     p.deposit(anna, 6'000);
     p.deposit(ben, 4'000);
     REQUIRE(p.pledge(anna, loan, 6'000, "a").status == 201);
     REQUIRE(p.pledge(ben, loan, 4'000, "b").status == 201);
     p.make_due(loan);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s")).status == 200);
+    REQUIRE(p.settle(loan, "s").status == 200);
     REQUIRE(p.state_of(loan) == "funded");
     CHECK(p.balance(anna) == 0);
 
-    CHECK(stop(p, loan, "cancel", borrower.token, "c-0", "mine").status == 403);
-    CHECK(problem_slug(stop(p, loan, "cancel", p.staff, "c-1")) == "validation"); // a reason is needed
-    auto cancelled = stop(p, loan, "cancel", p.staff, "c-2", "Sicherheiten fehlen");
+    CHECK(p.move(loan, "cancel", borrower.token, "c-0", "mine").status == 403);
+    CHECK(problem_slug(p.move(loan, "cancel", p.staff, "c-1")) == "validation"); // a reason is needed
+    auto cancelled = p.move(loan, "cancel", p.staff, "c-2", "Sicherheiten fehlen");
     INFO(cancelled.body);
     REQUIRE(cancelled.status == 200);
     CHECK(cancelled.json().at("state") == "cancelled");
@@ -134,8 +97,7 @@ TEST_CASE("stop: staff cancel a funded loan before disbursement, and backers get
     CHECK(p.db.scalar("SELECT credits_posted - debits_posted FROM ledger_accounts WHERE code = 'escrow:" + loan +
                       ":EUR'") == "0");
     CHECK(p.db.scalar("SELECT string_agg(state::text, ',' ORDER BY id) FROM pledges") == "refunded,refunded");
-    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + loan + "/disburse", {},
-                                        auth_headers(p.staff, "d"))) == "project-state");
+    CHECK(problem_slug(p.disburse(loan, "d")) == "project-state");
     CHECK(p.db.scalar("SELECT details->>'reason' FROM audit_log WHERE action = 'project.cancel'") ==
           "Sicherheiten fehlen");
     p.check_books();
@@ -151,33 +113,22 @@ TEST_CASE("stop: what cannot be stopped, approved or opened once its time is ove
     std::string paid = p.open_project(owner, {{"goal_minor", 1'000}, {"deadline", p.days_from_now(10)}});
     REQUIRE(p.pledge(anna, paid, 1'000, "a").status == 201);
     p.make_due(paid);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + paid + "/settle", {}, auth_headers(p.staff, "s")).status == 200);
-    auto refused = stop(p, paid, "cancel", p.staff, "c-1", "zu spät");
+    REQUIRE(p.settle(paid, "s").status == 200);
+    auto refused = p.move(paid, "cancel", p.staff, "c-1", "zu spät");
     CHECK(problem_slug(refused) == "project-state");
     CHECK(refused.json().at("state") == "funded");
     CHECK(p.balance(owner) == 980);
 
     // Past its deadline, a project is neither approved nor opened.
-    auto submitted = p.client.request("POST", "/v1/projects",
-                                      json::serialize(json::object{{"title", "Spät dran"},
-                                                                   {"summary", "x"},
-                                                                   {"category", "community"},
-                                                                   {"kind", "donation"},
-                                                                   {"goal_minor", 1000},
-                                                                   {"currency", "EUR"},
-                                                                   {"deadline", p.days_from_now(3)}}),
-                                      auth_headers(owner.token));
-    REQUIRE(submitted.status == 201);
-    std::string late(submitted.json().at("id").as_string());
-    REQUIRE(p.client.request("POST", "/v1/projects/" + late + "/submit", {}, auth_headers(owner.token)).status == 200);
-    REQUIRE(p.client.request("POST", "/v1/projects/" + late + "/start-review", {}, auth_headers(p.staff)).status ==
-            200);
+    std::string late = p.draft_project(
+        owner, {{"title", "Spät dran"}, {"summary", "x"}, {"goal_minor", 1000}, {"deadline", p.days_from_now(3)}});
+    REQUIRE(p.move(late, "submit", owner.token).status == 200);
+    REQUIRE(p.move(late, "start-review", p.staff).status == 200);
     std::string approved = p.approved_project(owner, {{"deadline", p.days_from_now(4)}});
     p.pass_deadline(approved);
-    auto not_approved = p.client.request("POST", "/v1/projects/" + late + "/approve", {}, auth_headers(p.staff));
+    auto not_approved = p.move(late, "approve", p.staff);
     CHECK(problem_slug(not_approved) == "project-deadline-passed");
-    CHECK(problem_slug(p.client.request("POST", "/v1/projects/" + approved + "/open-funding", {},
-                                        auth_headers(p.staff))) == "project-deadline-passed");
+    CHECK(problem_slug(p.move(approved, "open-funding", p.staff)) == "project-deadline-passed");
     CHECK(p.state_of(late) == "in_review");
     CHECK(p.state_of(approved) == "approved");
     p.check_books();

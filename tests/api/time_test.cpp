@@ -20,13 +20,9 @@ std::string berlin(platform& p, const std::string& local) {
 // A loan of 6,000 minor units over `months`, fully pledged by `lender`.
 std::string pledged_loan(platform& p, const customer& borrower, const customer& lender, int months,
                          const std::string& deadline) {
-    json::object fields{{"kind", "loan"},
-                        {"goal_minor", 6'000},
-                        {"loan_rate_bp", 600},
-                        {"loan_term_months", months},
-                        {"loan_schedule", "annuity"},
-                        {"title", "Werkstatt am Markt"},
-                        {"deadline", deadline}};
+    auto fields = loan_fields(6'000, months, 600);
+    fields["title"] = "Werkstatt am Markt";
+    fields["deadline"] = deadline;
     std::string loan = p.open_project(borrower, fields);
     p.deposit(lender, 6'000);
     REQUIRE(p.pledge(lender, loan, 6'000, "lend-" + loan).status == 201);
@@ -36,10 +32,7 @@ std::string pledged_loan(platform& p, const customer& borrower, const customer& 
 // Settled as funded, ready to be disbursed.
 void settle(platform& p, const std::string& loan) {
     p.make_due(loan);
-    auto settled = p.client.request("POST", "/v1/projects/" + loan + "/settle", {}, auth_headers(p.staff, "s-" + loan));
-    INFO(settled.body);
-    REQUIRE(settled.status == 200);
-    REQUIRE(settled.json().at("outcome") == "funded");
+    p.settled(loan, "funded");
 }
 
 std::vector<std::string> due_dates(const reply& loan) {
@@ -50,7 +43,7 @@ std::vector<std::string> due_dates(const reply& loan) {
 }
 
 json::object instalment(platform& p, const std::string& loan, const customer& borrower, int index) {
-    auto seen = p.client.request("GET", "/v1/loans/" + loan, {}, auth_headers(borrower.token));
+    auto seen = p.loan(borrower.token, loan);
     REQUIRE(seen.status == 200);
     return seen.json().at("instalments").at(index).as_object();
 }
@@ -70,7 +63,7 @@ TEST_CASE("time: due dates from the 31st, arrears by the bank's day, four calend
     // Disbursed on 31 January: each due date is the same day of the month,
     // or the month's last day where it has none (not 3 March, not 28 April).
     p.db.travel_to(berlin(p, "2031-01-31 10:00"));
-    auto disbursed = p.client.request("POST", "/v1/projects/" + loan + "/disburse", {}, auth_headers(p.staff, "d"));
+    auto disbursed = p.disburse(loan, "d");
     INFO(disbursed.body);
     REQUIRE(disbursed.status == 201);
     CHECK(due_dates(disbursed) ==
@@ -102,14 +95,11 @@ TEST_CASE("time: due dates from the 31st, arrears by the bank's day, four calend
     CHECK(instalment(p, loan, borrower, 0).at("days_overdue") == 31);
 
     p.db.travel_to("2031-03-31T07:59:00Z");
-    std::string bens_id(bens.json().at("id").as_string());
-    auto revoked = p.client.request("POST", "/v1/pledges/" + bens_id + "/revoke", {}, auth_headers(ben.token, "rb"));
+    auto revoked = p.revoke(ben, id_of(bens), "rb");
     INFO(revoked.body);
     CHECK(revoked.status == 200);
     p.db.travel_to("2031-03-31T08:00:30Z"); // 96 hours would still allow this
-    std::string carls_id(carls.json().at("id").as_string());
-    CHECK(problem_slug(p.client.request("POST", "/v1/pledges/" + carls_id + "/revoke", {},
-                                        auth_headers(carl.token, "rc"))) == "pledge-not-revocable");
+    CHECK(problem_slug(p.revoke(carl, id_of(carls), "rc")) == "pledge-not-revocable");
     CHECK(p.available(ben) == 1'000);
     CHECK(p.available(carl) == 500);
     p.check_books();
@@ -126,14 +116,14 @@ TEST_CASE("time: New Year's Eve, 29 February, and a disbursement just before mid
     settle(p, late);
 
     p.db.travel_to(berlin(p, "2031-12-31 12:00"));
-    auto first = p.client.request("POST", "/v1/projects/" + noon + "/disburse", {}, auth_headers(p.staff, "d1"));
+    auto first = p.disburse(noon, "d1");
     REQUIRE(first.status == 201);
     CHECK(due_dates(first) == std::vector<std::string>{"2032-01-31", "2032-02-29", "2032-03-31"});
 
     // 23:30 UTC on 31 December is 00:30 on 1 January at the bank: the loan
     // was disbursed in the new year, and its schedule says so.
     p.db.travel_to("2031-12-31T23:30:00Z");
-    auto second = p.client.request("POST", "/v1/projects/" + late + "/disburse", {}, auth_headers(p.staff, "d2"));
+    auto second = p.disburse(late, "d2");
     REQUIRE(second.status == 201);
     CHECK(due_dates(second) == std::vector<std::string>{"2032-02-01", "2032-03-01"});
 

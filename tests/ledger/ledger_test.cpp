@@ -313,10 +313,10 @@ TEST_CASE("ledger: accounts have unique codes and at most one balance rule", "[p
 namespace {
 
 // Runs `work` on another thread while `blocker` holds a row lock from an
-// uncommitted change, commits the change once `work` has had time to read
-// the old row and wait for the lock, and returns what `work` returned.
+// uncommitted change, commits the change once `work` has read the old row
+// and waits for the lock, and returns what `work` returned.
 template <typename Work>
-auto with_change_committed_meanwhile(pqxx::work& blocker, Work work) {
+auto with_change_committed_meanwhile(const test::database& db, pqxx::work& blocker, Work work) {
     decltype(work()) out;
     std::exception_ptr failure;
     std::thread t([&] {
@@ -326,7 +326,8 @@ auto with_change_committed_meanwhile(pqxx::work& blocker, Work work) {
             failure = std::current_exception();
         }
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    test::eventually([&] { return test::lock_waiters(db) >= 1; }, std::chrono::seconds(10),
+                     "the work to wait for the lock");
     blocker.commit();
     t.join();
     if (failure) std::rethrow_exception(failure);
@@ -344,7 +345,7 @@ TEST_CASE("ledger: a balance that overflows with what another batch booked is re
     // Unlocked, the batch reads 0 for escrow; committed meanwhile, max - 7.
     blocker.exec("UPDATE ledger_accounts SET debits_posted = " + std::to_string(max - 7) +
                  " WHERE id = " + f.escrow.str());
-    auto results = with_change_committed_meanwhile(blocker, [&] {
+    auto results = with_change_committed_meanwhile(f.db, blocker, [&] {
         return f.book_all({transfer("over", {debit(f.escrow, 10), credit(f.bank, 10)}),
                            transfer("fine", {debit(f.bank, 5), credit(f.alice, 5)})});
     });
@@ -362,7 +363,7 @@ TEST_CASE("ledger: an account closed while a batch books to it is refused", "[pg
     auto other = db::connect(f.db.url());
     pqxx::work blocker(*other);
     blocker.exec("UPDATE ledger_accounts SET closed_at = now() WHERE id = " + f.escrow.str());
-    auto results = with_change_committed_meanwhile(blocker, [&] {
+    auto results = with_change_committed_meanwhile(f.db, blocker, [&] {
         return f.book_all({transfer("to-closed", {debit(f.bank, 10), credit(f.escrow, 10)}),
                            transfer("fine", {debit(f.bank, 5), credit(f.alice, 5)})});
     });
@@ -455,7 +456,8 @@ TEST_CASE("ledger: two resolutions of one hold at once: one books, one is refuse
             racer_error = e.what(); // e.g. the unique key on pending_id: a 500, not a refusal
         }
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    test::eventually([&] { return test::lock_waiters(f.db) >= 1; }, std::chrono::seconds(10),
+                     "the second resolution to wait for the hold's lock");
     first.commit();
     racer.join();
     INFO(racer_error);

@@ -105,7 +105,9 @@ void require_bad(const seal_report& report, std::int64_t block_no, const std::st
 TEST_CASE("seal: entries are sealed in blocks, the chain verifies, the lag is measured", "[pg][ledger][seal]") {
     fixture f;
     f.book_many(300);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // The lag is measured from the oldest unsealed entry: wait until it is 50 ms old.
+    test::eventually([&] { return f.lag().oldest_unsealed_age_ms >= 50; }, std::chrono::seconds(5),
+                     "the oldest unsealed entry to be 50 ms old");
 
     auto before = f.verify();
     CHECK(before.ok);
@@ -312,6 +314,7 @@ TEST_CASE("seal: concurrent sealers never seal an entry twice or fork the chain"
                 last = booking_done.load();
                 int sealed = seal_pending(*connection, 40, 8);
                 sealed_total += sealed;
+                // Idle between empty passes as the server's sealer does: load pacing, not a wait for a condition.
                 if (sealed == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
             }
         } catch (const std::exception& e) {
@@ -389,11 +392,12 @@ TEST_CASE("seal: an entry that commits late with a lower id is sealed in a later
     // Once nothing older is running, the mark catches up (so the sealer's
     // scan starts near the newest entries, not at the beginning).
     // (A background transaction such as autovacuum's may delay it a little.)
-    for (int tries = 0; tries < 100 && f.lag().low_water_id != c_id; ++tries) {
-        CHECK(seal_pending(*f.c, 100) == 0);
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    CHECK(f.lag().low_water_id == c_id);
+    test::eventually(
+        [&] {
+            CHECK(seal_pending(*f.c, 100) == 0);
+            return f.lag().low_water_id == c_id;
+        },
+        std::chrono::seconds(10), "the low-water mark to catch up");
 }
 
 TEST_CASE("seal: an id taken before its transaction writes anything is not skipped", "[pg][ledger][seal]") {

@@ -100,7 +100,8 @@ void fake_bureau::serve(void* raw) {
     if (!crypto::equal_constant_time(bureau_signature(key_, ts, req.body()), std::string(req["X-Schwarm-Signature"]))) {
         ++bad_signatures_;
     }
-    // Sleep in slices, so a stopping bureau does not hold the test up.
+    // A slow bureau on purpose (what a timeout test needs), not a wait for a
+    // condition. Sleep in slices, so a stopping bureau does not hold the test up.
     for (int slept = 0; slept < delay_ms_ && !impl_->stopping; slept += 10) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

@@ -9,7 +9,9 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace schwarm::test {
 
@@ -18,6 +20,20 @@ struct customer {
     std::string id;
     std::string email;
 };
+
+// What customer registration includes: investor protection passed (the
+// profile, the loss simulation seen, the knowledge test), so loan pledges
+// are allowed; or nothing beyond the account.
+enum class investor { ready, none };
+
+// The id of what a reply created (its `id`).
+std::string id_of(const reply& r);
+
+// A loan's fields for open_project: `principal_minor` over `months` at
+// `rate_bp` a year, annuity.
+boost::json::object loan_fields(std::int64_t principal_minor, int months = 12, int rate_bp = 500);
+
+class voting_round;
 
 // The documented pro-rata rule (core/loan_math.hpp), written again here to
 // check the server by: the floor of each part, then one unit each by largest
@@ -47,7 +63,9 @@ public:
     std::string staff;
     std::string auditor;
 
-    customer register_customer(const std::string& email);
+    customer register_customer(const std::string& email, investor setup = investor::ready);
+    // A staff member, auditor or admin of the command line, logged in; the token.
+    std::string create_user(const std::string& email, const std::string& role);
     // New sessions for staff, the auditor and `customers`, for stories longer
     // than a session lives.
     void log_in_again(std::initializer_list<customer*> customers = {});
@@ -56,6 +74,45 @@ public:
     std::string open_project(const customer& owner, boost::json::object changes = {});
     // The same, stopping at approved.
     std::string approved_project(const customer& owner, boost::json::object changes = {});
+    // The typed client: the calls the stories make, through the real server.
+    // A call that may be refused answers its reply (problem_slug reads it); a
+    // step the story needs done REQUIREs success and answers what it made.
+
+    // A donation of 100.00 EUR with a deadline 30 days on, `changes` applied, created by `owner`.
+    reply propose(const customer& owner, boost::json::object changes = {});
+    reply propose(const std::string& owner_token, boost::json::object changes = {});
+    // The same, REQUIREd; the draft's id.
+    std::string draft_project(const customer& owner, boost::json::object changes = {});
+    std::string draft_project(const std::string& owner_token, boost::json::object changes = {});
+    // A lifecycle move, POST /v1/projects/{id}/{action} (submit, start-review,
+    // approve, reject, open-funding, withdraw, cancel, settle, disburse), by `token`.
+    reply move(const std::string& project, const std::string& action, const std::string& token,
+               const std::string& key = {}, const std::string& reason = {});
+    reply project(const std::string& id);
+    // Staff settle a campaign now, or disburse a funded loan.
+    reply settle(const std::string& project, const std::string& key);
+    reply disburse(const std::string& loan, const std::string& key);
+    // Staff settle it and it comes out as `outcome` (REQUIREd).
+    void settled(const std::string& project, const std::string& outcome = "funded");
+    reply revoke(const customer& c, const std::string& pledge, const std::string& key);
+    reply repay(const customer& c, const std::string& loan, std::int64_t amount_minor, const std::string& key);
+    reply loan(const std::string& token, const std::string& loan);
+    // The pledge, REQUIREd to be held; its id.
+    std::string pledged(const customer& c, const std::string& project, std::int64_t amount_minor,
+                        const std::string& key);
+    // Staff put money into the community fund; its balance.
+    reply fund_deposit(std::int64_t amount_minor, const std::string& key);
+    std::int64_t fund_balance();
+    // A ledger account in EUR staff open (REQUIREd), with the balance rule
+    // debits_must_not_exceed_credits when `no_overdraft`; its id.
+    std::string ledger_account(const std::string& code, const std::string& type = "liability",
+                               bool no_overdraft = false);
+    // A transfer between two ledger accounts, by staff unless `token` says otherwise.
+    reply transfer(const std::string& from, const std::string& to, std::int64_t amount_minor, const std::string& key,
+                   const std::string& token = {});
+    // A voting round staff create: 1,000.00 EUR, open from 2020 to 2099, `changes` applied (REQUIREd).
+    voting_round new_round(boost::json::object changes = {});
+
     void deposit(const customer& c, std::int64_t amount_minor, const std::string& currency = "EUR");
     // The wallet's available balance.
     std::int64_t available(const customer& c, const std::string& currency = "EUR");
@@ -75,6 +132,31 @@ public:
 
 private:
     int keys_ = 0;
+};
+
+// A voting round's steps, as staff and voters take them.
+class voting_round {
+public:
+    voting_round(platform& p, std::string id) : p_(p), id_(std::move(id)), path_("/v1/rounds/" + id_) {}
+    const std::string& id() const { return id_; }
+    const std::string& path() const { return path_; }
+    // A platform project on the ballot (at its goal unless `cost_minor`), by staff unless `token`.
+    reply add_project(const std::string& project, std::optional<std::int64_t> cost_minor = std::nullopt,
+                      const std::string& token = {});
+    // A project of the round's own (a key, named by it).
+    reply add_item(const std::string& key, std::int64_t cost_minor);
+    reply open();
+    reply close();
+    reply tally();
+    // Choices by key: an item's, or "project-<id>" for a platform project.
+    reply ballot(const std::string& token, const std::vector<std::string>& choices);
+    reply allocate(const std::string& key, boost::json::object body = {});
+    // Opens it, `voter` votes for the platform `projects`, closes, tallies and allocates (each REQUIREd).
+    void vote_and_allocate(const customer& voter, const std::vector<std::string>& projects);
+
+private:
+    platform& p_;
+    std::string id_, path_;
 };
 
 } // namespace schwarm::test

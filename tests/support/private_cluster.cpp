@@ -4,9 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <pqxx/pqxx>
+
 #include <chrono>
 #include <cstdlib>
-#include <thread>
+#include <filesystem>
 #include <unistd.h>
 
 namespace schwarm::test {
@@ -47,7 +49,18 @@ std::string private_cluster::url() const {
 
 void private_cluster::crash_and_restart() {
     REQUIRE(sh("pg_as_owner \"$PG_BIN/pg_ctl\" -D '" + dir_ + "/data' -m immediate -w stop >/dev/null") == 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    // Down for certain (no postmaster, connections refused) before it starts again.
+    eventually(
+        [&] {
+            if (std::filesystem::exists(dir_ + "/data/postmaster.pid")) return false;
+            try {
+                pqxx::connection probe(url());
+                return false;
+            } catch (const pqxx::broken_connection&) {
+                return true;
+            }
+        },
+        std::chrono::seconds(10), "the crashed cluster to refuse connections");
     REQUIRE(sh("pg_start '" + dir_ + "' " + port_ + " '" + test_clock + "'") == 0);
 }
 

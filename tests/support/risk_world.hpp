@@ -6,7 +6,6 @@
 
 #include <chrono>
 #include <string>
-#include <thread>
 
 namespace schwarm::test::risk {
 
@@ -56,16 +55,15 @@ inline std::string submitted_loan(https_client& client, const std::string& owner
 template <typename Pred>
 json::value wait_review(https_client& client, const std::string& staff, const std::string& id, Pred done,
                         std::chrono::milliseconds timeout = std::chrono::seconds(15)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
     json::value review;
-    while (std::chrono::steady_clock::now() < deadline) {
-        auto r = client.request("GET", "/v1/risk/reviews/" + id, {}, auth_headers(staff));
-        REQUIRE(r.status == 200);
-        review = r.json();
-        if (done(review)) return review;
-        std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    FAIL("the review did not reach the expected state: " << json::serialize(review));
+    eventually(
+        [&] {
+            auto r = client.request("GET", "/v1/risk/reviews/" + id, {}, auth_headers(staff));
+            REQUIRE(r.status == 200);
+            review = r.json();
+            return done(review);
+        },
+        timeout, [&] { return "the review to reach the expected state: " + json::serialize(review); });
     return review;
 }
 

@@ -1,5 +1,6 @@
 #include "support/support.hpp"
 
+#include "base/crypto.hpp"
 #include "base/db.hpp"
 #include "base/migrate.hpp"
 
@@ -52,18 +53,42 @@ std::string unique_name(const char* prefix) {
     return std::string(prefix) + std::to_string(::getpid()) + "_" + std::to_string(++counter);
 }
 
+// The bundled migrations applied once per cluster, to a database every
+// migrated test database is copied from (CREATE DATABASE … TEMPLATE is much
+// quicker than migrating each). Named by the migrations' text, so a changed
+// migration makes a new one; the first process to need it builds it, under
+// an advisory lock, and renames it into place when it is complete.
+const std::string& migrated_template() {
+    static const std::string name = [] {
+        std::string text;
+        for (const auto& m : migrations::bundled()) text += std::to_string(m.version) + m.name + m.sql;
+        std::string wanted = "t_template_" + crypto::sha256_hex(text).substr(0, 16);
+        pqxx::connection admin(url_for("postgres"));
+        pqxx::nontransaction tx(admin);
+        constexpr int template_lock = 4711;
+        tx.exec("SELECT pg_advisory_lock(" + std::to_string(template_lock) + ")");
+        if (tx.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", wanted).empty()) {
+            std::string building = unique_name("t_building_");
+            tx.exec("CREATE DATABASE " + tx.quote_name(building));
+            {
+                pqxx::connection c(url_for(building));
+                migrations::apply(c, migrations::bundled());
+            }
+            tx.exec("ALTER DATABASE " + tx.quote_name(building) + " RENAME TO " + tx.quote_name(wanted));
+        }
+        tx.exec("SELECT pg_advisory_unlock(" + std::to_string(template_lock) + ")");
+        return wanted;
+    }();
+    return name;
+}
+
 } // namespace
 
 database::database(bool migrated) : name_(unique_name("t_")), url_(url_for(name_)) {
-    {
-        pqxx::connection admin(url_for("postgres"));
-        pqxx::nontransaction tx(admin);
-        tx.exec("CREATE DATABASE " + tx.quote_name(name_));
-    }
-    if (migrated) {
-        pqxx::connection c(url_);
-        migrations::apply(c, migrations::bundled());
-    }
+    pqxx::connection admin(url_for("postgres"));
+    pqxx::nontransaction tx(admin);
+    tx.exec("CREATE DATABASE " + tx.quote_name(name_) +
+            (migrated ? " TEMPLATE " + tx.quote_name(migrated_template()) : std::string()));
 }
 
 database::~database() {
@@ -99,6 +124,11 @@ void database::travel_by(std::int64_t seconds) const {
     auto c = db::connect(url_);
     pqxx::nontransaction tx(*c);
     tx.exec_params("SELECT schwarm_travel_to(schwarm_clock() + make_interval(secs => $1))", seconds);
+}
+
+int lock_waiters(const database& db) {
+    return std::stoi(db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                               "AND datname = current_database()"));
 }
 
 std::string database::platform_time() const { return scalar("SELECT " SCHWARM_SQL_UTC_SECONDS("schwarm_clock()")); }
@@ -228,18 +258,18 @@ server::server(const std::string& database_url, std::map<std::string, std::strin
     pid_ = spawn({required_env("SCHWARM_TEST_BINARY"), "serve"}, defaults, log_path_, -1);
 
     static const std::regex listening(R"("msg":"listening".*"port":(\d+))");
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-        std::smatch m;
-        std::string text = log();
-        if (std::regex_search(text, m, listening)) {
-            port_ = static_cast<unsigned short>(std::stoi(m[1]));
-            return;
-        }
-        if (!running()) FAIL("the server exited at start:\n" << text);
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    FAIL("the server did not start listening:\n" << log());
+    eventually(
+        [&] {
+            std::smatch m;
+            std::string text = log();
+            if (std::regex_search(text, m, listening)) {
+                port_ = static_cast<unsigned short>(std::stoi(m[1]));
+                return true;
+            }
+            if (!running()) FAIL("the server exited at start:\n" << text);
+            return false;
+        },
+        std::chrono::seconds(30), [&] { return "the server to start listening:\n" + log(); });
 }
 
 server::~server() {
@@ -266,17 +296,15 @@ bool server::running() {
 }
 
 int server::wait_exit(int timeout_ms) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
+    int exit_status = -1;
+    within(std::chrono::milliseconds(timeout_ms), [&] {
         int status = 0;
-        pid_t r = ::waitpid(pid_, &status, WNOHANG);
-        if (r == pid_) {
-            pid_ = -1;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
+        if (::waitpid(pid_, &status, WNOHANG) != pid_) return false;
+        pid_ = -1;
+        exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return true;
+    });
+    return exit_status;
 }
 
 std::string server::log() const { return read_file(log_path_); }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace schwarm::test {
@@ -29,16 +30,32 @@ problem caught(F f) {
     return problem(problems::internal, "");
 }
 
-// Waits until `condition` holds, polling every few milliseconds; fails the
-// test naming `what` when it does not hold within `timeout`. Never a fixed
-// sleep in place of a condition.
+// Polls `condition` every `interval` until it holds or `timeout` has passed;
+// whether it held. The one polling loop of the tests: `eventually` below, and
+// waits that must not fail the test themselves (a server's exit, a client's
+// retries on a thread of its own, where Catch's assertions are not safe).
 template <typename F>
-void eventually(F condition, std::chrono::milliseconds timeout, const std::string& what) {
+bool within(std::chrono::milliseconds timeout, F condition,
+            std::chrono::milliseconds interval = std::chrono::milliseconds(10)) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!condition()) {
-        if (std::chrono::steady_clock::now() >= deadline)
-            FAIL("timed out after " << timeout.count() << " ms waiting for " << what);
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(interval);
+    }
+    return true;
+}
+
+// Waits until `condition` holds, polling every few milliseconds; fails the
+// test naming `what` when it does not hold within `timeout`. `what` may be a
+// function, called only then, to say what was seen at the end (a log, a
+// body). Never a fixed sleep in place of a condition.
+template <typename F, typename What>
+void eventually(F condition, std::chrono::milliseconds timeout, const What& what) {
+    if (within(timeout, condition)) return;
+    if constexpr (std::is_invocable_v<const What&>) {
+        FAIL("timed out after " << timeout.count() << " ms waiting for " << what());
+    } else {
+        FAIL("timed out after " << timeout.count() << " ms waiting for " << what);
     }
 }
 
@@ -71,6 +88,11 @@ private:
     std::string name_;
     std::string url_;
 };
+
+// Statements on `db` that wait for a lock: a test holding a lock knows by
+// this that a request it sent is in flight (timing alone does not, on a busy
+// machine).
+int lock_waiters(const database& db);
 
 struct reply {
     int status = 0;
