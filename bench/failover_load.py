@@ -5,10 +5,13 @@ as a careful client does. Writes one JSON line per request to --out and a
 summary (pauses, retries) to stdout as JSON.
 
 A request is acknowledged by its success status (201 transfer and pledge, 200
-ballot); a 409/422 is a refusal and counts as an error of the bench. Anything
-else (a dropped connection, 5xx, 429) is retried after a short wait.
+ballot); a 4xx refusal counts as an error of the bench. Anything else (a
+dropped connection, 5xx, 429) is retried after a short wait. Each client casts
+the ballots of its own voters in turn, again from the first when it has cast
+them all (a later ballot replaces the earlier).
 """
 import argparse
+import itertools
 import http.client
 import json
 import random
@@ -101,14 +104,16 @@ class client:
             attempts += 1
             sent = time.time()
             status, data = self.send(method, path, body, headers)
-            if status == ok or status in (409, 422, 400, 403, 404):
+            if status == ok or 400 <= status < 500 and status != 429:
                 break
-            failures.append((sent, status))
+            failures.append((sent, status, data[:200].decode(errors="replace")))
             if time.time() - started > a.retry_deadline:
                 break
             time.sleep(0.05 + 0.05 * self.random.random())
         record = {"kind": kind, "key": key, "status": status, "attempts": attempts, "started": started,
-                  "acked": time.time() if status == ok else None, "first_failure": failures[0][0] if failures else None}
+                  "acked": time.time() if status == ok else None, "first_failure": failures[0][0] if failures else None,
+                  "first_failure_status": failures[0][1] if failures else None,
+                  "first_failure_body": failures[0][2] if failures else None}
         if status == ok:
             reply = json.loads(data)
             record["id"] = reply.get("id") if kind != "ballot" else str(voter)
@@ -140,7 +145,7 @@ def main():
     # Each client votes for its own voters, one ballot per voter.
     threads = []
     for n in range(a.clients):
-        voters = iter(range(lo + n, hi + 1, a.clients))
+        voters = itertools.cycle(range(lo + n, hi + 1, a.clients))
         c = client(a, n, records, lock)
         threads.append(threading.Thread(target=c.run, args=(voters, until)))
     for t in threads:
@@ -152,14 +157,16 @@ def main():
             f.write(json.dumps(r) + "\n")
     acked = [r for r in records if r["acked"]]
     retried = [r for r in records if r["first_failure"]]
-    # The pause: from the first failed attempt to the first success sent after it.
-    pause = None
-    if retried:
-        first_failure = min(r["first_failure"] for r in retried)
-        later = [r["acked"] for r in acked if r["acked"] > first_failure and r["attempts"] == 1 and
-                 r["started"] > first_failure]
-        recovered = min(later) if later else max(r["acked"] or 0 for r in records)
-        pause = recovered - first_failure
+    # The pause: the longest time in which no request was acknowledged.
+    times = sorted(r["acked"] for r in acked)
+    pause, pause_from = 0.0, None
+    for a_, b_ in zip(times, times[1:]):
+        if b_ - a_ > pause:
+            pause, pause_from = b_ - a_, a_
+    first_statuses = {}
+    for r in retried:
+        k = f'{r["kind"]} {r["first_failure_status"]}'
+        first_statuses[k] = first_statuses.get(k, 0) + 1
     print(json.dumps({
         "requests": len(records),
         "acked": len(acked),
@@ -167,7 +174,9 @@ def main():
         "retried": len(retried),
         "attempts_max": max((r["attempts"] for r in records), default=0),
         "longest_ms": round(1000 * max(((r["acked"] or time.time()) - r["started"] for r in records), default=0)),
-        "pause_s": round(pause, 2) if pause is not None else None,
+        "pause_s": round(pause, 2),
+        "pause_from": pause_from,
+        "first_failures": first_statuses,
         "by_kind": {k: sum(1 for r in acked if r["kind"] == k) for k in ("transfer", "pledge", "ballot")},
     }))
 
