@@ -281,9 +281,15 @@ TEST_CASE("http: overload gets 503 with Retry-After, not a queue", "[e2e][http]"
     wait_for_lock_waiters(db, 1); // the one worker is now stuck
     queued.send("POST", "/v1/users", account("two@example.org"));
     https_client watcher(srv.port()); // /metrics needs no worker
+    // Registration hashes a password: with one worker, one hashes at a time
+    // and the second waits its turn in the turnstile (its queue is as long
+    // as the pool's, 1), so the third is turned away.
     eventually(
-        [&] { return watcher.request("GET", "/metrics").body.find("schwarm_db_queue_depth 1\n") != std::string::npos; },
-        10s, "the second request to wait in the queue");
+        [&] {
+            return watcher.request("GET", "/metrics").body.find("schwarm_password_hashing_waiting 1\n") !=
+                   std::string::npos;
+        },
+        10s, "the second request to wait its turn");
     auto started = std::chrono::steady_clock::now();
     auto r = refused.request("POST", "/v1/users", account("three@example.org"));
     CHECK(std::chrono::steady_clock::now() - started < 1s);
