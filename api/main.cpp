@@ -124,8 +124,8 @@ int serve(const config& cfg) {
     // transaction).
     std::shared_ptr<api::webhook_client> webhook_client;
     try {
-        webhook_client =
-            std::make_shared<api::webhook_client>(cfg.webhook_ca_path, cfg.webhook_allow_private, cfg.webhook_timeout_ms);
+        webhook_client = std::make_shared<api::webhook_client>(cfg.webhook_ca_path, cfg.webhook_allow_private,
+                                                               cfg.webhook_timeout_ms);
     } catch (const std::invalid_argument& e) {
         std::fprintf(stderr, "schwarm: configuration: %s\n", e.what());
         risk_checks.stop();

@@ -66,8 +66,8 @@ TEST_CASE("webhooks: internal addresses are told apart from public ones", "[webh
         INFO(a);
         CHECK(internal(a));
     }
-    for (const char* a : {"8.8.8.8", "172.32.0.1", "192.169.0.1", "100.128.0.1", "2a00:1450:4001::1",
-                          "::ffff:8.8.4.4"}) {
+    for (const char* a :
+         {"8.8.8.8", "172.32.0.1", "192.169.0.1", "100.128.0.1", "2a00:1450:4001::1", "::ffff:8.8.4.4"}) {
         INFO(a);
         CHECK_FALSE(internal(a));
     }

@@ -39,9 +39,10 @@ inline std::map<std::string, std::string> cocreation_env(std::map<std::string, s
 inline std::string text_of(const json::value& v) { return std::string(v.as_string()); }
 
 inline reply call(platform& p, const std::string& method, const std::string& path, const std::string& token,
-           const json::object& body = {}) {
+                  const json::object& body = {}) {
     std::string text = method == "GET" || method == "DELETE" ? "" : json::serialize(body);
-    return p.client.request(method, path, text, token.empty() ? std::map<std::string, std::string>{} : auth_headers(token));
+    return p.client.request(method, path, text,
+                            token.empty() ? std::map<std::string, std::string>{} : auth_headers(token));
 }
 
 // A reply that must have succeeded with `status`; its JSON.
@@ -51,8 +52,9 @@ inline json::object ok(const reply& r, int status = 200) {
     return r.json().as_object();
 }
 
-inline std::string post_idea(platform& p, const customer& owner, const std::string& title = "Lastenräder für Kleinwalde",
-                      const std::string& category = "mobility") {
+inline std::string post_idea(platform& p, const customer& owner,
+                             const std::string& title = "Lastenräder für Kleinwalde",
+                             const std::string& category = "mobility") {
     auto made = ok(call(p, "POST", "/v1/ideas", owner.token,
                         {{"title", title},
                          {"problem", "Die Kitas haben kein Auto für ihre Einkäufe und Ausflüge"},
@@ -69,7 +71,9 @@ inline reply support(platform& p, const customer& c, const std::string& idea, co
     return call(p, "POST", "/v1/ideas/" + idea + "/support", c.token, body);
 }
 
-inline json::object idea_of(platform& p, const std::string& idea) { return ok(call(p, "GET", "/v1/ideas/" + idea, "")); }
+inline json::object idea_of(platform& p, const std::string& idea) {
+    return ok(call(p, "GET", "/v1/ideas/" + idea, ""));
+}
 
 inline json::object project_fields(platform& p, json::object changes = {}) {
     json::object f{{"title", "Lastenräder Kleinwalde"},
@@ -87,7 +91,7 @@ inline json::object project_fields(platform& p, json::object changes = {}) {
 // An idea of `owner`'s supported by `supporters` (the threshold reached when
 // there are three), accepted by staff: its id.
 inline std::string accepted_idea(platform& p, const customer& owner, std::initializer_list<const customer*> supporters,
-                          const std::string& title = "Lastenräder für Kleinwalde") {
+                                 const std::string& title = "Lastenräder für Kleinwalde") {
     auto idea = post_idea(p, owner, title);
     for (const auto* s : supporters) ok(support(p, *s, idea), 201);
     ok(call(p, "POST", "/v1/ideas/" + idea + "/accept", p.staff));
@@ -97,7 +101,7 @@ inline std::string accepted_idea(platform& p, const customer& owner, std::initia
 // The accepted idea's project, tested for the whole window, submitted,
 // reviewed and approved: its id.
 inline std::string approved_prototype(platform& p, const customer& owner, const std::string& idea,
-                               json::object changes = {}) {
+                                      json::object changes = {}) {
     auto made = ok(call(p, "POST", "/v1/ideas/" + idea + "/project", owner.token, project_fields(p, changes)), 201);
     std::string id = text_of(made.at("id"));
     ok(call(p, "POST", "/v1/projects/" + id + "/start-test", owner.token));

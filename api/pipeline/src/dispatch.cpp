@@ -255,7 +255,6 @@ users::principal principal_from(const PGresult* rows) {
     return {account.id, account.role_, std::move(account)};
 }
 
-
 principal_lookup lookup_from(pg::reply reply, const std::string& request_id) {
     switch (reply.status) {
     case pg::outcome::ok:

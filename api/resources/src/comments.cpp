@@ -90,7 +90,8 @@ response add_comment(context& ctx) {
     json::object_reader r(body);
     auto text = r.required_string("text", 1, comments::text_length_max);
     r.reject_unknown();
-    return json_response(http::status::created, to_json(comments::add(ctx.work(), project_param(ctx), text, caller(ctx))));
+    return json_response(http::status::created,
+                         to_json(comments::add(ctx.work(), project_param(ctx), text, caller(ctx))));
 }
 
 response hide_comment(context& ctx) {

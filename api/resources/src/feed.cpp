@@ -90,8 +90,8 @@ response mark_read(context& ctx) {
         r.reject_unknown();
     }
     auto at = events::mark_read(ctx.work(), ctx.who().id, up_to, ctx.request_id);
-    return json_response(http::status::ok,
-                         {{"read_up_to", std::to_string(at)}, {"unread", events::unread(ctx.work(), ctx.who().id, unread_cap)}});
+    return json_response(http::status::ok, {{"read_up_to", std::to_string(at)},
+                                            {"unread", events::unread(ctx.work(), ctx.who().id, unread_cap)}});
 }
 
 response list_follows(context& ctx) {
@@ -110,14 +110,15 @@ response list_follows(context& ctx) {
 // Following something that exists and that the caller may see.
 response follow(context& ctx, const events::subject& what, bool on) {
     auto by = caller(ctx);
-    bool changed = on ? events::follow(ctx.work(), by.who.id, what, "chosen") : events::unfollow(ctx.work(), by.who.id, what);
+    bool changed =
+        on ? events::follow(ctx.work(), by.who.id, what, "chosen") : events::unfollow(ctx.work(), by.who.id, what);
     if (!on && !changed) throw problem(problems::not_found, "You do not follow it");
     std::string subject = what.idea ? "idea:" + std::to_string(*what.idea) : "project:" + std::to_string(*what.project);
     if (changed) audit::write(ctx.work(), {by.who.id, on ? "follow.create" : "follow.remove", subject, ctx.request_id});
     else ctx.change_nothing(); // followed already: nothing to record
-    return json_response(http::status::ok, {{"idea_id", id_or_null(what.idea)},
-                                            {"project_id", id_or_null(what.project)},
-                                            {"following", on}});
+    return json_response(
+        http::status::ok,
+        {{"idea_id", id_or_null(what.idea)}, {"project_id", id_or_null(what.project)}, {"following", on}});
 }
 
 response follow_idea(context& ctx) {
@@ -141,11 +142,12 @@ response unfollow_project(context& ctx) {
 }
 
 boost::json::object to_json(const webhooks::webhook& w) {
-    boost::json::object out{{"id", w.id.str()},
-                            {"url", w.url},
-                            {"created_at", w.created_at},
-                            {"removed_at", text_or_null(w.removed_at)},
-                            {"deliveries", {{"pending", w.pending}, {"delivered", w.delivered}, {"given_up", w.given_up}}}};
+    boost::json::object out{
+        {"id", w.id.str()},
+        {"url", w.url},
+        {"created_at", w.created_at},
+        {"removed_at", text_or_null(w.removed_at)},
+        {"deliveries", {{"pending", w.pending}, {"delivered", w.delivered}, {"given_up", w.given_up}}}};
     if (w.secret) out["secret"] = *w.secret;
     return out;
 }

@@ -49,8 +49,8 @@ std::vector<route> ideas_routes() {
         {http::verb::post, "/v1/ideas/{id}/comments", access::customer, db_use::write, add_comment},
         {http::verb::get, "/v1/ideas/{id}/comments/moderation", access::customer | access::staff, db_use::read,
          list_comments_for_moderation},
-        {http::verb::post, "/v1/ideas/{id}/comments/{comment_id}/hide", access::customer | access::staff,
-         db_use::write, hide_comment},
+        {http::verb::post, "/v1/ideas/{id}/comments/{comment_id}/hide", access::customer | access::staff, db_use::write,
+         hide_comment},
     };
 }
 
@@ -171,7 +171,9 @@ response list_own_ideas(context& ctx) {
                          ideas::listing_order::newest, ctx);
 }
 
-response read_idea(context& ctx) { return json_response(http::status::ok, to_json(ideas::find(ctx.tx(), idea_param(ctx)), ctx)); }
+response read_idea(context& ctx) {
+    return json_response(http::status::ok, to_json(ideas::find(ctx.tx(), idea_param(ctx)), ctx));
+}
 
 ideas::support_request read_support(const context& ctx) {
     ideas::support_request r;
@@ -287,8 +289,7 @@ response list_comments(context& ctx) {
 
 response list_comments_for_moderation(context& ctx) {
     int limit = ctx.page_size();
-    return page(ideas::comments_for_moderation(ctx.tx(), idea_param(ctx), ctx.who(), before_param(ctx), limit),
-                limit);
+    return page(ideas::comments_for_moderation(ctx.tx(), idea_param(ctx), ctx.who(), before_param(ctx), limit), limit);
 }
 
 response add_comment(context& ctx) {

@@ -119,7 +119,8 @@ response mark_defaulted(context& ctx) {
     json::object_reader fields(body);
     std::string reason = fields.required_string("reason", 1, 1000);
     fields.reject_unknown();
-    return json_response(http::status::ok, to_json(loans::mark_defaulted(ctx.work(), id_param(ctx), reason, caller(ctx))));
+    return json_response(http::status::ok,
+                         to_json(loans::mark_defaulted(ctx.work(), id_param(ctx), reason, caller(ctx))));
 }
 
 // Everything a customer holds, in one request: pledges (newest 200), loans

@@ -58,9 +58,14 @@ boost::json::object to_json(const projects::project& p) { return project_json(p)
 
 boost::json::object feedback_summary_json(const prototypes::summary& s) {
     auto text = [](const std::optional<std::string>& t) { return t ? boost::json::value(*t) : nullptr; };
-    return {{"opens_at", text(s.opens_at)},     {"closes_at", text(s.closes_at)},   {"open", s.open},
-            {"count", s.count},                 {"would_use", s.would_use},         {"would_back", s.would_back},
-            {"with_concerns", s.with_concerns}, {"answered", s.answered}};
+    return {{"opens_at", text(s.opens_at)},
+            {"closes_at", text(s.closes_at)},
+            {"open", s.open},
+            {"count", s.count},
+            {"would_use", s.would_use},
+            {"would_back", s.would_back},
+            {"with_concerns", s.with_concerns},
+            {"answered", s.answered}};
 }
 
 boost::json::object project_json(const projects::project& p) {

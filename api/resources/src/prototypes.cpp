@@ -52,16 +52,11 @@ boost::json::object to_json(const prototypes::co_author& a) {
 }
 
 boost::json::object to_json(const prototypes::feedback& f) {
-    boost::json::object out{{"id", std::to_string(f.id)},
-                            {"project_id", f.project.str()},
-                            {"author_id", f.author.str()},
-                            {"would_use", f.f.would_use},
-                            {"would_back", f.f.would_back},
-                            {"concerns", text_or_null(f.f.concerns)},
-                            {"comment", text_or_null(f.f.comment)},
-                            {"created_at", f.created_at},
-                            {"updated_at", f.updated_at},
-                            {"answer", text_or_null(f.answer)}};
+    boost::json::object out{{"id", std::to_string(f.id)},           {"project_id", f.project.str()},
+                            {"author_id", f.author.str()},          {"would_use", f.f.would_use},
+                            {"would_back", f.f.would_back},         {"concerns", text_or_null(f.f.concerns)},
+                            {"comment", text_or_null(f.f.comment)}, {"created_at", f.created_at},
+                            {"updated_at", f.updated_at},           {"answer", text_or_null(f.answer)}};
     out["answered_by"] = f.answered_by ? boost::json::value(f.answered_by->str()) : nullptr;
     out["answered_at"] = text_or_null(f.answered_at);
     return out;

@@ -165,7 +165,9 @@ response list_projects(context& ctx) {
     return json_response(http::status::ok, {{"items", std::move(items)}});
 }
 
-response open_round(context& ctx) { return round_response(voting::open_round(ctx.work(), round_param(ctx), ctx.origin())); }
+response open_round(context& ctx) {
+    return round_response(voting::open_round(ctx.work(), round_param(ctx), ctx.origin()));
+}
 response close_round(context& ctx) {
     return round_response(voting::close_round(ctx.work(), round_param(ctx), ctx.origin()));
 }

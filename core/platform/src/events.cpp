@@ -50,14 +50,12 @@ const db::query insert_round_events{
 const db::query insert_follow{"follows.insert",
                               "INSERT INTO follows (user_id, idea_id, project_id, reason) VALUES ($1, $2, $3, $4) "
                               "ON CONFLICT DO NOTHING RETURNING id"};
-const db::query insert_follows_of_projects{
-    "follows.insert_projects",
-    "INSERT INTO follows (user_id, project_id, reason) SELECT DISTINCT u, p, $3 "
-    "FROM unnest($1::bigint[], $2::bigint[]) AS t(u, p) ON CONFLICT DO NOTHING"};
-const db::query insert_follows_of_ideas{
-    "follows.insert_ideas",
-    "INSERT INTO follows (user_id, idea_id, reason) SELECT DISTINCT u, i, $3 "
-    "FROM unnest($1::bigint[], $2::bigint[]) AS t(u, i) ON CONFLICT DO NOTHING"};
+const db::query insert_follows_of_projects{"follows.insert_projects",
+                                           "INSERT INTO follows (user_id, project_id, reason) SELECT DISTINCT u, p, $3 "
+                                           "FROM unnest($1::bigint[], $2::bigint[]) AS t(u, p) ON CONFLICT DO NOTHING"};
+const db::query insert_follows_of_ideas{"follows.insert_ideas",
+                                        "INSERT INTO follows (user_id, idea_id, reason) SELECT DISTINCT u, i, $3 "
+                                        "FROM unnest($1::bigint[], $2::bigint[]) AS t(u, i) ON CONFLICT DO NOTHING"};
 const db::query copy_followers{"follows.copy_idea",
                                "INSERT INTO follows (user_id, idea_id, reason) "
                                "SELECT user_id, $2, reason FROM follows WHERE idea_id = $1 ORDER BY user_id "
@@ -66,23 +64,20 @@ const db::query delete_idea_follow{"follows.delete_idea",
                                    "DELETE FROM follows WHERE idea_id = $2 AND user_id = $1 RETURNING id"};
 const db::query delete_project_follow{"follows.delete_project",
                                       "DELETE FROM follows WHERE project_id = $2 AND user_id = $1 RETURNING id"};
-const db::query select_follows{"follows.list",
-                               "SELECT id, idea_id, project_id, reason, " SCHWARM_SQL_UTC_SECONDS(
-                                   "created_at") " FROM follows WHERE user_id = $1 AND id < $2 "
-                                                 "ORDER BY id DESC LIMIT $3"};
+const db::query select_follows{"follows.list", "SELECT id, idea_id, project_id, reason, " SCHWARM_SQL_UTC_SECONDS(
+                                                   "created_at") " FROM follows WHERE user_id = $1 AND id < $2 "
+                                                                 "ORDER BY id DESC LIMIT $3"};
 
 const db::query select_feed{
-    "feed.page",
-    "SELECT e.id, e.kind, e.idea_id, e.project_id, e.round_id, e.data::text, " SCHWARM_SQL_UTC_SECONDS(
-        "e.at") ", e.id <= coalesce((SELECT read_up_to FROM feed_state WHERE user_id = $1), 0) "
-                "FROM feed_items fi JOIN events e ON e.id = fi.event_id "
-                "WHERE fi.user_id = $1 AND fi.event_id < $2 ORDER BY fi.event_id DESC LIMIT $3"};
+    "feed.page", "SELECT e.id, e.kind, e.idea_id, e.project_id, e.round_id, e.data::text, " SCHWARM_SQL_UTC_SECONDS(
+                     "e.at") ", e.id <= coalesce((SELECT read_up_to FROM feed_state WHERE user_id = $1), 0) "
+                             "FROM feed_items fi JOIN events e ON e.id = fi.event_id "
+                             "WHERE fi.user_id = $1 AND fi.event_id < $2 ORDER BY fi.event_id DESC LIMIT $3"};
 const db::query count_unread{
     "feed.unread",
     "SELECT count(*)::int FROM (SELECT 1 FROM feed_items WHERE user_id = $1 "
     "AND event_id > coalesce((SELECT read_up_to FROM feed_state WHERE user_id = $1), 0) LIMIT $2) AS unread"};
-const db::query select_newest{"feed.newest",
-                              "SELECT coalesce(max(event_id), 0) FROM feed_items WHERE user_id = $1"};
+const db::query select_newest{"feed.newest", "SELECT coalesce(max(event_id), 0) FROM feed_items WHERE user_id = $1"};
 const db::query upsert_read{"feed.mark_read",
                             "INSERT INTO feed_state (user_id, read_up_to) VALUES ($1, $2) ON CONFLICT (user_id) DO "
                             "UPDATE SET read_up_to = greatest(feed_state.read_up_to, EXCLUDED.read_up_to), "

@@ -37,9 +37,8 @@ const db::query lock_one{"ideas.lock", "SELECT owner_id, phase::text FROM ideas 
 const db::query lock_many{"ideas.lock_many", "SELECT id, owner_id, phase::text, supports FROM ideas "
                                              "WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE"};
 const db::query update_phase{
-    "ideas.set_phase",
-    "UPDATE ideas SET phase = $2::cocreation_phase, merged_into = coalesce($3, merged_into), "
-    "decline_reason = coalesce($4, decline_reason), phase_changed_at = schwarm_now() WHERE id = $1"};
+    "ideas.set_phase", "UPDATE ideas SET phase = $2::cocreation_phase, merged_into = coalesce($3, merged_into), "
+                       "decline_reason = coalesce($4, decline_reason), phase_changed_at = schwarm_now() WHERE id = $1"};
 
 // Listing: one statement per order and set of filters present (3 × 8), as
 // the projects' listing does (core/platform/src/projects.cpp): an absent
@@ -148,8 +147,9 @@ const db::query lock_comment{"ideas.comments.lock", "SELECT " COMMENT_COLUMNS " 
 const db::query hide_comment_row{"ideas.comments.hide",
                                  "UPDATE idea_comments AS c SET hidden_at = schwarm_now(), hidden_by = $2, "
                                  "hidden_reason = $3 WHERE c.id = $1 RETURNING " COMMENT_COLUMNS};
-const db::query select_comments{"ideas.comments.list", "SELECT " COMMENT_COLUMNS " FROM idea_comments c "
-                                                       "WHERE c.idea_id = $1 AND c.id < $2 ORDER BY c.id DESC LIMIT $3"};
+const db::query select_comments{"ideas.comments.list",
+                                "SELECT " COMMENT_COLUMNS " FROM idea_comments c "
+                                "WHERE c.idea_id = $1 AND c.id < $2 ORDER BY c.id DESC LIMIT $3"};
 #undef COMMENT_COLUMNS
 #undef UTC
 
@@ -359,8 +359,7 @@ std::vector<std::optional<problem>> judge(std::span<const support_request> reque
 
 } // namespace
 
-std::vector<support_result> support_many(pqxx::work& tx, std::span<const support_request> requests,
-                                         const settings& s) {
+std::vector<support_result> support_many(pqxx::work& tx, std::span<const support_request> requests, const settings& s) {
     std::vector<std::int64_t> ids, pair_ideas, pair_users;
     for (const auto& r : requests) {
         ids.push_back(r.idea);
@@ -374,7 +373,8 @@ std::vector<support_result> support_many(pqxx::work& tx, std::span<const support
     std::set<std::pair<std::int64_t, std::int64_t>> existing;
     std::map<std::int64_t, locked_idea> ideas;
     for (const auto& row : tx.exec_prepared(lock_many.name, db::array_literal(ids))) {
-        ideas.emplace(row[0].as<std::int64_t>(), locked_idea{user_id{row[1].as<std::int64_t>()}, row[2].as<std::string>()});
+        ideas.emplace(row[0].as<std::int64_t>(),
+                      locked_idea{user_id{row[1].as<std::int64_t>()}, row[2].as<std::string>()});
     }
     for (const auto& row : tx.exec_prepared(select_existing_supports.name, db::array_literal(pair_ideas),
                                             db::array_literal(pair_users))) {
@@ -479,7 +479,8 @@ int decay_momentum(pqxx::work& tx, int limit, const std::string& request_id) {
     std::sort(ids.begin(), ids.end());
     tx.exec_prepared(lock_many.name, db::array_literal(ids)); // in id order, as support batches lock them
     int decayed = 0;
-    for (const auto& row : tx.exec_prepared(clear_aged.name, db::array_literal(ids), limit)) decayed += row[0].as<int>();
+    for (const auto& row : tx.exec_prepared(clear_aged.name, db::array_literal(ids), limit))
+        decayed += row[0].as<int>();
     if (decayed > 0) {
         audit::write(tx, {std::nullopt, "idea.momentum_decay", "ideas", request_id,
                           details({{"supports", decayed}, {"ideas", static_cast<std::int64_t>(ids.size())}})});
@@ -506,7 +507,8 @@ idea merge(pqxx::work& tx, idea_id duplicate, idea_id into, const std::string& r
     std::vector<std::int64_t> both{std::min(duplicate.value, into.value), std::max(duplicate.value, into.value)};
     std::map<std::int64_t, locked_idea> locked;
     for (const auto& row : tx.exec_prepared(lock_many.name, db::array_literal(both))) {
-        locked.emplace(row[0].as<std::int64_t>(), locked_idea{user_id{row[1].as<std::int64_t>()}, row[2].as<std::string>()});
+        locked.emplace(row[0].as<std::int64_t>(),
+                       locked_idea{user_id{row[1].as<std::int64_t>()}, row[2].as<std::string>()});
     }
     if (!locked.contains(duplicate.value)) throw problem(schwarm::problems::not_found, "There is no such idea");
     auto target = locked.find(into.value);

@@ -113,9 +113,9 @@ moved move_project(pqxx::work& tx, std::int64_t project, const std::string& acti
     }
     if (!allowed_from(*r, *locked->phase)) throw wrong(action, "a project", *locked->phase);
     if (action == "submit" && !locked->feedback_closed) {
-        throw problem(problems::window_open,
-                      "Members give feedback until " + locked->feedback_closes_at.value_or("the window closes") +
-                          "; submit it then")
+        throw problem(problems::window_open, "Members give feedback until " +
+                                                 locked->feedback_closes_at.value_or("the window closes") +
+                                                 "; submit it then")
             .with("closes_at", locked->feedback_closes_at.value_or(""));
     }
     moved m{*locked->phase, r->to};

@@ -34,8 +34,9 @@ namespace {
                                           "(extract(epoch FROM p.deadline) * "                                         \
                                           "1000000)::bigint, " SCHWARM_SQL_UTC_SECONDS(                                \
                                               "p.settles_at") ", "                                                     \
-                                                              "p.allow_overfunding, p.idea_id, p.phase::text, " \
-        SCHWARM_SQL_UTC_SECONDS("p.feedback_opens_at") ", " SCHWARM_SQL_UTC_SECONDS("p.feedback_closes_at")
+                                                              "p.allow_overfunding, p.idea_id, "                       \
+                                                              "p.phase::text, " SCHWARM_SQL_UTC_SECONDS(               \
+                                                                  "p.feedback_opens_at") ", " SCHWARM_SQL_UTC_SECONDS("p.feedback_closes_at")
 
 const db::query insert_project{
     "projects.insert",
@@ -66,7 +67,7 @@ const db::query deadline_ok{"projects.deadline_ok", "SELECT $1::timestamptz > sc
 #define PHASE_COLUMNS                                                                                                  \
     "owner_id, state::text, phase::text, idea_id, "                                                                    \
     "coalesce(feedback_opens_at <= schwarm_clock() AND schwarm_clock() < feedback_closes_at, false), "                 \
-    "coalesce(feedback_closes_at <= schwarm_clock(), false), " SCHWARM_SQL_UTC_SECONDS(                               \
+    "coalesce(feedback_closes_at <= schwarm_clock(), false), " SCHWARM_SQL_UTC_SECONDS(                                \
         "feedback_opens_at") ", " SCHWARM_SQL_UTC_SECONDS("feedback_closes_at")
 const db::query select_phase{"projects.phase", "SELECT " PHASE_COLUMNS " FROM projects WHERE id = $1"};
 const db::query lock_phase_row{"projects.lock_phase",
@@ -401,8 +402,8 @@ project find(pqxx::transaction_base& tx, project_id id, const std::optional<user
     auto rows = tx.exec_prepared(select_project.name, id.value);
     if (rows.empty()) throw problem(schwarm::problems::not_found, "There is no such project");
     project p = read(rows[0]);
-    bool private_draft = p.state == "draft" && !p.phase &&
-                         !(viewer && (viewer->id == p.owner || viewer->role_ == users::role::staff));
+    bool private_draft =
+        p.state == "draft" && !p.phase && !(viewer && (viewer->id == p.owner || viewer->role_ == users::role::staff));
     if (private_draft) throw problem(schwarm::problems::not_found, "There is no such project");
     return p;
 }
@@ -630,9 +631,14 @@ namespace {
 std::optional<phase_row> read_phase(const pqxx::result& rows) {
     if (rows.empty()) return std::nullopt;
     const auto& r = rows[0];
-    return phase_row{user_id{r[0].as<std::int64_t>()}, r[1].as<std::string>(), db::nullable<std::string>(r[2]),
-                     db::nullable<std::int64_t>(r[3]),  r[4].as<bool>(),        r[5].as<bool>(),
-                     db::nullable<std::string>(r[6]),   db::nullable<std::string>(r[7])};
+    return phase_row{user_id{r[0].as<std::int64_t>()},
+                     r[1].as<std::string>(),
+                     db::nullable<std::string>(r[2]),
+                     db::nullable<std::int64_t>(r[3]),
+                     r[4].as<bool>(),
+                     r[5].as<bool>(),
+                     db::nullable<std::string>(r[6]),
+                     db::nullable<std::string>(r[7])};
 }
 } // namespace
 

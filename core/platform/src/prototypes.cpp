@@ -129,8 +129,10 @@ projects::project make_project(pqxx::work& tx, ideas::idea_id idea, const projec
 
 co_author invite(pqxx::work& tx, projects::project_id project, user_id invitee, const projects::actor& by) {
     auto p = projects::lock_phase(tx, project);
-    if (!p || (!p->phase && p->owner != by.who.id)) throw problem(schwarm::problems::not_found, "There is no such project");
-    if (p->owner != by.who.id) throw problem(schwarm::problems::forbidden, "Only the project's owner invites co-authors");
+    if (!p || (!p->phase && p->owner != by.who.id))
+        throw problem(schwarm::problems::not_found, "There is no such project");
+    if (p->owner != by.who.id)
+        throw problem(schwarm::problems::forbidden, "Only the project's owner invites co-authors");
     if (!p->phase) {
         throw problem(phases::problems::wrong_phase, "Co-authors work on projects made from an idea")
             .with("phase", "none");

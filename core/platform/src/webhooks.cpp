@@ -28,8 +28,9 @@ namespace {
 
 const db::query count_active{"webhooks.count_active",
                              "SELECT count(*) FROM webhooks WHERE user_id = $1 AND removed_at IS NULL"};
-const db::query insert_webhook{"webhooks.insert", "INSERT INTO webhooks AS w (user_id, url, secret) VALUES ($1, $2, $3) "
-                                                  "RETURNING " WEBHOOK_COLUMNS};
+const db::query insert_webhook{"webhooks.insert",
+                               "INSERT INTO webhooks AS w (user_id, url, secret) VALUES ($1, $2, $3) "
+                               "RETURNING " WEBHOOK_COLUMNS};
 const db::query select_webhooks{"webhooks.list", "SELECT " WEBHOOK_COLUMNS
                                                  " FROM webhooks w WHERE w.user_id = $1 ORDER BY w.id DESC LIMIT 100"};
 const db::query lock_webhook{"webhooks.lock", "SELECT user_id, removed_at IS NOT NULL FROM webhooks "
@@ -45,11 +46,14 @@ const db::query give_up_pending{"webhooks.give_up_pending",
 const db::query select_deliveries{
     "webhooks.deliveries",
     "SELECT d.id, d.event_id, e.kind, d.state::text, d.attempts, "
-    "CASE WHEN d.state = 'pending' THEN " UTC("d.next_attempt_at") " END, " UTC("d.last_attempt_at") ", "
-    "d.last_status, d.last_error, " UTC("d.delivered_at") ", " UTC("d.created_at") " "
-    "FROM webhook_deliveries d JOIN events e ON e.id = d.event_id "
-    "WHERE d.webhook_id = $1 AND d.id < $2 AND ($3::text IS NULL OR d.state::text = $3) "
-    "ORDER BY d.id DESC LIMIT $4"};
+    "CASE WHEN d.state = 'pending' THEN " UTC("d.next_attempt_at") " END, " UTC(
+        "d.last_attempt_at") ", "
+                             "d.last_status, d.last_error, " UTC("d.delivered_at") ", " UTC(
+                                 "d.created_at") " "
+                                                 "FROM webhook_deliveries d JOIN events e ON e.id = d.event_id "
+                                                 "WHERE d.webhook_id = $1 AND d.id < $2 AND ($3::text IS NULL OR "
+                                                 "d.state::text = $3) "
+                                                 "ORDER BY d.id DESC LIMIT $4"};
 
 // Due deliveries of webhooks still there, oldest due first; the rows locked
 // by another sender are skipped, and the lease keeps them from the others
@@ -61,18 +65,17 @@ const db::query claim_due{
     "UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = schwarm_clock(), "
     "       next_attempt_at = schwarm_clock() + make_interval(secs => $2::double precision / 1000) "
     "FROM c, webhooks w, events e WHERE d.id = c.id AND w.id = d.webhook_id AND e.id = d.event_id "
-    "RETURNING d.id, d.attempts, w.url, w.secret, e.id, e.kind, e.idea_id, e.project_id, e.round_id, e.data::text, "
-    UTC("e.at")};
+    "RETURNING d.id, d.attempts, w.url, w.secret, e.id, e.kind, e.idea_id, e.project_id, e.round_id, "
+    "e.data::text, " UTC("e.at")};
 #undef UTC
 const db::query mark_delivered{"webhooks.delivered",
                                "UPDATE webhook_deliveries SET state = 'delivered', delivered_at = schwarm_now(), "
                                "last_status = $2, last_error = NULL WHERE id = $1 AND state = 'pending'"};
-const db::query mark_failed{
-    "webhooks.failed",
-    "UPDATE webhook_deliveries SET last_status = $2, last_error = $3, "
-    "state = CASE WHEN $4 THEN 'given_up'::webhook_delivery_state ELSE 'pending' END, "
-    "next_attempt_at = schwarm_now() + make_interval(secs => $5::double precision / 1000) "
-    "WHERE id = $1 AND state = 'pending' AND attempts = $6 RETURNING webhook_id"};
+const db::query mark_failed{"webhooks.failed",
+                            "UPDATE webhook_deliveries SET last_status = $2, last_error = $3, "
+                            "state = CASE WHEN $4 THEN 'given_up'::webhook_delivery_state ELSE 'pending' END, "
+                            "next_attempt_at = schwarm_now() + make_interval(secs => $5::double precision / 1000) "
+                            "WHERE id = $1 AND state = 'pending' AND attempts = $6 RETURNING webhook_id"};
 
 webhook read(const pqxx::row& r) {
     return {webhook_id{r[0].as<std::int64_t>()},
@@ -141,8 +144,8 @@ void check_url(const std::string& url) {
 webhook create(pqxx::work& tx, user_id owner, const std::string& url, const std::string& request_id) {
     check_url(url);
     if (tx.exec_prepared(count_active.name, owner.value)[0][0].as<int>() >= per_user_max) {
-        throw problem(problems::limit, "A user may have at most " + std::to_string(per_user_max) +
-                                           " webhooks; remove one first")
+        throw problem(problems::limit,
+                      "A user may have at most " + std::to_string(per_user_max) + " webhooks; remove one first")
             .with("limit", std::to_string(per_user_max));
     }
     // The signing key: 32 random bytes, hex. Shown once, kept to sign.
@@ -180,10 +183,10 @@ std::vector<delivery> deliveries(pqxx::transaction_base& tx, user_id owner, webh
     std::vector<delivery> out;
     for (const auto& r : tx.exec_prepared(select_deliveries.name, id.value,
                                           before_id.value_or(std::numeric_limits<std::int64_t>::max()), state, limit)) {
-        out.push_back({r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::string>(),
-                       r[3].as<std::string>(), r[4].as<int>(), db::nullable<std::string>(r[5]),
-                       db::nullable<std::string>(r[6]), db::nullable<int>(r[7]), db::nullable<std::string>(r[8]),
-                       db::nullable<std::string>(r[9]), r[10].as<std::string>()});
+        out.push_back({r[0].as<std::int64_t>(), r[1].as<std::int64_t>(), r[2].as<std::string>(), r[3].as<std::string>(),
+                       r[4].as<int>(), db::nullable<std::string>(r[5]), db::nullable<std::string>(r[6]),
+                       db::nullable<int>(r[7]), db::nullable<std::string>(r[8]), db::nullable<std::string>(r[9]),
+                       r[10].as<std::string>()});
     }
     return out;
 }
@@ -191,14 +194,10 @@ std::vector<delivery> deliveries(pqxx::transaction_base& tx, user_id owner, webh
 std::vector<due> claim(pqxx::work& tx, int limit, std::int64_t lease_ms) {
     std::vector<due> out;
     for (const auto& r : tx.exec_prepared(claim_due.name, limit, lease_ms)) {
-        events::event e{r[4].as<std::int64_t>(),
-                        r[5].as<std::string>(),
-                        db::nullable<std::int64_t>(r[6]),
-                        db::nullable<std::int64_t>(r[7]),
-                        db::nullable<std::int64_t>(r[8]),
-                        r[9].as<std::string>(),
-                        r[10].as<std::string>(),
-                        false};
+        events::event e{r[4].as<std::int64_t>(),          r[5].as<std::string>(),
+                        db::nullable<std::int64_t>(r[6]), db::nullable<std::int64_t>(r[7]),
+                        db::nullable<std::int64_t>(r[8]), r[9].as<std::string>(),
+                        r[10].as<std::string>(),          false};
         out.push_back({r[0].as<std::int64_t>(), e.id, r[1].as<int>(), r[2].as<std::string>(), r[3].as<std::string>(),
                        boost::json::serialize(events::to_json(e)), e.kind});
     }
@@ -225,10 +224,10 @@ bool failed(pqxx::work& tx, std::int64_t delivery_id, int attempt, int status, c
                                  backoff_after(p, attempt), attempt);
     if (rows.empty()) return false; // reported already (a lease that ran out), or the webhook was removed
     if (give_up) {
-        audit::write(tx, {std::nullopt, "webhook.delivery_given_up", "webhook:" + rows[0][0].as<std::string>(),
-                          request_id,
-                          boost::json::serialize(boost::json::object{
-                              {"delivery_id", delivery_id}, {"attempts", attempt}, {"error", error.substr(0, 500)}})});
+        audit::write(tx,
+                     {std::nullopt, "webhook.delivery_given_up", "webhook:" + rows[0][0].as<std::string>(), request_id,
+                      boost::json::serialize(boost::json::object{
+                          {"delivery_id", delivery_id}, {"attempts", attempt}, {"error", error.substr(0, 500)}})});
     }
     return give_up;
 }

@@ -21,8 +21,8 @@
 namespace schwarm::api {
 
 struct webhook_reply {
-    bool ok = false; // a 2xx answer
-    int status = 0;  // 0: no answer
+    bool ok = false;   // a 2xx answer
+    int status = 0;    // 0: no answer
     std::string error; // what went wrong, for the delivery's record (no secrets)
 };
 

@@ -84,8 +84,7 @@ struct listing_query {
 // a field problem.
 std::vector<idea> list(pqxx::transaction_base& tx, const listing_query& q);
 std::string next_cursor(const idea& last, listing_order order);
-std::vector<idea> list_own(pqxx::transaction_base& tx, user_id owner, std::optional<std::int64_t> before_id,
-                           int limit);
+std::vector<idea> list_own(pqxx::transaction_base& tx, user_id owner, std::optional<std::int64_t> before_id, int limit);
 // Whether `phase` is a phase name.
 bool is_phase(const std::string& phase);
 
@@ -119,8 +118,7 @@ struct settings {
 // (support-own-idea, support-exists, idea-closed, not-found); supporters
 // follow the idea; an idea that got its first support moves to empathise, one
 // that reached the threshold to the idea phase.
-std::vector<support_result> support_many(pqxx::work& tx, std::span<const support_request> requests,
-                                         const settings& s);
+std::vector<support_result> support_many(pqxx::work& tx, std::span<const support_request> requests, const settings& s);
 // The supporter withdraws: the counters and momentum move back.
 idea withdraw_support(pqxx::work& tx, idea_id id, const projects::actor& by);
 std::vector<support> supports_of(pqxx::transaction_base& tx, idea_id id, std::optional<std::int64_t> before_key,
@@ -165,7 +163,7 @@ struct comment {
     std::optional<std::string> text; // empty when hidden for this reader
     std::string created_at;
     std::optional<std::string> hidden_at;
-    std::optional<user_id> hidden_by;       // moderators only
+    std::optional<user_id> hidden_by;         // moderators only
     std::optional<std::string> hidden_reason; // moderators only
 };
 comment add_comment(pqxx::work& tx, idea_id id, const std::string& text, const projects::actor& by);
