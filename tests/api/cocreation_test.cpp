@@ -199,7 +199,7 @@ TEST_CASE("co-creation: an idea travels through the API from posting to a funded
     p.check_books();
 }
 
-TEST_CASE("co-creation: a prototype goes to the members' vote; its followers hear the round open and its result",
+TEST_CASE("co-creation: a prototype goes to the members' vote, its followers hear the round open and its result",
           "[e2e][cocreation][rounds]") {
     platform p(cocreation_env());
     auto alice = p.register_customer("alice@example.org");
@@ -224,7 +224,9 @@ TEST_CASE("co-creation: a prototype goes to the members' vote; its followers hea
     ok(call(p, "PUT", base + "/ballot", carol.token, ballot), 201);
     ok(call(p, "POST", base + "/close", p.staff));
     ok(call(p, "POST", base + "/tally", p.staff));
-    ok(call(p, "POST", "/v1/fund/deposits", p.staff, {{"amount_minor", 50'000}, {"currency", "EUR"}}), 201);
+    ok(p.client.request("POST", "/v1/fund/deposits", R"({"amount_minor":50000,"currency":"EUR"})",
+                        auth_headers(p.staff, "fund-1")),
+       201);
     auto allocated = p.client.request("POST", base + "/allocate", "{}", auth_headers(p.staff, "allocate-1"));
     INFO(allocated.body);
     REQUIRE(allocated.status == 200);
@@ -242,7 +244,7 @@ TEST_CASE("co-creation: a prototype goes to the members' vote; its followers hea
     CHECK(tallied->project == project);
 }
 
-TEST_CASE("co-creation: backers follow what they back; owner updates, repayments and the loan's end reach them",
+TEST_CASE("co-creation: backers follow what they back, and owner updates, repayments and the loan's end reach them",
           "[e2e][cocreation][loans]") {
     platform p(cocreation_env());
     auto carol = p.register_customer("carol@example.org"); // borrows

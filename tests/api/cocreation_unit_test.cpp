@@ -14,7 +14,7 @@
 
 using namespace schwarm;
 
-TEST_CASE("phases: one table; each move from the phases it names, by its mover", "[cocreation]") {
+TEST_CASE("phases: one table, each move from the phases it names, by its mover", "[cocreation]") {
     using phases::subject;
     const auto* accept = phases::find_rule(subject::idea, "accept");
     REQUIRE(accept);

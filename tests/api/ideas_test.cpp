@@ -99,7 +99,7 @@ TEST_CASE("ideas: listings page by keyset in every order, filtered by phase and 
     CHECK(problem_slug(call(p, "GET", "/v1/ideas?phase=dreaming", "")) == "validation");
 }
 
-TEST_CASE("ideas: discussion with moderation as on projects; following by choice", "[e2e][ideas]") {
+TEST_CASE("ideas: discussion with moderation as on projects, and following by choice", "[e2e][ideas]") {
     platform p(cocreation_env());
     auto alice = p.register_customer("alice@example.org");
     auto bob = p.register_customer("bob@example.org");

@@ -12,6 +12,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -45,9 +47,24 @@ inline reply call(platform& p, const std::string& method, const std::string& pat
                             token.empty() ? std::map<std::string, std::string>{} : auth_headers(token));
 }
 
+// The server's log lines about a request (every server of the test writes
+// its log in the scratch folder): what a 500 hides from the client.
+inline std::string server_log_of(const reply& r) {
+    if (r.status < 500) return {};
+    std::string id = r.header("x-request-id"), out;
+    for (const auto& f : std::filesystem::directory_iterator(required_env("SCHWARM_TEST_SCRATCH"))) {
+        if (!f.path().filename().string().starts_with("server_")) continue;
+        std::ifstream in(f.path());
+        for (std::string line; std::getline(in, line);) {
+            if (line.find(id) != std::string::npos) out += line + "\n";
+        }
+    }
+    return out;
+}
+
 // A reply that must have succeeded with `status`; its JSON.
 inline json::object ok(const reply& r, int status = 200) {
-    INFO(r.status << " " << r.body);
+    INFO(r.status << " " << r.body << "\n" << server_log_of(r));
     REQUIRE(r.status == status);
     return r.json().as_object();
 }

@@ -497,7 +497,7 @@ idea accept(pqxx::work& tx, idea_id id, const projects::actor& by) {
 
 idea decline(pqxx::work& tx, idea_id id, const std::string& reason, const projects::actor& by) {
     comments::check_text("reason", reason, 1000);
-    phases::move_idea(tx, id.value, "decline", by, {{"reason", reason}});
+    phases::move_idea(tx, id.value, "decline", by, {{"reason", reason}}, {std::nullopt, reason});
     return find(tx, id);
 }
 

@@ -418,9 +418,10 @@ project transition(pqxx::work& tx, project_id id, const std::string& action, con
     user_id owner{locked[0][0].as<std::int64_t>()};
     auto state = locked[0][1].as<std::string>();
     bool is_owner = owner == by.who.id;
+    bool phased = !locked[0][6].is_null(); // made from an idea: public as a draft too
     if (rule->by == mover::owner && !is_owner) {
         // Not the owner's project: as if it did not exist, unless it is public.
-        if (state == "draft") throw problem(schwarm::problems::not_found, "There is no such project");
+        if (state == "draft" && !phased) throw problem(schwarm::problems::not_found, "There is no such project");
         throw problem(schwarm::problems::forbidden, "Only the project's owner may " + action + " it");
     }
     if (rule->by == mover::staff) {
@@ -463,7 +464,6 @@ project transition(pqxx::work& tx, project_id id, const std::string& action, con
                                        by.request_id};
     if (auto refused = risk.transition_allowed(tx, move)) throw *refused;
     // A prototype is submitted from its test phase once the window closed.
-    bool phased = !locked[0][6].is_null();
     if (action == "submit" && phased) phases::submit_prototype(tx, id.value, by);
     tx.exec_prepared(set_state.name, id.value, std::string(rule->to));
     std::optional<user_id> audit_actor;
