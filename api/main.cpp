@@ -4,7 +4,9 @@
 #include "base/log.hpp"
 #include "base/migrate.hpp"
 #include "http/risk_transport.hpp"
+#include "http/webhook_client.hpp"
 #include "jobs/maintenance.hpp"
+#include "jobs/webhooks.hpp"
 #include "ledger/export.hpp"
 #include "ledger/ledger.hpp"
 #include "ledger/seal.hpp"
@@ -130,6 +132,21 @@ int serve(const config& cfg) {
     risk::check_worker risk_checks(risk_settings, cfg.database_url, bureau);
     risk_checks.start();
 
+    // Followers' webhooks: deliveries on sender threads with connections of
+    // their own (outbound calls never on the I/O threads, never inside a
+    // transaction).
+    std::shared_ptr<api::webhook_client> webhook_client;
+    try {
+        webhook_client = std::make_shared<api::webhook_client>(cfg.webhook_ca_path, cfg.webhook_allow_private,
+                                                               cfg.webhook_timeout_ms);
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "schwarm: configuration: %s\n", e.what());
+        risk_checks.stop();
+        return exit_usage;
+    }
+    jobs::webhook_sender webhook_senders(cfg, webhook_client);
+    webhook_senders.start();
+
     // Read replicas, when configured: watched, and used by the read routes.
     std::unique_ptr<api::replica_set> replicas;
     if (!cfg.read_database_urls.empty()) {
@@ -176,6 +193,7 @@ int serve(const config& cfg) {
     for (auto& t : threads) t.join();
     maintenance_stop = true;
     maintenance.join();
+    webhook_senders.stop();
     risk_checks.stop();
     if (replicas) replicas->stop();
     pool.stop();

@@ -116,6 +116,41 @@ const std::map<std::string, unsigned>& rules() {
         {"GET /v1/risk/sophistication-requests", staff},
         {"POST /v1/risk/sophistication-requests/{id}/approve", staff},
         {"POST /v1/risk/sophistication-requests/{id}/reject", staff},
+        // Co-creation (issue 14).
+        {"POST /v1/ideas", a_customer},
+        {"GET /v1/ideas", anyone},
+        {"GET /v1/ideas/mine", a_customer},
+        {"GET /v1/ideas/{id}", anyone},
+        {"POST /v1/ideas/{id}/support", a_customer},
+        {"DELETE /v1/ideas/{id}/support", a_customer},
+        {"GET /v1/ideas/{id}/supports", anyone},
+        {"POST /v1/ideas/{id}/accept", staff},
+        {"POST /v1/ideas/{id}/merge", staff},
+        {"POST /v1/ideas/{id}/decline", staff},
+        {"POST /v1/ideas/{id}/project", a_customer},
+        {"GET /v1/ideas/{id}/comments", anyone},
+        {"POST /v1/ideas/{id}/comments", a_customer},
+        {"GET /v1/ideas/{id}/comments/moderation", a_customer | staff},
+        {"POST /v1/ideas/{id}/comments/{comment_id}/hide", a_customer | staff},
+        {"POST /v1/projects/{id}/co-authors", a_customer},
+        {"GET /v1/projects/{id}/co-authors", anyone},
+        {"POST /v1/projects/{id}/co-authors/accept", a_customer},
+        {"POST /v1/projects/{id}/start-test", a_customer},
+        {"PUT /v1/projects/{id}/feedback", a_customer},
+        {"GET /v1/projects/{id}/feedback", anyone},
+        {"POST /v1/projects/{id}/feedback/{feedback_id}/answer", a_customer},
+        // Followers: every signed-in user follows, reads a feed, has webhooks.
+        {"GET /v1/me/feed", any_user},
+        {"POST /v1/me/feed/read", any_user},
+        {"GET /v1/me/follows", any_user},
+        {"POST /v1/ideas/{id}/follow", any_user},
+        {"DELETE /v1/ideas/{id}/follow", any_user},
+        {"POST /v1/projects/{id}/follow", any_user},
+        {"DELETE /v1/projects/{id}/follow", any_user},
+        {"POST /v1/me/webhooks", any_user},
+        {"GET /v1/me/webhooks", any_user},
+        {"DELETE /v1/me/webhooks/{id}", any_user},
+        {"GET /v1/me/webhooks/{id}/deliveries", any_user},
     };
     return all;
 }
@@ -134,7 +169,8 @@ std::vector<std::pair<std::string, std::string>> server_routes() {
 // Ids nobody has: an allowed caller gets past the role check and is then
 // told there is no such thing (or that the body is wrong), never 401/403.
 std::string with_unknown_ids(std::string pattern) {
-    for (std::string param : {"{id}", "{user_id}", "{comment_id}", "{provider}", "{application_id}", "{check_id}"}) {
+    for (std::string param :
+         {"{id}", "{user_id}", "{comment_id}", "{provider}", "{application_id}", "{check_id}", "{feedback_id}"}) {
         for (auto at = pattern.find(param); at != std::string::npos; at = pattern.find(param)) {
             pattern.replace(at, param.size(), "987654321");
         }

@@ -6,6 +6,7 @@
 #include "ledger/ledger.hpp"
 #include "ledger/seal.hpp"
 #include "pipeline/idempotency.hpp"
+#include "platform/ideas.hpp"
 #include "platform/settlement.hpp"
 
 #include <chrono>
@@ -30,6 +31,19 @@ void settle_due(db::worker_context& worker, const config& cfg) {
     }
 }
 
+// Supports that aged out of the 7-day window leave their ideas' momentum,
+// a bounded number of calls per tick (the rest waits for the next one).
+void decay_momentum(db::worker_context& worker) {
+    constexpr int supports_per_call = 1000;
+    constexpr int calls_max = 20;
+    for (int i = 0; i < calls_max; ++i) {
+        pqxx::work tx(worker.connection());
+        int decayed = ideas::decay_momentum(tx, supports_per_call, "job-momentum-" + crypto::random_hex(8));
+        tx.commit();
+        if (decayed < supports_per_call) return;
+    }
+}
+
 } // namespace
 
 void run_maintenance(const config& cfg, const std::atomic<bool>& stop) {
@@ -50,6 +64,7 @@ void run_maintenance(const config& cfg, const std::atomic<bool>& stop) {
                 tx.commit();
                 if (voided > 0) log::info("expired holds voided", {{"count", voided}});
                 if (forgotten > 0) log::info("replayable answers forgotten", {{"count", forgotten}});
+                decay_momentum(worker);
             }
             if (std::chrono::steady_clock::now() - settled_at >=
                 std::chrono::milliseconds(cfg.settlement_interval_ms)) {

@@ -52,7 +52,23 @@ projects::project_id project_param(const context& ctx) {
     return projects::project_id{path_id(ctx, "id", "There is no such project")};
 }
 
-boost::json::object to_json(const projects::project& p) {
+boost::json::object to_json(const projects::project& p) { return project_json(p); }
+
+} // namespace
+
+boost::json::object feedback_summary_json(const prototypes::summary& s) {
+    auto text = [](const std::optional<std::string>& t) { return t ? boost::json::value(*t) : nullptr; };
+    return {{"opens_at", text(s.opens_at)},
+            {"closes_at", text(s.closes_at)},
+            {"open", s.open},
+            {"count", s.count},
+            {"would_use", s.would_use},
+            {"would_back", s.would_back},
+            {"with_concerns", s.with_concerns},
+            {"answered", s.answered}};
+}
+
+boost::json::object project_json(const projects::project& p) {
     const auto& f = p.f;
     boost::json::object out{{"id", p.id.str()},
                             {"owner_id", p.owner.str()},
@@ -80,8 +96,13 @@ boost::json::object to_json(const projects::project& p) {
                        {"term_months", *f.loan_term_months},
                        {"schedule", *f.loan_schedule}};
     }
+    // Co-creation: made from an idea (its phase), or directly (null).
+    out["idea_id"] = p.idea ? boost::json::value(std::to_string(*p.idea)) : nullptr;
+    out["phase"] = p.phase ? boost::json::value(*p.phase) : nullptr;
     return out;
 }
+
+namespace {
 
 projects::fields read_fields(const boost::json::object& body) {
     json::object_reader r(body);
@@ -123,9 +144,13 @@ response update_project(context& ctx) {
                                                                     read_fields(ctx.json_body()), caller(ctx))));
 }
 
-// Public: drafts are not shown here (their owners see them under /mine).
+// Public: drafts are not shown here (their owners see them under /mine), but
+// for those made from an idea, which show their feedback's summary.
 response read_project(context& ctx) {
-    return json_response(http::status::ok, to_json(projects::find(ctx.tx(), project_param(ctx), std::nullopt)));
+    auto p = projects::find(ctx.tx(), project_param(ctx), std::nullopt);
+    auto out = to_json(p);
+    if (p.phase) out["feedback"] = feedback_summary_json(prototypes::summary_of(ctx.tx(), p.id));
+    return json_response(http::status::ok, out);
 }
 
 response list_projects(context& ctx) {

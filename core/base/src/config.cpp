@@ -135,6 +135,17 @@ const std::vector<setting>& settings() {
                 std::numeric_limits<std::int64_t>::max()),
         integer("SCHWARM_RISK_OWNER_LIMIT_MINOR", &config::risk_owner_limit_minor, 1,
                 std::numeric_limits<std::int64_t>::max()),
+        // Co-creation.
+        integer("SCHWARM_IDEA_SUPPORT_THRESHOLD", &config::idea_support_threshold, 1, 10'000'000),
+        integer("SCHWARM_FEEDBACK_WINDOW_DAYS", &config::feedback_window_days, 1, 365),
+        text("SCHWARM_WEBHOOK_CA", &config::webhook_ca_path),
+        integer("SCHWARM_WEBHOOK_ALLOW_PRIVATE", &config::webhook_allow_private, 0, 1),
+        integer("SCHWARM_WEBHOOK_TIMEOUT_MS", &config::webhook_timeout_ms, 10, 600'000),
+        integer("SCHWARM_WEBHOOK_ATTEMPTS_MAX", &config::webhook_attempts_max, 1, 100),
+        integer("SCHWARM_WEBHOOK_BACKOFF_MS", &config::webhook_backoff_ms, 1, day_ms),
+        integer("SCHWARM_WEBHOOK_BACKOFF_MAX_MS", &config::webhook_backoff_max_ms, 1, 7 * day_ms),
+        integer("SCHWARM_WEBHOOK_POLL_MS", &config::webhook_poll_ms, 1, 60'000),
+        integer("SCHWARM_WEBHOOK_SENDERS", &config::webhook_senders, 1, 64),
     };
     return all;
 }
@@ -192,6 +203,9 @@ config load_config(const std::map<std::string, std::string>& env) {
             throw config_error("SCHWARM_RISK_PROVIDERS lists scorecard and/or webhook, got '" + name + "'");
         }
         at = comma + 1;
+    }
+    if (c.webhook_backoff_max_ms < c.webhook_backoff_ms) {
+        throw config_error("SCHWARM_WEBHOOK_BACKOFF_MAX_MS must be at least SCHWARM_WEBHOOK_BACKOFF_MS");
     }
     if (c.risk_providers.find("webhook") != std::string::npos &&
         (c.risk_bureau_url.empty() || c.risk_bureau_key.empty() || c.risk_bureau_ca_path.empty())) {

@@ -2,6 +2,7 @@
 
 #include "base/audit.hpp"
 #include "base/db.hpp"
+#include "platform/events.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -74,7 +75,22 @@ update read_update(const pqxx::row& r) {
             r[5].as<std::string>()};
 }
 
-// Characters as the schema's char_length counts them: UTF-8 lead bytes.
+// Nothing is said or announced on a draft: it is not public yet (unless it
+// was made from an idea: prototypes are worked on in the open).
+void check_public(const projects::project& p, const char* what) {
+    if (p.state == "draft" && !p.phase) {
+        throw problem(projects::problems::illegal_transition,
+                      std::string("Cannot ") + what + " a project that is draft")
+            .with("state", p.state);
+    }
+}
+
+std::int64_t before(const page& p) { return p.before_id.value_or(std::numeric_limits<std::int64_t>::max()); }
+
+std::string audit_details(const boost::json::object& details) { return boost::json::serialize(details); }
+
+} // namespace
+
 std::size_t characters(const std::string& text) {
     return static_cast<std::size_t>(
         std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
@@ -90,21 +106,6 @@ void check_text(const char* field, const std::string& text, std::size_t length_m
                                        " characters and not only spaces");
     }
 }
-
-// Nothing is said or announced on a draft: it is not public yet.
-void check_public(const projects::project& p, const char* what) {
-    if (p.state == "draft") {
-        throw problem(projects::problems::illegal_transition,
-                      std::string("Cannot ") + what + " a project that is draft")
-            .with("state", p.state);
-    }
-}
-
-std::int64_t before(const page& p) { return p.before_id.value_or(std::numeric_limits<std::int64_t>::max()); }
-
-std::string audit_details(const boost::json::object& details) { return boost::json::serialize(details); }
-
-} // namespace
 
 bool may_moderate(const projects::project& p, const users::principal& who) {
     return who.id == p.owner || who.role_ == users::role::staff;
@@ -171,6 +172,8 @@ update post_update(pqxx::work& tx, projects::project_id project, const std::stri
     auto u = read_update(tx.exec_prepared(insert_update.name, project.value, by.who.id.value, title, body)[0]);
     audit::write(tx, {by.who.id, "project_update.create", "project_update:" + u.id.str(), by.request_id,
                       audit_details({{"project_id", project.str()}})});
+    events::publish(tx, events::kinds::update_posted, events::subject::of_project(project.value),
+                    {{"update_id", u.id.str()}, {"title", u.title}}, projects::origin_of(by));
     return u;
 }
 

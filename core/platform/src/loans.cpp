@@ -3,6 +3,7 @@
 #include "base/audit.hpp"
 #include "base/db.hpp"
 #include "platform/accounts.hpp"
+#include "platform/events.hpp"
 #include "platform/loan_math.hpp"
 #include "platform/pledges.hpp"
 
@@ -446,7 +447,18 @@ repayment repay(pqxx::work& tx, projects::project_id id, std::int64_t amount_min
                       boost::json::serialize(boost::json::object{{"amount_minor", amount_minor},
                                                                  {"principal_minor", paid.principal_minor},
                                                                  {"interest_minor", paid.interest_minor}})});
-    return {repayment_id, amount_minor, paid.principal_minor, paid.interest_minor, false, load(tx, id.value)};
+    auto after = load(tx, id.value);
+    // Followers (the lenders among them) hear how the loan stands, not the
+    // borrower's amounts: those are for the loan's own page.
+    auto paid_instalments = std::count_if(after.instalments.begin(), after.instalments.end(),
+                                          [](const instalment_view& i) { return i.status == "paid"; });
+    events::publish(tx, events::kinds::loan_repayment, events::subject::of_project(id.value),
+                    {{"repayment_id", std::to_string(repayment_id)},
+                     {"loan_state", after.state},
+                     {"instalments_paid", static_cast<std::int64_t>(paid_instalments)},
+                     {"instalments", static_cast<std::int64_t>(after.instalments.size())}},
+                    projects::origin_of(by));
+    return {repayment_id, amount_minor, paid.principal_minor, paid.interest_minor, false, std::move(after)};
 }
 
 loan_view mark_defaulted(pqxx::work& tx, projects::project_id id, const std::string& reason,

@@ -4,6 +4,7 @@
 #include "base/crypto.hpp"
 #include "base/db.hpp"
 #include "platform/accounts.hpp"
+#include "platform/events.hpp"
 #include "platform/projects.hpp"
 #include "platform/risk_port.hpp"
 
@@ -387,6 +388,7 @@ void store(pqxx::work& tx, batch& b) {
                                                                       {"currency", made.currency_code}})});
     }
     audit::write_many(tx, records);
+    events::follow_projects(tx, backer, project, "backer"); // backers hear what becomes of it
     for (const auto& [id, sum] : added) {
         projects::add_funding(tx, projects::project_id{id}, sum, static_cast<int>(new_backers[id].size()),
                               reflecting.contains(id));

@@ -3,7 +3,10 @@
 #include "base/audit.hpp"
 #include "base/db.hpp"
 #include "base/money.hpp"
+#include "platform/events.hpp"
+#include "platform/phases.hpp"
 #include "platform/pledges.hpp"
+#include "platform/prototypes.hpp"
 #include "platform/risk_port.hpp"
 
 #include <boost/json/object.hpp>
@@ -31,7 +34,9 @@ namespace {
                                           "(extract(epoch FROM p.deadline) * "                                         \
                                           "1000000)::bigint, " SCHWARM_SQL_UTC_SECONDS(                                \
                                               "p.settles_at") ", "                                                     \
-                                                              "p.allow_overfunding"
+                                                              "p.allow_overfunding, p.idea_id, "                       \
+                                                              "p.phase::text, " SCHWARM_SQL_UTC_SECONDS(               \
+                                                                  "p.feedback_opens_at") ", " SCHWARM_SQL_UTC_SECONDS("p.feedback_closes_at")
 
 const db::query insert_project{
     "projects.insert",
@@ -52,11 +57,31 @@ const db::query update_project{
 const db::query select_project{"projects.select", "SELECT " PROJECT_COLUMNS " FROM projects p WHERE p.id = $1"};
 const db::query lock_project{
     "projects.lock",
-    "SELECT owner_id, state::text, kind::text, goal_minor, currency, deadline > schwarm_clock() FROM projects "
-    "WHERE id = $1 FOR NO KEY UPDATE"};
+    "SELECT owner_id, state::text, kind::text, goal_minor, currency, deadline > schwarm_clock(), phase::text "
+    "FROM projects WHERE id = $1 FOR NO KEY UPDATE"};
 const db::query set_state{"projects.set_state",
                           "UPDATE projects SET state = $2::project_state, updated_at = schwarm_now() WHERE id = $1"};
 const db::query deadline_ok{"projects.deadline_ok", "SELECT $1::timestamptz > schwarm_now()"};
+
+// Co-creation: a project's phase and its feedback window.
+#define PHASE_COLUMNS                                                                                                  \
+    "owner_id, state::text, phase::text, idea_id, "                                                                    \
+    "coalesce(feedback_opens_at <= schwarm_clock() AND schwarm_clock() < feedback_closes_at, false), "                 \
+    "coalesce(feedback_closes_at <= schwarm_clock(), false), " SCHWARM_SQL_UTC_SECONDS(                                \
+        "feedback_opens_at") ", " SCHWARM_SQL_UTC_SECONDS("feedback_closes_at")
+const db::query select_phase{"projects.phase", "SELECT " PHASE_COLUMNS " FROM projects WHERE id = $1"};
+const db::query lock_phase_row{"projects.lock_phase",
+                               "SELECT " PHASE_COLUMNS " FROM projects WHERE id = $1 FOR NO KEY UPDATE"};
+#undef PHASE_COLUMNS
+const db::query update_phase{
+    "projects.set_phase",
+    "UPDATE projects SET phase = $2::cocreation_phase, "
+    "feedback_opens_at = CASE WHEN $3::int IS NULL THEN feedback_opens_at ELSE schwarm_now() END, "
+    "feedback_closes_at = CASE WHEN $3::int IS NULL THEN feedback_closes_at "
+    "ELSE schwarm_local_add(schwarm_now(), make_interval(days => $3::int)) END, updated_at = schwarm_now() "
+    "WHERE id = $1"};
+const db::query update_idea_link{"projects.link_to_idea",
+                                 "UPDATE projects SET idea_id = $2, phase = 'prototype' WHERE id = $1"};
 
 // Public listing: every state but draft unless states are named; text
 // search against both languages; per order a keyset on (sort key, id) that
@@ -192,8 +217,8 @@ const std::vector<transition_rule>& rules() {
         // Staff stop a campaign with money in it; a funded donation or reward
         // was paid out at settlement and cannot be (checked below).
         {"cancel", {"selected", "funding", "funded"}, "cancelled", mover::staff},
-        {"settle_funded", {"funding"}, "funded", mover::platform},
-        {"settle_failed", {"funding"}, "failed", mover::platform},
+        {"settle_funded", {"funding"}, "funded", mover::platform, false},
+        {"settle_failed", {"funding"}, "failed", mover::platform, false},
         {"disburse", {"funded"}, "disbursed", mover::staff},
         {"start_repaying", {"disbursed"}, "repaying", mover::platform},
         {"repaid", {"disbursed", "repaying"}, "repaid", mover::platform},
@@ -220,6 +245,10 @@ project read(const pqxx::row& r) {
     p.deadline_us = r[21].as<std::int64_t>();
     p.settles_at = r[22].as<std::string>();
     p.f.allow_overfunding = r[23].as<bool>();
+    p.idea = db::nullable<std::int64_t>(r[24]);
+    p.phase = db::nullable<std::string>(r[25]);
+    p.feedback_opens_at = db::nullable<std::string>(r[26]);
+    p.feedback_closes_at = db::nullable<std::string>(r[27]);
     return p;
 }
 
@@ -345,20 +374,27 @@ project create(pqxx::work& tx, const fields& f, const actor& by) {
                                        "20000 characters; loan rate 0–10000 bp, term 1–360 months)");
     }
     project_id id{rows[0][0].as<std::int64_t>()};
+    events::follow(tx, by.who.id, events::subject::of_project(id.value), "owner");
     audit::write(tx, {by.who.id, "project.create", "project:" + id.str(), by.request_id});
     return find(tx, id, by.who);
 }
 
 project update(pqxx::work& tx, project_id id, const fields& f, const actor& by) {
     auto locked = tx.exec_prepared(lock_project.name, id.value);
-    if (locked.empty() || user_id{locked[0][0].as<std::int64_t>()} != by.who.id) {
-        throw problem(schwarm::problems::not_found, "There is no such project of yours");
-    }
+    // A prototype's co-authors work on its draft with its owner.
+    bool phased = !locked.empty() && !locked[0][6].is_null();
+    bool author = !locked.empty() && (user_id{locked[0][0].as<std::int64_t>()} == by.who.id ||
+                                      (phased && prototypes::is_co_author(tx, id, by.who.id)));
+    if (!author) throw problem(schwarm::problems::not_found, "There is no such project of yours");
     auto state = locked[0][1].as<std::string>();
     if (state != "draft") throw illegal("edit", state);
     check(tx, f);
     write_fields(tx, update_project, id.value, f);
     audit::write(tx, {by.who.id, "project.update", "project:" + id.str(), by.request_id});
+    if (phased) { // supporters follow a prototype's changes
+        events::publish(tx, events::kinds::draft_changed, events::subject::of_project(id.value),
+                        {{"title", f.title}, {"phase", locked[0][6].as<std::string>()}}, origin_of(by));
+    }
     return find(tx, id, by.who);
 }
 
@@ -367,7 +403,7 @@ project find(pqxx::transaction_base& tx, project_id id, const std::optional<user
     if (rows.empty()) throw problem(schwarm::problems::not_found, "There is no such project");
     project p = read(rows[0]);
     bool private_draft =
-        p.state == "draft" && !(viewer && (viewer->id == p.owner || viewer->role_ == users::role::staff));
+        p.state == "draft" && !p.phase && !(viewer && (viewer->id == p.owner || viewer->role_ == users::role::staff));
     if (private_draft) throw problem(schwarm::problems::not_found, "There is no such project");
     return p;
 }
@@ -382,9 +418,10 @@ project transition(pqxx::work& tx, project_id id, const std::string& action, con
     user_id owner{locked[0][0].as<std::int64_t>()};
     auto state = locked[0][1].as<std::string>();
     bool is_owner = owner == by.who.id;
+    bool phased = !locked[0][6].is_null(); // made from an idea: public as a draft too
     if (rule->by == mover::owner && !is_owner) {
         // Not the owner's project: as if it did not exist, unless it is public.
-        if (state == "draft") throw problem(schwarm::problems::not_found, "There is no such project");
+        if (state == "draft" && !phased) throw problem(schwarm::problems::not_found, "There is no such project");
         throw problem(schwarm::problems::forbidden, "Only the project's owner may " + action + " it");
     }
     if (rule->by == mover::staff) {
@@ -426,12 +463,21 @@ project transition(pqxx::work& tx, project_id id, const std::string& action, con
                                        by.who,
                                        by.request_id};
     if (auto refused = risk.transition_allowed(tx, move)) throw *refused;
+    // A prototype is submitted from its test phase once the window closed.
+    if (action == "submit" && phased) phases::submit_prototype(tx, id.value, by);
     tx.exec_prepared(set_state.name, id.value, std::string(rule->to));
     std::optional<user_id> audit_actor;
     if (by.who.id.value != 0) audit_actor = by.who.id; // 0: the platform itself
     audit::write(tx,
                  {audit_actor, "project." + action, "project:" + id.str(), by.request_id,
                   boost::json::serialize(boost::json::object{{"from", state}, {"to", rule->to}, {"reason", reason}})});
+    if (rule->announced) {
+        boost::json::object told{{"action", action}, {"from", state}, {"to", rule->to}};
+        if (!reason.empty()) told["reason"] = reason;
+        if (action == "submit" && phased) told["phase"] = "submitted";
+        events::publish(tx, events::kinds::project_state_changed, events::subject::of_project(id.value), told,
+                        origin_of(by));
+    }
     risk.transitioned(tx, move);
     return find(tx, id, by.who);
 }
@@ -579,6 +625,37 @@ std::vector<project> list_own(pqxx::transaction_base& tx, user_id owner, std::op
                                  before_id.value_or(std::numeric_limits<std::int64_t>::max()), limit);
     for (const auto& row : rows) out.push_back(read(row));
     return out;
+}
+
+namespace {
+std::optional<phase_row> read_phase(const pqxx::result& rows) {
+    if (rows.empty()) return std::nullopt;
+    const auto& r = rows[0];
+    return phase_row{user_id{r[0].as<std::int64_t>()},
+                     r[1].as<std::string>(),
+                     db::nullable<std::string>(r[2]),
+                     db::nullable<std::int64_t>(r[3]),
+                     r[4].as<bool>(),
+                     r[5].as<bool>(),
+                     db::nullable<std::string>(r[6]),
+                     db::nullable<std::string>(r[7])};
+}
+} // namespace
+
+std::optional<phase_row> phase_of(pqxx::transaction_base& tx, project_id id) {
+    return read_phase(tx.exec_prepared(select_phase.name, id.value));
+}
+
+std::optional<phase_row> lock_phase(pqxx::work& tx, project_id id) {
+    return read_phase(tx.exec_prepared(lock_phase_row.name, id.value));
+}
+
+void set_phase(pqxx::work& tx, project_id id, const std::string& phase, std::optional<int> feedback_window_days) {
+    tx.exec_prepared(update_phase.name, id.value, phase, feedback_window_days);
+}
+
+void link_to_idea(pqxx::work& tx, project_id id, std::int64_t idea) {
+    tx.exec_prepared(update_idea_link.name, id.value, idea);
 }
 
 } // namespace schwarm::projects

@@ -5,6 +5,7 @@
 #include "base/db.hpp"
 #include "base/money.hpp"
 #include "platform/accounts.hpp"
+#include "platform/events.hpp"
 #include "platform/pledges.hpp"
 #include "platform/projects.hpp"
 #include "voting/pabulib.hpp"
@@ -560,7 +561,10 @@ round_info open_round(pqxx::work& tx, round_id id, const actor& by) {
     if (find_round(tx, id).projects == 0) {
         throw problem(problems::round_state, "Add projects before opening the round").with("state", "draft");
     }
-    return transition(tx, id, "draft", "open", "open", by);
+    auto opened = transition(tx, id, "draft", "open", "open", by);
+    events::publish_round(tx, events::kinds::round_opened, id.value,
+                          {{"round_id", id.str()}, {"closes_at", opened.spec.closes_at}}, std::nullopt, by);
+    return opened;
 }
 
 round_info close_round(pqxx::work& tx, round_id id, const ballot_key& key, const actor& by) {
@@ -618,6 +622,9 @@ boost::json::object tally_round(pqxx::work& tx, round_id id, const actor& by) {
     options.utility_ = parse_utility(r.spec.utility).value();
     auto result = result_json(r, projects, tally(input, parse_rule(r.spec.rule).value(), options));
     tx.exec_prepared(store_result.name, id.value, boost::json::serialize(result));
+    std::vector<std::string> selected;
+    for (const auto& s : result.at("selected").as_array()) selected.emplace_back(s.at("project").as_string());
+    events::publish_round(tx, events::kinds::round_tallied, id.value, {{"round_id", id.str()}}, selected, by);
     audit::write(tx,
                  {by.actor, "round.tally", "round:" + id.str(), by.request_id,
                   boost::json::serialize(boost::json::object{{"selected", result.at("selected").as_array().size()}})});

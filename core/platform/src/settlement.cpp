@@ -3,6 +3,7 @@
 #include "base/audit.hpp"
 #include "base/log.hpp"
 #include "platform/accounts.hpp"
+#include "platform/events.hpp"
 #include "platform/pledges.hpp"
 
 #include <boost/json/object.hpp>
@@ -141,6 +142,13 @@ progress chunk(pqxx::work& tx, const projects::funding& f, const settings& s, co
     }
     projects::clear_settlement_error(tx, f.id);
     projects::transition(tx, f.id, post ? "settle_funded" : "settle_failed", "", by);
+    events::publish(tx, events::kinds::campaign_settled, events::subject::of_project(f.id.value),
+                    {{"outcome", d.outcome},
+                     {"raised_minor", f.pledged_minor},
+                     {"goal_minor", f.goal_minor},
+                     {"currency", f.currency_code},
+                     {"fee_minor", d.fee_minor}},
+                    projects::origin_of(by));
     out.finished = true;
     return out;
 }

@@ -3,7 +3,8 @@
 // so that it neither takes request capacity nor piles up behind it: seal new
 // ledger entries into the hash chain (one process at a time, an advisory
 // lock), void expired holds, forget old replayable answers (rows claimed with
-// SKIP LOCKED), and settle the campaigns that are due.
+// SKIP LOCKED), settle the campaigns that are due, and decay ideas' momentum
+// as their supports age out of the 7-day window.
 
 #include "base/config.hpp"
 

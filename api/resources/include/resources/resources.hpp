@@ -3,6 +3,9 @@
 
 #include "pipeline/service.hpp"
 #include "platform/projects.hpp"
+#include "platform/prototypes.hpp"
+
+#include <boost/json/object.hpp>
 
 #include <vector>
 
@@ -11,6 +14,11 @@ namespace schwarm::api {
 // The caller of an authenticated route, with their role, as the domain's
 // rules take them.
 projects::actor caller(const context& ctx);
+
+// A project as every answer shows it (api/resources/src/projects.cpp).
+boost::json::object project_json(const projects::project& p);
+// A prototype's test phase, as its page shows it.
+boost::json::object feedback_summary_json(const prototypes::summary& s);
 
 // api/openapi.yaml, compiled in.
 std::string_view openapi_document();
@@ -27,5 +35,8 @@ std::vector<route> pledges_routes();
 std::vector<route> loans_routes();
 std::vector<route> comments_routes();
 std::vector<route> risk_routes();
+std::vector<route> ideas_routes();
+std::vector<route> prototypes_routes();
+std::vector<route> feed_routes();
 
 } // namespace schwarm::api

@@ -89,6 +89,18 @@ struct config {
     std::int64_t risk_four_eyes_above_minor = 2'500'000;           // principals above this need two approvals
     std::int64_t risk_pledge_limit_per_project_minor = 10'000'000; // per investor per loan project
     std::int64_t risk_owner_limit_minor = 500'000'000;             // raised per owner per 12 months (EU 2020/1503)
+    // Co-creation (DESIGN.md 4.1; README.md, Configuration).
+    int idea_support_threshold = 50; // supports that take an idea to the idea phase (staff triage)
+    int feedback_window_days = 14;   // a prototype's test phase: calendar days members give feedback
+    // Webhooks: followers' events delivered to their HTTPS endpoints, signed.
+    std::string webhook_ca_path;              // PEM file endpoints must chain to; empty: the system's trust store
+    bool webhook_allow_private = false;       // deliver to loopback and private addresses (tests, intranets)
+    std::int64_t webhook_timeout_ms = 5'000;  // one delivery: connect to last byte
+    int webhook_attempts_max = 10;            // then the delivery is given up
+    std::int64_t webhook_backoff_ms = 10'000; // after the first failure; doubles per attempt
+    std::int64_t webhook_backoff_max_ms = 3'600'000;
+    std::int64_t webhook_poll_ms = 250; // how often a sender looks for due deliveries
+    int webhook_senders = 2;            // sender threads per process
 };
 
 // Reads the variables from `env` (a copy of the environment); throws

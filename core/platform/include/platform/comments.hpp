@@ -68,6 +68,13 @@ struct page {
     int limit = 50;
 };
 
+// Characters as the schema's char_length counts them (UTF-8 lead bytes).
+std::size_t characters(const std::string& text);
+bool blank(const std::string& text);
+// A validation problem naming `field` for text that is only spaces or longer
+// than `length_max` characters (ideas' comments, feedback and answers too).
+void check_text(const char* field, const std::string& text, std::size_t length_max);
+
 // Whether `who` may hide comments on `p` and read hidden ones: its owner, or staff.
 bool may_moderate(const projects::project& p, const users::principal& who);
 

@@ -61,6 +61,13 @@ struct project {
     // When a campaign settles: the later of its deadline and the end of the
     // last reflection period a pledge to it began (core/settlement.hpp).
     std::string settles_at;
+    // Co-creation (core/platform/phases.hpp): a project made from an idea
+    // has its idea and a phase (prototype, test, submitted), and in the test
+    // phase a feedback window; a project made directly has none of them.
+    std::optional<std::int64_t> idea;
+    std::optional<std::string> phase;
+    std::optional<std::string> feedback_opens_at;
+    std::optional<std::string> feedback_closes_at;
 };
 
 struct actor {
@@ -76,7 +83,8 @@ audit::origin origin_of(const actor& by);
 project create(pqxx::work& tx, const fields& f, const actor& by);
 project update(pqxx::work& tx, project_id id, const fields& f, const actor& by);
 
-// Drafts are seen only by their owner and staff; everything else is public.
+// Drafts are seen only by their owner and staff; everything else is public,
+// drafts made from an idea too (they are prototyped and tested in the open).
 project find(pqxx::transaction_base& tx, project_id id, const std::optional<users::principal>& viewer);
 
 // The lifecycle: `action` is one of the names in transitions() (submit,
@@ -93,6 +101,9 @@ struct transition_rule {
     std::vector<const char*> from;
     const char* to;
     mover by;
+    // Told to followers as project.state_changed (core/platform/events.hpp);
+    // settlement tells its own, richer event.
+    bool announced = true;
 };
 const std::vector<transition_rule>& transitions();
 
@@ -177,5 +188,26 @@ std::vector<settlement_view> settlements_pending(pqxx::transaction_base& tx, boo
 
 std::vector<project> list_own(pqxx::transaction_base& tx, user_id owner, std::optional<std::int64_t> before_id,
                               int limit);
+
+// Co-creation's needs of the projects table (core/platform/phases.hpp,
+// prototypes.hpp): a project's phase and feedback window, read (and locked:
+// FOR NO KEY UPDATE, as the lifecycle locks it) or set.
+struct phase_row {
+    user_id owner;
+    std::string state;
+    std::optional<std::string> phase;
+    std::optional<std::int64_t> idea;
+    bool feedback_open = false;   // now within the window
+    bool feedback_closed = false; // the window has ended
+    std::optional<std::string> feedback_opens_at;
+    std::optional<std::string> feedback_closes_at;
+};
+std::optional<phase_row> phase_of(pqxx::transaction_base& tx, project_id id);
+std::optional<phase_row> lock_phase(pqxx::work& tx, project_id id);
+// With `feedback_window_days`, the window opens now for that many calendar days.
+void set_phase(pqxx::work& tx, project_id id, const std::string& phase,
+               std::optional<int> feedback_window_days = std::nullopt);
+// Makes a new draft the prototype of an idea (phase prototype).
+void link_to_idea(pqxx::work& tx, project_id id, std::int64_t idea);
 
 } // namespace schwarm::projects
