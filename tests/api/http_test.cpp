@@ -286,7 +286,7 @@ TEST_CASE("http: overload gets 503 with Retry-After, not a queue", "[e2e][http]"
     // as the pool's, 1), so the third is turned away.
     eventually(
         [&] {
-            return watcher.request("GET", "/metrics").body.find("schwarm_password_hashing_waiting 1\n") !=
+            return watcher.request("GET", "/metrics").body.find("schwarm_credential_hashing_waiting 1\n") !=
                    std::string::npos;
         },
         10s, "the second request to wait its turn");

@@ -43,8 +43,8 @@ response metrics_text(context& ctx) {
         {"schwarm_db_queue_depth", static_cast<double>(pool.queued)},
         {"schwarm_db_queue_max", static_cast<double>(pool.queue_max)},
         {"schwarm_connections_open", app.connections.load()},
-        {"schwarm_password_hashing_running", static_cast<double>(app.password_hashing.running())},
-        {"schwarm_password_hashing_waiting", static_cast<double>(app.password_hashing.waiting())},
+        {"schwarm_credential_hashing_running", static_cast<double>(app.password_hashing.running())},
+        {"schwarm_credential_hashing_waiting", static_cast<double>(app.password_hashing.waiting())},
     };
     std::map<std::string, double> counters{
         {"schwarm_db_jobs_rejected_total", static_cast<double>(pool.rejected)},
