@@ -4,8 +4,8 @@ each request retried under its own Idempotency-Key until it is acknowledged,
 as a careful client does. Writes one JSON line per request to --out and a
 summary (pauses, retries) to stdout as JSON.
 
-A request is acknowledged by its success status (201 transfer and pledge, 200
-ballot); a 4xx refusal counts as an error of the bench. Anything else (a
+A request is acknowledged by its success status (201 transfer and pledge; 201
+ballot, or 200 when it replaced the voter's earlier one); a 4xx refusal counts as an error of the bench. Anything else (a
 dropped connection, 5xx, 429) is retried after a short wait. Each client casts
 the ballots of its own voters in turn, again from the first when it has cast
 them all (a later ballot replaces the earlier).
@@ -81,7 +81,7 @@ class client:
         if kind == "transfer":
             lo, hi = span(a.wallets)
             amount = self.random.randint(1, 10000)
-            method, path, token, ok = "POST", "/v1/ledger/entries", a.staff_token, 201
+            method, path, token, ok = "POST", "/v1/ledger/entries", a.staff_token, (201,)
             body = {"postings": [
                 {"account_id": a.cash, "side": "debit", "amount_minor": amount, "currency": "EUR"},
                 {"account_id": str(self.random.randint(lo, hi)), "side": "credit", "amount_minor": amount,
@@ -89,11 +89,11 @@ class client:
         elif kind == "pledge":
             lo, hi = span(a.backers)
             project = self.random.choice(a.projects.split(","))
-            method, path, ok = "POST", f"/v1/projects/{project}/pledges", 201
+            method, path, ok = "POST", f"/v1/projects/{project}/pledges", (201,)
             token = f"bench-token-{self.random.randint(lo, hi)}"
             body = {"amount_minor": 100 * self.random.randint(1, 50), "currency": "EUR"}
         else:
-            method, path, ok = "PUT", f"/v1/rounds/{a.round}/ballot", 200
+            method, path, ok = "PUT", f"/v1/rounds/{a.round}/ballot", (200, 201)  # replaced, first cast
             token = f"bench-token-{voter}"
             x, y = self.random.randint(1, 20), self.random.randint(21, 40)
             body = {"choices": [{"project": f"p{x}"}, {"project": f"p{y}"}]}
@@ -104,17 +104,17 @@ class client:
             attempts += 1
             sent = time.time()
             status, data = self.send(method, path, body, headers)
-            if status == ok or 400 <= status < 500 and status != 429:
+            if status in ok or 400 <= status < 500 and status != 429:
                 break
             failures.append((sent, status, data[:200].decode(errors="replace")))
             if time.time() - started > a.retry_deadline:
                 break
             time.sleep(0.05 + 0.05 * self.random.random())
         record = {"kind": kind, "key": key, "status": status, "attempts": attempts, "started": started,
-                  "acked": time.time() if status == ok else None, "first_failure": failures[0][0] if failures else None,
+                  "acked": time.time() if status in ok else None, "first_failure": failures[0][0] if failures else None,
                   "first_failure_status": failures[0][1] if failures else None,
                   "first_failure_body": failures[0][2] if failures else None}
-        if status == ok:
+        if status in ok:
             reply = json.loads(data)
             record["id"] = reply.get("id") if kind != "ballot" else str(voter)
         else:

@@ -233,6 +233,24 @@ TEST_CASE("risk bureau: the circuit is shared by server processes: one opened by
     s.approval_refused(id);
 }
 
+TEST_CASE("risk bureau: three server processes run every queued check once", "[e2e][risk][scale]") {
+    setup s;
+    s.bureau.set_mode(mode::approve);
+    // Two more processes on the same database, each with its check worker.
+    server b(s.db.url(), s.env), c(s.db.url(), s.env);
+    constexpr int loans = 12;
+    std::vector<std::string> ids;
+    for (int i = 0; i < loans; ++i) ids.push_back(s.loan());
+    for (const auto& id : ids) {
+        auto check = s.settled_check(id);
+        CHECK(check.at("state") == "completed");
+        CHECK(check.at("attempts") == 1);
+    }
+    // Every check called the bureau once: no process ran another's.
+    CHECK(s.bureau.requests() == loans);
+    CHECK(s.db.scalar("SELECT count(*) FROM risk_checks") == std::to_string(loans));
+}
+
 TEST_CASE("risk bureau: a later answer by callback, signed, in the window, once", "[e2e][risk]") {
     setup s;
     s.bureau.set_mode(mode::pending);
