@@ -87,6 +87,8 @@ const std::map<std::string, unsigned>& rules() {
         {"POST /v1/rounds", staff},
         {"POST /v1/rounds/import", staff},
         {"GET /v1/rounds/{id}", anyone},
+        {"PATCH /v1/rounds/{id}", staff},
+        {"POST /v1/rounds/{id}/what-if", staff},
         {"POST /v1/rounds/{id}/projects", staff},
         {"GET /v1/rounds/{id}/projects", anyone},
         {"POST /v1/rounds/{id}/open", staff},

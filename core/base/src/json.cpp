@@ -187,6 +187,14 @@ const boost::json::array& object_reader::optional_array(std::string_view field, 
     return value->as_array();
 }
 
+const boost::json::object& object_reader::optional_object(std::string_view field) {
+    static const boost::json::object empty;
+    const boost::json::value* value = find(field);
+    if (!value) return empty;
+    if (!value->is_object()) throw field_error(field, " must be an object");
+    return value->as_object();
+}
+
 const boost::json::array& object_reader::required_array(std::string_view field, std::size_t size_max) {
     if (!object_.if_contains(field) || object_.at(field).is_null()) {
         read_.emplace(field);

@@ -46,6 +46,8 @@ public:
     // An array of at most `size_max` elements; empty when absent.
     const boost::json::array& optional_array(std::string_view field, std::size_t size_max);
     const boost::json::array& required_array(std::string_view field, std::size_t size_max);
+    // An object; empty when absent.
+    const boost::json::object& optional_object(std::string_view field);
 
     // Throws a validation problem for the first field not read above.
     void reject_unknown() const;
