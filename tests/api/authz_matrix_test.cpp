@@ -31,6 +31,7 @@ const std::map<std::string, unsigned>& rules() {
         {"POST /v1/users", anyone},
         {"GET /v1/users/me", any_user},
         {"PUT /v1/users/{id}/member", admin},
+        {"POST /v1/users/{id}/unlock", admin},
         {"POST /v1/sessions", anyone},
         {"DELETE /v1/sessions/current", any_user},
         {"GET /v1/audit-log", auditor},
