@@ -115,7 +115,7 @@ projects::fields read_fields(const boost::json::object& body) {
     f.goal_minor = r.required_int("goal_minor", 1, std::numeric_limits<std::int64_t>::max());
     f.currency_code = r.required_string("currency", 3, 3);
     f.campaign_mode = r.optional_string("campaign_mode", 1, 20).value_or("all_or_nothing");
-    f.deadline = r.required_string("deadline", 1, 40);
+    f.deadline = r.required_time("deadline");
     if (auto v = r.optional_int("loan_rate_bp", 0, 10000)) f.loan_rate_bp = static_cast<int>(*v);
     if (auto v = r.optional_int("loan_term_months", 1, 360)) f.loan_term_months = static_cast<int>(*v);
     f.loan_schedule = r.optional_string("loan_schedule", 1, 20);

@@ -91,8 +91,8 @@ response create_round(context& ctx) {
     s.title = f.required_string("title", 1, 200);
     s.budget_minor = f.required_int("budget_minor", 1, std::numeric_limits<std::int64_t>::max());
     s.currency_code = f.required_string("currency", 3, 3);
-    s.opens_at = f.required_string("opens_at", 1, 40);
-    s.closes_at = f.required_string("closes_at", 1, 40);
+    s.opens_at = f.required_time("opens_at");
+    s.closes_at = f.required_time("closes_at");
     s.eligibility = f.optional_string("eligibility", 1, 20).value_or("customers");
     s.ballot = f.optional_string("ballot", 1, 20).value_or("approval");
     s.rule = f.optional_string("rule", 1, 40).value_or("greedy");
