@@ -151,6 +151,22 @@ TEST_CASE("projects: refusals name the field and store nothing", "[e2e][projects
     CHECK(post(client, base + "/submit", owner) == "409");
 }
 
+TEST_CASE("projects: an owner reads their own draft by id, nobody else does", "[e2e][projects]") {
+    platform p;
+    std::string owner = p.register_customer("olga@example.org", investor::none).token;
+    std::string other = p.register_customer("otto@example.org", investor::none).token;
+    auto created = p.client.request("POST", "/v1/projects", json::serialize(loan()), auth_headers(owner));
+    REQUIRE(created.status == 201);
+    std::string path = "/v1/projects/" + std::string(created.json().at("id").as_string());
+    auto own = p.client.request("GET", path, {}, auth_headers(owner));
+    REQUIRE(own.status == 200);
+    CHECK(own.json().at("state") == "draft");
+    CHECK(p.client.request("GET", path, {}, auth_headers(other)).status == 404);
+    CHECK(p.client.request("GET", path).status == 404);
+    CHECK(p.client.request("GET", path, {}, auth_headers("not-a-token")).status == 404);
+    CHECK(p.client.request("GET", "/v1/projects/987654321", {}, auth_headers(owner)).status == 404);
+}
+
 TEST_CASE("projects: listing pages with a stable cursor", "[e2e][projects]") {
     platform p;
     auto& client = p.client;

@@ -144,10 +144,14 @@ response update_project(context& ctx) {
                                                                     read_fields(ctx.json_body()), caller(ctx))));
 }
 
-// Public: drafts are not shown here (their owners see them under /mine), but
-// for those made from an idea, which show their feedback's summary.
+// Public. A draft only to its owner (and staff) when the request carries
+// their token; to everyone else it is a 404, as a project that does not
+// exist. Drafts made from an idea are public, with their feedback's summary.
+// A token that is unknown here is no one's: the answer is the public one.
 response read_project(context& ctx) {
-    auto p = projects::find(ctx.tx(), project_param(ctx), std::nullopt);
+    std::optional<users::principal> viewer;
+    if (!ctx.bearer_token.empty()) viewer = users::authenticate(ctx.tx(), ctx.bearer_token);
+    auto p = projects::find(ctx.tx(), project_param(ctx), viewer);
     auto out = to_json(p);
     if (p.phase) out["feedback"] = feedback_summary_json(prototypes::summary_of(ctx.tx(), p.id));
     return json_response(http::status::ok, out);
