@@ -146,21 +146,25 @@ std::optional<role> parse_role(std::string_view text) {
     return std::nullopt;
 }
 
+namespace {
+problem email_taken() {
+    return problem(problems::email_taken, "An account with this email address already exists").with("field", "email");
+}
+} // namespace
+
 user create(pqxx::work& tx, const new_user& fields, role r, const std::string& request_id, created_via via) {
     validate(fields);
     // A taken address is refused before the password is hashed (19 MiB and
     // tens of milliseconds each): a flood of duplicates costs no hashing. The
     // insert below still decides a race between two registrations.
     if (!tx.exec_prepared(select_credentials.name, fields.email).empty()) {
-        throw problem(problems::email_taken, "An account with this email address already exists")
-            .with("field", "email");
+        throw email_taken();
     }
     std::string hash = crypto::hash_password(fields.password);
     pqxx::result rows =
         tx.exec_prepared(insert_user.name, fields.email, fields.display_name, hash, std::string(to_string(r)));
     if (rows.empty()) {
-        throw problem(problems::email_taken, "An account with this email address already exists")
-            .with("field", "email");
+        throw email_taken();
     }
     user created{user_id{rows[0][0].as<std::int64_t>()}, fields.email, fields.display_name, r,
                  rows[0][1].as<std::string>()};
