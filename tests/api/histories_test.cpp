@@ -18,6 +18,7 @@
 //
 // SCHWARM_TEST_HISTORY_SECONDS   how long to run new histories (default 120)
 // SCHWARM_TEST_HISTORY_SEED      run this one seed's history only
+// SCHWARM_TEST_HISTORY_FIRST_SEED  the first seed of a timed run (default random)
 // SCHWARM_TEST_HISTORY_FILE      replay a printed history (e.g. a shrunk one)
 // SCHWARM_TEST_HISTORY_STEPS     steps per history (default 40)
 // SCHWARM_TEST_HISTORY_FAULTS    0: no SIGKILL or PostgreSQL stop (default 1)
@@ -73,6 +74,7 @@ std::string env_or(const char* name, const std::string& fallback) {
 struct options {
     int seconds = 120;
     std::optional<std::uint64_t> seed;
+    std::optional<std::uint64_t> first_seed;
     std::string file;
     int shrink_seconds = 240;
     bool legacy = false;
@@ -82,6 +84,7 @@ struct options {
         options o;
         o.seconds = std::stoi(env_or("SCHWARM_TEST_HISTORY_SECONDS", "120"));
         if (auto s = env_or("SCHWARM_TEST_HISTORY_SEED", ""); !s.empty()) o.seed = std::stoull(s);
+        if (auto s = env_or("SCHWARM_TEST_HISTORY_FIRST_SEED", ""); !s.empty()) o.first_seed = std::stoull(s);
         o.file = env_or("SCHWARM_TEST_HISTORY_FILE", "");
         o.shrink_seconds = std::stoi(env_or("SCHWARM_TEST_HISTORY_SHRINK_SECONDS", "240"));
         o.legacy = env_or("SCHWARM_TEST_HISTORY_LEGACY", "0") == "1";
@@ -258,7 +261,6 @@ public:
             {"SCHWARM_SETTLEMENT_CHUNK", std::to_string(cfg_.settlement_chunk)},
             {"SCHWARM_RISK_OWNER_LIMIT_MINOR", std::to_string(cfg_.owner_limit_minor)},
             {"SCHWARM_RISK_PLEDGE_LIMIT_PER_PROJECT_MINOR", std::to_string(cfg_.project_limit_minor)},
-            {"SCHWARM_RISK_POLL_MS", "20"},
         };
         if (cluster_.legacy()) {
             // An older build: it serves as the database's owner and knows
@@ -324,7 +326,11 @@ public:
                 auto client = connection(slot, port);
                 auto r = client->request(c.method, c.path, c.body, headers);
                 if (r.header("connection") == "close") drop(slot, port);
-                answer_got a{r.status, slug_of(r.status, r.body), r.body, r.header("idempotent-replayed") == "true"};
+                answer_got a;
+                a.status = r.status;
+                a.slug = slug_of(r.status, r.body);
+                a.body = r.body;
+                a.replayed = r.header("idempotent-replayed") == "true";
                 if (r.status >= 500 && (in_fault || faults_.active())) continue;
                 // After a cut the first attempt may still be running.
                 if (cut && a.slug == "idempotency-conflict" && attempt < 200) continue;
@@ -464,11 +470,18 @@ bool bookable_currency(const std::string& code) { return code == "EUR" || code =
 
 const model::answer validation{400, "validation"};
 
+model::settings settings_of(const hist::config& cfg) {
+    model::settings s;
+    s.fee_bp = cfg.fee_bp;
+    s.owner_limit_minor = cfg.owner_limit_minor;
+    s.project_limit_minor = cfg.project_limit_minor;
+    return s;
+}
+
 class runner {
 public:
     runner(cluster& c, const hist::config& cfg, tally& counts)
-        : cfg_(cfg), counts_(counts), sut_(c, cfg, counts),
-          m_(model::settings{cfg.fee_bp, cfg.owner_limit_minor, cfg.project_limit_minor}) {
+        : cfg_(cfg), counts_(counts), sut_(c, cfg, counts), m_(settings_of(cfg)) {
         anchor_platform_ = model::parse_time(platform_under_test::start);
         anchor_steady_ = steady::now();
         // Staff exist but have no wallet; the second staff member is named
@@ -496,6 +509,10 @@ public:
     }
 
     std::string logs() const { return sut_.logs(); }
+    // What was under way when a violation came (a request's answer, a
+    // burst's, the books after a step, set-up): shrinking keeps to it, so a
+    // shorter history fails the same way, not by another bug.
+    const std::string& phase() const { return phase_; }
 
 private:
     // --- time --------------------------------------------------------------------
@@ -538,6 +555,7 @@ private:
 
     // --- steps -------------------------------------------------------------------
     void execute(const hist::step& s) {
+        phase_ = "set-up";
         keep_clear();
         m_.now = now();
         if (s.op == "register") return register_customer(s);
@@ -545,6 +563,7 @@ private:
         if (s.op == "travel") return travel_step(s);
         if (s.op == "kill") return sut_.kill(static_cast<int>(s.number("server")) % 2);
         if (s.op == "crash") return sut_.crash();
+        phase_ = "answer";
         if (s.op == "burst") return burst(s);
         if (s.op == "retry") {
             auto again = retried(s);
@@ -612,6 +631,9 @@ private:
         p.goal = s.number("goal", 10'000);
         p.min_pledge = s.number("min", 1);
         p.overfunding = s.arg("over") == "1";
+        // An older build knows no allow_overfunding: it caps loans only.
+        bool legacy = sut_.cluster_.legacy();
+        if (legacy) p.overfunding = p.kind != "loan";
         p.deadline = clear_of_boundaries(now() + s.number("deadline", 86'400));
         json::object fields{{"title", "Projekt " + name},
                             {"summary", "Ein Projekt"},
@@ -622,7 +644,7 @@ private:
                             {"campaign_mode", p.mode},
                             {"min_pledge_minor", p.min_pledge},
                             {"deadline", model::format_time(p.deadline)}};
-        if (p.overfunding) fields["allow_overfunding"] = true;
+        if (p.overfunding && !legacy) fields["allow_overfunding"] = true;
         bool loan = p.kind == "loan";
         if (loan) {
             fields["loan_rate_bp"] = 500;
@@ -773,11 +795,14 @@ private:
         r.c = {staff, "POST", "/v1/wallets/" + target->id + (s.op == "deposit" ? "/deposits" : "/payouts"),
                "{\"amount_minor\":" + amount + ",\"currency\":" + json::serialize(json::value(currency)) + "}",
                r.c.key};
-        bool valid = is_positive_integer(amount) && bookable_currency(currency);
+        bool shaped = is_positive_integer(amount) && currency.size() == 3;
         bool in = s.op == "deposit";
-        std::int64_t value = valid ? std::stoll(amount) : 0;
+        std::int64_t value = shaped ? std::stoll(amount) : 0;
         r.judge = [=](model::platform& m, const answer_got&) {
-            if (!valid) return validation;
+            // The body's shape, then whose wallet, then the currency.
+            if (!shaped) return validation;
+            if (!m.customers.contains(who)) return model::answer{422, "wallet-not-a-customer"};
+            if (!bookable_currency(currency)) return validation;
             return in ? m.deposit(who, value, currency) : m.payout(who, value, currency);
         };
         return r;
@@ -802,13 +827,13 @@ private:
         std::string reason = s.arg("reason", "stopped by a history");
         r.c.body = json::serialize(json::object{{"reason", reason}});
         r.judge = [project, reason](model::platform& m, const answer_got&) {
-            model::platform before = m;
-            auto a = m.cancel(project);
-            if (a.status < 300 && reason.empty()) { // the state allows it; the reason is missing
-                m = std::move(before);
-                return validation;
-            }
-            return a;
+            // A stop needs a reason once the state allows one.
+            auto found = m.projects.find(project);
+            bool stoppable =
+                found != m.projects.end() && (found->second.state == "selected" || found->second.state == "funding" ||
+                                              found->second.state == "funded");
+            if (stoppable && reason.empty()) return validation;
+            return m.cancel(project);
         };
         return r;
     }
@@ -952,6 +977,7 @@ private:
     // is served, the other gets its answer replayed or a conflict while it
     // runs; a refusal keeps nothing, so both may be refused alike.
     void duplicate(const resolved& r) {
+        phase_ = "twice";
         answer_got a, b;
         std::thread other([&] { b = timed_send(r.c, 1, false); });
         a = timed_send(r.c, 0, false);
@@ -980,6 +1006,7 @@ private:
     // Requests from different clients at once (and perhaps a fault while
     // they run): their answers must be those of some order of them.
     void burst(const hist::step& s) {
+        phase_ = "burst";
         ++counts_.bursts;
         std::vector<resolved> parts;
         for (const auto& part : s.parts) {
@@ -1049,6 +1076,7 @@ private:
 
     // --- the books ---------------------------------------------------------------
     void check_books() {
+        phase_ = "books";
         m_.now = now();
         auto verify = sut_.read("auditor", "/v1/ledger/verify");
         if (verify.at("ok") != true) fail("the ledger does not verify: " + json::serialize(verify));
@@ -1186,12 +1214,14 @@ private:
     std::map<std::string, std::string> project_ids_, pledge_ids_;
     std::map<std::string, hist::step> first_steps_; // the step that first sent a key
     const hist::step* current_ = nullptr;
+    std::string phase_ = "set-up";
 };
 
 // --- histories, shrinking, reports -------------------------------------------------
 
 struct outcome {
     std::optional<std::string> violation;
+    std::string phase;
     std::string logs;
 };
 
@@ -1208,20 +1238,21 @@ outcome run_once(cluster& c, hist::recorded& h, bool generate, tally& counts) {
         }
         return {};
     } catch (const violation& v) {
-        return {v.what(), r.logs()};
+        return {v.what(), r.phase(), r.logs()};
     }
 }
 
 // Drops steps (halves, then quarters, … then single steps, and a burst's
-// parts) while the history still fails; within `budget`.
-hist::recorded shrink(cluster& c, hist::recorded failing, tally& counts, std::chrono::seconds budget,
-                      std::string& last_violation) {
+// parts) while the history still fails in the same phase; within `budget`.
+hist::recorded shrink(cluster& c, hist::recorded failing, const std::string& phase, tally& counts,
+                      std::chrono::seconds budget, std::string& last_violation) {
     auto deadline = steady::now() + budget;
     auto fails = [&](hist::recorded& candidate) {
         if (steady::now() > deadline) return false;
         auto o = run_once(c, candidate, false, counts);
-        if (o.violation) last_violation = *o.violation;
-        return o.violation.has_value();
+        if (!o.violation || o.phase != phase) return false;
+        last_violation = *o.violation;
+        return true;
     };
     for (std::size_t chunk = std::max<std::size_t>(1, failing.steps.size() / 2); chunk >= 1; chunk /= 2) {
         for (std::size_t from = 0; from < failing.steps.size() && steady::now() < deadline;) {
@@ -1245,24 +1276,46 @@ hist::recorded shrink(cluster& c, hist::recorded failing, tally& counts, std::ch
     return failing;
 }
 
+// Every line of `text` as a comment of a history file.
+std::string commented(const std::string& text) {
+    std::string out = "# ";
+    for (char ch : text) out += ch == '\n' ? std::string("\n# ") : std::string(1, ch);
+    return out + "\n";
+}
+
+// The settings a replay needs besides the seed or file.
+std::string replay_env(const options& o) {
+    std::string out;
+    for (const char* name : {"SCHWARM_TEST_HISTORY_STEPS", "SCHWARM_TEST_HISTORY_FAULTS", "SCHWARM_TEST_HISTORY_OPS",
+                             "SCHWARM_TEST_HISTORY_LEGACY", "SCHWARM_TEST_BINARY"}) {
+        if (std::string value = env_or(name, "");
+            !value.empty() && (o.legacy || std::string(name) != "SCHWARM_TEST_BINARY")) {
+            out += std::string(name) + "=" + value + " ";
+        }
+    }
+    return out;
+}
+
 std::string saved_history_path(std::uint64_t seed) {
     return std::string(SCHWARM_BUILD_DIR) + "/histories/failed-" + std::to_string(seed) + ".txt";
 }
 
-void report(cluster& c, hist::recorded failing, const std::string& first_violation, const std::string& logs,
-            tally& counts, const options& o) {
+void report(cluster& c, hist::recorded failing, const outcome& first, tally& counts, const options& o) {
+    const std::string& first_violation = *first.violation;
+    const std::string& logs = first.logs;
     std::string last = first_violation;
-    auto shrunk = shrink(c, failing, counts, std::chrono::seconds(o.shrink_seconds), last);
+    auto shrunk = shrink(c, failing, first.phase, counts, std::chrono::seconds(o.shrink_seconds), last);
     std::filesystem::create_directories(std::string(SCHWARM_BUILD_DIR) + "/histories");
     std::string path = saved_history_path(failing.cfg.seed);
-    std::ofstream(path) << "# " << last << "\n" << hist::print(shrunk);
+    std::ofstream(path) << commented(last) << hist::print(shrunk);
+    std::string env = replay_env(o);
     std::printf("HISTORY VIOLATION seed=%llu\n%s\n\nShrunk from %zu to %zu steps; it fails with:\n%s\n\n%s\n"
-                "Replay the seed:    SCHWARM_TEST_HISTORY_SEED=%llu ./test.sh -R 'histories: random'\n"
-                "Replay the history: SCHWARM_TEST_HISTORY_FILE=%s ./test.sh -R 'histories: random'\n"
+                "Replay the seed:    %sSCHWARM_TEST_HISTORY_SEED=%llu ./test.sh -R 'histories: random'\n"
+                "Replay the history: %sSCHWARM_TEST_HISTORY_FILE=%s ./test.sh -R 'histories: random'\n"
                 "Server logs (tail):\n%s\n",
                 static_cast<unsigned long long>(failing.cfg.seed), first_violation.c_str(), failing.steps.size(),
-                shrunk.steps.size(), last.c_str(), hist::print(shrunk).c_str(),
-                static_cast<unsigned long long>(failing.cfg.seed), path.c_str(), logs.c_str());
+                shrunk.steps.size(), last.c_str(), hist::print(shrunk).c_str(), env.c_str(),
+                static_cast<unsigned long long>(failing.cfg.seed), env.c_str(), path.c_str(), logs.c_str());
     std::fflush(stdout);
     FAIL("history of seed " << failing.cfg.seed << " violated: " << first_violation << "\nshrunk:\n"
                             << hist::print(shrunk));
@@ -1293,10 +1346,10 @@ TEST_CASE("histories: random money histories keep the books", "[e2e][histories]"
         auto h = hist::parse(text.str());
         auto result = run_once(c, h, false, counts);
         summary(counts, result.violation ? 1 : 0, began);
-        if (result.violation) report(c, h, *result.violation, result.logs, counts, o);
+        if (result.violation) report(c, h, result, counts, o);
         return;
     }
-    std::uint64_t seed = o.seed.value_or(std::random_device{}() | (std::uint64_t{std::random_device{}()} << 32));
+    std::uint64_t seed = o.seed.value_or(o.first_seed.value_or(std::random_device{}()));
     do {
         hist::recorded h{hist::config_for(seed, o.base), {}};
         if (o.legacy) h.cfg.settlement_job = true;
@@ -1308,7 +1361,7 @@ TEST_CASE("histories: random money histories keep the books", "[e2e][histories]"
         auto result = run_once(c, h, true, counts);
         if (result.violation) {
             summary(counts, 1, began);
-            report(c, h, *result.violation, result.logs, counts, o);
+            report(c, h, result, counts, o);
         }
         ++seed;
     } while (!o.seed && steady::now() - began < std::chrono::seconds(o.seconds));

@@ -208,7 +208,7 @@ step generator::open(const model::platform&, int n, const std::string& owner) {
     std::int64_t goal = between(5'000, 200'000);
     s.args["goal"] = std::to_string(goal);
     s.args["min"] = std::to_string(chance(0.15) ? std::max<std::int64_t>(1, goal / 10) : 1);
-    s.args["over"] = !loan && chance(0.2) ? "1" : "0";
+    s.args["over"] = !loan && cfg_.allows("overfunding") && chance(0.2) ? "1" : "0";
     // Deadlines from six hours to ten days ahead: some end inside a pledge's
     // reflection period, some after it.
     s.args["deadline"] = std::to_string(between(6 * 3600, 10 * 86'400));
@@ -403,6 +403,7 @@ step generator::burst(const model::platform& m, int n) {
 }
 
 step generator::next(const model::platform& m, int n) {
+    if (m.customers.empty()) return {n, "register", {{"name", name("c", n)}, {"ready", "1"}}, {}};
     struct choice {
         const char* op;
         int weight;
@@ -446,8 +447,8 @@ step generator::next(const model::platform& m, int n) {
         money_steps_.push_back(n);
         // Now and then the client drops the connection before the answer
         // and asks again under the same key.
-        if (cfg_.faults && chance(0.08)) s.args["cut"] = "1";
-        else if (chance(0.05)) s.args["twice"] = "1";
+        if (cfg_.allows("retry") && cfg_.faults && chance(0.08)) s.args["cut"] = "1";
+        else if (cfg_.allows("retry") && chance(0.05)) s.args["twice"] = "1";
     }
     return s;
 }

@@ -7,6 +7,7 @@
 // (status and problem type) every money request must get. Nothing here
 // includes the product's code: where the two disagree, one of them is wrong.
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
