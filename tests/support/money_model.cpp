@@ -51,7 +51,7 @@ std::string format_time(instant t) {
     auto day = floor<days>(at);
     year_month_day ymd{day};
     hh_mm_ss clock{at - day};
-    char out[32];
+    char out[64];
     std::snprintf(out, sizeof out, "%04d-%02u-%02uT%02ld:%02ld:%02lldZ", static_cast<int>(ymd.year()),
                   static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                   static_cast<long>(clock.hours().count()), static_cast<long>(clock.minutes().count()),
