@@ -211,6 +211,13 @@ std::string describe(const call& c, const answer_got& a) {
 // Counts of what a run went through, for the summary line.
 struct tally {
     std::atomic<int> histories{0}, steps{0}, requests{0}, faults{0}, retried{0}, bursts{0};
+    std::atomic<int> reordered{0}; // bursts whose answers fit only another order than the one sent
+    std::mutex mutex;
+    std::map<std::string, int> answers; // "pledge 422 insufficient-funds" → how many
+    void answered(const std::string& op, const model::answer& a) {
+        std::lock_guard lock(mutex);
+        ++answers[op + " " + model::to_string(a)];
+    }
 };
 
 // --- the platform under test ------------------------------------------------------
@@ -982,6 +989,7 @@ private:
         auto got = timed_send(r.c, 0, cut);
         auto wrong = judged(m_, r, got);
         if (!wrong.empty()) fail(describe(r.c, got) + ": " + wrong + "\n" + got.body);
+        counts_.answered(r.op + (got.replayed ? " (replayed)" : ""), got.as_model());
         remember(r, got);
     }
 
@@ -1091,6 +1099,10 @@ private:
             }
             if (wrong.empty()) {
                 m_ = std::move(m);
+                if (!first_try.empty()) ++counts_.reordered;
+                for (std::size_t i = 0; i < parts.size(); ++i) {
+                    if (!parts[i].c.key.empty()) counts_.answered(parts[i].op + " (burst)", got[i].as_model());
+                }
                 return;
             }
             if (first_try.empty()) first_try = wrong;
@@ -1347,12 +1359,17 @@ void report(cluster& c, hist::recorded failing, const outcome& first, tally& cou
                             << hist::print(shrunk));
 }
 
-void summary(const tally& t, int violations, steady::time_point began) {
+void summary(tally& t, int violations, steady::time_point began) {
+    {
+        std::lock_guard lock(t.mutex);
+        std::printf("answers of money requests (op, status, problem: how many):\n");
+        for (const auto& [what, n] : t.answers) std::printf("  %-60s %d\n", what.c_str(), n);
+    }
     std::printf(
-        "HISTORIES histories=%d steps=%d requests=%d bursts=%d faults=%d retried=%d violations=%d "
+        "HISTORIES histories=%d steps=%d requests=%d bursts=%d reordered=%d faults=%d retried=%d violations=%d "
         "seconds=%lld\n",
-        t.histories.load(), t.steps.load(), t.requests.load(), t.bursts.load(), t.faults.load(), t.retried.load(),
-        violations,
+        t.histories.load(), t.steps.load(), t.requests.load(), t.bursts.load(), t.reordered.load(), t.faults.load(),
+        t.retried.load(), violations,
         static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(steady::now() - began).count()));
     std::fflush(stdout);
 }

@@ -218,21 +218,33 @@ step generator::open(const model::platform&, int n, const std::string& owner) {
 step generator::pledge(const model::platform& m, int n) {
     auto people = customers(m);
     step s{n, "pledge", {{"name", name("g", n)}, {"key", name("k", n)}}, {}};
-    std::vector<std::string> projects;
-    for (const auto& [pname, p] : m.projects) projects.push_back(pname);
-    std::string project = projects.empty() || chance(0.04) ? "p999999" : any(projects);
+    std::vector<std::string> projects, funding;
+    for (const auto& [pname, p] : m.projects) {
+        projects.push_back(pname);
+        if (p.state == "funding" && p.deadline > m.now) funding.push_back(pname);
+    }
+    // Mostly campaigns open for pledges; now and then a closed or unknown one.
+    std::string project = projects.empty() || chance(0.04)   ? "p999999"
+                          : !funding.empty() && chance(0.85) ? any(funding)
+                                                             : any(projects);
     s.args["project"] = project;
     auto found = m.projects.find(project);
     std::string who = any(people);
-    if (found != m.projects.end() && who == found->second.owner && !chance(0.1)) who = any(people);
+    for (int again = 0; again < 3 && found != m.projects.end() && who == found->second.owner; ++again) {
+        if (chance(0.1)) break; // one's own project, on purpose
+        who = any(people);
+    }
     s.args["who"] = who;
     const model::project* p = found == m.projects.end() ? nullptr : &found->second;
     const model::wallet* w = m.find_wallet(who, "EUR");
     std::int64_t goal = p ? p->goal : 10'000;
     std::int64_t rest = p ? p->goal - p->pledged : 0;
     std::int64_t available = w ? w->available() : 0;
-    std::int64_t amount = between(1, std::max<std::int64_t>(1, goal / 5));
-    int flavour = pick(100);
+    std::int64_t least = p ? p->min_pledge : 1;
+    // An ordinary pledge: at least the minimum, within the wallet and the goal.
+    std::int64_t amount =
+        between(least, std::max(least, std::min({available, std::max<std::int64_t>(rest, 1), goal / 3})));
+    int flavour = pick(140);
     if (flavour < 15 && rest > 0) amount = rest;                        // exactly the goal
     else if (flavour < 25 && rest > 0) amount = rest + between(1, 100); // past the goal
     else if (flavour < 35 && available > 0) amount = available + 1;     // past the wallet
@@ -299,7 +311,7 @@ step generator::project_move(const model::platform& m, int n, const char* op) {
     std::string kind = op;
     if (kind == "withdraw") {
         auto found = m.projects.find(project);
-        s.args["who"] = found != m.projects.end() && chance(0.85) ? found->second.owner : any(customers(m));
+        s.args["who"] = found != m.projects.end() && chance(0.6) ? found->second.owner : any(customers(m));
     } else {
         s.args["staff"] = chance(0.3) ? "staff2" : "staff";
     }
@@ -346,8 +358,8 @@ step generator::retry(int n) {
 
 step generator::money_request(const model::platform& m, int n, bool in_burst) {
     int roll = pick(100);
-    if (roll < 50 || !cfg_.allows("revoke")) return pledge(m, n);
-    if (roll < 68) return revoke(m, n);
+    if (roll < (in_burst ? 62 : 50) || !cfg_.allows("revoke")) return pledge(m, n);
+    if (roll < 74) return revoke(m, n);
     if (roll < 80) return deposit(m, n, "deposit");
     if (roll < 86 && cfg_.allows("payout")) return deposit(m, n, "payout");
     if (roll < 93 && cfg_.allows("settle")) return project_move(m, n, "settle");
@@ -408,9 +420,24 @@ step generator::next(const model::platform& m, int n) {
         const char* op;
         int weight;
     };
-    std::vector<choice> choices{{"pledge", 26}, {"revoke", 10},  {"deposit", 9}, {"payout", 3}, {"settle", 5},
-                                {"cancel", 2},  {"withdraw", 2}, {"travel", 9},  {"retry", 8},  {"burst", 12},
-                                {"open", 3},    {"register", 1}, {"kill", 2},    {"crash", 1}};
+    int open_campaigns = 0;
+    for (const auto& [pname, p] : m.projects) open_campaigns += p.state == "funding" && p.deadline > m.now;
+    // Campaigns keep coming while few are open, so that pledges have
+    // somewhere to go.
+    std::vector<choice> choices{{"pledge", 30},
+                                {"revoke", 10},
+                                {"deposit", 9},
+                                {"payout", 3},
+                                {"settle", 4},
+                                {"cancel", 1},
+                                {"withdraw", 1},
+                                {"travel", 7},
+                                {"retry", 7},
+                                {"burst", 14},
+                                {"open", open_campaigns < 3 ? 12 : 2},
+                                {"register", 1},
+                                {"kill", 2},
+                                {"crash", 1}};
     std::vector<choice> open_choices;
     int total = 0;
     for (const auto& c : choices) {
