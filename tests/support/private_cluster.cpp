@@ -43,8 +43,10 @@ private_cluster::private_cluster()
 
 private_cluster::~private_cluster() { sh("pg_stop '" + dir_ + "'"); }
 
-std::string private_cluster::url() const {
-    return "postgresql:///schwarm?host=" + dir_ + "/socket&port=" + port_ + "&user=schwarm";
+std::string private_cluster::url() const { return url("schwarm"); }
+
+std::string private_cluster::url(const std::string& database) const {
+    return "postgresql:///" + database + "?host=" + dir_ + "/socket&port=" + port_ + "&user=schwarm";
 }
 
 void private_cluster::crash_and_restart() {

@@ -13,6 +13,8 @@ public:
     private_cluster(const private_cluster&) = delete;
     private_cluster& operator=(const private_cluster&) = delete;
     std::string url() const;
+    // The URL of another database on it (as its owner).
+    std::string url(const std::string& database) const;
     // pg_ctl stop -m immediate (no shutdown checkpoint: recovery on start), then start.
     void crash_and_restart();
 

@@ -282,6 +282,7 @@ server::server(const std::string& database_url, std::map<std::string, std::strin
         {"SCHWARM_DB_WORKERS", "4"},
     };
     for (auto& [k, v] : env) defaults[k] = v;
+    std::erase_if(defaults, [](const auto& kv) { return kv.second == unset; });
     log_path_ = scratch_path(unique_name("server_") + ".log");
     pid_ = spawn({required_env("SCHWARM_TEST_BINARY"), "serve"}, defaults, log_path_, -1);
 

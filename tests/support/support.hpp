@@ -131,7 +131,9 @@ std::string serving_url(const std::string& owner_url);
 class server {
 public:
     // `env` is added to (and overrides) the defaults: the database, the test
-    // certificate, port 0.
+    // certificate, port 0. A value of `unset` leaves that variable out (an
+    // older build refuses settings it does not know).
+    static constexpr const char* unset = "\x01unset";
     explicit server(const std::string& database_url, std::map<std::string, std::string> env = {});
     ~server();
     server(const server&) = delete;
