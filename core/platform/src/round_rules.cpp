@@ -115,7 +115,9 @@ read_rule read(const round_rule& rule) {
     if (!utility) throw field_problem("utility", "utility must be cost or approval");
     read_rule out{*named, {}};
     if (named->spec_.method_ == method::mes) out.options.utility_ = *utility;
-    for (const auto& [key, value] : rule.options) {
+    for (const auto& member : rule.options) {
+        const std::string_view key = member.key(); // (not a structured binding: clang 14's lambdas cannot take one)
+        const boost::json::value& value = member.value();
         const auto* kind = std::find_if(known.begin(), known.end(), [&](const auto& k) { return k.key == key; });
         if (kind == known.end()) {
             throw option_problem(key, "Unknown option; a round takes " + round_option_names() +
