@@ -267,7 +267,7 @@ step generator::pledge(const model::platform& m, int n) {
     if (bad < 4) s.args["currency"] = "CHF";
     else if (bad < 6 && cfg_.allows("bad_currency"))
         s.args["currency"] = any(std::vector<std::string>{"eur", "EURO", "XYZ"});
-    else if (bad < 10) s.args["currency"] = std::string("E\0R", 3);
+    else if (bad < 10 && cfg_.allows("nul")) s.args["currency"] = std::string("E\0R", 3);
     else if (bad < 13) s.args["amount"] = any(std::vector<std::string>{"0", "-100", "12.5", "\"100\""});
     s.args["ack"] = chance(0.15) ? "1" : "0";
     return s;
@@ -429,7 +429,7 @@ step generator::burst(const model::platform& m, int n) {
             return between(p.min_pledge, std::max(p.min_pledge, (p.goal - p.pledged) / 3));
         });
         for (auto& part : s.parts) {
-            if (chance(0.2)) part.args["currency"] = std::string("E\0R", 3);
+            if (cfg_.allows("nul") && chance(0.2)) part.args["currency"] = std::string("E\0R", 3);
         }
         s.args["server"] = std::to_string(pick(2));
         return s;
