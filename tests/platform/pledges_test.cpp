@@ -212,6 +212,48 @@ TEST_CASE("pledges: placed on a real database, refused by the wallet's balance r
     w.check_books();
 }
 
+// Found by the random histories (tests/api/histories_test.cpp, seed 5024): a
+// request refused by risk (or by its wallet) still counted against the goal
+// for the requests after it in its batch, which were then refused as beyond
+// the goal. A bad request fails only itself.
+TEST_CASE("pledges: a pledge refused by its wallet or by risk takes no room from the others in its batch",
+          "[pg][platform][pledges]") {
+    world w;
+    auto owner = w.customer("owner@example.org");
+    auto anna = w.customer("anna@example.org");
+    auto ben = w.customer("ben@example.org");
+    auto carl = w.customer("carl@example.org", false); // no investor yet: loans refuse him
+    w.deposit(anna, 1'000);
+    w.deposit(ben, 8'000);
+    w.deposit(carl, 50'000);
+    auto place = [&](projects::project_id project, const users::principal& first, const users::principal& second) {
+        pqxx::work tx(*w.connection);
+        std::vector<pledges::request> batch{{project.value, first.id, 6'000, "EUR", false, "first", "test"},
+                                            {project.value, second.id, 5'000, "EUR", false, "second", "test"}};
+        auto out = pledges::place(tx, batch);
+        tx.commit();
+        REQUIRE(out.size() == 2);
+        return outcome_of(out[0]) + ", " + outcome_of(out[1]);
+    };
+    SECTION("beyond its wallet") {
+        auto project = w.funding_project(owner); // 100.00 EUR
+        CHECK(place(project, anna, ben) == "insufficient-funds, held");
+        CHECK(w.column(project, "pledged_minor") == "5000");
+        CHECK(w.wallet(anna).held_minor == 0);
+    }
+    SECTION("refused by investor protection") {
+        auto loan = w.funding_loan(owner, 10'000, 12);
+        CHECK(place(loan, carl, ben) == "risk-knowledge-test-required, held");
+        CHECK(w.column(loan, "pledged_minor") == "5000");
+    }
+    SECTION("both beyond the goal together, each within it: the first one wins") {
+        w.deposit(anna, 9'000);
+        auto project = w.funding_project(owner);
+        CHECK(place(project, anna, ben) == "held, pledge-above-goal");
+    }
+    w.check_books();
+}
+
 TEST_CASE("pledges: the risk gate is asked, and an unbound gate refuses rather than permits",
           "[pg][platform][pledges][risk]") {
     world w;

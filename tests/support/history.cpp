@@ -1,6 +1,7 @@
 #include "support/history.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 
@@ -74,6 +75,10 @@ step read_step(const std::string& line) {
 }
 
 std::string name(const char* prefix, int n) { return prefix + std::to_string(n); }
+
+bool is_plain_amount(const std::string& text) {
+    return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
 
 } // namespace
 
@@ -201,7 +206,7 @@ std::vector<step> generator::opening() {
 
 step generator::open(const model::platform&, int n, const std::string& owner) {
     step s{n, "open", {{"name", name("p", n)}, {"owner", owner}}, {}};
-    bool loan = cfg_.allows("loan") && chance(0.4);
+    bool loan = cfg_.allows("loan") && chance(0.45);
     std::string kind = loan ? "loan" : chance(0.75) ? "donation" : "reward";
     s.args["kind"] = kind;
     s.args["mode"] = loan || chance(0.7) ? "all_or_nothing" : "keep_it_all";
@@ -260,8 +265,9 @@ step generator::pledge(const model::platform& m, int n) {
     s.args["currency"] = "EUR";
     int bad = pick(100);
     if (bad < 4) s.args["currency"] = "CHF";
-    else if (bad < 6) s.args["currency"] = any(std::vector<std::string>{"eur", "EURO", "XYZ"});
-    else if (bad < 10) s.args["currency"] = std::string("E\0R", 3);
+    else if (bad < 6 && cfg_.allows("bad_currency"))
+        s.args["currency"] = any(std::vector<std::string>{"eur", "EURO", "XYZ"});
+    else if (bad < 10 && cfg_.allows("nul")) s.args["currency"] = std::string("E\0R", 3);
     else if (bad < 13) s.args["amount"] = any(std::vector<std::string>{"0", "-100", "12.5", "\"100\""});
     s.args["ack"] = chance(0.15) ? "1" : "0";
     return s;
@@ -287,7 +293,7 @@ step generator::revoke(const model::platform& m, int n) {
 
 step generator::deposit(const model::platform& m, int n, const char* op) {
     auto people = customers(m);
-    std::string who = chance(0.03) ? "staff2" : any(people);
+    std::string who = cfg_.allows("not_customer") && chance(0.03) ? "staff2" : any(people);
     step s{n, op, {{"who", who}, {"key", name("k", n)}, {"staff", chance(0.2) ? "staff2" : "staff"}}, {}};
     s.args["currency"] = chance(0.08) ? "CHF" : chance(0.03) ? "XYZ" : "EUR";
     const model::wallet* w = m.find_wallet(who, s.args["currency"]);
@@ -368,24 +374,75 @@ step generator::money_request(const model::platform& m, int n, bool in_burst) {
     return pledge(m, n);
 }
 
+// Pledges from several backers to the campaigns named, each with `amount`
+// (or its own), as parts of `s`.
+void generator::pledges_to(step& s, const model::platform& m, const std::vector<std::string>& projects, int count,
+                           const std::function<std::int64_t(const model::project&)>& amount) {
+    std::vector<std::string> backers;
+    for (const auto& [name, c] : m.customers) backers.push_back(name);
+    std::shuffle(backers.begin(), backers.end(), random_);
+    int made = 0;
+    for (const auto& who : backers) {
+        if (made == count) break;
+        const std::string& project = projects[static_cast<std::size_t>(made) % projects.size()];
+        const auto& p = m.projects.at(project);
+        if (p.owner == who) continue;
+        step part = pledge(m, s.n);
+        std::string suffix = "." + std::to_string(made);
+        part.args["name"] = name("g", s.n) + suffix;
+        part.args["key"] = name("k", s.n) + suffix;
+        part.args["who"] = who;
+        part.args["project"] = project;
+        part.args["currency"] = "EUR";
+        if (is_plain_amount(part.arg("amount")))
+            part.args["amount"] = std::to_string(std::max<std::int64_t>(1, amount(p)));
+        s.parts.push_back(part);
+        ++made;
+    }
+}
+
 step generator::burst(const model::platform& m, int n) {
     step s{n, "burst", {}, {}};
+    std::map<std::string, std::vector<std::string>> by_owner, loans_of;
+    std::vector<std::string> funding;
+    for (const auto& [pname, p] : m.projects) {
+        if (p.state != "funding" || p.deadline <= m.now) continue;
+        funding.push_back(pname);
+        by_owner[p.owner].push_back(pname);
+        if (p.kind == "loan") loans_of[p.owner].push_back(pname);
+    }
+    int flavour = pick(100);
+    // Two loans of one owner, a pledge to each at once from two servers, each
+    // within the per-owner limit and both together beyond it.
+    for (const auto& [owner, loans] : loans_of) {
+        if (flavour >= 20 || loans.size() < 2) continue;
+        std::int64_t room = cfg_.owner_limit_minor - m.raised_by_owner(owner);
+        if (room < 20) continue;
+        pledges_to(s, m, {loans[0], loans[1]}, 2,
+                   [&](const model::project&) { return room / 2 + between(room / 10, room / 2); });
+        return s;
+    }
+    // A hot campaign: four or five pledges to it at once on one server (they
+    // may share a transaction), some of them bad.
+    if (flavour < 40 && !funding.empty()) {
+        pledges_to(s, m, {any(funding)}, static_cast<int>(between(4, 5)), [&](const model::project& p) {
+            return between(p.min_pledge, std::max(p.min_pledge, (p.goal - p.pledged) / 3));
+        });
+        for (auto& part : s.parts) {
+            if (cfg_.allows("nul") && chance(0.2)) part.args["currency"] = std::string("E\0R", 3);
+        }
+        s.args["server"] = std::to_string(pick(2));
+        return s;
+    }
     int parts = static_cast<int>(between(2, 5));
     std::vector<std::string> callers;
     // Sometimes every part pledges to one owner's campaigns at once: the
     // per-owner limit and the goal are raced for.
-    bool contended = chance(0.35);
     std::vector<std::string> owned;
-    if (contended) {
-        std::map<std::string, std::vector<std::string>> by_owner;
-        for (const auto& [pname, p] : m.projects) {
-            if (p.state == "funding") by_owner[p.owner].push_back(pname);
-        }
-        if (!by_owner.empty()) {
-            auto it = by_owner.begin();
-            std::advance(it, pick(static_cast<int>(by_owner.size())));
-            owned = it->second;
-        }
+    if (flavour < 60 && !by_owner.empty()) {
+        auto it = by_owner.begin();
+        std::advance(it, pick(static_cast<int>(by_owner.size())));
+        owned = it->second;
     }
     for (int i = 0; i < parts; ++i) {
         step part = money_request(m, n, true);
@@ -410,6 +467,7 @@ step generator::burst(const model::platform& m, int n) {
         callers.push_back(caller);
         s.parts.push_back(part);
     }
+    if (chance(0.5)) s.args["server"] = std::to_string(pick(2));
     if (cfg_.faults && chance(0.25)) s.args["fault"] = any(std::vector<std::string>{"kill:0", "kill:1", "crash"});
     return s;
 }
@@ -466,7 +524,7 @@ step generator::next(const model::platform& m, int n) {
     else if (op == "travel") s = travel(m, n);
     else if (op == "retry") s = retry(n);
     else if (op == "burst") s = burst(m, n);
-    else if (op == "open") s = open(m, n, any(customers(m)));
+    else if (op == "open") s = open(m, n, chance(0.7) ? name("c", pick(2)) : any(customers(m)));
     else if (op == "register") s = {n, "register", {{"name", name("c", n)}, {"ready", chance(0.8) ? "1" : "0"}}, {}};
     else if (op == "kill") s = {n, "kill", {{"server", std::to_string(pick(2))}}, {}};
     else s = {n, "crash", {}, {}};

@@ -9,6 +9,7 @@
 #include "support/money_model.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
@@ -90,6 +91,8 @@ private:
     step travel(const model::platform& m, int n);
     step retry(int n);
     step burst(const model::platform& m, int n);
+    void pledges_to(step& s, const model::platform& m, const std::vector<std::string>& projects, int count,
+                    const std::function<std::int64_t(const model::project&)>& amount);
     step open(const model::platform& m, int n, const std::string& owner);
     std::vector<std::string> customers(const model::platform& m);
     std::vector<int> money_steps_; // steps a retry may repeat

@@ -151,6 +151,7 @@ struct batch {
     std::vector<std::optional<ledger::account_id>> wallets; // the backers', where they exist
     std::map<user_id, bool> revocable;                      // who may revoke (risk)
     std::map<std::int64_t, projects::funding> projects;     // locked, by id
+    std::vector<std::size_t> counted;                       // passed the project's rules: counted toward the goal
     std::vector<std::size_t> candidates;                    // passed every rule so far
     std::vector<ledger::entry_id> holds;                    // per candidate, once booked
 
@@ -269,6 +270,7 @@ void check(pqxx::work& tx, batch& b) {
             continue;
         }
         so_far->second += r.amount_minor;
+        b.counted.push_back(i);
         b.candidates.push_back(i);
         questions.push_back(
             {r.backer, r.project_id, f->owner, f->kind, r.amount_minor, r.currency_code, r.risk_acknowledged});
@@ -280,6 +282,74 @@ void check(pqxx::work& tx, batch& b) {
         else allowed.push_back(b.candidates[c]);
     }
     b.candidates = std::move(allowed);
+}
+
+// The wallets' balance rule, in batch order, before anything is booked: a
+// candidate its wallet cannot cover (after the candidates before it) is
+// refused as the ledger would refuse its hold.
+void refuse_beyond_wallets(pqxx::work& tx, batch& b) {
+    std::map<std::int64_t, std::int64_t> room; // by wallet account: what it may still hold
+    std::vector<std::size_t> covered;
+    for (auto i : b.candidates) {
+        const auto& r = b.requests[i];
+        auto [left, fresh] = room.try_emplace(b.wallets[i]->value, 0);
+        if (fresh) {
+            auto w = accounts::balance(tx, *b.wallets[i]);
+            left->second = w.credits_posted - w.debits_posted - w.debits_pending;
+        }
+        if (r.amount_minor > left->second) {
+            b.out[i] = customer_problem(problem(ledger::problems::balance_limit, "beyond the wallet"), r);
+            continue;
+        }
+        left->second -= r.amount_minor;
+        covered.push_back(i);
+    }
+    b.candidates = std::move(covered);
+}
+
+// Decides every open request: the project's rules, investor protection,
+// the wallet. A request refused by risk or by its wallet was counted toward
+// the goal (and the investor limits) of the requests after it; if any of
+// those was refused, the batch is decided again with that refusal standing
+// and nothing counted for it: a bad request fails only itself. Each round
+// settles at least one more refusal, so there are at most as many rounds as
+// requests.
+void decide(pqxx::work& tx, batch& b) {
+    for (;;) {
+        batch round = b;
+        check(tx, round);
+        refuse_beyond_wallets(tx, round);
+        std::set<std::size_t> kept(round.candidates.begin(), round.candidates.end()), late;
+        for (auto i : round.counted) {
+            if (!kept.contains(i)) late.insert(i);
+        }
+        bool refused_after = false; // a request after a late refusal, refused in this round
+        for (std::size_t j = late.empty() ? round.out.size() : *late.begin() + 1; j < round.out.size(); ++j) {
+            refused_after = refused_after || (round.out[j] && !b.out[j] && !late.contains(j));
+        }
+        if (!refused_after) {
+            b = std::move(round);
+            return;
+        }
+        for (auto i : late) b.out[i] = std::move(round.out[i]);
+    }
+}
+
+// A hold the ledger refused though its wallet covered it when the batch was
+// decided (another transaction took money out in between) counted for the
+// requests after it; if one of those was refused, the batch fails whole, and
+// the server serves its requests again one per transaction.
+void refuse_unfair_batch(const batch& b, const std::vector<std::size_t>& decided) {
+    std::set<std::size_t> booked(b.candidates.begin(), b.candidates.end()), candidates(decided.begin(), decided.end());
+    for (auto i : decided) {
+        bool refused = !booked.contains(i) && b.out[i] && std::holds_alternative<problem>(*b.out[i]);
+        if (!refused) continue;
+        for (std::size_t j = i + 1; j < b.out.size(); ++j) {
+            if (!candidates.contains(j) && b.out[j] && std::holds_alternative<problem>(*b.out[j])) {
+                throw std::runtime_error("pledge batch: a wallet changed while the batch was decided");
+            }
+        }
+    }
 }
 
 // The holds, each booked on its own; a refusal (the wallet's balance rule)
@@ -401,9 +471,11 @@ std::vector<result> place(pqxx::work& tx, std::span<const request> requests) {
     batch b(requests);
     answer_retries(tx, b);
     load_batch(tx, b);
-    check(tx, b);
+    decide(tx, b);
     if (!b.candidates.empty()) {
+        auto decided = b.candidates;
         book_holds(tx, b);
+        refuse_unfair_batch(b, decided);
         store(tx, b);
     }
     return b.results();
