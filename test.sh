@@ -39,6 +39,12 @@ ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"
 say "checking every response the tests saw against api/openapi.yaml"
 python3 -W ignore::DeprecationWarning "$SCHWARM_ROOT/tests/openapi/validate_responses.py" \
   "$SCHWARM_ROOT/api/openapi.yaml" "$SCHWARM_TEST_RESPONSES" --at-least "$([ $# -eq 0 ] && echo 1000 || echo 0)"
+# The document itself: Redocly CLI's recommended rules (tests/openapi/redocly.yaml),
+# pinned in tests/openapi/package-lock.json.
+say "linting api/openapi.yaml (redocly)"
+ensure_node
+(cd "$SCHWARM_ROOT/tests/openapi" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null &&
+  npx --no-install redocly lint --config redocly.yaml --format=stylish ../../api/openapi.yaml)
 
 # The fuzz targets (tests/fuzz): their own clang build with libFuzzer, ASan
 # and UBSan, each run SCHWARM_FUZZ_SECONDS (default 20) over its corpus.

@@ -522,7 +522,7 @@ boost::json::object accept_callback(pqxx::work& tx, const settings& s, const cal
     case crypto::timestamped::stale:
         throw problem(problems::callback_stale,
                       "The timestamp is more than " + std::to_string(s.replay_window_s) + " s away from now")
-            .with("replay_window_s", std::to_string(s.replay_window_s));
+            .with("replay_window_s", s.replay_window_s);
     }
     if (tx.exec_prepared(insert_receipt.name, crypto::sha256_hex(c.signature), c.provider).affected_rows() == 0) {
         throw problem(problems::callback_replayed, "This callback was already received");

@@ -198,7 +198,7 @@ std::optional<problem> protection_problem(const pledge_view& v, const risk_port:
                        "Before a first loan pledge a non-sophisticated investor declares their net worth and "
                        "runs the loss simulation (10% of net worth)")
             .with("rule", "EU 2020/1503 art. 21(2)(b): simulation of the ability to bear loss")
-            .with("profile_declared", facts.net_worth_minor ? "true" : "false");
+            .with("profile_declared", facts.net_worth_minor.has_value());
     }
     std::int64_t threshold = warning_threshold(facts);
     if (v.total_here > threshold && !r.risk_acknowledged) {
@@ -207,9 +207,10 @@ std::optional<problem> protection_problem(const pledge_view& v, const risk_port:
                            std::to_string(threshold) +
                            " (the higher of EUR 1,000 and 5% of net worth): acknowledge the risk warning")
             .with("rule", "EU 2020/1503 art. 21(7): risk warning above EUR 1,000 or 5% of net worth")
-            .with("threshold_minor", std::to_string(threshold))
-            .with("total_minor", std::to_string(v.total_here))
-            .with("net_worth_minor", facts.net_worth_minor ? std::to_string(*facts.net_worth_minor) : "");
+            .with("threshold_minor", threshold)
+            .with("total_minor", v.total_here)
+            .with("net_worth_minor",
+                  facts.net_worth_minor ? boost::json::value(*facts.net_worth_minor) : boost::json::value(nullptr));
     }
     return std::nullopt;
 }
@@ -222,18 +223,18 @@ std::optional<problem> limit_problem(const settings& s, const pledge_view& v, co
                                                              std::to_string(s.pledge_limit_per_project_minor) +
                                                              " per investor")
             .with("rule", "per investor per project")
-            .with("limit_minor", std::to_string(s.pledge_limit_per_project_minor))
-            .with("pledged_minor", std::to_string(v.pledged_here))
-            .with("requested_minor", std::to_string(r.amount_minor));
+            .with("limit_minor", s.pledge_limit_per_project_minor)
+            .with("pledged_minor", v.pledged_here)
+            .with("requested_minor", r.amount_minor);
     }
     if (v.total_owner > s.owner_limit_minor) {
         return problem(problems::owner_limit, "The project's owner may raise at most " +
                                                   std::to_string(s.owner_limit_minor) +
                                                   " in 12 months across the platform")
             .with("rule", "EU 2020/1503 art. 1(2)(c): EUR 5,000,000 per project owner per 12 months")
-            .with("limit_minor", std::to_string(s.owner_limit_minor))
-            .with("raised_minor", std::to_string(v.raised_by_owner))
-            .with("requested_minor", std::to_string(r.amount_minor));
+            .with("limit_minor", s.owner_limit_minor)
+            .with("raised_minor", v.raised_by_owner)
+            .with("requested_minor", r.amount_minor);
     }
     return std::nullopt;
 }

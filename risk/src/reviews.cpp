@@ -220,7 +220,8 @@ std::optional<problem> checks_problem(pqxx::transaction_base& tx, const settings
         if ((*it)[2].as<std::string>() == "decline") {
             return problem(problems::check_declined, "The " + provider + " check declined the loan")
                 .with("provider", provider)
-                .with("score", (*it)[3].is_null() ? "" : (*it)[3].as<std::string>());
+                .with("score", (*it)[3].is_null() ? boost::json::value(nullptr)
+                                                  : boost::json::value((*it)[3].as<std::int64_t>()));
         }
     }
     return std::nullopt;
@@ -268,9 +269,9 @@ std::optional<problem> approval_problem(pqxx::transaction_base& tx, const settin
                                                         std::to_string(needed) +
                                                         " staff approvals; approve through POST /v1/risk/reviews/" +
                                                         std::to_string(project_id) + "/approve")
-            .with("approvals", std::to_string(approvals))
-            .with("approvals_needed", std::to_string(needed))
-            .with("four_eyes_above_minor", std::to_string(s.four_eyes_above_minor));
+            .with("approvals", approvals)
+            .with("approvals_needed", needed)
+            .with("four_eyes_above_minor", s.four_eyes_above_minor);
     }
     return checks_problem(tx, s, project_id);
 }
@@ -390,7 +391,7 @@ boost::json::object approve(pqxx::work& tx, const settings& s, projects::project
     if (counts[0][0].as<int>() > 0) {
         throw problem(problems::already_approved, "You have already approved this loan; a second staff member must")
             .with("approvals", counts[0][1].as<std::string>())
-            .with("approvals_needed", std::to_string(review.approvals_needed));
+            .with("approvals_needed", review.approvals_needed);
     }
     if (p.state == "submitted") projects::transition(tx, project, "start_review", "", by);
     tx.exec_prepared(insert_action.name, project.value, review.round, by.who.id.value, std::string("approve"),

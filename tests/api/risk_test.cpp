@@ -48,8 +48,8 @@ TEST_CASE("risk: a scorecard check, then four eyes approve a large loan", "[e2e]
     auto direct = client.request("POST", "/v1/projects/" + id + "/approve", {}, auth_headers(anna));
     CHECK(direct.status == 409);
     CHECK(type_of(direct) == problem_type("risk-review-incomplete"));
-    CHECK(direct.json().at("approvals") == "1");
-    CHECK(direct.json().at("approvals_needed") == "2");
+    CHECK(direct.json().at("approvals") == 1);
+    CHECK(direct.json().at("approvals_needed") == 2);
 
     // The same person again is not four eyes: refused, nothing changes.
     auto again = client.request("POST", "/v1/risk/reviews/" + id + "/approve", {}, auth_headers(anna));

@@ -10,10 +10,7 @@ using namespace schwarm;
 using schwarm::test::caught;
 
 namespace {
-std::string field_of(const problem& p) {
-    auto it = p.extensions().find("field");
-    return it == p.extensions().end() ? "" : it->second;
-}
+std::string field_of(const problem& p) { return p.extension("field"); }
 
 } // namespace
 

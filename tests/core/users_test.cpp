@@ -56,10 +56,10 @@ TEST_CASE("users: refusals change nothing", "[pg][users]") {
     auto taken = attempt({"ADA@example.org", "correct horse battery", "Ada"});
     CHECK(taken.type().slug == "email-taken");
     CHECK(taken.status() == 409);
-    CHECK(attempt({"no-at-sign", "correct horse battery", "X"}).extensions().at("field") == "email");
-    CHECK(attempt({"a@b", "correct horse battery", "X"}).extensions().at("field") == "email");
-    CHECK(attempt({"x@example.org", "short", "X"}).extensions().at("field") == "password");
-    CHECK(attempt({"x@example.org", "correct horse battery", "   "}).extensions().at("field") == "display_name");
+    CHECK(attempt({"no-at-sign", "correct horse battery", "X"}).extension("field") == "email");
+    CHECK(attempt({"a@b", "correct horse battery", "X"}).extension("field") == "email");
+    CHECK(attempt({"x@example.org", "short", "X"}).extension("field") == "password");
+    CHECK(attempt({"x@example.org", "correct horse battery", "   "}).extension("field") == "display_name");
     CHECK(db.scalar("SELECT count(*) FROM users") == "1");
     CHECK(db.scalar("SELECT count(*) FROM audit_log") == "1");
 }

@@ -34,9 +34,8 @@ std::size_t utf8_length(std::string_view text) {
 
 void check_problem(const problem& p, const std::string& prefix) {
     require(p.type().slug == problems::validation.slug, "a reader's problem is a validation problem");
-    auto field = p.extensions().find("field");
-    require(field != p.extensions().end(), "a reader's problem names the field");
-    require(field->second.starts_with(prefix), "the field carries the reader's prefix");
+    require(p.extensions().contains("field"), "a reader's problem names the field");
+    require(p.extension("field").starts_with(prefix), "the field carries the reader's prefix");
 }
 
 void read_object(const boost::json::object& object, const std::string& prefix, int depth);

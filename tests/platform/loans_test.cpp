@@ -176,7 +176,7 @@ TEST_CASE("loans: disbursed from escrow, repaid to the cent over the lenders", "
     CHECK(caught([&] { repay(borrower, 0, "x"); }).is(problems::validation));
     auto too_much = caught([&] { repay(borrower, 12'211, "x"); });
     CHECK(too_much.is(loans::problems::exceeds_owed));
-    CHECK(too_much.extensions().at("owed_minor") == "12210");
+    CHECK(too_much.extensions().at("owed_minor") == 12210);
 
     // The first instalment: lenders as split_to_lenders says (494, 658, 823 and 15, 20, 25 above).
     auto first = repay(borrower, 2'035, "r-1");

@@ -40,8 +40,7 @@ std::string rule(const std::optional<problem>& p) { return p ? std::string(p->ty
 
 std::string extension(const std::optional<problem>& p, const std::string& key) {
     REQUIRE(p);
-    auto it = p->extensions().find(key);
-    return it == p->extensions().end() ? "" : it->second;
+    return p->extension(key);
 }
 
 const pledges::pledge& held(const pledges::result& r) {
@@ -172,11 +171,11 @@ TEST_CASE("pledges: placed on a real database, refused by the wallet's balance r
     // The wallet's balance rule: the ledger refuses a hold beyond what is available.
     auto poor = refused(w.pledge(anna, project, 2'001, "a-2"));
     CHECK(poor.is(pledges::problems::insufficient_funds));
-    CHECK(poor.extensions().at("amount_minor") == "2001");
+    CHECK(poor.extensions().at("amount_minor") == 2001);
     // No wallet at all: refused by the project's rules before the ledger.
     auto none = refused(w.pledge(ben, project, 1'000, "b-1"));
     CHECK(none.is(pledges::problems::insufficient_funds));
-    CHECK(none.extensions().at("available_minor") == "0");
+    CHECK(none.extensions().at("available_minor") == 0);
 
     // The same key and content: the same pledge again, nothing booked twice.
     auto again = held(w.pledge(anna, project, 6'000, "a-1"));
@@ -320,7 +319,7 @@ TEST_CASE("pledges: revoked within the reflection period, never after it, and on
     w.db.travel_by(4 * 86'400 + 3'600);
     auto late = caught([&] { revoke(bens, ben); });
     CHECK(late.is(pledges::problems::not_revocable));
-    CHECK(late.extensions().at("revocable_until") == *bens.revocable_until);
+    CHECK(late.extension("revocable_until") == *bens.revocable_until);
     CHECK(w.wallet(ben).held_minor == 2'000);
     CHECK(w.column(project, "pledged_minor") == "2000");
     w.check_books();

@@ -90,7 +90,7 @@ TEST_CASE("settlement: a met goal posts every hold, books the fee and pays the o
     // Never twice: the project is no longer in funding.
     auto twice = caught([&] { settle_now(w, project); });
     CHECK(twice.is(projects::problems::illegal_transition));
-    CHECK(twice.extensions().at("state") == "funded");
+    CHECK(twice.extension("state") == "funded");
     CHECK(w.credit_balance({accounts::role::fee_income, 0, "EUR"}) == 200);
     w.check_books();
 }
@@ -130,8 +130,8 @@ TEST_CASE("settlement: not due before the deadline, nor while a reflection perio
     auto not_due = [&] {
         auto p = caught([&] { settle_now(w, project); });
         CHECK(p.is(settlement::problems::not_due));
-        CHECK(p.extensions().at("settles_at") == w.db.scalar("SELECT to_char(settles_at AT TIME ZONE 'UTC', "
-                                                             "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM projects"));
+        CHECK(p.extension("settles_at") == w.db.scalar("SELECT to_char(settles_at AT TIME ZONE 'UTC', "
+                                                       "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM projects"));
         return p.detail();
     };
     CHECK(not_due() == "The campaign runs until its deadline");

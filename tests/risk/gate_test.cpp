@@ -80,8 +80,7 @@ struct world {
 std::string slug(const std::optional<problem>& p) { return p ? std::string(p->type().slug) : "allowed"; }
 std::string ext(const std::optional<problem>& p, const std::string& key) {
     REQUIRE(p);
-    auto it = p->extensions().find(key);
-    return it == p->extensions().end() ? "" : it->second;
+    return p->extension(key);
 }
 
 } // namespace

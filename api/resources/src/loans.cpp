@@ -82,10 +82,8 @@ response disburse(context& ctx) {
         return json_response(http::status::created, to_json(loans::disburse(ctx.work(), id, caller(ctx))));
     } catch (const problem& p) {
         if (!p.is(projects::problems::illegal_transition)) throw;
-        auto state = p.extensions().find("state");
-        bool disbursed =
-            state != p.extensions().end() && (state->second == "disbursed" || state->second == "repaying" ||
-                                              state->second == "repaid" || state->second == "defaulted");
+        auto state = p.extension("state");
+        bool disbursed = state == "disbursed" || state == "repaying" || state == "repaid" || state == "defaulted";
         if (!disbursed) throw;
         response res = json_response(http::status::created, to_json(loans::find(ctx.tx(), id, ctx.who())));
         res.headers.emplace_back("Idempotent-Replayed", "true");

@@ -278,7 +278,7 @@ response import_pabulib(context& ctx) {
         res.headers.emplace_back("Location", "/v1/rounds/" + round.id.str());
         return res;
     } catch (const voting::pabulib_error& e) {
-        throw problem(problems::validation, e.what()).with("line", std::to_string(e.line())).with("field", e.field());
+        throw problem(problems::validation, e.what()).with("line", e.line()).with("field", e.field());
     }
 }
 

@@ -427,7 +427,7 @@ repayment repay(pqxx::work& tx, projects::project_id id, std::int64_t amount_min
     if (amount_minor > owed) {
         throw problem(problems::exceeds_owed,
                       "The loan's borrower owes " + std::to_string(owed) + " minor units in all")
-            .with("owed_minor", std::to_string(owed));
+            .with("owed_minor", owed);
     }
     auto paid = allocate_payment(dues, amount_minor);
     auto lenders = lenders_of(tx, id.value);

@@ -128,7 +128,7 @@ problem customer_problem(problem p, const request& r) {
         return problem(problems::insufficient_funds, "Your wallet's available balance does not cover " +
                                                          std::to_string(r.amount_minor) + " minor units of " +
                                                          r.currency_code)
-            .with("amount_minor", std::to_string(r.amount_minor));
+            .with("amount_minor", r.amount_minor);
     }
     return p;
 }
@@ -234,19 +234,19 @@ std::optional<problem> refusal(const request& r, const projects::funding* f, boo
     if (r.amount_minor < f->min_pledge_minor) {
         return problem(problems::below_minimum,
                        "The minimum pledge is " + std::to_string(f->min_pledge_minor) + " minor units")
-            .with("min_pledge_minor", std::to_string(f->min_pledge_minor));
+            .with("min_pledge_minor", f->min_pledge_minor);
     }
     if (!has_wallet) {
         return problem(problems::insufficient_funds,
                        "Your wallet holds no " + r.currency_code + " yet: deposit money before you pledge")
-            .with("available_minor", "0");
+            .with("available_minor", 0);
     }
     if (!f->allow_overfunding && r.amount_minor > f->goal_minor - pledged_so_far_minor) {
         std::int64_t rest = std::max<std::int64_t>(0, f->goal_minor - pledged_so_far_minor);
         return problem(problems::above_goal,
                        (f->kind == "loan" ? "The loan needs at most " : "The campaign needs at most ") +
                            std::to_string(rest) + " more minor units")
-            .with("remaining_minor", std::to_string(rest));
+            .with("remaining_minor", rest);
     }
     return std::nullopt;
 }

@@ -16,6 +16,7 @@
 #include <charconv>
 #include <deque>
 #include <limits>
+#include <map>
 
 namespace schwarm::projects {
 
@@ -338,8 +339,47 @@ void write_fields(pqxx::work& tx, const db::query& q, std::int64_t first, const 
     }
 }
 
+// Actions and states as a person says them, for problem details: the
+// machine names stay in the member `state` and in the audit log.
+const std::map<std::string, std::pair<std::string, std::string>, std::less<>>& action_words() {
+    // action: {what staff or the owner may do, what a project cannot be}
+    static const std::map<std::string, std::pair<std::string, std::string>, std::less<>> words{
+        {"edit", {"edit", "edited"}},
+        {"submit", {"submit", "submitted"}},
+        {"withdraw", {"withdraw", "withdrawn"}},
+        {"start_review", {"take into review", "taken into review"}},
+        {"approve", {"approve", "approved"}},
+        {"reject", {"reject", "rejected"}},
+        {"enter_vote", {"put to a vote", "put to a vote"}},
+        {"select", {"select", "selected"}},
+        {"return_from_vote", {"return from its vote", "returned from a vote"}},
+        {"open_funding", {"open for funding", "opened for funding"}},
+        {"cancel", {"cancel", "cancelled"}},
+        {"settle_funded", {"settle", "settled"}},
+        {"settle_failed", {"settle", "settled"}},
+        {"disburse", {"disburse", "disbursed"}},
+        {"start_repaying", {"start repayments of", "repaid"}},
+        {"repaid", {"mark as repaid", "marked as repaid"}},
+        {"default", {"mark as defaulted", "marked as defaulted"}}};
+    return words;
+}
+
+std::string spoken_action(const std::string& action) {
+    auto found = action_words().find(action);
+    return found == action_words().end() ? action : found->second.first;
+}
+
+std::string spoken_state(const std::string& state) {
+    if (state == "in_review") return "in review";
+    if (state == "in_vote") return "in a vote";
+    if (state == "funding") return "raising funds";
+    return state;
+}
+
 problem illegal(const std::string& action, const std::string& state) {
-    return problem(problems::illegal_transition, "Cannot " + action + " a project that is " + state)
+    auto found = action_words().find(action);
+    std::string done = found == action_words().end() ? action : found->second.second;
+    return problem(problems::illegal_transition, "A project that is " + spoken_state(state) + " cannot be " + done)
         .with("state", state);
 }
 
@@ -422,12 +462,15 @@ project transition(pqxx::work& tx, project_id id, const std::string& action, con
     if (rule->by == mover::owner && !is_owner) {
         // Not the owner's project: as if it did not exist, unless it is public.
         if (state == "draft" && !phased) throw problem(schwarm::problems::not_found, "There is no such project");
-        throw problem(schwarm::problems::forbidden, "Only the project's owner may " + action + " it");
+        throw problem(schwarm::problems::forbidden, "Only the project's owner may " + spoken_action(action) + " it");
     }
     if (rule->by == mover::staff) {
-        if (by.who.role_ != users::role::staff) throw problem(schwarm::problems::forbidden, "Only staff may " + action);
+        if (by.who.role_ != users::role::staff)
+            throw problem(schwarm::problems::forbidden, "Only staff may " + spoken_action(action) + " a project");
         // Nobody reviews their own project (risk adds relationships).
-        if (is_owner) throw problem(schwarm::problems::forbidden, "Staff may not " + action + " their own project");
+        if (is_owner)
+            throw problem(schwarm::problems::forbidden,
+                          "Staff may not " + spoken_action(action) + " their own project");
     }
     if (std::none_of(rule->from.begin(), rule->from.end(), [&](const char* s) { return state == s; })) {
         throw illegal(action, state);

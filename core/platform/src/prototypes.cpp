@@ -152,7 +152,7 @@ co_author invite(pqxx::work& tx, projects::project_id project, user_id invitee, 
     if (tx.exec_prepared(count_authors.name, project.value)[0][0].as<int>() >= co_authors_max) {
         throw problem(problems::co_authors_limit,
                       "A project may have at most " + std::to_string(co_authors_max) + " co-authors")
-            .with("limit", std::to_string(co_authors_max));
+            .with("limit", co_authors_max);
     }
     auto rows = tx.exec_prepared(insert_author.name, project.value, invitee.value, by.who.id.value);
     if (rows.empty()) throw problem(problems::co_author_exists, "User " + invitee.str() + " is invited already");

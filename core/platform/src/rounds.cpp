@@ -576,7 +576,7 @@ allocation allocate(pqxx::work& tx, round_id id, const std::vector<std::int64_t>
                           "The community fund holds " +
                               std::to_string(b.credits_posted - b.debits_posted - b.debits_pending) +
                               " minor units; the selected projects need " + std::to_string(needed))
-                .with("needed_minor", std::to_string(needed));
+                .with("needed_minor", needed);
         }
     }
     tx.exec_prepared(set_state.name, id.value, std::string("allocated"));

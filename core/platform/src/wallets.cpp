@@ -44,7 +44,7 @@ booked move(pqxx::work& tx, const movement& m, const accounts::key& inside, bool
         if (p->is(ledger::problems::balance_limit)) {
             throw problem(pledges::problems::insufficient_funds,
                           "The available balance does not cover " + std::to_string(m.amount_minor) + " minor units")
-                .with("available_minor", std::to_string(balance_of(tx, inside).available_minor));
+                .with("available_minor", balance_of(tx, inside).available_minor);
         }
         throw *p;
     }

@@ -146,7 +146,7 @@ webhook create(pqxx::work& tx, user_id owner, const std::string& url, const std:
     if (tx.exec_prepared(count_active.name, owner.value)[0][0].as<int>() >= per_user_max) {
         throw problem(problems::limit,
                       "A user may have at most " + std::to_string(per_user_max) + " webhooks; remove one first")
-            .with("limit", std::to_string(per_user_max));
+            .with("limit", per_user_max);
     }
     // The signing key: 32 random bytes, hex. Shown once, kept to sign.
     std::string secret = crypto::random_hex(32);

@@ -5,10 +5,14 @@
 // in exactly one place. Modules define their own problem types beside their
 // rules (e.g. the ledger's `unbalanced-entry`); the common ones live here.
 
+#include <boost/json/value.hpp>
+
 #include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace schwarm {
 
@@ -55,22 +59,38 @@ public:
     const std::string& detail() const noexcept { return detail_; }
     const std::string& log_message() const noexcept { return log_message_; }
 
-    // Extra members of the problem object, e.g. {"field": "email"}.
-    problem& with(std::string key, std::string value) & {
-        extensions_[std::move(key)] = std::move(value);
+    // Extra members of the problem object, e.g. {"field": "email"} or
+    // {"approvals": 1}: numbers stay numbers and booleans booleans, so a
+    // client reads them without parsing text.
+    template <class T>
+    problem& with(std::string key, T&& value) & {
+        extensions_[std::move(key)] = extension_value(std::forward<T>(value));
         return *this;
     }
-    problem&& with(std::string key, std::string value) && {
-        extensions_[std::move(key)] = std::move(value);
+    template <class T>
+    problem&& with(std::string key, T&& value) && {
+        extensions_[std::move(key)] = extension_value(std::forward<T>(value));
         return std::move(*this);
     }
-    const std::map<std::string, std::string>& extensions() const noexcept { return extensions_; }
+    const std::map<std::string, boost::json::value>& extensions() const noexcept { return extensions_; }
+    // An extension as text: a string as it is, anything else serialised, "" when absent.
+    std::string extension(const std::string& key) const;
 
 private:
+    // Text as a JSON string; numbers, booleans, null and JSON values as they are.
+    template <class T>
+    static boost::json::value extension_value(T&& value) {
+        if constexpr (std::is_convertible_v<T, std::string_view>) {
+            return boost::json::value(boost::json::string_view(std::string_view(value)));
+        } else {
+            return boost::json::value(std::forward<T>(value));
+        }
+    }
+
     problem_type type_;
     std::string detail_;
     std::string log_message_;
-    std::map<std::string, std::string> extensions_;
+    std::map<std::string, boost::json::value> extensions_;
 };
 
 // A validation problem naming the offending field.
