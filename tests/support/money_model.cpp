@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <stdexcept>
 
 namespace schwarm::test::model {
@@ -303,6 +305,152 @@ answer platform::withdraw(const std::string& who, const std::string& project_nam
     if (p.state == "funding" && now >= p.deadline) return refused(409, "project-deadline-passed");
     unwind(p, project_name);
     p.state = "withdrawn";
+    return success(200);
+}
+
+std::int64_t loan::owed() const {
+    std::int64_t sum = 0;
+    for (const auto& i : schedule) sum += i.principal - i.principal_paid + i.interest - i.interest_paid;
+    return sum;
+}
+
+std::string schedule_problem(std::int64_t principal, int rate_bp, int months, const std::vector<instalment>& plan) {
+    if (static_cast<int>(plan.size()) != months) return "not " + std::to_string(months) + " instalments";
+    // The annuity: P·r / (1 − (1 + r)^−n) with r = rate_bp / 120000, in long double.
+    long double r = rate_bp / 120000.0L;
+    long double exact = principal * r / (1 - std::pow(1 + r, -static_cast<long double>(months)));
+    std::int64_t balance = principal;
+    for (std::size_t k = 0; k < plan.size(); ++k) {
+        const auto& i = plan[k];
+        auto interest = static_cast<std::int64_t>((2 * static_cast<__int128>(balance) * rate_bp + 120000) / 240000);
+        std::string which = "instalment " + std::to_string(k + 1);
+        if (i.no != static_cast<int>(k) + 1) return which + " numbered " + std::to_string(i.no);
+        if (i.interest != interest) {
+            return which + " charges " + std::to_string(i.interest) + " interest on " + std::to_string(balance) +
+                   ", not " + std::to_string(interest);
+        }
+        bool last = k + 1 == plan.size();
+        if (!last && std::fabs(static_cast<long double>(i.principal + i.interest) - exact) > 1) {
+            return which + " of " + std::to_string(i.principal + i.interest) + ", not the annuity of " +
+                   std::to_string(static_cast<double>(exact));
+        }
+        if (i.principal < 0 || i.principal > balance) return which + " repays more than is owed";
+        balance -= i.principal;
+    }
+    return balance == 0 ? "" : "the schedule leaves " + std::to_string(balance) + " unpaid";
+}
+
+std::vector<std::int64_t> split_largest_remainder(std::int64_t amount, const std::vector<std::int64_t>& weights) {
+    __int128 total = 0;
+    for (auto w : weights) total += w;
+    std::vector<std::int64_t> out;
+    std::vector<__int128> remainder;
+    std::int64_t given = 0;
+    for (auto w : weights) {
+        out.push_back(static_cast<std::int64_t>(static_cast<__int128>(amount) * w / total));
+        remainder.push_back(static_cast<__int128>(amount) * w % total);
+        given += out.back();
+    }
+    std::vector<std::size_t> order(weights.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return remainder[a] > remainder[b]; });
+    for (std::size_t k = 0; given < amount; ++k, ++given) ++out[order[k]];
+    return out;
+}
+
+answer platform::disburse(const std::string& project_name, const std::vector<instalment>& schedule) {
+    auto found = projects.find(project_name);
+    if (found == projects.end()) return not_found;
+    project& p = found->second;
+    if (p.kind == "loan" && loans.contains(project_name)) return success(201); // its loan, answered again
+    if (p.kind != "loan" || p.state != "funded") return project_state;
+    loan l;
+    l.borrower = p.owner;
+    l.principal = p.pledged;
+    l.schedule = schedule;
+    std::map<std::int64_t, lender> by_id;
+    for (const auto& [name, g] : pledges) {
+        if (g.project != project_name || g.state != pledge_state::posted) continue;
+        auto& entry = by_id[customers.at(g.backer).id];
+        entry.who = g.backer;
+        entry.share += g.amount;
+    }
+    for (auto& [id, entry] : by_id) l.lenders.push_back(entry);
+    auto& borrower = wallet_of(p.owner, p.currency);
+    borrower.exists = true;
+    borrower.balance += p.escrow_posted; // what was raised, less the fee
+    p.escrow_posted = 0;
+    p.state = "disbursed";
+    loans[project_name] = l;
+    return success(201);
+}
+
+void platform::pay_lenders(loan& l, const std::string& currency, std::int64_t principal, std::int64_t interest) {
+    // Principal by what each lender is still owed, interest by share.
+    std::vector<std::int64_t> outstanding, shares;
+    std::vector<std::size_t> owed_to;
+    for (std::size_t k = 0; k < l.lenders.size(); ++k) {
+        shares.push_back(l.lenders[k].share);
+        std::int64_t rest = l.lenders[k].share - l.lenders[k].principal_received;
+        if (rest > 0) {
+            outstanding.push_back(rest);
+            owed_to.push_back(k);
+        }
+    }
+    if (principal > 0) {
+        auto parts = split_largest_remainder(principal, outstanding);
+        for (std::size_t k = 0; k < parts.size(); ++k) {
+            l.lenders[owed_to[k]].principal_received += parts[k];
+            wallet_of(l.lenders[owed_to[k]].who, currency).balance += parts[k];
+        }
+    }
+    if (interest > 0) {
+        auto parts = split_largest_remainder(interest, shares);
+        for (std::size_t k = 0; k < parts.size(); ++k) {
+            l.lenders[k].interest_received += parts[k];
+            wallet_of(l.lenders[k].who, currency).balance += parts[k];
+        }
+    }
+}
+
+answer platform::repay(const std::string& caller, const std::string& project_name, std::int64_t amount) {
+    auto found = loans.find(project_name);
+    if (found == loans.end()) return not_found;
+    loan& l = found->second;
+    if (caller != "staff" && caller != "staff2" && caller != l.borrower) return not_found;
+    if (l.state != "repaying") return refused(409, "loan-state");
+    if (amount > l.owed()) return refused(422, "repayment-exceeds-owed");
+    project& p = projects.at(project_name);
+    const wallet* w = find_wallet(l.borrower, p.currency);
+    if (!w || w->available() < amount) return refused(422, "insufficient-funds");
+    // Instalments in order, interest before principal.
+    std::int64_t left = amount, interest = 0, principal = 0;
+    for (auto& i : l.schedule) {
+        std::int64_t in = std::min(left, i.interest - i.interest_paid);
+        left -= in;
+        std::int64_t out = std::min(left, i.principal - i.principal_paid);
+        left -= out;
+        i.interest_paid += in;
+        i.principal_paid += out;
+        interest += in;
+        principal += out;
+    }
+    pay_lenders(l, p.currency, principal, interest);
+    wallet_of(l.borrower, p.currency).balance -= amount;
+    p.state = "repaying";
+    if (l.owed() == 0) {
+        l.state = "repaid";
+        p.state = "repaid";
+    }
+    return success(201);
+}
+
+answer platform::mark_defaulted(const std::string& project_name) {
+    auto found = loans.find(project_name);
+    if (found == loans.end()) return not_found;
+    if (found->second.state != "repaying") return refused(409, "loan-state");
+    found->second.state = "defaulted";
+    projects.at(project_name).state = "defaulted";
     return success(200);
 }
 

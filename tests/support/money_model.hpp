@@ -59,6 +59,7 @@ const char* to_string(pledge_state s);
 struct customer {
     bool investor_ready = true; // profile, loss simulation and knowledge test done
     bool sophisticated = false; // may not revoke, needs no warning
+    std::int64_t id = 0;        // the server's user id: lenders are listed (and cents given) in its order
 };
 
 struct wallet {
@@ -108,6 +109,38 @@ struct pledge_request {
     bool acknowledged = false;
 };
 
+// A loan after its disbursement: the schedule as the server fixed it (and
+// `schedule_problem` checked it), each lender's share and what came back.
+struct instalment {
+    int no = 0;
+    std::int64_t principal = 0, interest = 0;
+    std::int64_t principal_paid = 0, interest_paid = 0;
+};
+struct lender {
+    std::string who;
+    std::int64_t share = 0;
+    std::int64_t principal_received = 0, interest_received = 0;
+};
+struct loan {
+    std::string borrower;
+    std::int64_t principal = 0;
+    std::vector<instalment> schedule;
+    std::vector<lender> lenders; // in the order of their user ids
+    std::string state = "repaying";
+    std::int64_t owed() const;
+};
+
+// What is wrong with an annuity schedule for `principal` at `rate_bp` a year
+// over `months`: each month's interest is the balance's at rate_bp / 12,
+// rounded half up; the principal parts repay exactly the principal; every
+// instalment but the last is the annuity payment (to the cent of the exact
+// formula). Empty when it is right.
+std::string schedule_problem(std::int64_t principal, int rate_bp, int months, const std::vector<instalment>& plan);
+
+// `amount` split by `weights`: the floor of each part, then one unit each by
+// largest remainder, ties to the lower index.
+std::vector<std::int64_t> split_largest_remainder(std::int64_t amount, const std::vector<std::int64_t>& weights);
+
 // The first successful answer of a request under (caller, Idempotency-Key),
 // which a retry gets again.
 struct kept_answer {
@@ -128,6 +161,7 @@ public:
     std::map<std::pair<std::string, std::string>, wallet> wallets;   // (customer, currency)
     std::map<std::string, std::int64_t> fees;                        // fee income per currency
     std::map<std::pair<std::string, std::string>, kept_answer> kept; // (caller, key)
+    std::map<std::string, loan> loans;                               // by project
 
     wallet& wallet_of(const std::string& who, const std::string& currency);
     const wallet* find_wallet(const std::string& who, const std::string& currency) const;
@@ -145,6 +179,11 @@ public:
     // Staff stop a campaign; its owner withdraws it.
     answer cancel(const std::string& project_name);
     answer withdraw(const std::string& who, const std::string& project_name);
+    // Loans: staff disburse a funded loan (with the schedule the server
+    // made), the borrower (or staff) repays, staff mark it defaulted.
+    answer disburse(const std::string& project_name, const std::vector<instalment>& schedule);
+    answer repay(const std::string& caller, const std::string& project_name, std::int64_t amount);
+    answer mark_defaulted(const std::string& project_name);
 
     // The pledges counted for the per-owner limit: held or posted, to any
     // of the owner's projects, within 12 months.
@@ -158,6 +197,7 @@ public:
 private:
     void settle_project(project& p, const std::string& name);
     void unwind(project& p, const std::string& name);
+    void pay_lenders(loan& l, const std::string& currency, std::int64_t principal, std::int64_t interest);
     std::int64_t pledged_by(const std::string& backer, const std::string& project_name) const;
     bool has_active(const std::string& backer, const std::string& project_name, const std::string& except) const;
 };
