@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/run.sh"
 source "$SCHWARM_ROOT/tests/fuzz/lib.sh"
 
-TEST_PACKAGES=(hledger libxml2-utils clang-format haproxy)
+TEST_PACKAGES=(hledger libxml2-utils clang-format haproxy python3 python3-yaml python3-jsonschema)
 
 install_packages "${APT_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
 build "$SCHWARM_ROOT/build" -DSCHWARM_TESTS=ON
@@ -29,9 +29,16 @@ export SCHWARM_TEST_TLS_CERT=$scratch/tls/cert.pem SCHWARM_TEST_TLS_KEY=$scratch
 export SCHWARM_TEST_BINARY=$SCHWARM_ROOT/build/schwarm
 export SCHWARM_TEST_SHARED_DIR=${SCHWARM_TEST_SHARED_DIR:-$SCHWARM_ROOT/../shared}
 export SCHWARM_TEST_SCRATCH=$scratch
+# Every response the tests receive is written down here, then checked
+# against the API description (tests/openapi/validate_responses.py).
+export SCHWARM_TEST_RESPONSES=$scratch/responses
+mkdir -p "$SCHWARM_TEST_RESPONSES"
 
 cd "$SCHWARM_ROOT/build"
 ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"
+say "checking every response the tests saw against api/openapi.yaml"
+python3 -W ignore::DeprecationWarning "$SCHWARM_ROOT/tests/openapi/validate_responses.py" \
+  "$SCHWARM_ROOT/api/openapi.yaml" "$SCHWARM_TEST_RESPONSES" --at-least "$([ $# -eq 0 ] && echo 1000 || echo 0)"
 
 # The fuzz targets (tests/fuzz): their own clang build with libFuzzer, ASan
 # and UBSan, each run SCHWARM_FUZZ_SECONDS (default 20) over its corpus.

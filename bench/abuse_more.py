@@ -43,7 +43,7 @@ async def logins(port, n):
     async def one(i):
         try:
             r, w = await asyncio.open_connection(host, port, ssl=ctx)
-            body = f'{{"email":"burst{i}@example.org","password":"burst password {i}!"}}'.encode()
+            body = f'{{"email":"burst{i}@example.org","password":"burst password {i}!","display_name":"Burst {i}"}}'.encode()
             status = await request(r, w, "POST", "/v1/users", body)
             w.close()
             return status

@@ -104,7 +104,11 @@ stored=$((after - before))
 
 # Decay: supports that count in momentum, aged past their window at once.
 bench "decay: $decay_n supports aged out"
-sql "UPDATE idea_supports SET momentum_until = now() - interval '1 second' WHERE (idea_id, supporter_id) IN
+# "momentum_until IS NOT NULL" on the row itself: a support that ages out on
+# its own while this statement runs, and that the server's step has taken out
+# meanwhile, must not be put back in (it would be taken out twice).
+sql "UPDATE idea_supports SET momentum_until = now() - interval '1 second' WHERE momentum_until IS NOT NULL
+  AND (idea_id, supporter_id) IN
   (SELECT idea_id, supporter_id FROM idea_supports WHERE momentum_until > now() ORDER BY momentum_until LIMIT $decay_n)" >/dev/null
 decay_start=$(date +%s.%N)
 for _ in $(seq 1 1200); do

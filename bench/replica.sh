@@ -45,16 +45,20 @@ trap 'pg_stop "$tmp/replica"; bench_cleanup' EXIT
 # its children (the server's pooled connections stay for the whole run).
 cluster_cpu() {
   local leader; leader=$(head -1 "$1/data/postmaster.pid")
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v leader="$leader" -v hz="$(getconf CLK_TCK)" \
+  # (a process may end between the glob and cat: not an error here)
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v leader="$leader" -v hz="$(getconf CLK_TCK)" \
     '$1 == leader || $4 == leader { t += $14 + $15 } END { printf "%.1f", t / hz }'
 }
 
 declare -A rate p99 cpu_primary cpu_replica
 names=(listing search project)
+# A project the public may read (drafts answer 404).
+project=$(psql -X -qtA -h "$tmp/pg/socket" -p "$pg_port" -U schwarm -d bench \
+  -c "SELECT id FROM projects WHERE state = 'funding' ORDER BY id OFFSET 100 LIMIT 1")
 declare -A paths=(
   [listing]="/v1/projects?limit=20"
   [search]="/v1/projects?q=Solardach&limit=20"
-  [project]="/v1/projects/500"
+  [project]="/v1/projects/$project"
 )
 # measure CONFIG NAME
 measure() {
@@ -77,7 +81,8 @@ for config in primary replica; do
     bench_serve "$db_url" SCHWARM_RATE_PER_CLIENT_PER_S=0 SCHWARM_READ_DATABASE_URL="$replica_url"
   fi
   for name in "${names[@]}"; do
-    curl -sk -f -o /dev/null "$base${paths[$name]}" # warm
+    warm=$(curl -sk -o /dev/null -w '%{http_code}' "$base${paths[$name]}")
+    [ "$warm" = 200 ] || { bench "$config: ${paths[$name]} answered $warm"; exit 1; }
     bench "$config: ${paths[$name]}"
     measure "$config" "$name"
   done

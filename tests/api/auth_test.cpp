@@ -117,6 +117,28 @@ TEST_CASE("auth: wrong passwords are refused, then the account is throttled", "[
     CHECK(db.scalar("SELECT count(*) FROM sessions") == "1"); // only the first login's
 }
 
+TEST_CASE("auth: an admin unlocks a throttled account, and nobody else may", "[e2e][auth]") {
+    database db;
+    server srv(db.url(), {{"SCHWARM_LOGIN_FAILURES_MAX", "2"}});
+    https_client client(srv.port());
+    register_and_login(client, "eve@example.org");
+    std::string eve = db.scalar("SELECT id FROM users WHERE email = 'eve@example.org'");
+    std::string admin = create_user_and_login(client, db, "root@bank.example", "admin");
+    std::string staff = create_user_and_login(client, db, "sam@bank.example", "staff");
+    const std::string wrong = R"({"email":"eve@example.org","password":"not the password"})";
+    const std::string right = R"({"email":"eve@example.org","password":"correct horse battery"})";
+    for (int i = 0; i < 2; ++i) CHECK(client.request("POST", "/v1/sessions", wrong).status == 401);
+    CHECK(client.request("POST", "/v1/sessions", right).status == 429);
+
+    CHECK(client.request("POST", "/v1/users/" + eve + "/unlock", {}, auth_headers(staff)).status == 403);
+    CHECK(client.request("POST", "/v1/users/987654321/unlock", {}, auth_headers(admin)).status == 404);
+    CHECK(client.request("POST", "/v1/sessions", right).status == 429); // still throttled
+    auto unlocked = client.request("POST", "/v1/users/" + eve + "/unlock", {}, auth_headers(admin));
+    REQUIRE(unlocked.status == 200);
+    CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'user.unlock'") == "1");
+    CHECK(client.request("POST", "/v1/sessions", right).status == 201);
+}
+
 TEST_CASE("auth: logins per client address are rate limited", "[e2e][auth]") {
     database db;
     server srv(db.url(), {{"SCHWARM_LOGIN_PER_CLIENT_PER_MIN", "2"}});

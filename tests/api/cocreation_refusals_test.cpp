@@ -27,6 +27,11 @@ std::string everything(platform& p) {
 // The request is refused with `slug` (and `status`), and nothing changes.
 reply refused(platform& p, const std::string& slug, int status, const std::string& method, const std::string& path,
               const std::string& token, const json::object& body = {}) {
+    // The momentum decay runs on its own (and audits what it does): once it
+    // has taken out every support that is due, the snapshot holds still.
+    eventually(
+        [&] { return p.db.scalar("SELECT count(*) FROM idea_supports WHERE momentum_until <= schwarm_now()") == "0"; },
+        std::chrono::seconds(10), "the momentum decay to take out what is due");
     auto before = everything(p);
     auto r = call(p, method, path, token, body);
     INFO(method << " " << path << " → " << r.status << " " << r.body);

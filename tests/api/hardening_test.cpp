@@ -2,6 +2,7 @@
 // Content-Type, Host, Expect: 100-continue) and fair use of the machine
 // (bounded password hashing, each client's share of the connections, what an
 // idle connection costs).
+#include "support/raw_tls.hpp"
 #include "support/support.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -24,60 +25,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string account(const std::string& email) {
-    return R"({"email":")" + email + R"(","password":"correct horse battery","display_name":"T"})";
-}
-
 int count_rows(const database& db, const std::string& table) {
     return std::stoi(db.scalar("SELECT count(*) FROM " + table));
 }
-
-// A TLS connection written by hand, from a chosen loopback address (the
-// whole of 127.0.0.0/8 reaches a server listening on 127.0.0.1).
-struct raw_tls {
-    net::io_context ioc;
-    ssl::context tls{ssl::context::tls_client};
-    ssl::stream<net::ip::tcp::socket> stream{ioc, tls};
-    boost::system::error_code handshake_error;
-    std::string pending; // read but not yet returned
-
-    explicit raw_tls(unsigned short port, const char* from = "127.0.0.1") {
-        auto& socket = stream.next_layer();
-        socket.open(net::ip::tcp::v4());
-        socket.bind({net::ip::make_address(from), 0});
-        socket.connect({net::ip::make_address("127.0.0.1"), port});
-        stream.handshake(ssl::stream_base::client, handshake_error);
-    }
-    bool connected() const { return !handshake_error; }
-    void write(const std::string& bytes) { net::write(stream, net::buffer(bytes)); }
-    // One response head (through the blank line), waiting at most 10 s.
-    std::string read_head() {
-        auto deadline = std::chrono::steady_clock::now() + 10s;
-        while (pending.find("\r\n\r\n") == std::string::npos) {
-            if (std::chrono::steady_clock::now() > deadline) return "timed out: " + pending;
-            char chunk[4096];
-            boost::system::error_code ec;
-            std::size_t n = stream.read_some(net::buffer(chunk), ec);
-            pending.append(chunk, n);
-            if (ec) return pending;
-        }
-        auto end = pending.find("\r\n\r\n") + 4;
-        std::string head = pending.substr(0, end);
-        pending.erase(0, end);
-        return head;
-    }
-    // Reads until the server closes; returns what came.
-    std::string read_to_close() {
-        std::string out = std::move(pending);
-        boost::system::error_code ec;
-        char chunk[4096];
-        for (;;) {
-            std::size_t n = stream.read_some(net::buffer(chunk), ec);
-            out.append(chunk, n);
-            if (ec) return out;
-        }
-    }
-};
 
 // A figure of /proc/PID/status in kB (VmRSS, VmHWM).
 long proc_status_kb(int pid, const std::string& field) {

@@ -1,5 +1,6 @@
 // The HTTP layer of the real binary: limits, timeouts, errors, overload and
 // shutdown, over real TLS.
+#include "support/raw_tls.hpp"
 #include "support/support.hpp"
 
 #include <boost/asio/connect.hpp>
@@ -22,34 +23,6 @@ namespace ssl = boost::asio::ssl;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string account(const std::string& email) {
-    return R"({"email":")" + email + R"(","password":"correct horse battery","display_name":"T"})";
-}
-
-// A TLS connection for writing bytes by hand.
-struct raw_tls {
-    net::io_context ioc;
-    ssl::context tls{ssl::context::tls_client};
-    ssl::stream<net::ip::tcp::socket> stream{ioc, tls};
-
-    explicit raw_tls(unsigned short port) {
-        stream.next_layer().connect({net::ip::make_address("127.0.0.1"), port});
-        stream.handshake(ssl::stream_base::client);
-    }
-    void write(const std::string& bytes) { net::write(stream, net::buffer(bytes)); }
-    // Reads until the server closes; returns what came.
-    std::string read_to_close() {
-        std::string out;
-        boost::system::error_code ec;
-        char chunk[4096];
-        for (;;) {
-            std::size_t n = stream.read_some(net::buffer(chunk), ec);
-            out.append(chunk, n);
-            if (ec) return out;
-        }
-    }
-};
 
 // Waits until `count` statements of the server wait for a lock: then their
 // requests are surely in flight (timing alone is not, on a busy machine).

@@ -17,6 +17,22 @@ std::string field_of(const problem& p) {
 
 } // namespace
 
+TEST_CASE("json: RFC 3339 times, and what PostgreSQL takes that the API does not", "[json]") {
+    for (const char* good : {"2027-06-30T23:59:59Z", "2027-06-30t23:59:59z", "2027-06-30T23:59:59.123456Z",
+                             "2027-06-30T23:59:59+02:00", "2027-06-30T23:59:59-05:30", "2016-12-31T23:59:60Z"}) {
+        INFO(good);
+        CHECK(json::is_rfc3339_time(good));
+    }
+    for (const char* bad :
+         {"", "infinity", "-infinity", "tomorrow", "now", "epoch", "2027-06-30", "2027-06-30 23:59:59Z",
+          "2027-06-30T23:59:59", "2027-00-10T00:00:00Z", "2027-13-01T00:00:00Z", "2027-06-00T00:00:00Z",
+          "2027-06-30T24:00:00Z", "2027-06-30T23:59:59.Z", "2027-06-30T23:59:59.1234567890Z",
+          "2027-06-30T23:59:59+2:00", "2027-06-30T23:59:59+02:60", "12027-06-30T23:59:59Z", "2027-06-30T23:59:59Z "}) {
+        INFO(bad);
+        CHECK_FALSE(json::is_rfc3339_time(bad));
+    }
+}
+
 TEST_CASE("json: bodies that are not one JSON object", "[json]") {
     CHECK(caught([] { json::parse_object("{"); }).type().slug == "malformed-json");
     CHECK(caught([] { json::parse_object("[1]"); }).type().slug == "malformed-json");

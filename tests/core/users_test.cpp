@@ -11,7 +11,7 @@ using schwarm::test::caught;
 
 namespace {
 
-users::login_limits limits{3, std::chrono::seconds(900), std::chrono::seconds(3600)};
+users::login_limits limits{3, std::chrono::seconds(900), std::chrono::seconds(3600), 5};
 
 users::user make_user(pqxx::connection& c, const std::string& email, users::role r = users::role::customer) {
     pqxx::work tx(c);
@@ -21,9 +21,10 @@ users::user make_user(pqxx::connection& c, const std::string& email, users::role
 }
 
 std::variant<users::session, users::login_refusal> try_login(pqxx::connection& c, const std::string& email,
-                                                             const std::string& password) {
+                                                             const std::string& password,
+                                                             const std::string& client = "198.51.100.7") {
     pqxx::work tx(c);
-    auto outcome = users::login(tx, email, password, limits, "req-2");
+    auto outcome = users::login(tx, email, password, client, limits, "req-2");
     tx.commit();
     return outcome;
 }
@@ -105,7 +106,7 @@ TEST_CASE("users: an expired session does not authenticate", "[pg][users]") {
     CHECK_FALSE(users::authenticate(tx, s.token));
 }
 
-TEST_CASE("users: repeated failed logins lock the account for the window", "[pg][users]") {
+TEST_CASE("users: repeated failed logins from one address lock it out of the account for the window", "[pg][users]") {
     test::database db;
     auto c = db::connect(db.url());
     make_user(*c, "ada@example.org");
@@ -124,10 +125,10 @@ TEST_CASE("users: repeated failed logins lock the account for the window", "[pg]
     CHECK(refusal.retry_after.count() <= 900);
     CHECK(db.scalar("SELECT count(*) FROM sessions") == "0");
 
-    // After the window, a right password succeeds and clears the count.
+    // After the window, a right password succeeds and clears this address's count.
     db.travel_by(limits.window.count() + 1);
     CHECK(std::holds_alternative<users::session>(try_login(*c, "ada@example.org", "correct horse battery")));
-    CHECK(db.scalar("SELECT count(*) FROM login_failures") == "0");
+    CHECK(db.scalar("SELECT count(*) FROM login_failures WHERE client_hash <> ''") == "0");
 }
 
 TEST_CASE("users: unknown addresses are throttled too, and stored only hashed", "[pg][users]") {
@@ -136,8 +137,47 @@ TEST_CASE("users: unknown addresses are throttled too, and stored only hashed", 
     auto refused = try_login(*c, "nobody@example.org", "whatever it is");
     REQUIRE(std::holds_alternative<users::login_refusal>(refused));
     CHECK(std::get<users::login_refusal>(refused).reason.status() == 401);
-    CHECK(db.scalar("SELECT encode(email_hash, 'hex') FROM login_failures") ==
+    CHECK(db.scalar("SELECT string_agg(DISTINCT encode(email_hash, 'hex'), ',') FROM login_failures") ==
           crypto::sha256_hex("nobody@example.org"));
+}
+
+TEST_CASE("users: a guesser is throttled, not the owner, and every spelling of an address counts as one",
+          "[pg][users]") {
+    test::database db;
+    auto c = db::connect(db.url());
+    auto kim = make_user(*c, "kim@example.org");
+    const std::string guesser = "203.0.113.9", owner = "198.51.100.20";
+    auto status = [](const std::variant<users::session, users::login_refusal>& outcome) {
+        return std::holds_alternative<users::session>(outcome)
+                   ? 201
+                   : std::get<users::login_refusal>(outcome).reason.status();
+    };
+    // The Kelvin sign (U+212A) finds the same account through lower(): it
+    // counts on the account's key, so the guesser gains nothing by it.
+    CHECK(status(try_login(*c, "kim@example.org", "wrong password!", guesser)) == 401);
+    CHECK(status(try_login(*c, "kim@example.org", "wrong password!", guesser)) == 401);
+    CHECK(status(try_login(*c, "kim@example.org", "wrong password!", guesser)) == 401);
+    CHECK(status(try_login(*c, "\u212Aim@example.org", "correct horse battery", guesser)) == 429);
+    CHECK(status(try_login(*c, "KIM@EXAMPLE.ORG", "correct horse battery", guesser)) == 429);
+    // The owner, elsewhere, is not locked out, and their login leaves the
+    // guesser's count as it was.
+    CHECK(status(try_login(*c, "kim@example.org", "correct horse battery", owner)) == 201);
+    CHECK(status(try_login(*c, "kim@example.org", "correct horse battery", guesser)) == 429);
+
+    // From every address together (5 here): then the account waits out the
+    // window everywhere, until an admin unlocks it.
+    CHECK(status(try_login(*c, "kim@example.org", "wrong password!", "192.0.2.1")) == 401);
+    CHECK(status(try_login(*c, "kim@example.org", "wrong password!", "192.0.2.2")) == 401);
+    CHECK(status(try_login(*c, "kim@example.org", "correct horse battery", owner)) == 429);
+    {
+        auto admin = make_user(*c, "root@bank.example", users::role::admin);
+        pqxx::work tx(*c);
+        users::unlock(tx, kim.id, admin.id, "req-unlock");
+        tx.commit();
+    }
+    CHECK(db.scalar("SELECT count(*) FROM login_failures") == "0");
+    CHECK(db.scalar("SELECT count(*) FROM audit_log WHERE action = 'user.unlock'") == "1");
+    CHECK(status(try_login(*c, "kim@example.org", "correct horse battery", guesser)) == 201);
 }
 
 TEST_CASE("audit log: the database refuses UPDATE, DELETE and TRUNCATE", "[pg][audit]") {

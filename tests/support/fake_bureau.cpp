@@ -2,7 +2,6 @@
 
 #include "base/crypto.hpp"
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -25,50 +24,19 @@ std::string unix_now() {
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
-struct fake_bureau::impl {
-    net::io_context ioc;
-    ssl::context tls{ssl::context::tls_server};
-    net::ip::tcp::acceptor acceptor{ioc};
-    std::thread runner;
-    std::mutex connections_mutex;
-    std::vector<std::thread> connections;
-    std::atomic<bool> stopping{false};
-
-    void accept(fake_bureau& owner) {
-        acceptor.async_accept([this, &owner](boost::system::error_code ec, net::ip::tcp::socket socket) {
-            if (ec || stopping) return;
-            auto* moved = new net::ip::tcp::socket(std::move(socket));
-            {
-                std::lock_guard lock(connections_mutex);
-                connections.emplace_back([&owner, moved] { owner.serve(moved); });
-            }
-            accept(owner);
-        });
-    }
-};
-
 fake_bureau::fake_bureau(const std::string& cert_path, const std::string& key_path, std::string key)
-    : key_(std::move(key)), impl_(std::make_unique<impl>()) {
-    impl_->tls.use_certificate_chain_file(cert_path);
-    impl_->tls.use_private_key_file(key_path, ssl::context::pem);
-    net::ip::tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), 0);
-    impl_->acceptor.open(endpoint.protocol());
-    impl_->acceptor.set_option(net::socket_base::reuse_address(true));
-    impl_->acceptor.bind(endpoint);
-    impl_->acceptor.listen(1024);
-    impl_->accept(*this);
-    impl_->runner = std::thread([this] { impl_->ioc.run(); });
+    : key_(std::move(key)) {
+    server_ = std::make_unique<tls_test_server>(
+        cert_path, key_path,
+        [this](const tls_test_server::request& req, tls_test_server::stream& stream) { serve(req, stream); });
 }
 
 fake_bureau::~fake_bureau() {
-    impl_->stopping = true;
-    net::post(impl_->ioc, [this] { impl_->acceptor.close(); });
-    impl_->runner.join();
-    std::lock_guard lock(impl_->connections_mutex);
-    for (auto& t : impl_->connections) t.join();
+    stopping_ = true;
+    server_.reset();
 }
 
-unsigned short fake_bureau::port() const { return impl_->acceptor.local_endpoint().port(); }
+unsigned short fake_bureau::port() const { return server_->port(); }
 
 std::string fake_bureau::url() const { return "https://localhost:" + std::to_string(port()) + "/v1/credit-checks"; }
 
@@ -79,16 +47,8 @@ std::string fake_bureau::last_body() const {
 
 // One connection, synchronously on its own thread: read one request, answer
 // as the mode says.
-void fake_bureau::serve(void* raw) {
-    std::unique_ptr<net::ip::tcp::socket> socket(static_cast<net::ip::tcp::socket*>(raw));
-    beast::ssl_stream<net::ip::tcp::socket&> stream(*socket, impl_->tls);
+void fake_bureau::serve(const tls_test_server::request& req, tls_test_server::stream& stream) {
     boost::system::error_code ec;
-    stream.handshake(ssl::stream_base::server, ec);
-    if (ec) return;
-    beast::flat_buffer buffer;
-    http::request<http::string_body> req;
-    http::read(stream, buffer, req, ec);
-    if (ec) return;
     int now = ++concurrent_;
     for (int seen = max_concurrent_; now > seen && !max_concurrent_.compare_exchange_weak(seen, now);) {}
     ++requests_;
@@ -102,13 +62,13 @@ void fake_bureau::serve(void* raw) {
     }
     // A slow bureau on purpose (what a timeout test needs), not a wait for a
     // condition. Sleep in slices, so a stopping bureau does not hold the test up.
-    for (int slept = 0; slept < delay_ms_ && !impl_->stopping; slept += 10) {
+    for (int slept = 0; slept < delay_ms_ && !stopping_; slept += 10) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     mode m = mode_;
     --concurrent_;
     if (m == mode::drop) {
-        socket->close(ec); // no TLS close_notify, no answer
+        stream.next_layer().close(ec); // no TLS close_notify, no answer
         return;
     }
     http::response<http::string_body> res;

@@ -5,6 +5,8 @@
 // callback), with 500 or 400, by dropping the connection, with garbage,
 // oversized JSON, or a bad signature.
 
+#include "support/tls_test_server.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -38,8 +40,7 @@ public:
     std::string last_body() const;
 
 private:
-    struct impl;
-    void serve(void* socket);
+    void serve(const tls_test_server::request& req, tls_test_server::stream& stream);
     std::string key_;
     std::atomic<mode> mode_{mode::approve};
     std::atomic<int> delay_ms_{0};
@@ -49,7 +50,8 @@ private:
     std::atomic<int> max_concurrent_{0};
     mutable std::mutex mutex_;
     std::string last_body_;
-    std::unique_ptr<impl> impl_;
+    std::atomic<bool> stopping_{false};
+    std::unique_ptr<tls_test_server> server_; // last: it serves with the members above
 };
 
 // The signature the server expects on a callback: hex HMAC-SHA256 of

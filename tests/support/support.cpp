@@ -16,8 +16,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <deque>
 #include <fcntl.h>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <signal.h>
 #include <spawn.h>
@@ -140,11 +142,32 @@ std::string reply::header(const std::string& name) const {
     return it == headers.end() ? "" : it->second;
 }
 
+namespace {
+
+// Every response a test receives, written down when SCHWARM_TEST_RESPONSES
+// names a directory: one JSON line per response, in a file per process, for
+// tests/openapi/validate_responses.py to check against api/openapi.yaml.
+void record_response(const std::string& method, const std::string& target, const reply& r) {
+    static const char* dir = std::getenv("SCHWARM_TEST_RESPONSES");
+    if (!dir || !*dir) return;
+    static std::mutex mutex;
+    static std::ofstream out(std::string(dir) + "/responses-" + std::to_string(::getpid()) + ".jsonl", std::ios::app);
+    boost::json::object headers;
+    for (const auto& [name, value] : r.headers) headers[name] = value;
+    boost::json::object line{
+        {"method", method}, {"target", target}, {"status", r.status}, {"headers", headers}, {"body", r.body}};
+    std::lock_guard lock(mutex);
+    out << boost::json::serialize(line) << '\n' << std::flush;
+}
+
+} // namespace
+
 struct https_client::impl {
     net::io_context ioc;
     ssl::context tls{ssl::context::tls_client};
     beast::ssl_stream<beast::tcp_stream> stream{ioc, tls};
     beast::flat_buffer buffer;
+    std::deque<std::pair<std::string, std::string>> sent; // method and target, for the record
 
     explicit impl(unsigned short port) {
         tls.load_verify_file(required_env("SCHWARM_TEST_TLS_CERT"));
@@ -170,6 +193,7 @@ void https_client::send(const std::string& method, const std::string& target, co
     req.prepare_payload();
     beast::get_lowest_layer(impl_->stream).expires_after(std::chrono::seconds(30));
     http::write(impl_->stream, req);
+    impl_->sent.emplace_back(method, target);
 }
 
 reply https_client::receive() {
@@ -184,6 +208,10 @@ reply https_client::receive() {
         out.headers[name] = std::string(field.value());
     }
     out.body = std::move(res.body());
+    if (!impl_->sent.empty()) {
+        record_response(impl_->sent.front().first, impl_->sent.front().second, out);
+        impl_->sent.pop_front();
+    }
     return out;
 }
 

@@ -4,6 +4,8 @@
 // receives (headers and body) and answers with the statuses it is told, one
 // per request in turn (then 200), so a test can make the first attempt fail.
 
+#include "support/tls_test_server.hpp"
+
 #include <atomic>
 #include <map>
 #include <memory>
@@ -35,12 +37,12 @@ public:
     std::vector<delivery> received() const;
 
 private:
-    struct impl;
-    void serve(void* socket);
+    void serve(const tls_test_server::request& req, tls_test_server::stream& stream);
     mutable std::mutex mutex_;
     std::vector<int> script_;
     std::vector<delivery> received_;
-    std::unique_ptr<impl> impl_;
+    std::atomic<bool> stopping_{false};
+    std::unique_ptr<tls_test_server> server_; // last: it serves with the members above
 };
 
 } // namespace schwarm::test

@@ -1,9 +1,10 @@
 #include "http/risk_transport.hpp"
 
+#include "outbound_tls.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -22,8 +23,6 @@ namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
 namespace http = beast::http;
-
-constexpr std::uint32_t response_header_limit_bytes = 16 << 10;
 
 // Which failure an error code is, for retries and the check's record.
 risk::failure classify(const boost::system::error_code& ec, const char* stage) {
@@ -79,28 +78,10 @@ risk::outbound_reply https_transport::send(const risk::outbound_request& request
         resolve_deadline.cancel();
         stage = "connect";
         co_await tcp.async_connect(endpoints, net::use_awaitable);
-        stage = "handshake";
-        if (!SSL_set_tlsext_host_name(stream.native_handle(), host_.c_str())) {
-            throw boost::system::system_error(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category());
-        }
-        stream.set_verify_callback(ssl::host_name_verification(host_));
-        co_await stream.async_handshake(ssl::stream_base::client, net::use_awaitable);
-        stage = "write";
-        http::request<http::string_body> req(http::verb::post, target_, 11);
-        req.set(http::field::host, host_);
-        req.set(http::field::content_type, "application/json");
-        req.set(http::field::user_agent, "schwarm-risk");
-        for (const auto& [name, value] : request.headers) req.set(name, value);
-        req.body() = request.body;
-        req.prepare_payload();
-        co_await http::async_write(stream, req, net::use_awaitable);
-        stage = "read";
-        beast::flat_buffer buffer;
-        http::response_parser<http::string_body> parser;
-        parser.header_limit(response_header_limit_bytes);
-        parser.body_limit(static_cast<std::uint64_t>(response_limit_bytes_));
-        co_await http::async_read(stream, buffer, parser, net::use_awaitable);
-        auto& res = parser.get();
+        auto res = co_await post_over_tls(stream,
+                                          {host_, target_, "schwarm-risk", request.headers, request.body,
+                                           static_cast<std::uint64_t>(response_limit_bytes_)},
+                                          stage);
         out.status = res.result_int();
         for (const auto& field : res) {
             std::string name(field.name_string());
@@ -108,11 +89,6 @@ risk::outbound_reply https_transport::send(const risk::outbound_request& request
             out.headers[name] = std::string(field.value());
         }
         out.body = std::move(res.body());
-        // A polite close; its outcome does not change the answer.
-        stage = "shutdown";
-        tcp.expires_after(std::chrono::milliseconds(200));
-        boost::system::error_code ignored;
-        co_await stream.async_shutdown(net::redirect_error(net::use_awaitable, ignored));
     };
     net::co_spawn(ioc, exchange(), [&](std::exception_ptr e) {
         if (!e) return;

@@ -1,9 +1,10 @@
 #include "http/webhook_client.hpp"
 
+#include "outbound_tls.hpp"
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -21,10 +22,8 @@ namespace {
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
 namespace beast = boost::beast;
-namespace http = beast::http;
 
 // What we read of an answer: its status line and a little of the rest.
-constexpr std::uint32_t response_header_limit_bytes = 16 << 10;
 constexpr std::uint64_t response_body_limit_bytes = 64 << 10;
 
 bool internal_v4(const net::ip::address_v4& a) {
@@ -96,34 +95,11 @@ webhook_reply webhook_client::post(const std::string& url,
         }
         stage = "connect";
         co_await tcp.async_connect(endpoints, net::use_awaitable);
-        stage = "handshake";
-        if (!SSL_set_tlsext_host_name(stream.native_handle(), host.c_str())) {
-            throw boost::system::system_error(static_cast<int>(::ERR_get_error()), net::error::get_ssl_category());
-        }
-        stream.set_verify_callback(ssl::host_name_verification(host));
-        co_await stream.async_handshake(ssl::stream_base::client, net::use_awaitable);
-        stage = "write";
-        http::request<http::string_body> req(http::verb::post, target, 11);
-        req.set(http::field::host, host);
-        req.set(http::field::content_type, "application/json");
-        req.set(http::field::user_agent, "schwarm-webhooks");
-        for (const auto& [name, value] : headers) req.set(name, value);
-        req.body() = body;
-        req.prepare_payload();
-        co_await http::async_write(stream, req, net::use_awaitable);
-        stage = "read";
-        beast::flat_buffer buffer;
-        http::response_parser<http::string_body> parser;
-        parser.header_limit(response_header_limit_bytes);
-        parser.body_limit(response_body_limit_bytes);
-        co_await http::async_read(stream, buffer, parser, net::use_awaitable);
-        out.status = parser.get().result_int();
+        auto res = co_await post_over_tls(
+            stream, {host, target, "schwarm-webhooks", headers, body, response_body_limit_bytes}, stage);
+        out.status = res.result_int();
         out.ok = out.status >= 200 && out.status < 300;
         if (!out.ok) out.error = "answered " + std::to_string(out.status);
-        stage = "shutdown";
-        tcp.expires_after(std::chrono::milliseconds(200));
-        boost::system::error_code ignored;
-        co_await stream.async_shutdown(net::redirect_error(net::use_awaitable, ignored));
     };
     net::co_spawn(ioc, exchange(), [&](std::exception_ptr e) {
         if (!e) return;

@@ -292,7 +292,7 @@ private:
         const http_request& req = parser_->get();
         request_id_ = request_id_for(req["X-Request-Id"]);
         keep_alive_ = req.keep_alive();
-        auto refuse = [this](std::string_view pattern, response r) { return refusal{pattern, std::move(r)}; };
+        auto refuse = [](std::string_view pattern, response r) { return refusal{pattern, std::move(r)}; };
         auto bad = [&](const std::string& detail) {
             return refuse("-", problem_response(problem(problems::bad_request, detail), request_id_));
         };

@@ -340,7 +340,7 @@ response book_batch(context& ctx) {
 
 response trial_balance(context& ctx) {
     std::string as_of = ctx.query_param("as_of").value_or("");
-    if (!as_of.empty() && (as_of.size() > 40 || as_of.find_first_not_of("0123456789-:TZ.+") != std::string::npos)) {
+    if (!as_of.empty() && !json::is_rfc3339_time(as_of)) {
         throw field_problem("as_of", "as_of must be an RFC 3339 time, e.g. 2026-12-31T23:59:59Z");
     }
     std::vector<ledger::trial_balance_line> lines;

@@ -115,7 +115,7 @@ projects::fields read_fields(const boost::json::object& body) {
     f.goal_minor = r.required_int("goal_minor", 1, std::numeric_limits<std::int64_t>::max());
     f.currency_code = r.required_string("currency", 3, 3);
     f.campaign_mode = r.optional_string("campaign_mode", 1, 20).value_or("all_or_nothing");
-    f.deadline = r.required_string("deadline", 1, 40);
+    f.deadline = r.required_time("deadline");
     if (auto v = r.optional_int("loan_rate_bp", 0, 10000)) f.loan_rate_bp = static_cast<int>(*v);
     if (auto v = r.optional_int("loan_term_months", 1, 360)) f.loan_term_months = static_cast<int>(*v);
     f.loan_schedule = r.optional_string("loan_schedule", 1, 20);
@@ -144,10 +144,14 @@ response update_project(context& ctx) {
                                                                     read_fields(ctx.json_body()), caller(ctx))));
 }
 
-// Public: drafts are not shown here (their owners see them under /mine), but
-// for those made from an idea, which show their feedback's summary.
+// Public. A draft only to its owner (and staff) when the request carries
+// their token; to everyone else it is a 404, as a project that does not
+// exist. Drafts made from an idea are public, with their feedback's summary.
+// A token that is unknown here is no one's: the answer is the public one.
 response read_project(context& ctx) {
-    auto p = projects::find(ctx.tx(), project_param(ctx), std::nullopt);
+    std::optional<users::principal> viewer;
+    if (!ctx.bearer_token.empty()) viewer = users::authenticate(ctx.tx(), ctx.bearer_token);
+    auto p = projects::find(ctx.tx(), project_param(ctx), viewer);
     auto out = to_json(p);
     if (p.phase) out["feedback"] = feedback_summary_json(prototypes::summary_of(ctx.tx(), p.id));
     return json_response(http::status::ok, out);

@@ -13,6 +13,8 @@ response create_round(context&);
 response read_round(context&);
 response add_project(context&);
 response list_projects(context&);
+response configure_round(context&);
+response what_if(context&);
 response open_round(context&);
 response close_round(context&);
 response cast_ballot(context&);
@@ -29,6 +31,8 @@ std::vector<route> rounds_routes() {
         {http::verb::post, "/v1/rounds", access::staff, db_use::write, create_round},
         {http::verb::post, "/v1/rounds/import", access::staff, db_use::write, import_pabulib},
         {http::verb::get, "/v1/rounds/{id}", access::anyone, db_use::read, read_round, needs::replica},
+        {http::verb::patch, "/v1/rounds/{id}", access::staff, db_use::write, configure_round},
+        {http::verb::post, "/v1/rounds/{id}/what-if", access::staff, db_use::read, what_if},
         {http::verb::post, "/v1/rounds/{id}/projects", access::staff, db_use::write, add_project},
         {http::verb::get, "/v1/rounds/{id}/projects", access::anyone, db_use::read, list_projects, needs::replica},
         {http::verb::post, "/v1/rounds/{id}/open", access::staff, db_use::write, open_round},
@@ -63,6 +67,7 @@ boost::json::object to_json(const voting::round_info& r) {
                             {"ballot", s.ballot},
                             {"rule", s.rule},
                             {"utility", s.utility},
+                            {"options", s.options},
                             {"min_projects", s.min_projects},
                             {"state", r.state},
                             {"imported", r.imported},
@@ -86,12 +91,13 @@ response create_round(context& ctx) {
     s.title = f.required_string("title", 1, 200);
     s.budget_minor = f.required_int("budget_minor", 1, std::numeric_limits<std::int64_t>::max());
     s.currency_code = f.required_string("currency", 3, 3);
-    s.opens_at = f.required_string("opens_at", 1, 40);
-    s.closes_at = f.required_string("closes_at", 1, 40);
+    s.opens_at = f.required_time("opens_at");
+    s.closes_at = f.required_time("closes_at");
     s.eligibility = f.optional_string("eligibility", 1, 20).value_or("customers");
     s.ballot = f.optional_string("ballot", 1, 20).value_or("approval");
-    s.rule = f.optional_string("rule", 1, 20).value_or("greedy");
+    s.rule = f.optional_string("rule", 1, 40).value_or("greedy");
     s.utility = f.optional_string("utility", 1, 20).value_or("cost");
+    s.options = f.optional_object("options");
     s.min_projects = static_cast<int>(f.optional_int("min_projects", 0, 1000).value_or(1));
     if (auto v = f.optional_int("max_projects", 1, 1000)) s.max_projects = static_cast<int>(*v);
     s.max_total_cost_minor = f.optional_int("max_total_cost_minor", 1, std::numeric_limits<std::int64_t>::max());
@@ -101,6 +107,34 @@ response create_round(context& ctx) {
     response res = round_response(created, http::status::created);
     res.headers.emplace_back("Location", "/v1/rounds/" + created.id.str());
     return res;
+}
+
+// {"rule", "utility", "options"}: each optional, the round's own kept where absent.
+voting::round_rule rule_from(const boost::json::object& body, const voting::round_spec& now) {
+    json::object_reader f(body);
+    voting::round_rule rule{f.optional_string("rule", 1, 40).value_or(now.rule),
+                            f.optional_string("utility", 1, 20).value_or(now.utility), now.options};
+    if (body.contains("options")) rule.options = f.optional_object("options");
+    f.reject_unknown();
+    return rule;
+}
+
+response configure_round(context& ctx) {
+    auto id = round_param(ctx);
+    auto rule = rule_from(ctx.json_body(), voting::find_round(ctx.tx(), id).spec);
+    return round_response(voting::configure_round(ctx.work(), id, rule, ctx.origin()));
+}
+
+// Staff: the closed round's ballots under another rule; nothing is stored.
+// Options not given are none (not the round's).
+response what_if(context& ctx) {
+    auto id = round_param(ctx);
+    auto body = ctx.json_body();
+    json::object_reader f(body);
+    voting::round_rule rule{f.required_string("rule", 1, 40), f.optional_string("utility", 1, 20).value_or("cost"),
+                            f.optional_object("options")};
+    f.reject_unknown();
+    return json_response(http::status::ok, voting::what_if(ctx.tx(), id, rule));
 }
 
 response read_round(context& ctx) { return round_response(voting::find_round(ctx.tx(), round_param(ctx))); }

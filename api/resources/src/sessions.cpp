@@ -29,8 +29,8 @@ response login(context& ctx) {
 
     const config& cfg = ctx.app.cfg;
     users::login_limits limits{cfg.login_failures_max, std::chrono::seconds(cfg.login_window_s),
-                               std::chrono::seconds(cfg.session_ttl_s)};
-    auto outcome = users::login(ctx.work(), email, password, limits, ctx.request_id);
+                               std::chrono::seconds(cfg.session_ttl_s), cfg.login_account_failures_max};
+    auto outcome = users::login(ctx.work(), email, password, ctx.client_address, limits, ctx.request_id);
     if (auto* refused = std::get_if<users::login_refusal>(&outcome)) {
         // Returned, not thrown: the failure count must commit with the refusal.
         response res = problem_response(refused->reason, ctx.request_id);

@@ -9,6 +9,7 @@ namespace {
 response register_customer(context&);
 response me(context&);
 response set_member(context&);
+response unlock(context&);
 } // namespace
 
 std::vector<route> users_routes() {
@@ -16,6 +17,7 @@ std::vector<route> users_routes() {
         {http::verb::post, "/v1/users", access::anyone, db_use::write, register_customer, needs::password_hash},
         {http::verb::get, "/v1/users/me", any_user, db_use::principal_only, me},
         {http::verb::put, "/v1/users/{id}/member", access::admin, db_use::write, set_member},
+        {http::verb::post, "/v1/users/{id}/unlock", access::admin, db_use::write, unlock},
     };
 }
 
@@ -47,6 +49,13 @@ response register_customer(context& ctx) {
 response me(context& ctx) { return json_response(http::status::ok, to_json(ctx.who().account)); }
 
 // Body {"member": true|false}: the cooperative's member register.
+// An admin ends an account's login throttling.
+response unlock(context& ctx) {
+    user_id id{path_id(ctx, "id", "No such user")};
+    users::unlock(ctx.work(), id, ctx.who().id, ctx.request_id);
+    return json_response(http::status::ok, {{"id", id.str()}, {"unlocked", true}});
+}
+
 response set_member(context& ctx) {
     auto body = ctx.json_body();
     json::object_reader fields(body);

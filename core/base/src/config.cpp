@@ -93,6 +93,7 @@ const std::vector<setting>& settings() {
         integer("SCHWARM_RATE_PER_CLIENT_PER_S", &config::rate_per_client_per_s, 0, 1'000'000),
         integer("SCHWARM_RATE_BURST", &config::rate_burst, 1, 10'000'000),
         integer("SCHWARM_LOGIN_FAILURES_MAX", &config::login_failures_max, 1, 1000),
+        integer("SCHWARM_LOGIN_ACCOUNT_FAILURES_MAX", &config::login_account_failures_max, 1, 1'000'000),
         integer("SCHWARM_LOGIN_WINDOW_S", &config::login_window_s, 1, 86'400),
         integer("SCHWARM_LOGIN_PER_CLIENT_PER_MIN", &config::login_per_client_per_min, 1, 100'000),
         integer("SCHWARM_SESSION_TTL_S", &config::session_ttl_s, 60, 90LL * 86'400),

@@ -138,6 +138,40 @@ std::optional<std::string> object_reader::optional_string(std::string_view field
     return std::string(text);
 }
 
+bool is_rfc3339_time(std::string_view t) {
+    auto digits = [&](std::size_t at, std::size_t n, int max) {
+        if (at + n > t.size()) return false;
+        int value = 0;
+        for (std::size_t i = at; i < at + n; ++i) {
+            if (t[i] < '0' || t[i] > '9') return false;
+            value = value * 10 + (t[i] - '0');
+        }
+        return value <= max;
+    };
+    // YYYY-MM-DDThh:mm:ss
+    if (t.size() < 20 || t.size() > 40 || !digits(0, 4, 9999) || t[4] != '-' || !digits(5, 2, 12) || t[7] != '-' ||
+        !digits(8, 2, 31) || (t[10] != 'T' && t[10] != 't') || !digits(11, 2, 23) || t[13] != ':' ||
+        !digits(14, 2, 59) || t[16] != ':' || !digits(17, 2, 60) || t.substr(5, 2) == "00" || t.substr(8, 2) == "00") {
+        return false;
+    }
+    std::size_t at = 19;
+    if (t[at] == '.') {
+        std::size_t start = ++at;
+        while (at < t.size() && t[at] >= '0' && t[at] <= '9') ++at;
+        if (at == start || at - start > 9) return false;
+    }
+    std::string_view zone = t.substr(at);
+    if (zone == "Z" || zone == "z") return true;
+    return zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && digits(at + 1, 2, 23) && zone[3] == ':' &&
+           digits(at + 4, 2, 59);
+}
+
+std::string object_reader::required_time(std::string_view field) {
+    std::string text = required_string(field, 1, 40);
+    if (!is_rfc3339_time(text)) throw field_error(field, " must be an RFC 3339 time, e.g. 2027-06-30T23:59:59Z");
+    return text;
+}
+
 std::string object_reader::required_string(std::string_view field, std::size_t length_min, std::size_t length_max) {
     auto value = optional_string(field, length_min, length_max);
     if (!value) throw field_error(field, " is required");
@@ -185,6 +219,14 @@ const boost::json::array& object_reader::optional_array(std::string_view field, 
         throw field_error(field, " may have at most " + std::to_string(size_max) + " elements");
     }
     return value->as_array();
+}
+
+const boost::json::object& object_reader::optional_object(std::string_view field) {
+    static const boost::json::object empty;
+    const boost::json::value* value = find(field);
+    if (!value) return empty;
+    if (!value->is_object()) throw field_error(field, " must be an object");
+    return value->as_object();
 }
 
 const boost::json::array& object_reader::required_array(std::string_view field, std::size_t size_max) {

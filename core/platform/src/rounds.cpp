@@ -8,6 +8,7 @@
 #include "platform/events.hpp"
 #include "platform/pledges.hpp"
 #include "platform/projects.hpp"
+#include "round_rules.hpp"
 #include "voting/pabulib.hpp"
 #include "voting/tally.hpp"
 
@@ -30,9 +31,11 @@ const db::query insert_round{
     "rounds.insert",
     "INSERT INTO voting_rounds (title, budget_minor, currency, opens_at, closes_at, eligibility, ballot, rule, "
     "utility, "
-    "min_projects, max_projects, max_total_cost_minor, points, created_by, state, imported) "
+    "min_projects, max_projects, max_total_cost_minor, points, created_by, state, imported, rule_options) "
     "VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::round_eligibility, $7::round_ballot, $8, $9, $10, $11, "
-    "$12, $13, $14, $15::round_state, $16) RETURNING id"};
+    "$12, $13, $14, $15::round_state, $16, $17::jsonb) RETURNING id"};
+const db::query update_rule{"rounds.update_rule",
+                            "UPDATE voting_rounds SET rule = $2, utility = $3, rule_options = $4::jsonb WHERE id = $1"};
 
 // The round with its counts (for readers), or without them (for casting,
 // where counting every ballot would cost O(ballots) per ballot).
@@ -40,7 +43,7 @@ const db::query insert_round{
     "r.id, r.title, r.budget_minor, r.currency, " SCHWARM_SQL_UTC_SECONDS("r.opens_at") ", " SCHWARM_SQL_UTC_SECONDS(  \
         "r.closes_at") ", r.eligibility::text, r.ballot::text, r.rule, r.utility, r.min_projects, r.max_projects, "    \
                        "r.max_total_cost_minor, r.points, r.state::text, r.imported, "                                 \
-                       "schwarm_now() >= r.opens_at AND schwarm_now() < r.closes_at"
+                       "schwarm_now() >= r.opens_at AND schwarm_now() < r.closes_at, r.rule_options::text"
 // Ballots: voters on the roll while the round takes them, then the box.
 const db::query select_round{"rounds.select", "SELECT " ROUND_COLUMNS
                                               ", (SELECT count(*) FROM round_projects p WHERE p.round_id = r.id), "
@@ -200,6 +203,30 @@ std::size_t open_envelopes(pqxx::work& tx, round_id id, const ballot_key& key) {
     return receipts.size();
 }
 
+round_rule rule_of(const round_spec& s) { return {s.rule, s.utility, s.options}; }
+
+project_index index_of(const std::vector<round_project>& projects) {
+    project_index index;
+    for (const auto& p : projects) index.emplace(p.key, static_cast<std::uint32_t>(index.size()));
+    return index;
+}
+
+// The box's ballots as the tally takes them, in receipt order.
+election_input election_of(pqxx::transaction_base& tx, const round_info& r,
+                           const std::vector<round_project>& projects) {
+    election_input input;
+    input.budget_minor_ = r.spec.budget_minor;
+    const project_index index = index_of(projects);
+    for (const auto& p : projects) input.projects_.push_back({p.key, p.cost_minor});
+    for (const auto& row : tx.exec_prepared(select_ballots.name, r.id.value)) {
+        ballot b;
+        for (const auto& c : choices_from(row[0].as<std::string>()))
+            b.entries_.push_back({index.find(c.project)->second, c.points});
+        input.ballots_.push_back(std::move(b));
+    }
+    return input;
+}
+
 void check_spec(const round_spec& s) {
     if (s.title.empty()) throw field_problem("title", "title is required");
     if (s.budget_minor <= 0) throw field_problem("budget_minor", "budget_minor must be positive");
@@ -209,8 +236,7 @@ void check_spec(const round_spec& s) {
     }
     if (s.ballot != "approval" && s.ballot != "cumulative")
         throw field_problem("ballot", "ballot must be approval or cumulative");
-    if (!parse_rule(s.rule)) throw field_problem("rule", "rule must be greedy, mes, mes-add1 or mes-add1-greedy");
-    if (!parse_utility(s.utility)) throw field_problem("utility", "utility must be cost or approval");
+    check_rule(rule_of(s));
     if ((s.ballot == "cumulative") != s.points.has_value()) {
         throw field_problem("points", "points is required for cumulative ballots and only for them");
     }
@@ -234,7 +260,8 @@ round_id insert(pqxx::work& tx, const round_spec& s, const actor& by, const std:
         pqxx::subtransaction guard(tx, "insert_round");
         rows = guard.exec_prepared(insert_round.name, s.title, s.budget_minor, s.currency_code, s.opens_at, s.closes_at,
                                    s.eligibility, s.ballot, s.rule, s.utility, s.min_projects, s.max_projects,
-                                   s.max_total_cost_minor, s.points, creator, state, imported);
+                                   s.max_total_cost_minor, s.points, creator, state, imported,
+                                   boost::json::serialize(s.options));
         guard.commit();
     } catch (const pqxx::data_exception&) {
         throw field_problem("opens_at", "opens_at and closes_at must be RFC 3339 times, e.g. 2027-01-01T00:00:00Z");
@@ -320,8 +347,11 @@ void check_ballot(const round_info& r, const std::map<std::string, std::int64_t>
 
 boost::json::value rational_json(const rational& r) { return boost::json::value(r.str()); }
 
-boost::json::object result_json(const round_info& r, const std::vector<round_project>& projects,
+boost::json::object result_json(const round_info& r, const round_rule& rule, const std::vector<round_project>& projects,
                                 const tally_result& t) {
+    // Why each project won or lost: the tally's reports, parallel to the projects.
+    std::map<std::string, const project_report*> reports;
+    for (std::size_t i = 0; i < projects.size(); ++i) reports.emplace(projects[i].key, &t.projects_.at(i));
     boost::json::array selected;
     std::set<std::string> chosen;
     for (const auto& s : t.selected_) {
@@ -337,7 +367,8 @@ boost::json::object result_json(const round_info& r, const std::vector<round_pro
                                  {"cost_minor", s.cost_minor_},
                                  {"votes", s.votes_},
                                  {"points", s.points_},
-                                 {"step", s.step_ == selection_step::mes ? "mes" : "greedy"}};
+                                 {"step", s.step_ == selection_step::mes ? "mes" : "greedy"},
+                                 {"reason", reports.at(s.id_)->reason_}};
         if (s.step_ == selection_step::mes) {
             item["rho"] = rational_json(s.rho_);
             item["supporters_full"] = s.supporters_full_;
@@ -348,13 +379,19 @@ boost::json::object result_json(const round_info& r, const std::vector<round_pro
     }
     boost::json::array not_selected;
     for (const auto& p : projects) {
-        if (!chosen.contains(p.key)) not_selected.push_back({{"project", p.key}, {"cost_minor", p.cost_minor}});
+        if (chosen.contains(p.key)) continue;
+        const project_report& report = *reports.at(p.key);
+        not_selected.push_back({{"project", p.key},
+                                {"cost_minor", p.cost_minor},
+                                {"outcome", to_string(report.outcome_)},
+                                {"reason", report.reason_}});
     }
     boost::json::array trace;
     for (const auto& line : t.trace_) trace.push_back(boost::json::value(line));
     return {{"round_id", r.id.str()},
-            {"rule", r.spec.rule},
-            {"utility", r.spec.utility},
+            {"rule", rule.name},
+            {"utility", rule.utility},
+            {"options", rule.options},
             {"budget_minor", t.budget_minor_},
             {"total_cost_minor", t.total_cost_minor_},
             {"voter_budget_minor", rational_json(t.voter_budget_minor_)},
@@ -415,9 +452,10 @@ round_info load_round(pqxx::transaction_base& tx, round_id id, bool with_counts)
                  db::nullable<int>(r[13])};
     info.state = r[14].as<std::string>();
     info.imported = r[15].as<bool>();
-    info.projects = r[17].as<std::int64_t>();
     info.in_window = r[16].as<bool>();
-    info.ballots = r[18].as<std::int64_t>();
+    info.spec.options = boost::json::parse(r[17].as<std::string>()).as_object();
+    info.projects = r[18].as<std::int64_t>();
+    info.ballots = r[19].as<std::int64_t>();
     return info;
 }
 } // namespace
@@ -558,13 +596,39 @@ std::vector<round_project> projects_of(pqxx::transaction_base& tx, round_id id) 
 }
 
 round_info open_round(pqxx::work& tx, round_id id, const actor& by) {
-    if (find_round(tx, id).projects == 0) {
+    const round_info draft = find_round(tx, id);
+    if (draft.projects == 0) {
         throw problem(problems::round_state, "Add projects before opening the round").with("state", "draft");
     }
+    // The rule is frozen from here: every project its options name must be in the round.
+    spec_of(rule_of(draft.spec), index_of(projects_of(tx, id)));
     auto opened = transition(tx, id, "draft", "open", "open", by);
     events::publish_round(tx, events::kinds::round_opened, id.value,
                           {{"round_id", id.str()}, {"closes_at", opened.spec.closes_at}}, std::nullopt, by);
     return opened;
+}
+
+round_info configure_round(pqxx::work& tx, round_id id, const round_rule& rule, const actor& by) {
+    require_state(locked_state(tx, id), "draft", "change the rule");
+    check_rule(rule);
+    tx.exec_prepared(update_rule.name, id.value, rule.name, rule.utility, boost::json::serialize(rule.options));
+    audit::write(tx, {by.actor, "round.configure", "round:" + id.str(), by.request_id,
+                      boost::json::serialize(boost::json::object{
+                          {"rule", rule.name}, {"utility", rule.utility}, {"options", rule.options}})});
+    return find_round(tx, id);
+}
+
+boost::json::object what_if(pqxx::transaction_base& tx, round_id id, const round_rule& rule) {
+    round_info r = find_round(tx, id);
+    if (r.state == "draft" || r.state == "open") {
+        throw problem(problems::round_state, "A what-if tally counts the ballots of a round that has closed")
+            .with("state", r.state);
+    }
+    auto projects = projects_of(tx, id);
+    auto result =
+        result_json(r, rule, projects, tally(election_of(tx, r, projects), spec_of(rule, index_of(projects))));
+    result["what_if"] = true;
+    return result;
 }
 
 round_info close_round(pqxx::work& tx, round_id id, const ballot_key& key, const actor& by) {
@@ -605,22 +669,9 @@ boost::json::object tally_round(pqxx::work& tx, round_id id, const actor& by) {
     require_state(locked_state(tx, id), "closed", "tally");
     round_info r = find_round(tx, id);
     auto projects = projects_of(tx, id);
-    election_input input;
-    input.budget_minor_ = r.spec.budget_minor;
-    std::map<std::string, std::uint32_t> index;
-    for (const auto& p : projects) {
-        index.emplace(p.key, static_cast<std::uint32_t>(input.projects_.size()));
-        input.projects_.push_back({p.key, p.cost_minor});
-    }
-    for (const auto& row : tx.exec_prepared(select_ballots.name, id.value)) {
-        ballot b;
-        for (const auto& c : choices_from(row[0].as<std::string>()))
-            b.entries_.push_back({index.at(c.project), c.points});
-        input.ballots_.push_back(std::move(b));
-    }
-    tally_options options;
-    options.utility_ = parse_utility(r.spec.utility).value();
-    auto result = result_json(r, projects, tally(input, parse_rule(r.spec.rule).value(), options));
+    const round_rule rule = rule_of(r.spec);
+    auto result =
+        result_json(r, rule, projects, tally(election_of(tx, r, projects), spec_of(rule, index_of(projects))));
     tx.exec_prepared(store_result.name, id.value, boost::json::serialize(result));
     std::vector<std::string> selected;
     for (const auto& s : result.at("selected").as_array()) selected.emplace_back(s.at("project").as_string());

@@ -28,23 +28,32 @@ const db::query select_user{"users.select", "SELECT " USER_COLUMNS " FROM users 
 const db::query select_credentials{"users.select_credentials",
                                    "SELECT id, password_hash FROM users WHERE lower(email) = lower($1)"};
 
+// The account's failures from this client and from every client (the row
+// with an empty client), each with the seconds left in its window.
 const db::query select_failures{
     "users.select_failures",
-    "SELECT failures, GREATEST(0, ceil(extract(epoch FROM window_start + make_interval(secs => $2) "
-    "- schwarm_now())))::bigint FROM login_failures WHERE email_hash = decode($1, 'hex') FOR UPDATE"};
+    "SELECT client_hash = ''::bytea, failures, GREATEST(0, ceil(extract(epoch FROM window_start + "
+    "make_interval(secs => $2) - schwarm_now())))::bigint FROM login_failures "
+    "WHERE email_hash = decode($1, 'hex') AND client_hash IN (decode($3, 'hex'), ''::bytea) FOR UPDATE"};
 
 // A failure inside the window counts up; one after it starts a new window.
+// Counted for the client and for the account.
 const db::query record_failure{
     "users.record_failure",
-    "INSERT INTO login_failures (email_hash, window_start, failures) VALUES (decode($1, 'hex'), schwarm_now(), 1) "
-    "ON CONFLICT (email_hash) DO UPDATE SET "
+    "INSERT INTO login_failures (email_hash, client_hash, window_start, failures) "
+    "VALUES (decode($1, 'hex'), decode($3, 'hex'), schwarm_now(), 1), (decode($1, 'hex'), ''::bytea, schwarm_now(), 1) "
+    "ON CONFLICT (email_hash, client_hash) DO UPDATE SET "
     "failures = CASE WHEN login_failures.window_start + make_interval(secs => $2) > schwarm_now() "
     "THEN login_failures.failures + 1 ELSE 1 END, "
     "window_start = CASE WHEN login_failures.window_start + make_interval(secs => $2) > schwarm_now() "
     "THEN login_failures.window_start ELSE schwarm_now() END"};
 
-const db::query clear_failures{"users.clear_failures",
-                               "DELETE FROM login_failures WHERE email_hash = decode($1, 'hex')"};
+// A login that succeeds forgets its client's failures, not the others'.
+const db::query clear_client_failures{
+    "users.clear_client_failures",
+    "DELETE FROM login_failures WHERE email_hash = decode($1, 'hex') AND client_hash = decode($2, 'hex')"};
+const db::query clear_all_failures{"users.clear_all_failures",
+                                   "DELETE FROM login_failures WHERE email_hash = decode($1, 'hex')"};
 
 const db::query insert_session{"sessions.insert",
                                "INSERT INTO sessions (token_hash, user_id, expires_at) "
@@ -137,14 +146,25 @@ std::optional<role> parse_role(std::string_view text) {
     return std::nullopt;
 }
 
+namespace {
+problem email_taken() {
+    return problem(problems::email_taken, "An account with this email address already exists").with("field", "email");
+}
+} // namespace
+
 user create(pqxx::work& tx, const new_user& fields, role r, const std::string& request_id, created_via via) {
     validate(fields);
+    // A taken address is refused before the password is hashed (19 MiB and
+    // tens of milliseconds each): a flood of duplicates costs no hashing. The
+    // insert below still decides a race between two registrations.
+    if (!tx.exec_prepared(select_credentials.name, fields.email).empty()) {
+        throw email_taken();
+    }
     std::string hash = crypto::hash_password(fields.password);
     pqxx::result rows =
         tx.exec_prepared(insert_user.name, fields.email, fields.display_name, hash, std::string(to_string(r)));
     if (rows.empty()) {
-        throw problem(problems::email_taken, "An account with this email address already exists")
-            .with("field", "email");
+        throw email_taken();
     }
     user created{user_id{rows[0][0].as<std::int64_t>()}, fields.email, fields.display_name, r,
                  rows[0][1].as<std::string>()};
@@ -162,27 +182,50 @@ user find(pqxx::transaction_base& tx, user_id id) {
     return user_from(rows[0]);
 }
 
-std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view email, std::string_view password,
-                                           const login_limits& limits, const std::string& request_id) {
-    const std::string email_hash = crypto::sha256_hex(lower_ascii(email));
+namespace {
+
+// The key failed logins are counted under: an account by its id, whatever
+// spelling of its address found it; an unknown address folded to ASCII.
+std::string failure_key(const pqxx::result& account, std::string_view email) {
+    if (!account.empty()) return crypto::sha256_hex("user:" + std::to_string(account[0][0].as<std::int64_t>()));
+    return crypto::sha256_hex(lower_ascii(email));
+}
+
+// A refusal while this client, or every client, has used up its failures.
+std::optional<login_refusal> throttled(pqxx::work& tx, const std::string& key, const std::string& client_hash,
+                                       const login_limits& limits, const std::string& request_id) {
     const auto window_s = static_cast<double>(limits.window.count());
-
-    pqxx::result failures = tx.exec_prepared(select_failures.name, email_hash, window_s);
-    if (!failures.empty()) {
-        auto count = failures[0][0].as<int>();
-        auto remaining = std::chrono::seconds(failures[0][1].as<std::int64_t>());
-        if (count >= limits.failures_max && remaining.count() > 0) {
-            // No personal data: the account, if there is one, by id only.
-            audit::write(tx, {std::nullopt, "session.login_throttled", "login", request_id,
-                              boost::json::serialize(boost::json::object{{"failures", count}})});
-            return login_refusal{
-                problem(problems::rate_limited, "Too many failed logins for this account; try again in " +
-                                                    std::to_string(remaining.count()) + " s"),
-                remaining};
+    for (const auto& row : tx.exec_prepared(select_failures.name, key, window_s, client_hash)) {
+        const bool account_wide = row[0].as<bool>();
+        const int count = row[1].as<int>();
+        const auto remaining = std::chrono::seconds(row[2].as<std::int64_t>());
+        if (remaining.count() <= 0 || count < (account_wide ? limits.account_failures_max : limits.failures_max)) {
+            continue;
         }
+        // No personal data: the account, if there is one, by id only.
+        audit::write(tx, {std::nullopt, "session.login_throttled", "login", request_id,
+                          boost::json::serialize(boost::json::object{
+                              {"failures", count}, {"from", account_wide ? "every address" : "this address"}})});
+        return login_refusal{problem(problems::rate_limited,
+                                     std::string(account_wide ? "Too many failed logins for this account"
+                                                              : "Too many failed logins for this account from here") +
+                                         "; try again in " + std::to_string(remaining.count()) + " s"),
+                             remaining};
     }
+    return std::nullopt;
+}
 
+} // namespace
+
+std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view email, std::string_view password,
+                                           std::string_view client, const login_limits& limits,
+                                           const std::string& request_id) {
     pqxx::result rows = tx.exec_prepared(select_credentials.name, std::string(email));
+    const std::string key = failure_key(rows, email);
+    const std::string client_hash = crypto::sha256_hex("client:" + std::string(client));
+    const auto window_s = static_cast<double>(limits.window.count());
+    if (auto refused = throttled(tx, key, client_hash, limits, request_id)) return *refused;
+
     bool ok = false;
     if (rows.empty()) {
         crypto::verify_password(dummy_hash(), password);
@@ -190,7 +233,7 @@ std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view emai
         ok = crypto::verify_password(rows[0][1].as<std::string>(), password);
     }
     if (!ok) {
-        tx.exec_prepared(record_failure.name, email_hash, window_s);
+        tx.exec_prepared(record_failure.name, key, window_s, client_hash);
         std::string subject = rows.empty() ? "login" : "user:" + std::to_string(rows[0][0].as<std::int64_t>());
         audit::write(tx, {std::nullopt, "session.login_failed", subject, request_id,
                           boost::json::serialize(boost::json::object{{"known_account", !rows.empty()}})});
@@ -198,7 +241,7 @@ std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view emai
     }
 
     user_id id{rows[0][0].as<std::int64_t>()};
-    tx.exec_prepared(clear_failures.name, email_hash);
+    tx.exec_prepared(clear_client_failures.name, key, client_hash);
     std::string token = crypto::random_token(32);
     pqxx::result created = tx.exec_prepared(insert_session.name, crypto::sha256_hex(token), id.value,
                                             static_cast<double>(limits.session_ttl.count()));
@@ -241,6 +284,13 @@ void set_member(pqxx::work& tx, user_id id, bool member, user_id by, const std::
 void logout(pqxx::work& tx, std::string_view token, user_id who, const std::string& request_id) {
     tx.exec_prepared(revoke_session.name, crypto::sha256_hex(token), who.value);
     audit::write(tx, {who, "session.revoke", "user:" + who.str(), request_id});
+}
+
+void unlock(pqxx::work& tx, user_id id, user_id admin, const std::string& request_id) {
+    find(tx, id); // 404 for no such user
+    auto cleared = tx.exec_prepared(clear_all_failures.name, crypto::sha256_hex("user:" + id.str())).affected_rows();
+    audit::write(tx, {admin, "user.unlock", "user:" + id.str(), request_id,
+                      boost::json::serialize(boost::json::object{{"counters_cleared", cleared}})});
 }
 
 } // namespace schwarm::users

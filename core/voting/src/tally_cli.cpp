@@ -18,120 +18,17 @@ namespace schwarm::voting {
 
 namespace {
 
-// pabulib marks a project withdrawn after the vote with this cost (currency units); its
-// checker skips it without stopping greedy-no-skip.
-constexpr std::int64_t withdrawn_cost_minor = 999'999'999LL * 100;
-
 struct command_options {
     std::optional<std::string> rule_;
-    std::optional<utility> utility_;
-    std::optional<std::string> completion_;
-    std::optional<bool> integral_;
-    std::optional<bool> exhaustive_;
-    std::optional<std::int64_t> increment_minor_;
-    std::optional<std::int64_t> steps_max_;
-    std::optional<comparison> comparison_;
-    std::optional<std::vector<tie_criterion>> ties_;
-    std::vector<std::string> tie_order_;
-    bool refuse_ties_ = false;
-    std::optional<std::int64_t> min_votes_;
-    std::optional<std::int64_t> min_score_;
-    std::optional<rational> min_share_;
-    std::vector<std::string> exclude_;
-    std::vector<std::vector<std::string>> exclusive_;
+    rule_options options_;
     bool strict_ = false;
     bool json_ = false;
     bool explain_ = false;
 };
 
-[[noreturn]] void bad_option(const std::string& option, const std::string& detail) {
-    throw std::invalid_argument(option + ": " + detail);
-}
-
-std::vector<std::string> split_list(std::string_view list) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start <= list.size()) {
-        const std::size_t comma = std::min(list.find(',', start), list.size());
-        if (comma > start) {
-            out.emplace_back(list.substr(start, comma - start));
-        }
-        start = comma + 1;
-    }
-    return out;
-}
-
-std::int64_t whole_number(const std::string& option, std::string_view text) {
-    std::int64_t value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || value < 0) {
-        bad_option(option, "expected a whole number, not '" + std::string{text} + "'");
-    }
-    return value;
-}
-
-bool yes_no(const std::string& option, std::string_view text) {
-    if (text == "yes" || text == "on" || text == "true") return true;
-    if (text == "no" || text == "off" || text == "false") return false;
-    bad_option(option, "expected yes or no, not '" + std::string{text} + "'");
-}
-
-// "1/3", "0.5" or "2": an exact non-negative fraction.
-rational fraction(const std::string& option, std::string_view text) {
-    const std::size_t slash = text.find('/');
-    if (slash != std::string_view::npos) {
-        const std::int64_t den = whole_number(option, text.substr(slash + 1));
-        if (den == 0) bad_option(option, "the denominator must not be 0");
-        return rational{whole_number(option, text.substr(0, slash)), den};
-    }
-    const std::optional<std::int64_t> hundredths = parse_units_minor(text);
-    if (!hundredths || *hundredths < 0) {
-        bad_option(option, "expected a fraction such as 1/3 or 0.25, not '" + std::string{text} + "'");
-    }
-    return rational{*hundredths, 100};
-}
-
-std::vector<tie_criterion> tie_criteria(const std::string& option, std::string_view text) {
-    std::vector<tie_criterion> out;
-    if (text == "none") {
-        return out;
-    }
-    for (const std::string& name : split_list(text)) {
-        const std::optional<tie_criterion> t = parse_tie_criterion(name);
-        if (!t)
-            bad_option(option, "unknown criterion '" + name + "' (max-votes, min-cost, max-cost, max-points, order)");
-        out.push_back(*t);
-    }
-    return out;
-}
-
-void read_value_option(command_options& o, const std::string& option, const std::string& value) {
-    if (option == "--rule") o.rule_ = value;
-    else if (option == "--utility") {
-        o.utility_ = parse_utility(value);
-        if (!o.utility_) bad_option(option, "must be cost or approval");
-    } else if (option == "--completion") o.completion_ = value;
-    else if (option == "--add1-integral") o.integral_ = yes_no(option, value);
-    else if (option == "--add1-exhaustive") o.exhaustive_ = yes_no(option, value);
-    else if (option == "--add1-increment") {
-        o.increment_minor_ = parse_units_minor(value);
-        if (!o.increment_minor_ || *o.increment_minor_ <= 0)
-            bad_option(option, "expected a positive amount such as 1 or 0.5");
-    } else if (option == "--add1-steps-max") o.steps_max_ = whole_number(option, value);
-    else if (option == "--comparison") {
-        o.comparison_ = parse_comparison(value);
-        if (!o.comparison_) bad_option(option, "must be none, satisfaction or exclusion-ratio");
-    } else if (option == "--tie-break") o.ties_ = tie_criteria(option, value);
-    else if (option == "--tie-order") o.tie_order_ = split_list(value);
-    else if (option == "--min-votes") o.min_votes_ = whole_number(option, value);
-    else if (option == "--min-score") o.min_score_ = whole_number(option, value);
-    else if (option == "--min-share-per-cost") o.min_share_ = fraction(option, value);
-    else if (option == "--exclude") {
-        const std::vector<std::string> ids = split_list(value);
-        o.exclude_.insert(o.exclude_.end(), ids.begin(), ids.end());
-    } else if (option == "--exclusive") o.exclusive_.push_back(split_list(value));
-    else throw std::invalid_argument("unknown option " + option);
-}
+// pabulib marks a project withdrawn after the vote with this cost (currency units); its
+// checker skips it without stopping greedy-no-skip.
+constexpr std::int64_t withdrawn_cost_minor = 999'999'999LL * 100;
 
 command_options read_options(const std::vector<std::string>& options) {
     command_options o;
@@ -140,11 +37,14 @@ command_options read_options(const std::vector<std::string>& options) {
         if (option == "--strict") o.strict_ = true;
         else if (option == "--json") o.json_ = true;
         else if (option == "--explain") o.explain_ = true;
-        else if (option == "--refuse-ties") o.refuse_ties_ = true;
+        else if (option == "--refuse-ties") o.options_.refuse_ties_ = true;
         else if (!option.starts_with("--")) throw std::invalid_argument("unexpected argument " + option);
         else {
             if (i + 1 >= options.size()) throw std::invalid_argument(option + " needs a value");
-            read_value_option(o, option, options[++i]);
+            const std::string& value = options[++i];
+            if (option == "--rule") o.rule_ = value;
+            else if (!read_rule_option(o.options_, option, value))
+                throw std::invalid_argument("unknown option " + option);
         }
     }
     return o;
@@ -152,25 +52,12 @@ command_options read_options(const std::vector<std::string>& options) {
 
 // --- the rule, from META and options ---
 
-using project_index = std::map<std::string, std::uint32_t, std::less<>>;
-
 project_index index_projects(const election_input& input) {
     project_index index;
     for (std::uint32_t c = 0; c < input.projects_.size(); ++c) {
         index.emplace(input.projects_[c].id_, c);
     }
     return index;
-}
-
-std::vector<std::uint32_t> resolve(const project_index& index, const std::vector<std::string>& ids,
-                                   const char* option) {
-    std::vector<std::uint32_t> out;
-    for (const std::string& id : ids) {
-        const auto it = index.find(id);
-        if (it == index.end()) bad_option(option, "unknown project '" + id + "'");
-        out.push_back(it->second);
-    }
-    return out;
 }
 
 named_rule rule_named(const command_options& o, const election& e, bool& from_meta) {
@@ -302,60 +189,6 @@ void groups_from_comment(const election& e, const project_index& index, counted_
 
 // --- options over META ---
 
-void apply_mes_options(const command_options& o, rule_spec& spec) {
-    const bool mes_option = o.utility_ || o.completion_ || o.integral_ || o.exhaustive_ || o.increment_minor_ ||
-                            o.steps_max_ || o.comparison_;
-    if (mes_option && spec.method_ != method::mes) {
-        throw std::invalid_argument("--utility, --completion, --add1-* and --comparison apply to MES rules only");
-    }
-    if (o.utility_) spec.utility_ = *o.utility_;
-    if (o.completion_) {
-        // add1 and add1u keep the rule's exhaustive setting (on unless the rule is pabulib's
-        // equalshares/add1); add1e and add1eu switch it on.
-        if (!parse_completion(*o.completion_, spec)) {
-            bad_option("--completion", "must be none, utilitarian, add1, add1e, add1u or add1eu");
-        }
-        if (o.exhaustive_ == false && spec.add1_.exhaustive_) {
-            bad_option("--add1-exhaustive", "no contradicts --completion " + *o.completion_);
-        }
-    }
-    if (o.integral_) spec.add1_.integral_ = *o.integral_;
-    if (o.exhaustive_) spec.add1_.exhaustive_ = *o.exhaustive_;
-    if (o.increment_minor_) spec.add1_.increment_minor_ = *o.increment_minor_;
-    if (o.steps_max_) spec.add1_.steps_max_ = *o.steps_max_;
-    if (o.comparison_) spec.comparison_ = *o.comparison_;
-}
-
-void apply_tie_options(const command_options& o, const project_index& index, rule_spec& spec) {
-    tie_breaking& ties = spec.ties_;
-    if (o.ties_) ties.criteria_ = *o.ties_;
-    if (o.refuse_ties_) ties.refuse_unresolved_ = true;
-    ties.order_ = resolve(index, o.tie_order_, "--tie-order");
-    const bool listed =
-        std::find(ties.criteria_.begin(), ties.criteria_.end(), tie_criterion::listed_order) != ties.criteria_.end();
-    if (listed && ties.order_.empty()) {
-        bad_option("--tie-break", "'order' needs --tie-order with the drawn order of projects");
-    }
-    // A drawn order, once given, is the last word after the other criteria.
-    if (!listed && !ties.order_.empty()) ties.criteria_.push_back(tie_criterion::listed_order);
-}
-
-void apply_eligibility_options(const command_options& o, const project_index& index, rule_spec& spec) {
-    eligibility& e = spec.eligibility_;
-    if (o.min_votes_) e.min_votes_ = *o.min_votes_;
-    if (o.min_score_) e.min_points_ = *o.min_score_;
-    if (o.min_share_) e.min_share_per_cost_ = *o.min_share_;
-    const std::vector<std::uint32_t> excluded = resolve(index, o.exclude_, "--exclude");
-    e.withdrawn_.insert(e.withdrawn_.end(), excluded.begin(), excluded.end());
-    if (!o.exclusive_.empty()) {
-        e.exclusive_groups_.clear();
-        for (const auto& group : o.exclusive_) {
-            if (group.size() < 2) bad_option("--exclusive", "a group needs two or more projects");
-            e.exclusive_groups_.push_back(resolve(index, group, "--exclusive"));
-        }
-    }
-}
-
 counted_rule choose(const command_options& o, const election& e, const election_input& input) {
     counted_rule counted;
     const named_rule named = rule_named(o, e, counted.from_meta_);
@@ -364,7 +197,7 @@ counted_rule choose(const command_options& o, const election& e, const election_
     const project_index index = index_projects(input);
     counted.spec_.eligibility_.min_points_ = meta_threshold(e);
     withdraw_sentinels(input, counted);
-    if (named.reads_exclusive_groups_ && o.exclusive_.empty()) {
+    if (named.reads_exclusive_groups_ && o.options_.exclusive_.empty()) {
         groups_from_comment(e, index, counted);
         if (counted.spec_.eligibility_.exclusive_groups_.empty()) {
             if (o.strict_)
@@ -374,9 +207,7 @@ counted_rule choose(const command_options& o, const election& e, const election_
                 "greedy-exclusive, but the META comment names no exclusive group: counted as greedy");
         }
     }
-    apply_mes_options(o, counted.spec_);
-    apply_tie_options(o, index, counted.spec_);
-    apply_eligibility_options(o, index, counted.spec_);
+    apply_rule_options(o.options_, index, counted.spec_);
     if (named.needs_threshold_ && counted.spec_.eligibility_.min_points_ == 0) {
         throw std::invalid_argument(named.name_ +
                                     " needs a threshold: META min_project_score_threshold or --min-score");

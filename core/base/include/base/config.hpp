@@ -54,7 +54,8 @@ struct config {
 
     int rate_per_client_per_s = 500; // 0 disables the per-client rate limit
     int rate_burst = 1000;
-    int login_failures_max = 5; // per account, within login_window_s
+    int login_failures_max = 5;           // per account and client address, within login_window_s
+    int login_account_failures_max = 100; // per account from every address, within login_window_s
     int login_window_s = 900;
     int login_per_client_per_min = 30;
 

@@ -32,6 +32,11 @@ boost::json::object parse_object(std::string_view text);
 // problem ("postings[2]").
 const boost::json::object& element_object(const boost::json::value& element, const std::string& field);
 
+// An RFC 3339 date-time as the API takes them: 2027-06-30T23:59:59Z, with
+// optional fractions of a second and a Z or ±hh:mm offset. PostgreSQL would
+// also take 'infinity', 'tomorrow' or 'epoch'; the API does not.
+bool is_rfc3339_time(std::string_view text);
+
 class object_reader {
 public:
     // `prefix` qualifies field names in problems, e.g. "postings[1].".
@@ -42,10 +47,14 @@ public:
     std::optional<std::string> optional_string(std::string_view field, std::size_t length_min, std::size_t length_max);
     std::int64_t required_int(std::string_view field, std::int64_t min, std::int64_t max);
     std::optional<std::int64_t> optional_int(std::string_view field, std::int64_t min, std::int64_t max);
+    // An RFC 3339 date-time (is_rfc3339_time), as its text.
+    std::string required_time(std::string_view field);
     std::optional<bool> optional_bool(std::string_view field);
     // An array of at most `size_max` elements; empty when absent.
     const boost::json::array& optional_array(std::string_view field, std::size_t size_max);
     const boost::json::array& required_array(std::string_view field, std::size_t size_max);
+    // An object; empty when absent.
+    const boost::json::object& optional_object(std::string_view field);
 
     // Throws a validation problem for the first field not read above.
     void reject_unknown() const;

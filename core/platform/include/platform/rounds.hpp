@@ -49,12 +49,14 @@ struct round_spec {
     std::string closes_at;                 // RFC 3339
     std::string eligibility = "customers"; // or "members"
     std::string ballot = "approval";       // or "cumulative"
-    std::string rule = "greedy";           // greedy | mes | mes-add1 | mes-add1-greedy
+    std::string rule = "greedy";           // any name voting::find_rule knows (platform names)
     std::string utility = "cost";          // cost | approval (MES with approval ballots)
     int min_projects = 1;
     std::optional<int> max_projects = std::nullopt;
     std::optional<std::int64_t> max_total_cost_minor = std::nullopt; // knapsack ballots
     std::optional<int> points = std::nullopt;                        // cumulative ballots
+    // The rule's options (docs/voting.md, "Rounds"): {"completion": "add1e", ...}.
+    boost::json::object options = {};
 };
 
 struct round_info {
@@ -113,6 +115,20 @@ std::vector<round_project> projects_of(pqxx::transaction_base& tx, round_id id);
 round_info open_round(pqxx::work& tx, round_id id, const actor& by);
 // The close also opens the envelopes into the ballot box (see above).
 round_info close_round(pqxx::work& tx, round_id id, const ballot_key& key, const actor& by);
+
+// A round's rule as staff configure it: a name, the utility (MES), options.
+struct round_rule {
+    std::string name;
+    std::string utility;
+    boost::json::object options;
+};
+
+// A draft round's rule, utility and options; refused once the round is open
+// (they are published with it, before the vote).
+round_info configure_round(pqxx::work& tx, round_id id, const round_rule& rule, const actor& by);
+// The tally under another rule, stored nowhere: for a round that has closed.
+// The official result is untouched.
+boost::json::object what_if(pqxx::transaction_base& tx, round_id id, const round_rule& rule);
 
 // Staff: an approved platform project enters a draft round (it moves to
 // in_vote) with its goal as the cost unless one is given; its key is

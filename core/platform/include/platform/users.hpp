@@ -61,9 +61,10 @@ user create(pqxx::work& tx, const new_user& fields, role r, const std::string& r
 user find(pqxx::transaction_base& tx, user_id id);
 
 struct login_limits {
-    int failures_max;
+    int failures_max; // per account and client address, within `window`
     std::chrono::seconds window;
     std::chrono::seconds session_ttl;
+    int account_failures_max = 100; // per account from every address, within `window`
 };
 
 struct session {
@@ -80,8 +81,15 @@ struct login_refusal {
     std::chrono::seconds retry_after{0};
 };
 
+// Failed logins are counted per account and client address: a guesser is
+// throttled at failures_max, the owner elsewhere is not; from every address
+// together the account is throttled at account_failures_max.
 std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view email, std::string_view password,
-                                           const login_limits& limits, const std::string& request_id);
+                                           std::string_view client, const login_limits& limits,
+                                           const std::string& request_id);
+
+// An admin ends the account's login throttling (every address's count).
+void unlock(pqxx::work& tx, user_id id, user_id admin, const std::string& request_id);
 
 // The principal behind a bearer token, if the token is known, unexpired and
 // not revoked.
