@@ -218,6 +218,15 @@ step generator::open(const model::platform&, int n, const std::string& owner) {
     // Deadlines from six hours to ten days ahead: some end inside a pledge's
     // reflection period, some after it.
     s.args["deadline"] = std::to_string(between(6 * 3600, 10 * 86'400));
+    if (loan) {
+        // Terms from interest-free to 20 %, one month to five years, both
+        // kinds of schedule (a history without them: 5 %, 12, annuity).
+        static const int rates[] = {0, 1, 350, 500, 999, 2000};
+        static const int terms[] = {1, 2, 7, 12, 36, 60};
+        s.args["rate"] = std::to_string(rates[pick(6)]);
+        s.args["term"] = std::to_string(terms[pick(6)]);
+        s.args["schedule"] = chance(0.6) ? "annuity" : "equal_principal";
+    }
     return s;
 }
 

@@ -1,13 +1,16 @@
 #include "support/money_model.hpp"
 
+#include <boost/multiprecision/cpp_int.hpp>
+
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <stdexcept>
 
 namespace schwarm::test::model {
+
+namespace mp = boost::multiprecision;
 
 namespace {
 
@@ -314,30 +317,35 @@ std::int64_t loan::owed() const {
     return sum;
 }
 
-std::string schedule_problem(std::int64_t principal, int rate_bp, int months, const std::vector<instalment>& plan) {
-    if (static_cast<int>(plan.size()) != months) return "not " + std::to_string(months) + " instalments";
-    // The annuity: P·r / (1 − (1 + r)^−n) with r = rate_bp / 120000, in long double.
-    long double r = rate_bp / 120000.0L;
-    long double exact = principal * r / (1 - std::pow(1 + r, -static_cast<long double>(months)));
-    std::int64_t balance = principal;
-    for (std::size_t k = 0; k < plan.size(); ++k) {
-        const auto& i = plan[k];
-        auto interest = static_cast<std::int64_t>((2 * static_cast<__int128>(balance) * rate_bp + 120000) / 240000);
-        std::string which = "instalment " + std::to_string(k + 1);
-        if (i.no != static_cast<int>(k) + 1) return which + " numbered " + std::to_string(i.no);
-        if (i.interest != interest) {
-            return which + " charges " + std::to_string(i.interest) + " interest on " + std::to_string(balance) +
-                   ", not " + std::to_string(interest);
-        }
-        bool last = k + 1 == plan.size();
-        if (!last && std::fabs(static_cast<long double>(i.principal + i.interest) - exact) > 1) {
-            return which + " of " + std::to_string(i.principal + i.interest) + ", not the annuity of " +
-                   std::to_string(static_cast<double>(exact));
-        }
-        if (i.principal < 0 || i.principal > balance) return which + " repays more than is owed";
-        balance -= i.principal;
+namespace {
+// a / b rounded half up, for a, b ≥ 0.
+mp::cpp_int half_up(const mp::cpp_int& a, const mp::cpp_int& b) { return (2 * a + b) / (2 * b); }
+} // namespace
+
+std::vector<instalment> loan_schedule(std::int64_t principal, int rate_bp, int months, const std::string& kind) {
+    std::vector<instalment> plan;
+    if (months < 1) return plan;
+    const mp::cpp_int year = 120'000; // rate_bp / 120000 is the monthly rate
+    bool level = kind == "annuity" && rate_bp > 0;
+    mp::cpp_int payment = 0;
+    if (level) {
+        // P·r / (1 − (1 + r)^−n) = P · rate_bp · (year + rate_bp)^n / (year · ((year + rate_bp)^n − year^n))
+        mp::cpp_int grown = mp::pow(year + rate_bp, months), base = mp::pow(year, months);
+        payment = half_up(mp::cpp_int(principal) * rate_bp * grown, year * (grown - base));
     }
-    return balance == 0 ? "" : "the schedule leaves " + std::to_string(balance) + " unpaid";
+    std::int64_t balance = principal;
+    for (int k = 1; k <= months; ++k) {
+        instalment i;
+        i.no = k;
+        i.interest = static_cast<std::int64_t>(half_up(mp::cpp_int(balance) * rate_bp, year));
+        if (k == months) i.principal = balance;
+        else if (level)
+            i.principal = std::clamp(static_cast<std::int64_t>(payment) - i.interest, std::int64_t{0}, balance);
+        else i.principal = std::min(balance, principal / months + (k <= principal % months ? 1 : 0));
+        balance -= i.principal;
+        plan.push_back(i);
+    }
+    return plan;
 }
 
 std::vector<std::int64_t> split_largest_remainder(std::int64_t amount, const std::vector<std::int64_t>& weights) {
@@ -358,7 +366,7 @@ std::vector<std::int64_t> split_largest_remainder(std::int64_t amount, const std
     return out;
 }
 
-answer platform::disburse(const std::string& project_name, const std::vector<instalment>& schedule) {
+answer platform::disburse(const std::string& project_name) {
     auto found = projects.find(project_name);
     if (found == projects.end()) return not_found;
     project& p = found->second;
@@ -367,7 +375,7 @@ answer platform::disburse(const std::string& project_name, const std::vector<ins
     loan l;
     l.borrower = p.owner;
     l.principal = p.pledged;
-    l.schedule = schedule;
+    l.schedule = loan_schedule(p.pledged, p.rate_bp, p.term_months, p.schedule);
     std::map<std::int64_t, lender> by_id;
     for (const auto& [name, g] : pledges) {
         if (g.project != project_name || g.state != pledge_state::posted) continue;

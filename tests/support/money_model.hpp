@@ -78,6 +78,11 @@ struct project {
     std::int64_t min_pledge = 1;
     bool overfunding = false;
     instant deadline = 0;
+    // A loan's terms: the annual rate in basis points, the term in months,
+    // annuity or equal_principal.
+    int rate_bp = 500;
+    int term_months = 12;
+    std::string schedule = "annuity";
     std::string state = "funding";
     std::int64_t pledged = 0; // the public counter: held and posted pledges
     int backers = 0;
@@ -109,8 +114,8 @@ struct pledge_request {
     bool acknowledged = false;
 };
 
-// A loan after its disbursement: the schedule as the server fixed it (and
-// `schedule_problem` checked it), each lender's share and what came back.
+// A loan after its disbursement: its schedule (loan_schedule), each lender's
+// share and what came back.
 struct instalment {
     int no = 0;
     std::int64_t principal = 0, interest = 0;
@@ -130,12 +135,15 @@ struct loan {
     std::int64_t owed() const;
 };
 
-// What is wrong with an annuity schedule for `principal` at `rate_bp` a year
-// over `months`: each month's interest is the balance's at rate_bp / 12,
-// rounded half up; the principal parts repay exactly the principal; every
-// instalment but the last is the annuity payment (to the cent of the exact
-// formula). Empty when it is right.
-std::string schedule_problem(std::int64_t principal, int rate_bp, int months, const std::vector<instalment>& plan);
+// A loan's schedule by the rules of docs/decisions.md ("Loan arithmetic"),
+// written here from them: the monthly rate is rate_bp / 120000; a month's
+// interest is the balance times it, rounded half up; an annuity's payment is
+// P·r / (1 − (1 + r)^−n) computed exactly and rounded half up, each
+// instalment's principal the payment less its interest; equal principal (and
+// an interest-free annuity) repays floor(P / n) a month, the first P mod n
+// instalments a cent more; the last instalment takes whatever principal
+// remains.
+std::vector<instalment> loan_schedule(std::int64_t principal, int rate_bp, int months, const std::string& kind);
 
 // `amount` split by `weights`: the floor of each part, then one unit each by
 // largest remainder, ties to the lower index.
@@ -179,9 +187,9 @@ public:
     // Staff stop a campaign; its owner withdraws it.
     answer cancel(const std::string& project_name);
     answer withdraw(const std::string& who, const std::string& project_name);
-    // Loans: staff disburse a funded loan (with the schedule the server
-    // made), the borrower (or staff) repays, staff mark it defaulted.
-    answer disburse(const std::string& project_name, const std::vector<instalment>& schedule);
+    // Loans: staff disburse a funded loan (its schedule by loan_schedule),
+    // the borrower (or staff) repays, staff mark it defaulted.
+    answer disburse(const std::string& project_name);
     answer repay(const std::string& caller, const std::string& project_name, std::int64_t amount);
     answer mark_defaulted(const std::string& project_name);
 
