@@ -293,6 +293,13 @@ public:
         tx.exec_params("SELECT schwarm_travel_to($1::timestamptz)", model::format_time(t));
     }
 
+    // The platform time now to the microsecond, in seconds since 1970.
+    double platform_epoch() {
+        pqxx::connection c(url_);
+        pqxx::nontransaction tx(c);
+        return tx.exec1("SELECT extract(epoch FROM schwarm_clock())::float8")[0].as<double>();
+    }
+
     // The platform time now, read from the database.
     model::instant platform_now() {
         pqxx::connection c(url_);
@@ -496,8 +503,13 @@ class runner {
 public:
     runner(cluster& c, const hist::config& cfg, tally& counts)
         : cfg_(cfg), counts_(counts), sut_(c, cfg, counts), m_(settings_of(cfg)) {
-        anchor_platform_ = model::parse_time(platform_under_test::start);
+        // The clock has run on since the platform was set to its start (the
+        // servers started, staff were made): anchored to where it is now.
+        double at = sut_.platform_epoch();
         anchor_steady_ = steady::now();
+        anchor_platform_ = static_cast<model::instant>(at);
+        anchor_steady_ -= std::chrono::duration_cast<steady::duration>(
+            std::chrono::duration<double>(at - static_cast<double>(anchor_platform_)));
         // Staff exist but have no wallet; the second staff member is named
         // so deposits to them can be tried.
         sut_.people_["staff2"].id = user_id_of("staff2");

@@ -211,7 +211,7 @@ step generator::open(const model::platform&, int n, const std::string& owner) {
     s.args["kind"] = kind;
     s.args["mode"] = loan || chance(0.7) ? "all_or_nothing" : "keep_it_all";
     // Loans smaller, so that some are funded, disbursed and repaid within a history.
-    std::int64_t goal = loan ? between(5'000, 60'000) : between(5'000, 200'000);
+    std::int64_t goal = loan ? between(5'000, 40'000) : between(5'000, 200'000);
     s.args["goal"] = std::to_string(goal);
     s.args["min"] = std::to_string(chance(0.15) ? std::max<std::int64_t>(1, goal / 10) : 1);
     s.args["over"] = !loan && cfg_.allows("overfunding") && chance(0.2) ? "1" : "0";
@@ -260,11 +260,37 @@ step generator::pledge(const model::platform& m, int n) {
     std::int64_t amount =
         between(least, std::max(least, std::min({available, std::max<std::int64_t>(rest, 1), goal / 3})));
     int flavour = pick(140);
-    if (p && p->kind == "loan" && rest > 0 && chance(0.25)) flavour = 0; // a loan made whole
-    if (flavour < 15 && rest > 0) amount = rest;                         // exactly the goal
-    else if (flavour < 25 && rest > 0) amount = rest + between(1, 100);  // past the goal
-    else if (flavour < 35 && available > 0) amount = available + 1;      // past the wallet
-    else if (flavour < 42 && available > 0) amount = available;          // all of it
+    if (p && p->kind == "loan" && rest > 0 && chance(0.3)) {
+        // A loan made whole (or nearly) by the investor with the most room,
+        // so that loans get funded, disbursed and repaid.
+        std::string best;
+        std::int64_t room = 0;
+        for (const auto& person : people) {
+            auto c = m.customers.find(person);
+            const model::wallet* pw = m.find_wallet(person, "EUR");
+            if (person == p->owner || c == m.customers.end() || !c->second.investor_ready || !pw) continue;
+            std::int64_t lent = 0;
+            for (const auto& [gname, g] : m.pledges) {
+                if (g.backer == person && g.project == project &&
+                    (g.state == model::pledge_state::held || g.state == model::pledge_state::posted))
+                    lent += g.amount;
+            }
+            std::int64_t fits = std::min({rest, pw->available(), cfg_.project_limit_minor - lent});
+            if (fits > room) best = person, room = fits;
+        }
+        if (!best.empty() && room >= least) {
+            s.args["who"] = best;
+            s.args["amount"] = std::to_string(room);
+            s.args["currency"] = "EUR";
+            s.args["ack"] = "1";
+            return s;
+        }
+        flavour = 0;
+    }
+    if (flavour < 15 && rest > 0) amount = rest;                        // exactly the goal
+    else if (flavour < 25 && rest > 0) amount = rest + between(1, 100); // past the goal
+    else if (flavour < 35 && available > 0) amount = available + 1;     // past the wallet
+    else if (flavour < 42 && available > 0) amount = available;         // all of it
     else if (flavour < 47 && p && p->min_pledge > 1) amount = p->min_pledge - 1;
     else if (flavour < 55) amount = between(goal / 2, goal * 2);
     else if (flavour < 65 && p && p->kind == "loan") { // near the investor limits
