@@ -211,7 +211,7 @@ step generator::open(const model::platform&, int n, const std::string& owner) {
     s.args["kind"] = kind;
     s.args["mode"] = loan || chance(0.7) ? "all_or_nothing" : "keep_it_all";
     // Loans smaller, so that some are funded, disbursed and repaid within a history.
-    std::int64_t goal = loan ? between(5'000, 40'000) : between(5'000, 200'000);
+    std::int64_t goal = loan ? between(5'000, 25'000) : between(5'000, 200'000);
     s.args["goal"] = std::to_string(goal);
     s.args["min"] = std::to_string(chance(0.15) ? std::max<std::int64_t>(1, goal / 10) : 1);
     s.args["over"] = !loan && cfg_.allows("overfunding") && chance(0.2) ? "1" : "0";
@@ -260,7 +260,7 @@ step generator::pledge(const model::platform& m, int n) {
     std::int64_t amount =
         between(least, std::max(least, std::min({available, std::max<std::int64_t>(rest, 1), goal / 3})));
     int flavour = pick(140);
-    if (p && p->kind == "loan" && rest > 0 && chance(0.3)) {
+    if (p && p->kind == "loan" && rest > 0 && chance(0.5)) {
         // A loan made whole (or nearly) by the investor with the most room,
         // so that loans get funded, disbursed and repaid.
         std::string best;
