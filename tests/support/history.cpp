@@ -583,8 +583,8 @@ step generator::next(const model::platform& m, int n) {
                                 {"register", 1},
                                 {"kill", 2},
                                 {"crash", 1},
-                                {"disburse", funded_loans ? 6 : 0},
-                                {"repay", loans > 0 ? 8 : 0},
+                                {"disburse", funded_loans ? 10 : 0},
+                                {"repay", loans > 0 ? 14 : 0},
                                 {"default", loans > 0 ? 1 : 0}};
     std::vector<choice> open_choices;
     int total = 0;
