@@ -7,7 +7,7 @@
 # concurrent ones, retries under the same key, requests cut off, SIGKILL of a
 # server and immediate stops of PostgreSQL; the model and the books checked
 # after every step. BENCH_HISTORY_SEED starts from that seed (each history
-# takes the next); BENCH_HISTORY_STEPS sets steps per history (default 40).
+# takes the next); BENCH_HISTORY_STEPS sets steps per history (default 60).
 # Prints the figures (histories, steps, requests, bursts, faults survived,
 # retries, violations) as a section for bench/RESULTS.md, and a violation's
 # seed, shrunk history and replay command if one is found.

@@ -164,6 +164,94 @@ TEST_CASE("histories model: loan pledges are held to the investor limits", "[his
     CHECK(m.raised_by_owner("owner") == 10'000);
 }
 
+TEST_CASE("histories model: loan schedules by the rules of docs/decisions.md", "[histories]") {
+    auto total = [](const model::instalment& i) { return i.principal + i.interest; };
+    // The worked example there: 1,000.00 at 20 % over 360 months pays 16.71 a
+    // month and 23.93 in the last.
+    auto long_one = model::loan_schedule(100'000, 2'000, 360, "annuity");
+    REQUIRE(long_one.size() == 360);
+    CHECK(total(long_one[0]) == 1'671);
+    CHECK(long_one[0].interest == 1'667); // 100000 × 2000 / 120000 = 1666.67, half up
+    CHECK(total(long_one[358]) == 1'671);
+    CHECK(total(long_one[359]) == 2'393);
+    // 1,200.00 at 5 % over 12 months: the payment 102.73 (102.7290…), the
+    // first month's interest 5.00, the principal repaid exactly.
+    auto year = model::loan_schedule(120'000, 500, 12, "annuity");
+    REQUIRE(year.size() == 12);
+    CHECK(total(year[0]) == 10'273);
+    CHECK(year[0].interest == 500);
+    CHECK(year[1].interest == 459); // (120000 − 9773) × 500 / 120000 = 459.28…
+    std::int64_t repaid = 0;
+    for (const auto& i : year) repaid += i.principal;
+    CHECK(repaid == 120'000);
+    // Interest-free, and equal principal: floor(P / n), the first P mod n a cent more.
+    auto free = model::loan_schedule(1'000, 0, 3, "annuity");
+    REQUIRE(free.size() == 3);
+    CHECK((free[0].principal == 334 && free[1].principal == 333 && free[2].principal == 333));
+    CHECK((free[0].interest == 0 && free[2].interest == 0));
+    auto equal = model::loan_schedule(10'001, 1'200, 4, "equal_principal");
+    REQUIRE(equal.size() == 4);
+    CHECK((equal[0].principal == 2'501 && equal[1].principal == 2'500 && equal[3].principal == 2'500));
+    CHECK(equal[0].interest == 100); // 10001 × 1 % = 100.01
+    CHECK(equal[1].interest == 75);  // 7500 × 1 %
+    CHECK(model::loan_schedule(5'000, 999, 1, "annuity")[0].principal == 5'000);
+}
+
+TEST_CASE("histories model: pro-rata splits hand the leftover cents by largest remainder", "[histories]") {
+    CHECK(model::split_largest_remainder(100, {1, 1, 1}) == std::vector<std::int64_t>{34, 33, 33});
+    CHECK(model::split_largest_remainder(10, {1, 2}) == std::vector<std::int64_t>{3, 7}); // 3.33, 6.67
+    CHECK(model::split_largest_remainder(1, {5, 5}) == std::vector<std::int64_t>{1, 0});  // a tie: the lower index
+    CHECK(model::split_largest_remainder(0, {5, 5}) == std::vector<std::int64_t>{0, 0});
+}
+
+TEST_CASE("histories model: a loan repaid interest first, split over its lenders, then defaulted", "[histories]") {
+    model::settings s;
+    s.fee_bp = 0;
+    model::platform m(s);
+    m.now = parse_time("2030-03-04T08:00:00Z");
+    m.customers["owner"] = {true, false, 3};
+    m.customers["anna"] = {true, false, 2};
+    m.customers["ben"] = {true, false, 1};
+    m.deposit("anna", 50'000, "EUR");
+    m.deposit("ben", 50'000, "EUR");
+    model::project p;
+    p.owner = "owner";
+    p.kind = "loan";
+    p.goal = 3'000;
+    p.rate_bp = 1'200; // 1 % a month
+    p.term_months = 2;
+    p.deadline = m.now + 86'400;
+    m.projects["p"] = p;
+    REQUIRE(m.place({"g1", "anna", "p", 2'000, "EUR", false}, m.now) == model::success(201));
+    REQUIRE(m.place({"g2", "ben", "p", 1'000, "EUR", false}, m.now) == model::success(201));
+    CHECK(m.disburse("p") == refused(409, "project-state")); // not funded yet
+    CHECK(m.repay("owner", "p", 100) == refused(404, "not-found"));
+    m.now = m.projects.at("p").settles_at();
+    REQUIRE(m.settle("p") == model::success(200));
+    REQUIRE(m.disburse("p") == model::success(201));
+    CHECK(m.find_wallet("owner", "EUR")->balance == 3'000);
+    const auto& l = m.loans.at("p");
+    // Lenders in the order of their user ids: ben (1), then anna (2).
+    REQUIRE(l.lenders.size() == 2);
+    CHECK((l.lenders[0].who == "ben" && l.lenders[0].share == 1'000));
+    CHECK((l.lenders[1].who == "anna" && l.lenders[1].share == 2'000));
+    // 30.00 of interest first: 10.00 to ben, 20.00 to anna; then 1.00 of
+    // principal, split 0.33 / 0.67 by what each is still owed.
+    CHECK(l.schedule[0].interest == 30);
+    CHECK(m.repay("anna", "p", 31) == refused(404, "not-found"));
+    CHECK(m.repay("owner", "p", 100'000) == refused(422, "repayment-exceeds-owed"));
+    REQUIRE(m.repay("owner", "p", 31) == model::success(201));
+    CHECK((l.lenders[0].interest_received == 10 && l.lenders[1].interest_received == 20));
+    CHECK((l.lenders[0].principal_received == 0 && l.lenders[1].principal_received == 1));
+    CHECK(l.schedule[0].interest_paid == 30);
+    CHECK(l.schedule[0].principal_paid == 1);
+    CHECK(m.find_wallet("owner", "EUR")->balance == 3'000 - 31);
+    CHECK(m.projects.at("p").state == "repaying");
+    CHECK(m.mark_defaulted("p") == model::success(200));
+    CHECK(m.repay("owner", "p", 10) == refused(409, "loan-state"));
+    CHECK(m.mark_defaulted("p") == refused(409, "loan-state"));
+}
+
 TEST_CASE("histories: a printed history reads back as it was, NUL bytes included", "[histories]") {
     history::recorded h;
     h.cfg = history::config_for(42, {});

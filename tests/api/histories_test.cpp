@@ -20,7 +20,7 @@
 // SCHWARM_TEST_HISTORY_SEED      run this one seed's history only
 // SCHWARM_TEST_HISTORY_FIRST_SEED  the first seed of a timed run (default random)
 // SCHWARM_TEST_HISTORY_FILE      replay a printed history (e.g. a shrunk one)
-// SCHWARM_TEST_HISTORY_STEPS     steps per history (default 40)
+// SCHWARM_TEST_HISTORY_STEPS     steps per history (default 60, the opening's 15 included)
 // SCHWARM_TEST_HISTORY_FAULTS    0: no SIGKILL or PostgreSQL stop (default 1)
 // SCHWARM_TEST_HISTORY_SHRINK_SECONDS  time to shrink a failing history (default 240)
 // SCHWARM_TEST_HISTORY_OPS       the operations to generate (comma-separated; default all)
@@ -93,7 +93,7 @@ struct options {
         o.file = env_or("SCHWARM_TEST_HISTORY_FILE", "");
         o.shrink_seconds = std::stoi(env_or("SCHWARM_TEST_HISTORY_SHRINK_SECONDS", "240"));
         o.legacy = env_or("SCHWARM_TEST_HISTORY_LEGACY", "0") == "1";
-        o.base.steps = std::stoi(env_or("SCHWARM_TEST_HISTORY_STEPS", "40"));
+        o.base.steps = std::stoi(env_or("SCHWARM_TEST_HISTORY_STEPS", "60"));
         o.base.faults = env_or("SCHWARM_TEST_HISTORY_FAULTS", "1") == "1";
         std::istringstream ops(env_or("SCHWARM_TEST_HISTORY_OPS", ""));
         for (std::string op; std::getline(ops, op, ',');) o.base.ops.push_back(op);
@@ -291,6 +291,13 @@ public:
         pqxx::connection c(url_);
         pqxx::nontransaction tx(c);
         tx.exec_params("SELECT schwarm_travel_to($1::timestamptz)", model::format_time(t));
+    }
+
+    // The platform time now to the microsecond, in seconds since 1970.
+    double platform_epoch() {
+        pqxx::connection c(url_);
+        pqxx::nontransaction tx(c);
+        return tx.exec1("SELECT extract(epoch FROM schwarm_clock())::float8")[0].as<double>();
     }
 
     // The platform time now, read from the database.
@@ -496,8 +503,13 @@ class runner {
 public:
     runner(cluster& c, const hist::config& cfg, tally& counts)
         : cfg_(cfg), counts_(counts), sut_(c, cfg, counts), m_(settings_of(cfg)) {
-        anchor_platform_ = model::parse_time(platform_under_test::start);
+        // The clock has run on since the platform was set to its start (the
+        // servers started, staff were made): anchored to where it is now.
+        double at = sut_.platform_epoch();
         anchor_steady_ = steady::now();
+        anchor_platform_ = static_cast<model::instant>(at);
+        anchor_steady_ -= std::chrono::duration_cast<steady::duration>(
+            std::chrono::duration<double>(at - static_cast<double>(anchor_platform_)));
         // Staff exist but have no wallet; the second staff member is named
         // so deposits to them can be tried.
         sut_.people_["staff2"].id = user_id_of("staff2");
@@ -518,6 +530,7 @@ public:
             check_books();
         }
         // The end of every history: each campaign runs out and settles.
+        for (const auto& [name, p] : m_.projects) counts_.answered("campaign before the end: " + p.kind, {0, p.state});
         finish();
         check_books();
     }
@@ -629,7 +642,7 @@ private:
                  R"({"question_id":"reflection","option":0}]})",
                  ""});
         }
-        m_.customers[name] = {ready, false};
+        m_.customers[name] = {ready, false, std::stoll(sut_.people_[name].id)};
     }
 
     answer_got expect_ok(const call& c) {
@@ -664,9 +677,12 @@ private:
         if (p.overfunding && !legacy) fields["allow_overfunding"] = true;
         bool loan = p.kind == "loan";
         if (loan) {
-            fields["loan_rate_bp"] = 500;
-            fields["loan_term_months"] = 12;
-            fields["loan_schedule"] = "annuity";
+            p.rate_bp = static_cast<int>(s.number("rate", 500));
+            p.term_months = static_cast<int>(s.number("term", 12));
+            p.schedule = s.arg("schedule", "annuity");
+            fields["loan_rate_bp"] = p.rate_bp;
+            fields["loan_term_months"] = p.term_months;
+            fields["loan_schedule"] = p.schedule;
         }
         auto created = expect_ok({owner, "POST", "/v1/projects", json::serialize(fields), ""});
         std::string id(created.json.at("id").as_string());
@@ -778,6 +794,7 @@ private:
         }
         if (op == "deposit" || op == "payout") return money_movement(s, r);
         if (op == "settle" || op == "cancel" || op == "withdraw") return project_move(s, r);
+        if (op == "disburse" || op == "repay" || op == "default") return loan_move(s, r);
         fail("unknown step " + op);
     }
 
@@ -864,6 +881,65 @@ private:
         return r;
     }
 
+    // Staff disburse a funded loan (its schedule must be the model's, made
+    // by the rules apart from the product), the borrower or staff repay,
+    // staff mark it defaulted.
+    std::optional<resolved> loan_move(const hist::step& s, resolved& r) {
+        std::string project = s.arg("project");
+        if (project != "p999999" && !project_ids_.contains(project)) return std::nullopt;
+        std::string id = project_id(project);
+        if (s.op == "disburse") {
+            r.c = {s.arg("staff", "staff"), "POST", "/v1/projects/" + id + "/disburse", "", r.c.key};
+            r.judge = [project](model::platform& m, const answer_got& got) {
+                // A first disbursement (its answer maybe replayed to a retry after a fault).
+                bool fresh = !m.loans.contains(project);
+                auto a = m.disburse(project);
+                auto made = m.loans.find(project);
+                if (fresh && got.status == 201 && made != m.loans.end()) {
+                    std::string wrong;
+                    const auto& plan = got.json.at("instalments").as_array();
+                    const auto& want = made->second.schedule;
+                    if (plan.size() != want.size()) wrong += " " + std::to_string(want.size()) + " instalments";
+                    for (std::size_t k = 0; k < plan.size() && k < want.size(); ++k) {
+                        if (plan[k].at("no").as_int64() != want[k].no ||
+                            plan[k].at("principal_minor").as_int64() != want[k].principal ||
+                            plan[k].at("interest_minor").as_int64() != want[k].interest) {
+                            wrong += " instalment " + std::to_string(want[k].no) + " principal " +
+                                     std::to_string(want[k].principal) + " interest " +
+                                     std::to_string(want[k].interest);
+                        }
+                    }
+                    if (got.json.at("principal_minor").as_int64() != made->second.principal)
+                        wrong += " principal " + std::to_string(made->second.principal);
+                    if (!wrong.empty()) {
+                        fail("loan " + project + "'s schedule: the model says" + wrong + "; the server: " + got.body,
+                             "schedule");
+                    }
+                }
+                return a;
+            };
+            return r;
+        }
+        if (s.op == "default") {
+            std::string reason = s.arg("reason", "the borrower stopped paying");
+            r.c = {s.arg("staff", "staff"), "POST", "/v1/loans/" + id + "/default",
+                   json::serialize(json::object{{"reason", reason}}), r.c.key};
+            r.judge = [project, reason](model::platform& m, const answer_got&) {
+                return reason.empty() ? validation : m.mark_defaulted(project);
+            };
+            return r;
+        }
+        std::string who = s.arg("who"), amount = s.arg("amount");
+        if (!sut_.find(who) || (who != "staff" && !m_.customers.contains(who))) return std::nullopt;
+        r.c = {who, "POST", "/v1/loans/" + id + "/repayments", "{\"amount_minor\":" + amount + "}", r.c.key};
+        bool valid = is_positive_integer(amount);
+        std::int64_t value = valid ? std::stoll(amount) : 0;
+        r.judge = [=](model::platform& m, const answer_got&) {
+            return valid ? m.repay(who, project, value) : validation;
+        };
+        return r;
+    }
+
     // A retry step: the request first sent under that key, again (the same,
     // with another body, on another route, or by another caller).
     std::optional<resolved> retried(const hist::step& s) {
@@ -883,7 +959,8 @@ private:
         }
         if (mode == "other_route") {
             // The same caller and key on another money route of theirs.
-            if (again.op == "pledge" || again.op == "withdraw") {
+            if (again.op == "pledge" || again.op == "withdraw" ||
+                (again.op == "repay" && again.arg("who") != "staff")) {
                 again = {
                     s.n, "revoke", {{"who", again.arg("who")}, {"pledge", "g999999"}, {"key", again.arg("key")}}, {}};
             } else if (again.op == "revoke") {
@@ -891,6 +968,8 @@ private:
                          "withdraw",
                          {{"who", again.arg("who")}, {"project", "p999999"}, {"key", again.arg("key")}},
                          {}};
+            } else if (again.op == "disburse" || again.op == "default" || again.op == "repay") {
+                again.op = "settle";
             } else if (again.op == "settle" || again.op == "cancel") {
                 again.op = again.op == "settle" ? "cancel" : "settle";
             } else {
@@ -1163,7 +1242,43 @@ private:
         if (trial.at("balanced") != true) fail("the trial balance does not balance: " + json::serialize(trial));
         check_wallets();
         check_projects();
+        check_loans();
         check_database();
+    }
+
+    // Every loan's schedule as paid, and each lender's share and what came back.
+    void check_loans() {
+        for (const auto& [name, l] : m_.loans) {
+            auto got = sut_.read("staff", "/v1/loans/" + project_ids_.at(name));
+            const auto& o = got.as_object();
+            std::string wrong;
+            if (o.at("state") != json::value(l.state)) wrong += " state " + l.state;
+            if (o.at("owed_minor").as_int64() != l.owed()) wrong += " owed " + std::to_string(l.owed());
+            const auto& plan = o.at("instalments").as_array();
+            for (std::size_t k = 0; k < plan.size() && k < l.schedule.size(); ++k) {
+                const auto& i = l.schedule[k];
+                if (plan[k].at("paid_minor").as_int64() != i.principal_paid + i.interest_paid) {
+                    wrong += " instalment " + std::to_string(i.no) + " paid " +
+                             std::to_string(i.principal_paid + i.interest_paid);
+                }
+            }
+            const auto& lenders = o.at("lenders").as_array();
+            if (lenders.size() != l.lenders.size()) wrong += " " + std::to_string(l.lenders.size()) + " lenders";
+            for (std::size_t k = 0; k < lenders.size() && k < l.lenders.size(); ++k) {
+                const auto& x = l.lenders[k];
+                const auto& y = lenders[k];
+                if (y.at("lender_id") != json::value(std::to_string(m_.customers.at(x.who).id)) ||
+                    y.at("share_minor").as_int64() != x.share ||
+                    y.at("principal_received_minor").as_int64() != x.principal_received ||
+                    y.at("interest_received_minor").as_int64() != x.interest_received) {
+                    wrong += " lender " + x.who + " (share " + std::to_string(x.share) + ", principal back " +
+                             std::to_string(x.principal_received) + ", interest " +
+                             std::to_string(x.interest_received) + ")";
+                }
+            }
+            if (!wrong.empty())
+                fail("loan " + name + ": the model says" + wrong + "; the server: " + json::serialize(got));
+        }
     }
 
     void check_wallets() {

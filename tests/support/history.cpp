@@ -210,13 +210,23 @@ step generator::open(const model::platform&, int n, const std::string& owner) {
     std::string kind = loan ? "loan" : chance(0.75) ? "donation" : "reward";
     s.args["kind"] = kind;
     s.args["mode"] = loan || chance(0.7) ? "all_or_nothing" : "keep_it_all";
-    std::int64_t goal = between(5'000, 200'000);
+    // Loans smaller, so that some are funded, disbursed and repaid within a history.
+    std::int64_t goal = loan ? between(5'000, 25'000) : between(5'000, 200'000);
     s.args["goal"] = std::to_string(goal);
     s.args["min"] = std::to_string(chance(0.15) ? std::max<std::int64_t>(1, goal / 10) : 1);
     s.args["over"] = !loan && cfg_.allows("overfunding") && chance(0.2) ? "1" : "0";
     // Deadlines from six hours to ten days ahead: some end inside a pledge's
     // reflection period, some after it.
     s.args["deadline"] = std::to_string(between(6 * 3600, 10 * 86'400));
+    if (loan) {
+        // Terms from interest-free to 20 %, one month to five years, both
+        // kinds of schedule (a history without them: 5 %, 12, annuity).
+        static const int rates[] = {0, 1, 350, 500, 999, 2000};
+        static const int terms[] = {1, 2, 7, 12, 36, 60};
+        s.args["rate"] = std::to_string(rates[pick(6)]);
+        s.args["term"] = std::to_string(terms[pick(6)]);
+        s.args["schedule"] = chance(0.6) ? "annuity" : "equal_principal";
+    }
     return s;
 }
 
@@ -250,6 +260,33 @@ step generator::pledge(const model::platform& m, int n) {
     std::int64_t amount =
         between(least, std::max(least, std::min({available, std::max<std::int64_t>(rest, 1), goal / 3})));
     int flavour = pick(140);
+    if (p && p->kind == "loan" && rest > 0 && chance(0.5)) {
+        // A loan made whole (or nearly) by the investor with the most room,
+        // so that loans get funded, disbursed and repaid.
+        std::string best;
+        std::int64_t room = 0;
+        for (const auto& person : people) {
+            auto c = m.customers.find(person);
+            const model::wallet* pw = m.find_wallet(person, "EUR");
+            if (person == p->owner || c == m.customers.end() || !c->second.investor_ready || !pw) continue;
+            std::int64_t lent = 0;
+            for (const auto& [gname, g] : m.pledges) {
+                if (g.backer == person && g.project == project &&
+                    (g.state == model::pledge_state::held || g.state == model::pledge_state::posted))
+                    lent += g.amount;
+            }
+            std::int64_t fits = std::min({rest, pw->available(), cfg_.project_limit_minor - lent});
+            if (fits > room) best = person, room = fits;
+        }
+        if (!best.empty() && room >= least) {
+            s.args["who"] = best;
+            s.args["amount"] = std::to_string(room);
+            s.args["currency"] = "EUR";
+            s.args["ack"] = "1";
+            return s;
+        }
+        flavour = 0;
+    }
     if (flavour < 15 && rest > 0) amount = rest;                        // exactly the goal
     else if (flavour < 25 && rest > 0) amount = rest + between(1, 100); // past the goal
     else if (flavour < 35 && available > 0) amount = available + 1;     // past the wallet
@@ -322,6 +359,53 @@ step generator::project_move(const model::platform& m, int n, const char* op) {
         s.args["staff"] = chance(0.3) ? "staff2" : "staff";
     }
     if (kind == "cancel" && chance(0.05)) s.args["reason"] = "";
+    return s;
+}
+
+step generator::loan_move(const model::platform& m, int n, const char* op) {
+    std::string kind = op;
+    std::vector<std::string> funded, loans;
+    for (const auto& [pname, p] : m.projects) {
+        if (p.kind == "loan" && p.state == "funded") funded.push_back(pname);
+    }
+    for (const auto& [pname, l] : m.loans) loans.push_back(pname);
+    step s{n, op, {{"key", name("k", n)}}, {}};
+    if (kind == "disburse") {
+        std::vector<std::string> all;
+        for (const auto& [pname, p] : m.projects) all.push_back(pname);
+        s.args["project"] = !funded.empty() && chance(0.85) ? any(funded) : all.empty() ? "p999999" : any(all);
+        s.args["staff"] = chance(0.3) ? "staff2" : "staff";
+        return s;
+    }
+    std::string project = loans.empty() ? "p999999" : any(loans);
+    s.args["project"] = project;
+    if (kind == "default") {
+        s.args["staff"] = "staff";
+        if (chance(0.05)) s.args["reason"] = "";
+        return s;
+    }
+    auto found = m.loans.find(project);
+    std::string borrower = found == m.loans.end() ? any(customers(m)) : found->second.borrower;
+    s.args["who"] = chance(0.8) ? borrower : chance(0.5) ? "staff" : any(customers(m));
+    std::int64_t owed = found == m.loans.end() ? 1'000 : found->second.owed();
+    std::int64_t next = owed;
+    if (found != m.loans.end()) {
+        for (const auto& i : found->second.schedule) {
+            std::int64_t due = i.principal - i.principal_paid + i.interest - i.interest_paid;
+            if (due > 0) {
+                next = due;
+                break;
+            }
+        }
+    }
+    int flavour = pick(100);
+    std::int64_t amount = flavour < 40   ? next                                        // the next instalment
+                          : flavour < 60 ? between(1, std::max<std::int64_t>(1, next)) // part of it
+                          : flavour < 72 ? owed                                        // everything
+                          : flavour < 82 ? owed + 1                                    // more than is owed
+                          : flavour < 90 ? 1
+                                         : between(next, std::max(next, owed));
+    s.args["amount"] = chance(0.03) ? "0" : std::to_string(std::max<std::int64_t>(1, amount));
     return s;
 }
 
@@ -478,6 +562,9 @@ step generator::next(const model::platform& m, int n) {
         const char* op;
         int weight;
     };
+    bool funded_loans = false;
+    for (const auto& [pname, p] : m.projects) funded_loans = funded_loans || (p.kind == "loan" && p.state == "funded");
+    int loans = static_cast<int>(m.loans.size());
     int open_campaigns = 0;
     for (const auto& [pname, p] : m.projects) open_campaigns += p.state == "funding" && p.deadline > m.now;
     // Campaigns keep coming while few are open, so that pledges have
@@ -495,7 +582,10 @@ step generator::next(const model::platform& m, int n) {
                                 {"open", open_campaigns < 3 ? 12 : 2},
                                 {"register", 1},
                                 {"kill", 2},
-                                {"crash", 1}};
+                                {"crash", 1},
+                                {"disburse", funded_loans ? 10 : 0},
+                                {"repay", loans > 0 ? 14 : 0},
+                                {"default", loans > 0 ? 1 : 0}};
     std::vector<choice> open_choices;
     int total = 0;
     for (const auto& c : choices) {
@@ -522,6 +612,7 @@ step generator::next(const model::platform& m, int n) {
     else if (op == "deposit" || op == "payout") s = deposit(m, n, op.c_str());
     else if (op == "settle" || op == "cancel" || op == "withdraw") s = project_move(m, n, op.c_str());
     else if (op == "travel") s = travel(m, n);
+    else if (op == "disburse" || op == "repay" || op == "default") s = loan_move(m, n, op.c_str());
     else if (op == "retry") s = retry(n);
     else if (op == "burst") s = burst(m, n);
     else if (op == "open") s = open(m, n, chance(0.7) ? name("c", pick(2)) : any(customers(m)));

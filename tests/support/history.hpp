@@ -39,7 +39,7 @@ struct config {
     std::int64_t owner_limit_minor = 500'000'000;
     std::int64_t project_limit_minor = 10'000'000;
     bool faults = true; // SIGKILL of a server, immediate stop of PostgreSQL
-    int steps = 40;
+    int steps = 60;
     // The operations the generator may use (empty: all); for runs against
     // older servers that lack some routes.
     std::vector<std::string> ops;
@@ -89,6 +89,7 @@ private:
     step deposit(const model::platform& m, int n, const char* op);
     step project_move(const model::platform& m, int n, const char* op);
     step travel(const model::platform& m, int n);
+    step loan_move(const model::platform& m, int n, const char* op);
     step retry(int n);
     step burst(const model::platform& m, int n);
     void pledges_to(step& s, const model::platform& m, const std::vector<std::string>& projects, int count,

@@ -1,11 +1,16 @@
 #include "support/money_model.hpp"
 
+#include <boost/multiprecision/cpp_int.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <numeric>
 #include <stdexcept>
 
 namespace schwarm::test::model {
+
+namespace mp = boost::multiprecision;
 
 namespace {
 
@@ -303,6 +308,157 @@ answer platform::withdraw(const std::string& who, const std::string& project_nam
     if (p.state == "funding" && now >= p.deadline) return refused(409, "project-deadline-passed");
     unwind(p, project_name);
     p.state = "withdrawn";
+    return success(200);
+}
+
+std::int64_t loan::owed() const {
+    std::int64_t sum = 0;
+    for (const auto& i : schedule) sum += i.principal - i.principal_paid + i.interest - i.interest_paid;
+    return sum;
+}
+
+namespace {
+// a / b rounded half up, for a, b ≥ 0.
+mp::cpp_int half_up(const mp::cpp_int& a, const mp::cpp_int& b) { return (2 * a + b) / (2 * b); }
+} // namespace
+
+std::vector<instalment> loan_schedule(std::int64_t principal, int rate_bp, int months, const std::string& kind) {
+    std::vector<instalment> plan;
+    if (months < 1) return plan;
+    const mp::cpp_int year = 120'000; // rate_bp / 120000 is the monthly rate
+    bool level = kind == "annuity" && rate_bp > 0;
+    mp::cpp_int payment = 0;
+    if (level) {
+        // P·r / (1 − (1 + r)^−n) = P · rate_bp · (year + rate_bp)^n / (year · ((year + rate_bp)^n − year^n))
+        mp::cpp_int grown = mp::pow(year + rate_bp, months), base = mp::pow(year, months);
+        payment = half_up(mp::cpp_int(principal) * rate_bp * grown, year * (grown - base));
+    }
+    std::int64_t balance = principal;
+    for (int k = 1; k <= months; ++k) {
+        instalment i;
+        i.no = k;
+        i.interest = static_cast<std::int64_t>(half_up(mp::cpp_int(balance) * rate_bp, year));
+        if (k == months) i.principal = balance;
+        else if (level)
+            i.principal = std::clamp(static_cast<std::int64_t>(payment) - i.interest, std::int64_t{0}, balance);
+        else i.principal = std::min(balance, principal / months + (k <= principal % months ? 1 : 0));
+        balance -= i.principal;
+        plan.push_back(i);
+    }
+    return plan;
+}
+
+std::vector<std::int64_t> split_largest_remainder(std::int64_t amount, const std::vector<std::int64_t>& weights) {
+    __int128 total = 0;
+    for (auto w : weights) total += w;
+    std::vector<std::int64_t> out;
+    std::vector<__int128> remainder;
+    std::int64_t given = 0;
+    for (auto w : weights) {
+        out.push_back(static_cast<std::int64_t>(static_cast<__int128>(amount) * w / total));
+        remainder.push_back(static_cast<__int128>(amount) * w % total);
+        given += out.back();
+    }
+    std::vector<std::size_t> order(weights.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return remainder[a] > remainder[b]; });
+    for (std::size_t k = 0; given < amount; ++k, ++given) ++out[order[k]];
+    return out;
+}
+
+answer platform::disburse(const std::string& project_name) {
+    auto found = projects.find(project_name);
+    if (found == projects.end()) return not_found;
+    project& p = found->second;
+    if (p.kind == "loan" && loans.contains(project_name)) return success(201); // its loan, answered again
+    if (p.kind != "loan" || p.state != "funded") return project_state;
+    loan l;
+    l.borrower = p.owner;
+    l.principal = p.pledged;
+    l.schedule = loan_schedule(p.pledged, p.rate_bp, p.term_months, p.schedule);
+    std::map<std::int64_t, lender> by_id;
+    for (const auto& [name, g] : pledges) {
+        if (g.project != project_name || g.state != pledge_state::posted) continue;
+        auto& entry = by_id[customers.at(g.backer).id];
+        entry.who = g.backer;
+        entry.share += g.amount;
+    }
+    for (auto& [id, entry] : by_id) l.lenders.push_back(entry);
+    auto& borrower = wallet_of(p.owner, p.currency);
+    borrower.exists = true;
+    borrower.balance += p.escrow_posted; // what was raised, less the fee
+    p.escrow_posted = 0;
+    p.state = "disbursed";
+    loans[project_name] = l;
+    return success(201);
+}
+
+void platform::pay_lenders(loan& l, const std::string& currency, std::int64_t principal, std::int64_t interest) {
+    // Principal by what each lender is still owed, interest by share.
+    std::vector<std::int64_t> outstanding, shares;
+    std::vector<std::size_t> owed_to;
+    for (std::size_t k = 0; k < l.lenders.size(); ++k) {
+        shares.push_back(l.lenders[k].share);
+        std::int64_t rest = l.lenders[k].share - l.lenders[k].principal_received;
+        if (rest > 0) {
+            outstanding.push_back(rest);
+            owed_to.push_back(k);
+        }
+    }
+    if (principal > 0) {
+        auto parts = split_largest_remainder(principal, outstanding);
+        for (std::size_t k = 0; k < parts.size(); ++k) {
+            l.lenders[owed_to[k]].principal_received += parts[k];
+            wallet_of(l.lenders[owed_to[k]].who, currency).balance += parts[k];
+        }
+    }
+    if (interest > 0) {
+        auto parts = split_largest_remainder(interest, shares);
+        for (std::size_t k = 0; k < parts.size(); ++k) {
+            l.lenders[k].interest_received += parts[k];
+            wallet_of(l.lenders[k].who, currency).balance += parts[k];
+        }
+    }
+}
+
+answer platform::repay(const std::string& caller, const std::string& project_name, std::int64_t amount) {
+    auto found = loans.find(project_name);
+    if (found == loans.end()) return not_found;
+    loan& l = found->second;
+    if (caller != "staff" && caller != "staff2" && caller != l.borrower) return not_found;
+    if (l.state != "repaying") return refused(409, "loan-state");
+    if (amount > l.owed()) return refused(422, "repayment-exceeds-owed");
+    project& p = projects.at(project_name);
+    const wallet* w = find_wallet(l.borrower, p.currency);
+    if (!w || w->available() < amount) return refused(422, "insufficient-funds");
+    // Instalments in order, interest before principal.
+    std::int64_t left = amount, interest = 0, principal = 0;
+    for (auto& i : l.schedule) {
+        std::int64_t in = std::min(left, i.interest - i.interest_paid);
+        left -= in;
+        std::int64_t out = std::min(left, i.principal - i.principal_paid);
+        left -= out;
+        i.interest_paid += in;
+        i.principal_paid += out;
+        interest += in;
+        principal += out;
+    }
+    pay_lenders(l, p.currency, principal, interest);
+    wallet_of(l.borrower, p.currency).balance -= amount;
+    p.state = "repaying";
+    if (l.owed() == 0) {
+        l.state = "repaid";
+        p.state = "repaid";
+    }
+    return success(201);
+}
+
+answer platform::mark_defaulted(const std::string& project_name) {
+    auto found = loans.find(project_name);
+    if (found == loans.end()) return not_found;
+    if (found->second.state != "repaying") return refused(409, "loan-state");
+    found->second.state = "defaulted";
+    projects.at(project_name).state = "defaulted";
     return success(200);
 }
 

@@ -59,6 +59,7 @@ const char* to_string(pledge_state s);
 struct customer {
     bool investor_ready = true; // profile, loss simulation and knowledge test done
     bool sophisticated = false; // may not revoke, needs no warning
+    std::int64_t id = 0;        // the server's user id: lenders are listed (and cents given) in its order
 };
 
 struct wallet {
@@ -77,6 +78,11 @@ struct project {
     std::int64_t min_pledge = 1;
     bool overfunding = false;
     instant deadline = 0;
+    // A loan's terms: the annual rate in basis points, the term in months,
+    // annuity or equal_principal.
+    int rate_bp = 500;
+    int term_months = 12;
+    std::string schedule = "annuity";
     std::string state = "funding";
     std::int64_t pledged = 0; // the public counter: held and posted pledges
     int backers = 0;
@@ -108,6 +114,41 @@ struct pledge_request {
     bool acknowledged = false;
 };
 
+// A loan after its disbursement: its schedule (loan_schedule), each lender's
+// share and what came back.
+struct instalment {
+    int no = 0;
+    std::int64_t principal = 0, interest = 0;
+    std::int64_t principal_paid = 0, interest_paid = 0;
+};
+struct lender {
+    std::string who;
+    std::int64_t share = 0;
+    std::int64_t principal_received = 0, interest_received = 0;
+};
+struct loan {
+    std::string borrower;
+    std::int64_t principal = 0;
+    std::vector<instalment> schedule;
+    std::vector<lender> lenders; // in the order of their user ids
+    std::string state = "repaying";
+    std::int64_t owed() const;
+};
+
+// A loan's schedule by the rules of docs/decisions.md ("Loan arithmetic"),
+// written here from them: the monthly rate is rate_bp / 120000; a month's
+// interest is the balance times it, rounded half up; an annuity's payment is
+// P·r / (1 − (1 + r)^−n) computed exactly and rounded half up, each
+// instalment's principal the payment less its interest; equal principal (and
+// an interest-free annuity) repays floor(P / n) a month, the first P mod n
+// instalments a cent more; the last instalment takes whatever principal
+// remains.
+std::vector<instalment> loan_schedule(std::int64_t principal, int rate_bp, int months, const std::string& kind);
+
+// `amount` split by `weights`: the floor of each part, then one unit each by
+// largest remainder, ties to the lower index.
+std::vector<std::int64_t> split_largest_remainder(std::int64_t amount, const std::vector<std::int64_t>& weights);
+
 // The first successful answer of a request under (caller, Idempotency-Key),
 // which a retry gets again.
 struct kept_answer {
@@ -128,6 +169,7 @@ public:
     std::map<std::pair<std::string, std::string>, wallet> wallets;   // (customer, currency)
     std::map<std::string, std::int64_t> fees;                        // fee income per currency
     std::map<std::pair<std::string, std::string>, kept_answer> kept; // (caller, key)
+    std::map<std::string, loan> loans;                               // by project
 
     wallet& wallet_of(const std::string& who, const std::string& currency);
     const wallet* find_wallet(const std::string& who, const std::string& currency) const;
@@ -145,6 +187,11 @@ public:
     // Staff stop a campaign; its owner withdraws it.
     answer cancel(const std::string& project_name);
     answer withdraw(const std::string& who, const std::string& project_name);
+    // Loans: staff disburse a funded loan (its schedule by loan_schedule),
+    // the borrower (or staff) repays, staff mark it defaulted.
+    answer disburse(const std::string& project_name);
+    answer repay(const std::string& caller, const std::string& project_name, std::int64_t amount);
+    answer mark_defaulted(const std::string& project_name);
 
     // The pledges counted for the per-owner limit: held or posted, to any
     // of the owner's projects, within 12 months.
@@ -158,6 +205,7 @@ public:
 private:
     void settle_project(project& p, const std::string& name);
     void unwind(project& p, const std::string& name);
+    void pay_lenders(loan& l, const std::string& currency, std::int64_t principal, std::int64_t interest);
     std::int64_t pledged_by(const std::string& backer, const std::string& project_name) const;
     bool has_active(const std::string& backer, const std::string& project_name, const std::string& except) const;
 };
