@@ -5,9 +5,21 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/run.sh"
 source "$SCHWARM_ROOT/tests/fuzz/lib.sh"
 
-TEST_PACKAGES=(hledger libxml2-utils clang-format haproxy python3 python3-yaml python3-jsonschema)
+TEST_PACKAGES=(hledger libxml2-utils clang-format haproxy python3 python3-yaml python3-jsonschema chromium)
+# Node.js and npm for the browser tests (tests/web): Debian's, unless a
+# node with npm is installed already (a nodejs package of its own that
+# bundles npm would conflict with Debian's npm).
+command -v npm >/dev/null 2>&1 || TEST_PACKAGES+=(nodejs npm)
 
 install_packages "${APT_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
+# playwright-core as pinned in tests/web/package-lock.json. It drives
+# /usr/bin/chromium; nothing may download a browser.
+# node_modules/.schwarm-lock: the lockfile it was installed from.
+if ! cmp -s "$SCHWARM_ROOT/tests/web/package-lock.json" "$SCHWARM_ROOT/tests/web/node_modules/.schwarm-lock"; then
+  say "installing tests/web's npm packages (npm ci)"
+  (cd "$SCHWARM_ROOT/tests/web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts >/dev/null &&
+    cp package-lock.json node_modules/.schwarm-lock)
+fi
 build "$SCHWARM_ROOT/build" -DSCHWARM_TESTS=ON
 
 scratch=$(mktemp -d /tmp/schwarm-test.XXXXXX)
@@ -29,6 +41,8 @@ export SCHWARM_TEST_TLS_CERT=$scratch/tls/cert.pem SCHWARM_TEST_TLS_KEY=$scratch
 export SCHWARM_TEST_BINARY=$SCHWARM_ROOT/build/schwarm
 export SCHWARM_TEST_SHARED_DIR=${SCHWARM_TEST_SHARED_DIR:-$SCHWARM_ROOT/../shared}
 export SCHWARM_TEST_SCRATCH=$scratch
+# The browser stories' screenshots (tests/web), kept after the run.
+export SCHWARM_TEST_SCREENSHOTS=${SCHWARM_TEST_SCREENSHOTS:-$SCHWARM_ROOT/build/screenshots}
 # Every response the tests receive is written down here, then checked
 # against the API description (tests/openapi/validate_responses.py).
 export SCHWARM_TEST_RESPONSES=$scratch/responses
