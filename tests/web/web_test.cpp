@@ -43,7 +43,8 @@ json::object run_story(const std::string& story, const server& srv, json::object
     std::string result_path = dir + "/result.json";
     std::filesystem::remove(result_path);
 
-    process node({"node", std::string(SCHWARM_SOURCE_DIR) + "/tests/web/stories.mjs", story, fixture_path, result_path},
+    process node({"/usr/bin/env", "node", std::string(SCHWARM_SOURCE_DIR) + "/tests/web/stories.mjs", story,
+                  fixture_path, result_path},
                  {});
     bool finished = within(
         std::chrono::minutes(3), [&] { return !node.running(); }, std::chrono::milliseconds(50));
@@ -112,10 +113,11 @@ TEST_CASE("web front in a browser: a member votes and finds the receipt in the p
 }
 
 TEST_CASE("web front in a browser: staff approve a large loan with four eyes", "[e2e][web][browser]") {
-    platform p;
-    std::string second_staff = p.create_user("staff2@bank.example", "staff");
+    // The configuration's default: loans above 25,000.00 EUR need two approvals.
+    platform p(std::map<std::string, std::string>{{"SCHWARM_RISK_FOUR_EYES_ABOVE_MINOR", "2500000"}});
+    p.create_user("staff2@bank.example", "staff"); // logs in through the page
     auto borrower = p.register_customer("borrower@example.org");
-    // Above SCHWARM_RISK_FOUR_EYES_ABOVE_MINOR (25,000.00 EUR): two approvals.
+    // 30,000.00 EUR: two approvals.
     std::string loan = p.draft_project(borrower, loan_fields(3'000'000, 24));
     auto declared = p.client.request("PUT", "/v1/risk/applications/" + loan,
                                      R"({"applicant_type":"person","monthly_income_minor":2000000,)"
