@@ -101,6 +101,27 @@ const stories = {
   async 'back-and-revoke'() {
     await page.goto(`${base}/`);
     await heading('Projekte');
+    // Both languages have every string, and every literal key the pages use.
+    const keys = await page.evaluate(async () => (await import('/assets/i18n.js')).keys);
+    assert.deepEqual([...keys.de].sort(), [...keys.en].sort(), 'German and English have the same strings');
+    const used = [...readFileSync(new URL('../../api/web/assets/app.js', import.meta.url), 'utf8')
+      .matchAll(/\bt\('([a-z_.]+)'/g)].map((m) => m[1]);
+    assert.ok(used.length > 50);
+    assert.deepEqual(used.filter((k) => !keys.en.includes(k)), [], 'strings the table lacks');
+    // The keyboard: the skip link comes first and leads to the content (the
+    // route stays), and Tab from there reaches the search field.
+    assert.equal(await page.evaluate(() => document.querySelector('a[href], button, input, select').id), 'skip-link');
+    await page.focus('#skip-link');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'main');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('type')), 'search');
+    assert.equal(new URL(page.url()).hash, '');
+    // A phone's width: nothing wider than the screen.
+    await page.setViewportSize({ width: 360, height: 760 });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no sideways scrolling at 360 px');
+    await shot('projects-phone');
+    await page.setViewportSize({ width: 1200, height: 900 });
     const card = page.locator('.card', { hasText: 'Dorfladen Kleinwalde' });
     await card.getByRole('progressbar').waitFor();
     assert.match(await card.textContent(), /noch \d+ Tage/);
@@ -188,6 +209,46 @@ const stories = {
     const second = await pageToken();
     assert.notEqual(second, token);
     return { token: second, logged_out_token: token };
+  },
+
+  // A loan pledge: refused until the investor profile, the loss simulation
+  // and the knowledge test are done (on the investor page), then the risk
+  // warning must be acknowledged.
+  async 'loan-protection'() {
+    await logIn(fixture.email, fixture.password);
+    await page.goto(`${base}/#/projects/${fixture.project_id}`);
+    await heading(fixture.title);
+    await page.getByLabel('Betrag (EUR)').fill('2500');
+    await page.getByRole('button', { name: 'Unterstützen' }).click();
+    await page.getByRole('alert').waitFor();
+    await shot('loan-refused');
+    await page.getByRole('link', { name: 'Zum Anlegerprofil' }).click();
+    await heading('Anlegerprofil');
+    assert.match(await page.locator('#knowledge-test').textContent(), /noch nicht/);
+    await page.getByLabel('Jahreseinkommen (EUR)').fill('30.000');
+    await page.getByLabel('Liquides Vermögen (EUR)').fill('10000');
+    await page.getByLabel('Jährliche Verpflichtungen (EUR)').fill('0');
+    await page.getByRole('button', { name: 'Speichern und Verlust simulieren' }).click();
+    await page.locator('#loss-simulation', { hasText: /Verlust von 4\.000,00\s€/ }).waitFor();
+    // The test's answers as the bank set them (tests/support/platform.cpp).
+    for (const [question, option] of Object.entries(fixture.answers)) await page.locator(`#${question}-${option}`).check();
+    await page.getByRole('button', { name: 'Antworten' }).click();
+    await page.getByText('Bestanden.').waitFor();
+    await shot('investor');
+
+    await page.goto(`${base}/#/projects/${fixture.project_id}`);
+    await heading(fixture.title);
+    await page.getByLabel('Betrag (EUR)').fill('2500');
+    await page.getByRole('button', { name: 'Unterstützen' }).click();
+    await page.getByRole('heading', { name: 'Risikohinweis' }).waitFor();
+    const ack = page.getByLabel('Ich habe den Risikohinweis gelesen', { exact: false });
+    await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'risk-ack');
+    await shot('risk-warning');
+    await ack.check();
+    await page.getByRole('button', { name: 'Unterstützen' }).click();
+    await page.locator('#pledge-done').getByText(/Sie haben 2\.500,00\s€ zugesagt\./).waitFor();
+    assert.equal(await page.locator('.project-funding [role=progressbar]').getAttribute('aria-valuenow'), '50');
+    return {};
   },
 
   // A member votes (refused first: a limit of the ballot), keeps the

@@ -87,6 +87,38 @@ TEST_CASE("web front in a browser: a customer registers, backs a project and rev
     p.check_books();
 }
 
+TEST_CASE("web front in a browser: a loan pledge asks for the investor profile, the test and the risk warning",
+          "[e2e][web][browser]") {
+    platform p;
+    auto borrower = p.register_customer("borrower@example.org");
+    std::string loan = p.open_project(borrower, loan_fields(500'000, 12)); // 5,000.00 EUR
+    auto investor = p.register_customer("anlegerin@example.org", investor::none);
+    p.deposit(investor, 300'000);
+
+    run_story(
+        "loan-protection", p.srv,
+        {{"project_id", loan},
+         {"title", p.project(loan).json().at("title")},
+         {"email", investor.email},
+         {"password", "correct horse battery"},
+         {"answers",
+          {{"total_loss", 1}, {"deposit_guarantee", 1}, {"liquidity", 1}, {"diversification", 1}, {"reflection", 0}}}});
+
+    // Net worth 40,000.00 EUR: the warning from 2,000.00 EUR; the pledge of
+    // 2,500.00 EUR is held with the warning acknowledged.
+    auto pledges = p.client.request("GET", "/v1/pledges", {}, auth_headers(investor.token));
+    auto items = pledges.json().at("items").as_array();
+    REQUIRE(items.size() == 1);
+    CHECK(items[0].at("amount_minor") == 250'000);
+    CHECK(items[0].at("state") == "held");
+    CHECK(items[0].at("risk_acknowledged") == true);
+    auto me = p.client.request("GET", "/v1/risk/investor", {}, auth_headers(investor.token)).json();
+    CHECK(me.at("profile").at("net_worth_minor") == 4'000'000);
+    CHECK(me.at("risk_warning_threshold_minor") == 200'000);
+    CHECK_FALSE(me.at("loss_simulated_at").is_null());
+    CHECK(me.at("knowledge_test").at("status") == "passed");
+}
+
 TEST_CASE("web front in a browser: a member votes and finds the receipt in the published ballots",
           "[e2e][web][browser]") {
     platform p;

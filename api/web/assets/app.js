@@ -134,10 +134,10 @@ async function render() {
 
 // --- projects -------------------------------------------------------------
 
-function fundingBar(p) {
+function fundingBar(p, extra = '') {
   const pct = p.goal_minor > 0 ? Math.min(100, Math.floor((p.pledged_minor * 100) / p.goal_minor)) : 0;
   const label = t('funded_of', { pledged: money(p.pledged_minor, p.currency), goal: money(p.goal_minor, p.currency), pct });
-  return h('div', { class: 'funding' },
+  return h('div', { class: `funding ${extra}` },
     h('div', { class: 'bar', role: 'progressbar', 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': pct, 'aria-label': label },
       h('span', { class: `fill w${Math.round(pct / 5) * 5}` })),
     h('p', { class: 'funding-text' }, label));
@@ -184,7 +184,7 @@ async function projectView(id) {
     h('dt', {}, t('projects.backers')), h('dd', {}, String(p.backers)),
     p.kind === 'loan' ? [h('dt', {}, t('projects.rate')), h('dd', {}, `${(p.loan_rate_bp / 100).toFixed(2)} %`),
       h('dt', {}, t('projects.term')), h('dd', {}, t('months', { n: p.loan_term_months }))] : null));
-  main.append(fundingBar(p));
+  main.append(fundingBar(p, 'project-funding'));
   if (p.state === 'funding') {
     if (role() === 'customer') main.append(pledgeForm(p));
     else if (!role()) main.append(h('p', {}, h('a', { href: '#/login' }, t('projects.login_to_back'))));
@@ -219,6 +219,9 @@ function pledgeForm(p) {
       });
       key = newKey();
       form.replaceWith(pledgeDone(pledge));
+      // The bar shows the project with this pledge.
+      const bar = document.querySelector('.project-funding');
+      if (bar) bar.replaceWith(fundingBar(await get(`/v1/projects/${p.id}`), 'project-funding'));
       say(t('back.done', { amount: money(pledge.amount_minor, pledge.currency) }));
     } catch (err) {
       if (err.slug === 'risk-acknowledgement-required') {
@@ -382,7 +385,14 @@ async function investorView() {
   if (!needs('customer')) return;
   main.append(heading(t('investor.title')));
   const me = await get('/v1/risk/investor');
-  main.append(h('pre', { class: 'json' }, JSON.stringify(me, null, 2)));
+  const kt = me.knowledge_test || { status: 'none' };
+  main.append(h('dl', { class: 'facts', id: 'investor' },
+    h('dt', {}, t('investor.category')), h('dd', {}, t(`investor.${me.category}`)),
+    h('dt', {}, t('investor.net_worth')), h('dd', {}, me.profile ? money(me.profile.net_worth_minor) : t('investor.not_declared')),
+    h('dt', {}, t('investor.loss_simulation')), h('dd', {}, me.loss_simulated_at ? dateTime(me.loss_simulated_at) : t('investor.not_yet')),
+    h('dt', {}, t('investor.test')), h('dd', { id: 'knowledge-test' }, kt.status === 'none' ? t('investor.not_yet')
+      : `${t(`test.${kt.status}`)} (${kt.correct} / ${kt.questions})${kt.expires_at ? ` · ${dateTime(kt.expires_at)}` : ''}`),
+    h('dt', {}, t('investor.warning_from')), h('dd', {}, money(me.risk_warning_threshold_minor))));
   const message = h('div', { 'aria-live': 'polite' });
   const income = field(t('investor.income'), { name: 'income', inputmode: 'decimal', required: true });
   const assets = field(t('investor.assets'), { name: 'assets', inputmode: 'decimal', required: true });
@@ -397,7 +407,7 @@ async function investorView() {
         annual_commitments_minor: parseMoney(value(commitments)) || 0,
       } });
       const sim = await call('POST', '/v1/risk/investor/loss-simulation');
-      message.append(h('p', {}, t('investor.simulated'), ' ', JSON.stringify(sim)));
+      message.append(h('p', { id: 'loss-simulation' }, t('investor.simulated', { capacity: money(sim.loss_capacity_minor), worth: money(sim.net_worth_minor) })));
     } catch (err) {
       message.append(errorBox(err));
     }
@@ -638,6 +648,12 @@ async function download(format, message) {
 }
 
 // --- start ----------------------------------------------------------------
+
+// The skip link moves the focus to the content; the hash stays the page's route.
+document.getElementById('skip-link').addEventListener('click', (e) => {
+  e.preventDefault();
+  mainEl.focus();
+});
 
 const select = document.getElementById('lang-select');
 select.value = lang();
