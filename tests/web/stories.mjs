@@ -218,6 +218,8 @@ const stories = {
     await logIn(fixture.email, fixture.password);
     await page.goto(`${base}/#/projects/${fixture.project_id}`);
     await heading(fixture.title);
+    assert.equal((await page.locator('#loan-rate').textContent()).replace(/\s/g, ' '), '5,00 %');
+    assert.equal(await page.locator('#loan-term').textContent(), '12 Monate');
     await page.getByLabel('Betrag (EUR)').fill('2500');
     await page.getByRole('button', { name: 'Unterstützen' }).click();
     await page.getByRole('alert').waitFor();

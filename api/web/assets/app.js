@@ -3,7 +3,7 @@
 import { call, get, session, setSession, newKey, ApiError } from './api.js';
 import { h, clear, field } from './dom.js';
 import { t, lang, setLang } from './i18n.js';
-import { money, parseMoney, dateTime } from './format.js';
+import { money, parseMoney, dateTime, percent } from './format.js';
 
 const mainEl = document.getElementById('main');
 // The view being built: each route renders into a fresh element that
@@ -182,8 +182,8 @@ async function projectView(id) {
     h('dt', {}, t('projects.state')), h('dd', { id: 'project-state' }, t(`state.${p.state}`)),
     h('dt', {}, t('projects.deadline')), h('dd', {}, dateTime(p.deadline), ' · ', h('span', { class: 'days-left' }, t('days_left', { days: p.days_left }))),
     h('dt', {}, t('projects.backers')), h('dd', {}, String(p.backers)),
-    p.kind === 'loan' ? [h('dt', {}, t('projects.rate')), h('dd', {}, `${(p.loan_rate_bp / 100).toFixed(2)} %`),
-      h('dt', {}, t('projects.term')), h('dd', {}, t('months', { n: p.loan_term_months }))] : null));
+    p.loan ? [h('dt', {}, t('projects.rate')), h('dd', { id: 'loan-rate' }, percent(p.loan.rate_bp)),
+      h('dt', {}, t('projects.term')), h('dd', { id: 'loan-term' }, t('months', { n: p.loan.term_months }))] : null));
   main.append(fundingBar(p, 'project-funding'));
   if (p.state === 'funding') {
     if (role() === 'customer') main.append(pledgeForm(p));

@@ -29,3 +29,9 @@ export function dateTime(iso) {
   if (!iso) return '';
   return new Intl.DateTimeFormat(lang(), { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 }
+
+// Basis points as a percentage: 525 → "5,25 %" (de).
+export function percent(bp) {
+  const text = `${Math.trunc(bp / 100)}.${String(Math.abs(bp % 100)).padStart(2, '0')}`;
+  return new Intl.NumberFormat(lang(), { style: 'percent', minimumFractionDigits: 2 }).format(`${text}e-2`);
+}
