@@ -295,6 +295,15 @@ const stories = {
     await page.getByRole('button', { name: 'Finden' }).click();
     await page.locator('#ballot-found', { hasText: 'Ihr Stimmzettel: spielplatz' }).waitFor();
     await shot('ballots');
+
+    // Staff count it: the result shows the playground selected, the library not.
+    assert.equal((await api('POST', `/v1/rounds/${fixture.round_id}/tally`, { token: staff })).status, 200);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Ergebnis' }).waitFor();
+    await page.locator('.chart li.won', { hasText: 'spielplatz – ausgewählt' }).waitFor();
+    assert.equal(await page.locator('.chart li.won').count(), 1);
+    await page.locator('#ballot-found', { hasText: 'Ihr Stimmzettel: spielplatz' }).waitFor();
+    await shot('result');
     return { receipt };
   },
 
