@@ -18,7 +18,7 @@ import { join } from 'node:path';
 const [story, fixturePath, resultPath] = process.argv.slice(2);
 const fixture = JSON.parse(readFileSync(fixturePath, 'utf8'));
 const base = fixture.base_url;
-const STEP_MS = 15000; // what one page step may take on a loaded machine
+const STEP_MS = 30000; // what one page step may take on a loaded machine (2 cores, ctest -j2)
 
 mkdirSync(fixture.screenshots, { recursive: true });
 const profile = mkdtempSync(join(tmpdir(), 'schwarm-chromium-'));
