@@ -179,7 +179,8 @@ const stories = {
     await page.getByRole('button', { name: 'Unterstützen' }).click();
     await page.getByText('Ihr Konto deckt den Betrag nicht.', { exact: false }).waitFor();
     await amount.fill('25,00');
-    await page.getByRole('button', { name: 'Unterstützen' }).click();
+    // A double click books one pledge (the C++ test counts them).
+    await page.getByRole('button', { name: 'Unterstützen' }).dblclick();
     await page.locator('#pledge-done').getByText(/Sie haben 25,00\s€ zugesagt\./).waitFor();
     const reflection = page.locator('#pledge-done .reflection');
     assert.match(await reflection.textContent(), /Bedenkzeit: Sie können diese Zusage bis .+ widerrufen\./);
@@ -333,6 +334,23 @@ const stories = {
     await page.locator('#approvals', { hasText: '2 / 2' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Zustimmen' }).count(), 0);
     await shot('approved');
+
+    // Deposits and payouts: 100.00 EUR in; a payout beyond it is refused; 40.00 out.
+    await page.getByRole('link', { name: 'Ein- und Auszahlungen' }).click();
+    await heading('Ein- und Auszahlungen');
+    await page.getByLabel('Kundennummer').fill(String(fixture.borrower_id));
+    await page.getByRole('button', { name: 'Konto zeigen' }).click();
+    await page.locator('#staff-available', { hasText: /^0,00\s€$/ }).waitFor();
+    await page.getByLabel('Betrag (EUR)').fill('100');
+    await page.getByRole('button', { name: 'Einzahlung buchen' }).click();
+    await page.locator('#staff-available', { hasText: /^100,00\s€$/ }).waitFor();
+    await page.getByLabel('Betrag (EUR)').fill('500');
+    await page.getByRole('button', { name: 'Auszahlen' }).click();
+    await page.locator('#staff-wallet').getByRole('alert').waitFor();
+    await page.getByLabel('Betrag (EUR)').fill('40');
+    await page.getByRole('button', { name: 'Auszahlen' }).click();
+    await page.locator('#staff-available', { hasText: /^60,00\s€$/ }).waitFor();
+    await shot('wallets');
     return {};
   },
 

@@ -144,7 +144,8 @@ TEST_CASE("web front in a browser: a member votes and finds the receipt in the p
     CHECK(items[0].at("choices").as_array()[0].at("project") == "spielplatz");
 }
 
-TEST_CASE("web front in a browser: staff approve a large loan with four eyes", "[e2e][web][browser]") {
+TEST_CASE("web front in a browser: staff approve a large loan with four eyes, book a deposit and a payout",
+          "[e2e][web][browser]") {
     // The configuration's default: loans above 25,000.00 EUR need two approvals.
     platform p(std::map<std::string, std::string>{{"SCHWARM_RISK_FOUR_EYES_ABOVE_MINOR", "2500000"}});
     p.create_user("staff2@bank.example", "staff"); // logs in through the page
@@ -169,9 +170,12 @@ TEST_CASE("web front in a browser: staff approve a large loan with four eyes", "
               {{"project_id", loan},
                {"first", "staff@bank.example"},
                {"second", "staff2@bank.example"},
+               {"borrower_id", borrower.id},
                {"password", "correct horse battery"}});
 
     CHECK(p.state_of(loan) == "approved");
+    // 100.00 EUR in, 40.00 EUR out, through the page; the refused payout booked nothing.
+    CHECK(p.balance(borrower) == 6'000);
     CHECK(p.db.scalar("SELECT count(DISTINCT reviewer_id) FROM risk_review_actions WHERE project_id = " + loan +
                       " AND action = 'approve'") == "2");
 }

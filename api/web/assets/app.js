@@ -48,7 +48,7 @@ function renderNav() {
   const links = [['#/', t('nav.projects')]];
   links.push(['#/rounds', t('nav.rounds')]);
   if (r === 'customer') links.push(['#/pledges', t('nav.pledges')], ['#/wallet', t('nav.wallet')], ['#/investor', t('nav.investor')]);
-  if (r === 'staff') links.push(['#/reviews', t('nav.reviews')]);
+  if (r === 'staff') links.push(['#/reviews', t('nav.reviews')], ['#/wallets', t('nav.wallets')]);
   if (r === 'auditor') links.push(['#/books', t('nav.books')]);
   const list = h('ul', {}, links.map(([href, text]) => h('li', {}, h('a', { href, 'aria-current': location.hash === href ? 'page' : null }, text))));
   if (r) {
@@ -90,6 +90,7 @@ const routes = [
   [/^#\/reviews$/, reviewsView],
   [/^#\/reviews\/(\d+)$/, reviewView],
   [/^#\/books$/, booksView],
+  [/^#\/wallets$/, staffWalletsView],
 ];
 
 function route() {
@@ -604,6 +605,51 @@ async function reviewView(id) {
       } }, reason, h('button', { type: 'submit', class: 'danger' }, t('reviews.reject')))));
   }
   main.append(message);
+}
+
+// --- staff: deposits and payouts of a customer's wallet ---------------------
+
+function staffWalletsView() {
+  if (!needs('staff')) return;
+  main.append(heading(t('wallets.title')), h('p', {}, t('wallets.intro')));
+  const customer = field(t('wallets.customer'), { name: 'user_id', inputmode: 'numeric', required: true, autocomplete: 'off' });
+  const amount = field(t('wallets.amount'), { name: 'amount', inputmode: 'decimal', autocomplete: 'off' });
+  const shown = h('div', { id: 'staff-wallet', 'aria-live': 'polite' });
+  let key = newKey(); // one per booking the user means; kept for a retry
+  const show = (w) => {
+    clear(shown).append(h('dl', { class: 'facts' },
+      h('dt', {}, t('wallet.balance')), h('dd', {}, money(w.balance_minor, w.currency)),
+      h('dt', {}, t('wallet.held')), h('dd', {}, money(w.held_minor, w.currency)),
+      h('dt', {}, t('wallet.available')), h('dd', { id: 'staff-available' }, money(w.available_minor, w.currency))));
+  };
+  const userId = () => value(customer).trim();
+  const book = async (kind) => {
+    const minor = parseMoney(value(amount));
+    if (!/^\d+$/.test(userId()) || minor === null) {
+      shown.append(h('p', { class: 'error', role: 'alert' }, t('wallets.bad_input')));
+      return;
+    }
+    try {
+      const done = await call('POST', `/v1/wallets/${userId()}/${kind}`, { body: { amount_minor: minor, currency: 'EUR' }, key });
+      key = newKey();
+      show(done.wallet);
+      shown.append(h('p', { class: 'ok' }, t(`wallets.${kind}_done`, { amount: money(minor) })));
+    } catch (err) {
+      shown.append(errorBox(err));
+    }
+  };
+  main.append(h('form', { novalidate: true, onsubmit: async (e) => {
+    e.preventDefault();
+    clear(shown);
+    try {
+      show(await get(`/v1/wallets/${encodeURIComponent(userId())}?currency=EUR`));
+    } catch (err) {
+      shown.append(errorBox(err));
+    }
+  } }, customer, h('button', { type: 'submit' }, t('wallets.show'))),
+  amount, h('div', { class: 'actions' },
+    h('button', { type: 'button', onclick: () => book('deposits') }, t('wallets.deposit')),
+    h('button', { type: 'button', class: 'danger', onclick: () => book('payouts') }, t('wallets.payout'))), shown);
 }
 
 // --- auditors: trial balance, verification, exports -------------------------
