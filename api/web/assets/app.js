@@ -20,8 +20,12 @@ function role() {
   return s && s.user ? s.user.role : null;
 }
 
+// A message for the user, read out by screen readers; it stays for the page
+// its action leads to and is gone on the next.
+let statusFresh = false;
 function say(text) {
   statusBox.textContent = text;
+  statusFresh = true;
 }
 
 function problemText(err) {
@@ -109,6 +113,8 @@ function route() {
 }
 
 async function render() {
+  if (!statusFresh) statusBox.textContent = '';
+  statusFresh = false;
   renderNav();
   const hash = location.hash || '#/';
   const found = routes.find(([pattern]) => pattern.test(hash));
