@@ -27,13 +27,6 @@ install_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Node.js and npm, for the tools and pages installed from the npm registry:
-# the machine's own where it has them, else Debian's packages.
-ensure_node() {
-  command -v node >/dev/null && command -v npm >/dev/null && return 0
-  install_packages nodejs npm
-}
-
 build() {
   local dir=$1; shift
   cmake -S "$SCHWARM_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null

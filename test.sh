@@ -5,9 +5,26 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/run.sh"
 source "$SCHWARM_ROOT/tests/fuzz/lib.sh"
 
-TEST_PACKAGES=(hledger libxml2-utils clang-format haproxy python3 python3-yaml python3-jsonschema)
+TEST_PACKAGES=(hledger libxml2-utils clang-format haproxy python3 python3-yaml python3-jsonschema chromium)
+# Node.js and npm for the browser tests (tests/web): Debian's, unless a
+# node with npm is installed already (a nodejs package of its own that
+# bundles npm would conflict with Debian's npm).
+command -v npm >/dev/null 2>&1 || TEST_PACKAGES+=(nodejs npm)
 
 install_packages "${APT_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${FUZZ_PACKAGES[@]}"
+# npm_ci DIR: the npm packages pinned in DIR/package-lock.json, installed
+# again only when the lockfile changed (node_modules/.schwarm-lock: the
+# lockfile it was installed from).
+npm_ci() {
+  cmp -s "$1/package-lock.json" "$1/node_modules/.schwarm-lock" && return 0
+  say "installing ${1#"$SCHWARM_ROOT/"}'s npm packages (npm ci)"
+  (cd "$1" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null &&
+    cp package-lock.json node_modules/.schwarm-lock)
+}
+# playwright-core drives /usr/bin/chromium; nothing may download a browser.
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm_ci "$SCHWARM_ROOT/tests/web"
+# Redocly CLI, which lints api/openapi.yaml after the tests.
+npm_ci "$SCHWARM_ROOT/tests/openapi"
 build "$SCHWARM_ROOT/build" -DSCHWARM_TESTS=ON
 
 scratch=$(mktemp -d /tmp/schwarm-test.XXXXXX)
@@ -29,6 +46,8 @@ export SCHWARM_TEST_TLS_CERT=$scratch/tls/cert.pem SCHWARM_TEST_TLS_KEY=$scratch
 export SCHWARM_TEST_BINARY=$SCHWARM_ROOT/build/schwarm
 export SCHWARM_TEST_SHARED_DIR=${SCHWARM_TEST_SHARED_DIR:-$SCHWARM_ROOT/../shared}
 export SCHWARM_TEST_SCRATCH=$scratch
+# The browser stories' screenshots (tests/web), kept after the run.
+export SCHWARM_TEST_SCREENSHOTS=${SCHWARM_TEST_SCREENSHOTS:-$SCHWARM_ROOT/build/screenshots}
 # Every response the tests receive is written down here, then checked
 # against the API description (tests/openapi/validate_responses.py).
 export SCHWARM_TEST_RESPONSES=$scratch/responses
@@ -42,9 +61,7 @@ python3 -W ignore::DeprecationWarning "$SCHWARM_ROOT/tests/openapi/validate_resp
 # The document itself: Redocly CLI's recommended rules (tests/openapi/redocly.yaml),
 # pinned in tests/openapi/package-lock.json.
 say "linting api/openapi.yaml (redocly)"
-ensure_node
-(cd "$SCHWARM_ROOT/tests/openapi" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null &&
-  npx --no-install redocly lint --config redocly.yaml --format=stylish ../../api/openapi.yaml)
+(cd "$SCHWARM_ROOT/tests/openapi" && npx --no-install redocly lint --config redocly.yaml --format=stylish ../../api/openapi.yaml)
 
 # The fuzz targets (tests/fuzz): their own clang build with libFuzzer, ASan
 # and UBSan, each run SCHWARM_FUZZ_SECONDS (default 20) over its corpus.

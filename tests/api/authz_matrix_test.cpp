@@ -28,6 +28,8 @@ const std::map<std::string, unsigned>& rules() {
         {"GET /readyz", anyone},
         {"GET /metrics", anyone},
         {"GET /v1/openapi.yaml", anyone},
+        {"GET /", anyone},
+        {"GET /assets/{name}", anyone},
         {"POST /v1/users", anyone},
         {"GET /v1/users/me", any_user},
         {"PUT /v1/users/{id}/member", admin},
@@ -172,8 +174,8 @@ std::vector<std::pair<std::string, std::string>> server_routes() {
 // Ids nobody has: an allowed caller gets past the role check and is then
 // told there is no such thing (or that the body is wrong), never 401/403.
 std::string with_unknown_ids(std::string pattern) {
-    for (std::string param :
-         {"{id}", "{user_id}", "{comment_id}", "{provider}", "{application_id}", "{check_id}", "{feedback_id}"}) {
+    for (std::string param : {"{id}", "{user_id}", "{comment_id}", "{provider}", "{application_id}", "{check_id}",
+                              "{feedback_id}", "{name}"}) {
         for (auto at = pattern.find(param); at != std::string::npos; at = pattern.find(param)) {
             pattern.replace(at, param.size(), "987654321");
         }

@@ -7,6 +7,8 @@
 
 #include <boost/json/object.hpp>
 
+#include <span>
+#include <string_view>
 #include <vector>
 
 namespace schwarm::api {
@@ -23,6 +25,14 @@ boost::json::object feedback_summary_json(const prototypes::summary& s);
 // api/openapi.yaml, compiled in.
 std::string_view openapi_document();
 
+// The web front's files (api/web/), compiled in: index.html and assets/*.
+struct web_asset {
+    std::string_view name; // "index.html", "app.js"
+    std::string_view content;
+};
+std::span<const web_asset> web_assets();
+
+std::vector<route> web_routes();
 std::vector<route> health_routes();
 std::vector<route> users_routes();
 std::vector<route> sessions_routes();
