@@ -62,7 +62,8 @@ TEST_CASE("ranked ballots: points by position, the limits, a tally, publication,
     for (int i = 0; i < 5; ++i) {
         voters.push_back(p.register_customer("r" + std::to_string(i) + "@example.org", investor::none).token);
     }
-    auto r = ranked_round(p);
+    const json::object options{{"min_votes", 1}, {"tie_break", json::array{"min-cost"}}};
+    auto r = ranked_round(p, {{"options", options}});
     auto shown = p.client.request("GET", r.path()).json();
     CHECK(shown.at("ballot") == "ranked");
     CHECK(shown.at("max_ranks") == 3);
@@ -152,6 +153,7 @@ TEST_CASE("ranked ballots: points by position, the limits, a tally, publication,
     CHECK(back.json().at("ballot") == "ranked");
     CHECK(back.json().at("max_ranks") == 3);
     CHECK(back.json().at("rule") == "greedy");
+    CHECK(back.json().at("options") == options); // written back as META schwarm_options, kept
     CHECK(back.json().at("ballots") == 5);
     voting_round again(p, std::string(back.json().at("id").as_string()));
     auto recount = again.tally();
