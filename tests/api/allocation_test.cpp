@@ -40,7 +40,7 @@ TEST_CASE("rounds: allocation funds the selected projects from the community fun
     // The fund is empty: nothing moves, nothing changes state.
     auto poor = round.allocate("a-1");
     CHECK(problem_slug(poor) == "insufficient-funds");
-    CHECK(poor.json().at("needed_minor") == "90000");
+    CHECK(poor.json().at("needed_minor") == 90000);
     CHECK(p.state_of(bench) == "in_vote");
     CHECK(p.client.request("POST", round.path() + "/allocate", {}, auth_headers(anna.token, "a-2")).status == 403);
 

@@ -75,7 +75,7 @@ TEST_CASE("money details: wallets are customers', refusals say why, over-funding
     REQUIRE(p.pledge(anna, capped, 800, "a-1").status == 201);
     auto beyond = p.pledge(anna, capped, 300, "a-2");
     CHECK(problem_slug(beyond) == "pledge-above-goal");
-    CHECK(beyond.json().at("remaining_minor") == "200");
+    CHECK(beyond.json().at("remaining_minor") == 200);
     CHECK(p.pledge(anna, capped, 200, "a-3").status == 201);
 
     std::string open = p.open_project(owner, {{"goal_minor", 1'000}, {"allow_overfunding", true}});

@@ -24,6 +24,10 @@ response allocate(context&);
 response list_ballots(context&);
 response export_pabulib(context&);
 response import_pabulib(context&);
+response enter_paper_batch(context&);
+response list_paper_batches(context&);
+response confirm_paper_batch(context&);
+response reject_paper_batch(context&);
 } // namespace
 
 std::vector<route> rounds_routes() {
@@ -38,6 +42,12 @@ std::vector<route> rounds_routes() {
         {http::verb::post, "/v1/rounds/{id}/open", access::staff, db_use::write, open_round},
         {http::verb::post, "/v1/rounds/{id}/close", access::staff, db_use::write, close_round},
         {http::verb::put, "/v1/rounds/{id}/ballot", access::customer, db_use::write, cast_ballot},
+        {http::verb::post, "/v1/rounds/{id}/paper-batches", access::staff, db_use::write, enter_paper_batch},
+        {http::verb::get, "/v1/rounds/{id}/paper-batches", access::staff, db_use::read, list_paper_batches},
+        {http::verb::post, "/v1/rounds/{id}/paper-batches/{batch}/confirm", access::staff, db_use::write,
+         confirm_paper_batch},
+        {http::verb::post, "/v1/rounds/{id}/paper-batches/{batch}/reject", access::staff, db_use::write,
+         reject_paper_batch},
         {http::verb::post, "/v1/rounds/{id}/tally", access::staff, db_use::write, tally_round},
         {http::verb::get, "/v1/rounds/{id}/result", access::anyone, db_use::read, read_result, needs::replica},
         {http::verb::post, "/v1/rounds/{id}/allocate", access::staff, db_use::write, allocate, needs::idempotency_key},
@@ -77,6 +87,7 @@ boost::json::object to_json(const voting::round_info& r) {
     out["max_projects"] = s.max_projects ? boost::json::value(*s.max_projects) : nullptr;
     out["max_total_cost_minor"] = s.max_total_cost_minor ? boost::json::value(*s.max_total_cost_minor) : nullptr;
     out["points"] = s.points ? boost::json::value(*s.points) : nullptr;
+    out["max_ranks"] = s.max_ranks ? boost::json::value(*s.max_ranks) : nullptr;
     return out;
 }
 
@@ -102,6 +113,9 @@ response create_round(context& ctx) {
     if (auto v = f.optional_int("max_projects", 1, 1000)) s.max_projects = static_cast<int>(*v);
     s.max_total_cost_minor = f.optional_int("max_total_cost_minor", 1, std::numeric_limits<std::int64_t>::max());
     if (auto v = f.optional_int("points", 1, 1'000'000)) s.points = static_cast<int>(*v);
+    if (auto v = f.optional_int("max_ranks", 1, static_cast<std::int64_t>(voting::ranks_per_ballot_max))) {
+        s.max_ranks = static_cast<int>(*v);
+    }
     f.reject_unknown();
     auto created = voting::create_round(ctx.work(), s, ctx.origin());
     response res = round_response(created, http::status::created);
@@ -209,22 +223,28 @@ response close_round(context& ctx) {
     return round_response(voting::close_round(ctx.work(), round_param(ctx), ballot_key(ctx), ctx.origin()));
 }
 
-// The body: {"choices": [{"project": "key", "points": n}, ...]}; points only
-// on cumulative ballots.
-response cast_ballot(context& ctx) {
-    auto body = ctx.json_body();
-    json::object_reader f(body);
-    const auto& items = f.required_array("choices", voting::choices_per_ballot_max);
-    f.reject_unknown();
+// [{"project": "key", "points": n}, ...]; points only on cumulative ballots;
+// on ranked ones the choices in order, best first. `prefix` names the field.
+std::vector<voting::choice> choices_from(const boost::json::array& items, const std::string& prefix) {
     std::vector<voting::choice> choices;
     for (std::size_t i = 0; i < items.size(); ++i) {
-        std::string name = "choices[" + std::to_string(i) + "]";
+        std::string name = prefix + "[" + std::to_string(i) + "]";
         json::object_reader c(json::element_object(items[i], name), name + ".");
         std::string project = c.required_string("project", 1, 64);
         std::int64_t points = c.optional_int("points", 0, 1'000'000).value_or(1);
         c.reject_unknown();
         choices.push_back({std::move(project), points});
     }
+    return choices;
+}
+
+// The body: {"choices": [...]} (above).
+response cast_ballot(context& ctx) {
+    auto body = ctx.json_body();
+    json::object_reader f(body);
+    const auto& items = f.required_array("choices", voting::choices_per_ballot_max);
+    f.reject_unknown();
+    auto choices = choices_from(items, "choices");
     auto receipt = voting::cast_ballot(ctx.work(), round_param(ctx), ctx.who(), std::move(choices), ballot_key(ctx),
                                        ctx.request_id);
     return json_response(receipt.replaced ? http::status::ok : http::status::created,
@@ -235,6 +255,67 @@ response cast_ballot(context& ctx) {
                                    "it and check it was counted; the secret shows the receipt was made from what you "
                                    "chose. Both are published with every ballot then, so neither proves to anyone "
                                    "how you voted. Until the close you may replace this ballot."}});
+}
+
+boost::json::object to_json(const voting::paper_batch& b) {
+    auto optional = [](const std::optional<std::string>& v) { return v ? boost::json::value(*v) : nullptr; };
+    return {{"id", std::to_string(b.id)},
+            {"round_id", b.round.str()},
+            {"state", b.state},
+            {"ballots", b.ballots},
+            {"entered_by", b.entered_by.str()},
+            {"entered_at", b.entered_at},
+            {"decided_by", b.decided_by ? boost::json::value(b.decided_by->str()) : nullptr},
+            {"decided_at", optional(b.decided_at)},
+            {"reason", optional(b.reason)}};
+}
+
+std::int64_t batch_param(const context& ctx) { return path_id(ctx, "batch", "There is no such paper batch"); }
+
+// Staff: {"ballots": [{"voter_id": "17", "choices": [...]}, ...]}, as read
+// from the paper; another staff member confirms the batch.
+response enter_paper_batch(context& ctx) {
+    auto body = ctx.json_body();
+    json::object_reader f(body);
+    const auto& items = f.required_array("ballots", voting::paper_ballots_per_batch_max);
+    f.reject_unknown();
+    std::vector<voting::paper_ballot> ballots;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        std::string name = "ballots[" + std::to_string(i) + "]";
+        json::object_reader b(json::element_object(items[i], name), name + ".");
+        std::string voter = b.required_string("voter_id", 1, 20);
+        const auto& choices = b.required_array("choices", voting::choices_per_ballot_max);
+        b.reject_unknown();
+        auto value = parse_int64(voter);
+        if (!value || *value <= 0) throw field_problem(name + ".voter_id", "voter_id must be a user id");
+        ballots.push_back({user_id{*value}, choices_from(choices, name + ".choices")});
+    }
+    auto batch = voting::enter_paper_batch(ctx.work(), round_param(ctx), std::move(ballots), ballot_key(ctx), ctx.who(),
+                                           ctx.request_id);
+    return json_response(http::status::created, to_json(batch));
+}
+
+response list_paper_batches(context& ctx) {
+    boost::json::array items;
+    for (const auto& b : voting::paper_batches_of(ctx.tx(), round_param(ctx))) items.push_back(to_json(b));
+    return json_response(http::status::ok, {{"items", std::move(items)}});
+}
+
+response confirm_paper_batch(context& ctx) {
+    return json_response(http::status::ok,
+                         to_json(voting::confirm_paper_batch(ctx.work(), round_param(ctx), batch_param(ctx), ctx.who(),
+                                                             ctx.request_id)));
+}
+
+// {"reason": "..."}
+response reject_paper_batch(context& ctx) {
+    auto body = ctx.json_body();
+    json::object_reader f(body);
+    std::string reason = f.required_string("reason", 1, 1000);
+    f.reject_unknown();
+    return json_response(http::status::ok,
+                         to_json(voting::reject_paper_batch(ctx.work(), round_param(ctx), batch_param(ctx), reason,
+                                                            ctx.who(), ctx.request_id)));
 }
 
 response tally_round(context& ctx) {
@@ -267,10 +348,11 @@ response export_pabulib(context& ctx) {
     return res;
 }
 
-// The body is the .pb file itself; rule, utility and currency come in the query.
+// The body is the .pb file itself; currency, and rule and utility if not the
+// file's, come in the query.
 response import_pabulib(context& ctx) {
-    std::string rule = ctx.query_param("rule").value_or("greedy");
-    std::string utility = ctx.query_param("utility").value_or("cost");
+    auto rule = ctx.query_param("rule");
+    auto utility = ctx.query_param("utility");
     std::string currency_code = ctx.query_param("currency").value_or("EUR");
     try {
         auto round = voting::import_pabulib(ctx.work(), ctx.request.body(), rule, utility, currency_code, ctx.origin());

@@ -163,6 +163,15 @@ std::string round_option_names() {
 
 rule_spec spec_of(const round_rule& rule, const project_index& index) { return spec_from(read(rule), index); }
 
+void check_rule_takes(const round_rule& rule, const std::string& ballot) {
+    const auto named = find_rule(rule.name, rule_source::platform);
+    if (ballot == "ranked" && named && named->spec_.method_ == method::mes && rule.utility != "approval") {
+        throw field_problem("utility", "MES counts ranked ballots with utility approval: a voter's utility for a "
+                                       "project is the points of its rank (" +
+                                           rule.name + " with utility " + rule.utility + " would weigh ranks by cost)");
+    }
+}
+
 void check_rule(const round_rule& rule) {
     read_rule r = read(rule);
     // Every key the options name stands for a project here; opening checks them.

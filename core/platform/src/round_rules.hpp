@@ -22,6 +22,12 @@ rule_spec spec_of(const round_rule& rule, const project_index& index);
 // yet; opening checks those).
 void check_rule(const round_rule& rule);
 
+// Whether the rule can count the round's ballot type: ranked ballots score
+// by position, and under MES that score is the voter's utility (pabutools'
+// additive positional satisfaction), so MES on ranked ballots takes utility
+// approval; cost utility (score x cost) is refused, naming "utility".
+void check_rule_takes(const round_rule& rule, const std::string& ballot);
+
 // The option names a round takes, for refusals and docs.
 std::string round_option_names();
 

@@ -11,6 +11,7 @@
 #include "round_rules.hpp"
 #include "voting/pabulib.hpp"
 #include "voting/tally.hpp"
+#include "voting/tally_cli.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
@@ -31,9 +32,9 @@ const db::query insert_round{
     "rounds.insert",
     "INSERT INTO voting_rounds (title, budget_minor, currency, opens_at, closes_at, eligibility, ballot, rule, "
     "utility, "
-    "min_projects, max_projects, max_total_cost_minor, points, created_by, state, imported, rule_options) "
+    "min_projects, max_projects, max_total_cost_minor, points, created_by, state, imported, rule_options, max_ranks) "
     "VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6::round_eligibility, $7::round_ballot, $8, $9, $10, $11, "
-    "$12, $13, $14, $15::round_state, $16, $17::jsonb) RETURNING id"};
+    "$12, $13, $14, $15::round_state, $16, $17::jsonb, $18) RETURNING id"};
 const db::query update_rule{"rounds.update_rule",
                             "UPDATE voting_rounds SET rule = $2, utility = $3, rule_options = $4::jsonb WHERE id = $1"};
 
@@ -43,7 +44,8 @@ const db::query update_rule{"rounds.update_rule",
     "r.id, r.title, r.budget_minor, r.currency, " SCHWARM_SQL_UTC_SECONDS("r.opens_at") ", " SCHWARM_SQL_UTC_SECONDS(  \
         "r.closes_at") ", r.eligibility::text, r.ballot::text, r.rule, r.utility, r.min_projects, r.max_projects, "    \
                        "r.max_total_cost_minor, r.points, r.state::text, r.imported, "                                 \
-                       "schwarm_now() >= r.opens_at AND schwarm_now() < r.closes_at, r.rule_options::text"
+                       "schwarm_now() >= r.opens_at AND schwarm_now() < r.closes_at, r.rule_options::text, "           \
+                       "r.max_ranks"
 // Ballots: voters on the roll while the round takes them, then the box.
 const db::query select_round{"rounds.select", "SELECT " ROUND_COLUMNS
                                               ", (SELECT count(*) FROM round_projects p WHERE p.round_id = r.id), "
@@ -88,7 +90,47 @@ const db::query upsert_roll{
     "rounds.upsert_roll",
     "INSERT INTO ballot_roll (round_id, voter_id, envelope) VALUES ($1, $2, decode($3, 'hex')) "
     "ON CONFLICT (round_id, voter_id) DO UPDATE SET envelope = EXCLUDED.envelope, voted_at = schwarm_now() "
-    "RETURNING (xmax <> 0)"};
+    "WHERE ballot_roll.channel = 'online' RETURNING (xmax <> 0)"};
+// Paper ballots (migrations/0044_paper_ballots.sql).
+const db::query select_voter{"rounds.voter", "SELECT role::text, member FROM users WHERE id = $1"};
+const db::query voters_on_roll{
+    "rounds.voters_on_roll",
+    "SELECT voter_id, channel FROM ballot_roll WHERE round_id = $1 AND voter_id = ANY($2::bigint[]) ORDER BY voter_id"};
+const db::query insert_batch{
+    "rounds.insert_batch",
+    "INSERT INTO paper_batches (round_id, ballots, entered_by) VALUES ($1, $2, $3) RETURNING id"};
+const db::query insert_paper{
+    "rounds.insert_paper",
+    "INSERT INTO paper_ballots (batch_id, round_id, voter_id, envelope) "
+    "SELECT $1, $2, v, decode(e, 'hex') FROM unnest($3::bigint[], $4::text[]) AS t(v, e) ORDER BY v"};
+#define BATCH_COLUMNS                                                                                                  \
+    "id, round_id, state::text, ballots, entered_by, " SCHWARM_SQL_UTC_SECONDS(                                        \
+        "entered_at") ", decided_by, " SCHWARM_SQL_UTC_SECONDS("decided_at") ", reason"
+const db::query lock_batch{"rounds.lock_batch",
+                           "SELECT " BATCH_COLUMNS " FROM paper_batches WHERE id = $1 AND round_id = $2 FOR UPDATE"};
+const db::query select_batches{"rounds.batches",
+                               "SELECT " BATCH_COLUMNS " FROM paper_batches WHERE round_id = $1 ORDER BY id"};
+const db::query select_batch{"rounds.batch", "SELECT " BATCH_COLUMNS " FROM paper_batches WHERE id = $1"};
+#undef BATCH_COLUMNS
+const db::query paper_conflicts{
+    "rounds.paper_conflicts",
+    "SELECT p.voter_id FROM paper_ballots p JOIN ballot_roll r ON r.round_id = p.round_id AND r.voter_id = p.voter_id "
+    "WHERE p.batch_id = $1 ORDER BY p.voter_id"};
+// Only where the voter has no ballot: an online one, or one of another batch,
+// keeps its place, and the confirmation then fails whole.
+const db::query roll_paper{
+    "rounds.roll_paper",
+    "INSERT INTO ballot_roll (round_id, voter_id, envelope, channel) "
+    "SELECT round_id, voter_id, envelope, 'paper' FROM paper_ballots WHERE batch_id = $1 ORDER BY voter_id "
+    "ON CONFLICT (round_id, voter_id) DO NOTHING"};
+const db::query decide_batch{
+    "rounds.decide_batch",
+    "UPDATE paper_batches SET state = $2::paper_batch_state, decided_by = $3, decided_at = schwarm_now(), "
+    "reason = $4 WHERE id = $1"};
+const db::query empty_round_paper{
+    "rounds.empty_round_paper",
+    "UPDATE paper_ballots SET envelope = NULL WHERE round_id = $1 AND envelope IS NOT NULL"};
+const db::query empty_paper{"rounds.empty_paper", "UPDATE paper_ballots SET envelope = NULL WHERE batch_id = $1"};
 // A ballot cast in the clear before 0040 gives way to its voter's new one.
 const db::query drop_unsealed{"rounds.drop_unsealed",
                               "DELETE FROM ballots_unsealed WHERE round_id = $1 AND voter_id = $2"};
@@ -113,6 +155,10 @@ const db::query select_published{"rounds.published",
 const db::query store_result{"rounds.store_result",
                              "UPDATE voting_rounds SET result = $2::jsonb, state = 'tallied' WHERE id = $1"};
 const db::query select_result{"rounds.result", "SELECT state::text, result::text FROM voting_rounds WHERE id = $1"};
+
+// META keys of an exported round that an import reads back.
+constexpr const char* meta_utility = "schwarm_utility";
+constexpr const char* meta_options = "schwarm_options";
 
 problem limit_problem(const std::string& limit, const std::string& detail) {
     return problem(problems::ballot_limit, detail).with("limit", limit);
@@ -234,9 +280,22 @@ void check_spec(const round_spec& s) {
     if (s.eligibility != "customers" && s.eligibility != "members") {
         throw field_problem("eligibility", "eligibility must be customers or members");
     }
-    if (s.ballot != "approval" && s.ballot != "cumulative")
-        throw field_problem("ballot", "ballot must be approval or cumulative");
+    if (s.ballot != "approval" && s.ballot != "cumulative" && s.ballot != "ranked")
+        throw field_problem("ballot", "ballot must be approval, cumulative or ranked");
     check_rule(rule_of(s));
+    check_rule_takes(rule_of(s), s.ballot);
+    if ((s.ballot == "ranked") != s.max_ranks.has_value()) {
+        throw field_problem("max_ranks", "max_ranks is required for ranked ballots and only for them");
+    }
+    if (s.max_ranks && (*s.max_ranks < 1 || *s.max_ranks > static_cast<int>(ranks_per_ballot_max))) {
+        throw field_problem("max_ranks", "max_ranks must be 1 to " + std::to_string(ranks_per_ballot_max));
+    }
+    if (s.max_ranks && s.max_projects) {
+        throw field_problem("max_projects", "A ranked ballot is limited by max_ranks, not max_projects");
+    }
+    if (s.max_ranks && s.min_projects > *s.max_ranks) {
+        throw field_problem("min_projects", "min_projects must not exceed max_ranks");
+    }
     if ((s.ballot == "cumulative") != s.points.has_value()) {
         throw field_problem("points", "points is required for cumulative ballots and only for them");
     }
@@ -261,7 +320,7 @@ round_id insert(pqxx::work& tx, const round_spec& s, const actor& by, const std:
         rows = guard.exec_prepared(insert_round.name, s.title, s.budget_minor, s.currency_code, s.opens_at, s.closes_at,
                                    s.eligibility, s.ballot, s.rule, s.utility, s.min_projects, s.max_projects,
                                    s.max_total_cost_minor, s.points, creator, state, imported,
-                                   boost::json::serialize(s.options));
+                                   boost::json::serialize(s.options), s.max_ranks);
         guard.commit();
     } catch (const pqxx::data_exception&) {
         throw field_problem("opens_at", "opens_at and closes_at must be RFC 3339 times, e.g. 2027-01-01T00:00:00Z");
@@ -313,6 +372,8 @@ void check_ballot(const round_info& r, const std::map<std::string, std::int64_t>
         }
         if (r.spec.ballot == "approval") {
             if (c.points != 1) throw limit_problem("points", "Approval ballots take no points");
+        } else if (r.spec.ballot == "ranked") {
+            if (c.points != 1) throw limit_problem("points", "Ranked ballots take no points: the order is the ranking");
         } else if (c.points < 1) {
             throw limit_problem("points",
                                 "Points must be positive, got " + std::to_string(c.points) + " for " + c.project);
@@ -339,6 +400,14 @@ void check_ballot(const round_info& r, const std::map<std::string, std::int64_t>
     if (r.spec.points && total_points > *r.spec.points) {
         throw limit_problem("points", "The ballot gives " + std::to_string(total_points) + " points, more than the " +
                                           std::to_string(*r.spec.points) + " a voter has");
+    }
+    if (r.spec.max_ranks) {
+        if (count > *r.spec.max_ranks) {
+            throw limit_problem("max_ranks", "Rank at most " + std::to_string(*r.spec.max_ranks) + " projects, got " +
+                                                 std::to_string(count));
+        }
+        // Points by position, best first (Kraków): max_ranks, max_ranks - 1, ...
+        for (std::size_t i = 0; i < choices.size(); ++i) choices[i].points = *r.spec.max_ranks - static_cast<int>(i);
     }
     // One canonical order, so equal ballots have equal text (and receipts
     // depend only on content and secret).
@@ -454,8 +523,9 @@ round_info load_round(pqxx::transaction_base& tx, round_id id, bool with_counts)
     info.imported = r[15].as<bool>();
     info.in_window = r[16].as<bool>();
     info.spec.options = boost::json::parse(r[17].as<std::string>()).as_object();
-    info.projects = r[18].as<std::int64_t>();
-    info.ballots = r[19].as<std::int64_t>();
+    info.spec.max_ranks = db::nullable<int>(r[18]);
+    info.projects = r[19].as<std::int64_t>();
+    info.ballots = r[20].as<std::int64_t>();
     return info;
 }
 } // namespace
@@ -611,6 +681,7 @@ round_info open_round(pqxx::work& tx, round_id id, const actor& by) {
 round_info configure_round(pqxx::work& tx, round_id id, const round_rule& rule, const actor& by) {
     require_state(locked_state(tx, id), "draft", "change the rule");
     check_rule(rule);
+    check_rule_takes(rule, find_round(tx, id).spec.ballot);
     tx.exec_prepared(update_rule.name, id.value, rule.name, rule.utility, boost::json::serialize(rule.options));
     audit::write(tx, {by.actor, "round.configure", "round:" + id.str(), by.request_id,
                       boost::json::serialize(boost::json::object{
@@ -624,6 +695,7 @@ boost::json::object what_if(pqxx::transaction_base& tx, round_id id, const round
         throw problem(problems::round_state, "A what-if tally counts the ballots of a round that has closed")
             .with("state", r.state);
     }
+    check_rule_takes(rule, r.spec.ballot);
     auto projects = projects_of(tx, id);
     auto result =
         result_json(r, rule, projects, tally(election_of(tx, r, projects), spec_of(rule, index_of(projects))));
@@ -632,7 +704,11 @@ boost::json::object what_if(pqxx::transaction_base& tx, round_id id, const round
 }
 
 round_info close_round(pqxx::work& tx, round_id id, const ballot_key& key, const actor& by) {
-    return transition(tx, id, "open", "closed", "close", by, [&] { open_envelopes(tx, id, key); });
+    return transition(tx, id, "open", "closed", "close", by, [&] {
+        open_envelopes(tx, id, key);
+        // A batch still pending is not counted; its envelopes go unopened.
+        tx.exec_prepared(empty_round_paper.name, id.value);
+    });
 }
 
 receipt cast_ballot(pqxx::work& tx, round_id id, const users::principal& voter, std::vector<choice> choices,
@@ -657,11 +733,172 @@ receipt cast_ballot(pqxx::work& tx, round_id id, const users::principal& voter, 
     // Neither the ballot nor its receipt is written in the clear: the roll
     // row, its envelope and the audit record share this transaction's id.
     tx.exec_prepared(drop_unsealed.name, id.value, voter.id.value);
-    out.replaced = tx.exec_prepared(upsert_roll.name, id.value, voter.id.value,
-                                    seal_envelope(key, id, voter.id, ballot, out.secret))[0][0]
-                       .as<bool>();
+    auto cast = tx.exec_prepared(upsert_roll.name, id.value, voter.id.value,
+                                 seal_envelope(key, id, voter.id, ballot, out.secret));
+    // No row: the voter's ballot is on paper, and stays (the transaction rolls back).
+    if (cast.empty()) {
+        throw problem(problems::voted_on_paper, "Your ballot in this round was entered on paper; it cannot be "
+                                                "replaced online");
+    }
+    out.replaced = cast[0][0].as<bool>();
     // The audit record says that a ballot was cast, never what it says.
     audit::write(tx, {voter.id, out.replaced ? "ballot.replace" : "ballot.cast", "round:" + id.str(), request_id});
+    return out;
+}
+
+namespace {
+
+paper_batch batch_from(const pqxx::row& r) {
+    paper_batch b;
+    b.id = r[0].as<std::int64_t>();
+    b.round = round_id{r[1].as<std::int64_t>()};
+    b.state = r[2].as<std::string>();
+    b.ballots = r[3].as<std::int64_t>();
+    b.entered_by = user_id{r[4].as<std::int64_t>()};
+    b.entered_at = r[5].as<std::string>();
+    if (!r[6].is_null()) b.decided_by = user_id{r[6].as<std::int64_t>()};
+    b.decided_at = db::nullable<std::string>(r[7]);
+    b.reason = db::nullable<std::string>(r[8]);
+    return b;
+}
+
+// Paper is handled while the round is open, under the casting lock, so a
+// close waits for it as for online ballots.
+round_info paper_round(pqxx::work& tx, round_id id, const users::principal& staff, const std::string& action) {
+    if (staff.role_ != users::role::staff) throw problem(schwarm::problems::forbidden, "Staff handle paper ballots");
+    tx.exec_prepared(share_round_lock.name, id.value);
+    round_info r = load_round(tx, id, false);
+    if (r.state != "open") {
+        throw problem(problems::round_state, "Cannot " + action + ": the round is " + r.state + ", not open")
+            .with("state", r.state);
+    }
+    return r;
+}
+
+std::string id_list(const std::vector<std::int64_t>& ids) {
+    std::string out;
+    for (auto v : ids) out += (out.empty() ? "" : ",") + std::to_string(v);
+    return out;
+}
+
+// The batch, locked, pending, and not decided by whoever entered it.
+paper_batch pending_batch(pqxx::work& tx, round_id id, std::int64_t batch, const users::principal& staff) {
+    auto rows = tx.exec_prepared(lock_batch.name, batch, id.value);
+    if (rows.empty())
+        throw problem(schwarm::problems::not_found,
+                      "Round " + id.str() + " has no paper batch " + std::to_string(batch));
+    paper_batch b = batch_from(rows[0]);
+    if (b.state != "pending") {
+        throw problem(problems::paper_batch_state, "Batch " + std::to_string(batch) + " is " + b.state)
+            .with("state", b.state);
+    }
+    if (b.entered_by == staff.id) {
+        throw problem(problems::paper_four_eyes,
+                      "You entered batch " + std::to_string(batch) + "; another staff member confirms or rejects it");
+    }
+    return b;
+}
+
+paper_batch reread_batch(pqxx::work& tx, std::int64_t batch) {
+    return batch_from(tx.exec_prepared(select_batch.name, batch)[0]);
+}
+
+} // namespace
+
+paper_batch enter_paper_batch(pqxx::work& tx, round_id id, std::vector<paper_ballot> ballots, const ballot_key& key,
+                              const users::principal& staff, const std::string& request_id) {
+    round_info r = paper_round(tx, id, staff, "enter paper ballots");
+    if (ballots.empty() || ballots.size() > paper_ballots_per_batch_max) {
+        throw field_problem("ballots",
+                            "A batch holds 1 to " + std::to_string(paper_ballots_per_batch_max) + " ballots");
+    }
+    std::map<std::string, std::int64_t> costs;
+    for (const auto& p : open_round_projects(tx, id)) costs.emplace(p.key, p.cost_minor);
+    std::set<std::int64_t> seen;
+    std::vector<std::int64_t> voters;
+    std::vector<std::string> envelopes;
+    for (std::size_t i = 0; i < ballots.size(); ++i) {
+        auto& b = ballots[i];
+        const std::string field = "ballots[" + std::to_string(i) + "].voter_id";
+        if (!seen.insert(b.voter.value).second) throw field_problem(field, "The voter appears twice in the batch");
+        auto voter = tx.exec_prepared(select_voter.name, b.voter.value);
+        if (voter.empty() || voter[0][0].as<std::string>() != "customer") {
+            throw field_problem(field, "There is no customer " + b.voter.str());
+        }
+        if (r.spec.eligibility == "members" && !voter[0][1].as<bool>()) {
+            throw problem(problems::not_eligible, "Customer " + b.voter.str() + " is not a member of the cooperative")
+                .with("ballot", static_cast<std::int64_t>(i));
+        }
+        try {
+            check_ballot(r, costs, b.choices);
+        } catch (problem& p) {
+            throw p.with("ballot", static_cast<std::int64_t>(i));
+        }
+        const std::string ballot = choices_json(b.choices);
+        voters.push_back(b.voter.value);
+        // The same envelope as an online cast: the roll takes it as it is.
+        envelopes.push_back(seal_envelope(key, id, b.voter, ballot, crypto::random_token(24)));
+    }
+    // Refused early, and again at the confirmation, which decides.
+    if (auto on_roll = tx.exec_prepared(voters_on_roll.name, id.value, db::array_literal(voters)); !on_roll.empty()) {
+        std::vector<std::int64_t> taken;
+        for (const auto& row : on_roll) taken.push_back(row[0].as<std::int64_t>());
+        throw problem(problems::already_voted, "These voters have a ballot in this round: " + id_list(taken))
+            .with("voters", id_list(taken));
+    }
+    const std::int64_t batch =
+        tx.exec_prepared(insert_batch.name, id.value, static_cast<std::int64_t>(ballots.size()), staff.id.value)[0][0]
+            .as<std::int64_t>();
+    tx.exec_prepared(insert_paper.name, batch, id.value, db::array_literal(voters), db::array_literal(envelopes));
+    // Who entered how many, never what the ballots say.
+    audit::write(tx, {staff.id, "paper.enter", "round:" + id.str(), request_id,
+                      boost::json::serialize(boost::json::object{
+                          {"batch", batch}, {"ballots", static_cast<std::int64_t>(ballots.size())}})});
+    return reread_batch(tx, batch);
+}
+
+paper_batch confirm_paper_batch(pqxx::work& tx, round_id id, std::int64_t batch, const users::principal& staff,
+                                const std::string& request_id) {
+    paper_round(tx, id, staff, "confirm a paper batch");
+    paper_batch b = pending_batch(tx, id, batch, staff);
+    auto refuse = [&](pqxx::result rows) {
+        std::vector<std::int64_t> taken;
+        for (const auto& row : rows) taken.push_back(row[0].as<std::int64_t>());
+        return problem(problems::already_voted, "These voters have a ballot in this round already: " + id_list(taken) +
+                                                    "; reject the batch and enter it again without them")
+            .with("voters", id_list(taken));
+    };
+    if (auto taken = tx.exec_prepared(paper_conflicts.name, batch); !taken.empty()) throw refuse(taken);
+    // The roll's key decides a race with an online cast of the same voter:
+    // a row that landed since the check above keeps its place, and this
+    // confirmation fails whole.
+    auto rolled = tx.exec_prepared(roll_paper.name, batch);
+    if (static_cast<std::int64_t>(rolled.affected_rows()) != b.ballots) {
+        throw problem(problems::already_voted, "A voter in the batch voted online meanwhile; nothing was confirmed");
+    }
+    tx.exec_prepared(empty_paper.name, batch);
+    tx.exec_prepared(decide_batch.name, batch, std::string("confirmed"), staff.id.value, std::optional<std::string>{});
+    audit::write(tx, {staff.id, "paper.confirm", "round:" + id.str(), request_id,
+                      boost::json::serialize(boost::json::object{{"batch", batch}, {"ballots", b.ballots}})});
+    return reread_batch(tx, batch);
+}
+
+paper_batch reject_paper_batch(pqxx::work& tx, round_id id, std::int64_t batch, const std::string& reason,
+                               const users::principal& staff, const std::string& request_id) {
+    if (reason.empty()) throw field_problem("reason", "A rejection needs a reason");
+    paper_round(tx, id, staff, "reject a paper batch");
+    pending_batch(tx, id, batch, staff);
+    tx.exec_prepared(empty_paper.name, batch);
+    tx.exec_prepared(decide_batch.name, batch, std::string("rejected"), staff.id.value, reason);
+    audit::write(tx, {staff.id, "paper.reject", "round:" + id.str(), request_id,
+                      boost::json::serialize(boost::json::object{{"batch", batch}})});
+    return reread_batch(tx, batch);
+}
+
+std::vector<paper_batch> paper_batches_of(pqxx::transaction_base& tx, round_id id) {
+    find_round(tx, id);
+    std::vector<paper_batch> out;
+    for (const auto& row : tx.exec_prepared(select_batches.name, id.value)) out.push_back(batch_from(row));
     return out;
 }
 
@@ -712,25 +949,42 @@ std::string export_pabulib(pqxx::transaction_base& tx, round_id id) {
     if (r.state == "draft" || r.state == "open") {
         throw problem(problems::round_state, "A round is exported when it has closed").with("state", r.state);
     }
+    const bool ranked = r.spec.ballot == "ranked";
     election e;
     e.meta_ = {{"description", r.spec.title}, {"country", "-"},      {"unit", "schwarm"},
                {"instance", r.id.str()},      {"rule", r.spec.rule}, {"currency", r.spec.currency_code}};
+    // The round's rule written back: what `schwarm tally` reads from META
+    // (the threshold, the ranks), and all of it for an import to keep.
+    if (const auto* min_score = r.spec.options.if_contains("min_score"); min_score && min_score->is_int64()) {
+        e.meta_.emplace_back("min_project_score_threshold", std::to_string(min_score->as_int64()));
+    }
+    if (ranked) e.meta_.emplace_back("max_length", std::to_string(*r.spec.max_ranks));
+    e.meta_.emplace_back(meta_utility, r.spec.utility);
+    e.meta_.emplace_back(meta_options, boost::json::serialize(r.spec.options));
     e.budget_minor_ = r.spec.budget_minor;
-    e.vote_type_ = r.spec.ballot == "approval" ? vote_type::approval : vote_type::cumulative;
+    e.vote_type_ = r.spec.ballot == "approval" ? vote_type::approval
+                   : ranked                    ? vote_type::ordinal
+                                               : vote_type::cumulative;
     e.project_columns_ = {"project_id", "cost", "name"};
     std::map<std::string, std::uint32_t> index;
     for (const auto& p : projects_of(tx, id)) {
         index.emplace(p.key, static_cast<std::uint32_t>(e.projects_.size()));
         e.projects_.push_back({p.key, p.cost_minor, p.name, {}});
     }
-    e.vote_columns_ = r.spec.ballot == "approval" ? std::vector<std::string>{"voter_id", "vote"}
-                                                  : std::vector<std::string>{"voter_id", "vote", "points"};
+    e.vote_columns_ = r.spec.ballot == "cumulative" ? std::vector<std::string>{"voter_id", "vote", "points"}
+                                                    : std::vector<std::string>{"voter_id", "vote"};
     // Voters are numbered in receipt order: anonymous, and stable.
     std::size_t n = 0;
     for (const auto& row : tx.exec_prepared(select_ballots.name, id.value)) {
         pb_vote v;
         v.voter_id_ = std::to_string(++n);
-        for (const auto& c : choices_from(row[0].as<std::string>())) {
+        auto choices = choices_from(row[0].as<std::string>());
+        // A ranked ballot is written best first; its points are its positions.
+        if (ranked) {
+            std::sort(choices.begin(), choices.end(),
+                      [](const choice& x, const choice& y) { return x.points > y.points; });
+        }
+        for (const auto& c : choices) {
             v.projects_.push_back(index.at(c.project));
             if (r.spec.ballot == "cumulative") v.points_.push_back(c.points);
         }
@@ -739,27 +993,85 @@ std::string export_pabulib(pqxx::transaction_base& tx, round_id id) {
     return write_pabulib(e);
 }
 
-round_info import_pabulib(pqxx::work& tx, std::string_view text, const std::string& rule, const std::string& utility,
-                          const std::string& currency_code, const actor& by) {
+namespace {
+
+// The rule an imported round keeps: a file a round exported names it with its
+// options; any other file's META is read as `schwarm tally` reads it, and what
+// it said becomes the round's options (the file's order settles what it leaves
+// tied, as the count of the file does).
+round_rule rule_from_file(const election& e) {
+    const auto utility_text = meta_value(e, meta_utility);
+    const auto options_text = meta_value(e, meta_options);
+    if (meta_value(e, "unit") == "schwarm" && utility_text && options_text) {
+        boost::json::error_code ec;
+        auto parsed = boost::json::parse(*options_text, ec);
+        if (ec || !parsed.is_object()) throw field_problem(meta_options, "META schwarm_options is not a JSON object");
+        return {meta_value(e, "rule").value_or(""), *utility_text, parsed.as_object()};
+    }
+    counted_rule counted;
+    try {
+        counted = rule_of_file(e);
+    } catch (const std::invalid_argument& bad) {
+        throw field_problem("rule", std::string(bad.what()) + "; give rule in the query to count it otherwise");
+    }
+    auto ids = [&](const std::vector<std::uint32_t>& indices) {
+        boost::json::array out;
+        for (auto c : indices) out.push_back(boost::json::value(e.projects_[c].id_));
+        return out;
+    };
+    const auto& eligibility = counted.spec_.eligibility_;
+    boost::json::object o;
+    if (eligibility.min_points_ > 0) o["min_score"] = eligibility.min_points_;
+    if (!eligibility.withdrawn_.empty()) o["exclude"] = ids(eligibility.withdrawn_);
+    if (!eligibility.exclusive_groups_.empty()) {
+        boost::json::array groups;
+        for (const auto& g : eligibility.exclusive_groups_) groups.push_back(ids(g));
+        o["exclusive"] = std::move(groups);
+    }
+    std::vector<std::uint32_t> file_order(e.projects_.size());
+    for (std::uint32_t c = 0; c < file_order.size(); ++c) file_order[c] = c;
+    o["tie_order"] = ids(file_order);
+    // pabulib's greedy breaks ties by the file's order alone; the round's
+    // greedy would look at votes and cost first.
+    if (counted.name_ == "greedy") o["tie_break"] = boost::json::array{"order"};
+    const std::string file_utility =
+        counted.spec_.method_ == method::mes && counted.spec_.utility_ == utility::approval ? "approval" : "cost";
+    return {counted.name_, file_utility, std::move(o)};
+}
+
+} // namespace
+
+round_info import_pabulib(pqxx::work& tx, std::string_view text, const std::optional<std::string>& rule,
+                          const std::optional<std::string>& utility, const std::string& currency_code,
+                          const actor& by) {
     election e = parse_pabulib(text);
-    if (e.vote_type_ != vote_type::approval && e.vote_type_ != vote_type::cumulative) {
-        throw field_problem("vote_type", std::string("Rounds hold approval or cumulative ballots; the file has ") +
-                                             to_string(e.vote_type_));
+    if (e.vote_type_ != vote_type::approval && e.vote_type_ != vote_type::cumulative &&
+        e.vote_type_ != vote_type::ordinal) {
+        throw field_problem("vote_type",
+                            std::string("Rounds hold approval, cumulative or ordinal ballots; the file has ") +
+                                to_string(e.vote_type_));
     }
     std::string title = "Imported election";
     for (const auto& [key, value] : e.meta_) {
         if (key == "description" && !value.empty()) title = value.substr(0, 200);
     }
+    // A rule in the query replaces the file's rule and what its META says.
+    round_rule kept = rule ? round_rule{*rule, utility.value_or("cost"), {}} : rule_from_file(e);
+    if (rule || utility) kept.utility = utility.value_or(kept.utility);
     round_spec spec{title,
                     e.budget_minor_,
                     currency_code,
                     "1970-01-01T00:00:00Z",
                     "1970-01-02T00:00:00Z",
                     "customers",
-                    e.vote_type_ == vote_type::approval ? "approval" : "cumulative",
-                    rule,
-                    utility,
+                    e.vote_type_ == vote_type::approval  ? "approval"
+                    : e.vote_type_ == vote_type::ordinal ? "ranked"
+                                                         : "cumulative",
+                    kept.name,
+                    kept.utility,
                     0};
+    spec.options = kept.options;
+    const election_input input = to_election_input(e);
     if (spec.ballot == "cumulative") {
         std::int64_t most = 1;
         for (const auto& v : e.votes_) {
@@ -769,19 +1081,31 @@ round_info import_pabulib(pqxx::work& tx, std::string_view text, const std::stri
         }
         spec.points = static_cast<int>(std::min<std::int64_t>(most, 1'000'000));
     }
+    if (spec.ballot == "ranked") {
+        // The length by which the file's ballots score (META max_length, or the longest ballot).
+        std::int64_t ranks = 1;
+        for (const auto& b : input.ballots_) {
+            for (const auto& entry : b.entries_) ranks = std::max(ranks, entry.points_);
+        }
+        for (const auto& v : e.votes_) ranks = std::max(ranks, static_cast<std::int64_t>(v.projects_.size()));
+        if (ranks > static_cast<std::int64_t>(ranks_per_ballot_max)) {
+            throw field_problem("max_length", "A ranked round ranks at most " + std::to_string(ranks_per_ballot_max));
+        }
+        spec.max_ranks = static_cast<int>(std::max<std::int64_t>(ranks, 1));
+    }
     round_id id = insert(tx, spec, by, "closed", true);
     for (const auto& p : e.projects_) {
         tx.exec_prepared(insert_project.name, id.value, p.id_, p.name_.empty() ? p.id_ : p.name_.substr(0, 300),
                          p.cost_minor_);
     }
+    // Every project the options name is in the round (as at an open).
+    spec_of(kept, index_of(projects_of(tx, id)));
     std::vector<std::string> receipts, secrets, ballots;
-    for (const auto& v : e.votes_) {
+    for (const auto& b : input.ballots_) {
         std::vector<choice> choices;
-        for (std::size_t i = 0; i < v.projects_.size(); ++i) {
-            choices.push_back({e.projects_[v.projects_[i]].id_, v.points_.empty() ? 1 : v.points_[i]});
-        }
+        for (const auto& entry : b.entries_) choices.push_back({e.projects_[entry.project_].id_, entry.points_});
         std::sort(choices.begin(), choices.end(),
-                  [](const choice& a, const choice& b) { return a.project < b.project; });
+                  [](const choice& x, const choice& y) { return x.project < y.project; });
         ballots.push_back(choices_json(choices));
         // No voter holds the secret of an imported ballot: it is published
         // with it, as every opening is after a close.

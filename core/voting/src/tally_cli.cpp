@@ -223,6 +223,8 @@ std::string read_file(const std::string& path) {
 
 } // namespace
 
+counted_rule rule_of_file(const election& e) { return choose(command_options{}, e, to_election_input(e)); }
+
 int tally_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
     if (args.empty() || args.front().starts_with("--")) {
         throw std::invalid_argument("tally needs a .pb file");

@@ -39,6 +39,12 @@ inline constexpr problem_type ballot_project{422, "ballot-unknown-project",
                                              "The ballot names a project not in the round"};
 inline constexpr problem_type project_key_taken{409, "round-project-exists", "The round has a project with this key"};
 inline constexpr problem_type project_kind{422, "round-project-kind", "A round finances donations and loans only"};
+inline constexpr problem_type voted_on_paper{409, "voted-on-paper", "The voter's ballot in this round is on paper"};
+inline constexpr problem_type already_voted{409, "voter-already-voted",
+                                            "A voter in the batch has a ballot in this round already"};
+inline constexpr problem_type paper_batch_state{409, "paper-batch-state", "The batch has been decided already"};
+inline constexpr problem_type paper_four_eyes{
+    403, "paper-four-eyes", "A batch is confirmed or rejected by another staff member than its enterer"};
 } // namespace problems
 
 struct round_spec {
@@ -48,13 +54,16 @@ struct round_spec {
     std::string opens_at;                  // RFC 3339
     std::string closes_at;                 // RFC 3339
     std::string eligibility = "customers"; // or "members"
-    std::string ballot = "approval";       // or "cumulative"
+    std::string ballot = "approval";       // or "cumulative", "ranked"
     std::string rule = "greedy";           // any name voting::find_rule knows (platform names)
     std::string utility = "cost";          // cost | approval (MES with approval ballots)
     int min_projects = 1;
     std::optional<int> max_projects = std::nullopt;
     std::optional<std::int64_t> max_total_cost_minor = std::nullopt; // knapsack ballots
     std::optional<int> points = std::nullopt;                        // cumulative ballots
+    // Ranked ballots: at most this many projects, best first; the one at
+    // position i (from 0) scores max_ranks - i, as Kraków counts.
+    std::optional<int> max_ranks = std::nullopt;
     // The rule's options (docs/voting.md, "Rounds"): {"completion": "add1e", ...}.
     boost::json::object options = {};
 };
@@ -77,7 +86,7 @@ struct round_project {
 
 struct choice {
     std::string project;
-    std::int64_t points = 1; // always 1 on approval ballots
+    std::int64_t points = 1; // always 1 on approval ballots; by position on ranked ones
 };
 
 struct receipt {
@@ -105,6 +114,7 @@ using actor = audit::origin;
 
 inline constexpr std::size_t projects_per_round_max = 1000;
 inline constexpr std::size_t choices_per_ballot_max = 1000;
+inline constexpr std::size_t ranks_per_ballot_max = 1000;
 
 // Staff. Each checks its state rule, writes the audit record, and throws a
 // problem naming the rule on refusal.
@@ -171,10 +181,44 @@ struct published_ballot {
 std::vector<published_ballot> published_ballots(pqxx::transaction_base& tx, round_id id, const std::string& cursor,
                                                 int limit);
 
+// Paper ballots (docs/voting.md, "Paper ballots"): staff enter them in a batch,
+// each with its voter; another staff member confirms the batch (then its
+// ballots are on the roll, counted like online ones) or rejects it. A voter
+// has one ballot per round, online or on paper: an online cast after a paper
+// one is refused (voted_on_paper), a batch naming a voter who has a ballot is
+// refused whole (already_voted), and a race between the two keeps exactly one.
+struct paper_ballot {
+    user_id voter;
+    std::vector<choice> choices; // as cast online: best first on ranked ballots
+};
+struct paper_batch {
+    std::int64_t id = 0;
+    round_id round;
+    std::string state; // pending | confirmed | rejected
+    std::int64_t ballots = 0;
+    user_id entered_by;
+    std::string entered_at;
+    std::optional<user_id> decided_by = std::nullopt;
+    std::optional<std::string> decided_at = std::nullopt;
+    std::optional<std::string> reason = std::nullopt;
+};
+inline constexpr std::size_t paper_ballots_per_batch_max = 1000;
+// While the round is open (its window may have passed: paper is counted
+// after the polls close). Each ballot is checked as an online one would be.
+paper_batch enter_paper_batch(pqxx::work& tx, round_id id, std::vector<paper_ballot> ballots, const ballot_key& key,
+                              const users::principal& staff, const std::string& request_id);
+paper_batch confirm_paper_batch(pqxx::work& tx, round_id id, std::int64_t batch, const users::principal& staff,
+                                const std::string& request_id);
+paper_batch reject_paper_batch(pqxx::work& tx, round_id id, std::int64_t batch, const std::string& reason,
+                               const users::principal& staff, const std::string& request_id);
+std::vector<paper_batch> paper_batches_of(pqxx::transaction_base& tx, round_id id);
+
 // pabulib: a closed round out, and a finished election in (as a closed,
 // imported round ready for the tally).
 std::string export_pabulib(pqxx::transaction_base& tx, round_id id);
-round_info import_pabulib(pqxx::work& tx, std::string_view text, const std::string& rule, const std::string& utility,
-                          const std::string& currency_code, const actor& by);
+// The imported round keeps the file's rule and what its META says (docs/voting.md)
+// unless `rule` is given, which replaces them; `utility` replaces the file's.
+round_info import_pabulib(pqxx::work& tx, std::string_view text, const std::optional<std::string>& rule,
+                          const std::optional<std::string>& utility, const std::string& currency_code, const actor& by);
 
 } // namespace schwarm::voting

@@ -25,6 +25,13 @@ struct counted_rule {
     std::vector<std::string> notes_;
 };
 
+// How `schwarm tally FILE` without options counts `e`: the rule its META names
+// (pabulib's meaning, or the platform's for a file with META unit schwarm) with
+// the META's threshold, withdrawn projects and exclusive groups. Throws
+// std::invalid_argument for a missing or unknown rule or one that lacks its
+// parameters; rounds' import keeps what this says.
+counted_rule rule_of_file(const election& e);
+
 // The whole command: `args` are the words after "tally". Writes the outcome to `out` and,
 // unless --json, warnings to `err`; returns the exit status (0). Throws
 // std::invalid_argument for bad options (main prints the usage and exits 2),
