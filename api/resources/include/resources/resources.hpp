@@ -38,5 +38,7 @@ std::vector<route> risk_routes();
 std::vector<route> ideas_routes();
 std::vector<route> prototypes_routes();
 std::vector<route> feed_routes();
+std::vector<route> payments_routes();
+std::vector<route> data_rights_routes();
 
 } // namespace schwarm::api
