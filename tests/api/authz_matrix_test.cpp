@@ -169,6 +169,8 @@ const std::map<std::string, unsigned>& rules() {
         {"POST /v1/users/me/erasure-request", a_customer},
         {"GET /v1/erasure-requests", admin},
         {"POST /v1/users/{id}/erase", admin},
+        {"POST /v1/projects/{id}/extend-deadline", staff},
+        {"POST /v1/projects/{id}/end-early", a_customer},
     };
     return all;
 }

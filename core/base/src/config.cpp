@@ -118,6 +118,7 @@ const std::vector<setting>& settings() {
         integer("SCHWARM_PAYMENT_INTENT_TTL_S", &config::payment_intent_ttl_s, 60, 30LL * 86'400),
         integer("SCHWARM_PAYOUT_FOUR_EYES_ABOVE_MINOR", &config::payout_four_eyes_above_minor, 0,
                 std::numeric_limits<std::int64_t>::max()),
+        integer("SCHWARM_DEADLINE_EXTENSION_MAX_DAYS", &config::deadline_extension_max_days, 1, 365),
         // Risk.
         text("SCHWARM_RISK_PROVIDERS", &config::risk_providers),
         text("SCHWARM_RISK_BUREAU_URL", &config::risk_bureau_url),

@@ -164,9 +164,10 @@ erasure_state state_of(pqxx::transaction_base& tx, user_id who) {
 }
 
 erasure_state request_erasure(pqxx::work& tx, user_id who, const std::string& request_id) {
-    if (tx.exec_prepared(insert_request.name, who.value).affected_rows() > 0) {
-        audit::write(tx, {who, "user.erasure_request", "user:" + who.str(), request_id});
-    }
+    // Every request is recorded (the first one starts the clock).
+    bool first = tx.exec_prepared(insert_request.name, who.value).affected_rows() > 0;
+    audit::write(tx, {who, "user.erasure_request", "user:" + who.str(), request_id,
+                      boost::json::serialize(boost::json::object{{"first", first}})});
     return state_of(tx, who);
 }
 

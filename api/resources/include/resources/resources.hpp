@@ -40,5 +40,6 @@ std::vector<route> prototypes_routes();
 std::vector<route> feed_routes();
 std::vector<route> payments_routes();
 std::vector<route> data_rights_routes();
+std::vector<route> deadlines_routes();
 
 } // namespace schwarm::api

@@ -37,7 +37,8 @@ struct erasure_state {
 };
 erasure_state state_of(pqxx::transaction_base& tx, user_id who);
 
-// The customer asks to be erased; audited. Asking again changes nothing.
+// The customer asks to be erased; audited. Asking again keeps the first
+// request's time.
 erasure_state request_erasure(pqxx::work& tx, user_id who, const std::string& request_id);
 
 // What stops an erasure now (money in a wallet, held pledges, open
