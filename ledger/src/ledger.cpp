@@ -29,6 +29,9 @@ const db::query insert_account{
     "debits_must_not_exceed_credits, credits_must_not_exceed_debits) "
     "VALUES ($1, $2, $3::account_type, $4, $5, $6, $7, $8) ON CONFLICT (code) DO NOTHING RETURNING id"};
 
+const db::query select_accounts_of_user{"ledger.select_accounts_of_user",
+                                        "SELECT id FROM ledger_accounts WHERE owner_user_id = $1 ORDER BY id"};
+
 const db::query select_account{
     "ledger.select_account",
     "SELECT id, code, name, type::text, currency, owner_user_id, owner_project_id, "
@@ -457,6 +460,14 @@ std::optional<account> find_account(pqxx::transaction_base& tx, account_id id) {
               {r[10].as<std::int64_t>(), r[11].as<std::int64_t>(), r[12].as<std::int64_t>(), r[13].as<std::int64_t>()}};
     if (auto owner = db::nullable<std::int64_t>(r[5])) a.spec.owner_user = user_id{*owner};
     return a;
+}
+
+std::vector<account_id> accounts_owned_by(pqxx::transaction_base& tx, user_id owner) {
+    std::vector<account_id> out;
+    for (const auto& r : tx.exec_prepared(select_accounts_of_user.name, owner.value)) {
+        out.push_back(account_id{r[0].as<std::int64_t>()});
+    }
+    return out;
 }
 
 std::optional<account_id> find_account_by_code(pqxx::transaction_base& tx, const std::string& code) {

@@ -156,6 +156,23 @@ const std::map<std::string, unsigned>& rules() {
         {"GET /v1/me/webhooks", any_user},
         {"DELETE /v1/me/webhooks/{id}", any_user},
         {"GET /v1/me/webhooks/{id}/deliveries", any_user},
+        // A customer's own money in and out; data rights (issue 15).
+        {"POST /v1/wallet/deposits", a_customer},
+        {"GET /v1/wallet/deposits", a_customer},
+        {"GET /v1/wallet/deposits/{id}", a_customer | staff},
+        {"PUT /v1/wallet/bank-account", a_customer},
+        {"GET /v1/wallet/bank-account", a_customer},
+        {"POST /v1/wallet/payouts", a_customer},
+        {"GET /v1/payouts", a_customer | staff},
+        {"GET /v1/payouts/{id}", a_customer | staff},
+        {"POST /v1/payouts/{id}/approve", staff},
+        {"POST /v1/payouts/{id}/reject", staff},
+        {"GET /v1/users/me/export", any_user},
+        {"POST /v1/users/me/erasure-request", a_customer},
+        {"GET /v1/erasure-requests", admin},
+        {"POST /v1/users/{id}/erase", admin},
+        {"POST /v1/projects/{id}/extend-deadline", staff},
+        {"POST /v1/projects/{id}/end-early", a_customer},
     };
     return all;
 }

@@ -36,6 +36,11 @@ std::string amount(std::int64_t minor) {
     return json::serialize(json::object{{"amount_minor", minor}, {"currency", "EUR"}});
 }
 
+std::string payout_body(std::int64_t minor) {
+    return json::serialize(
+        json::object{{"amount_minor", minor}, {"currency", "EUR"}, {"iban", "DE89370400440532013000"}});
+}
+
 struct world {
     platform p;
     customer owner, anna, ben;
@@ -52,6 +57,12 @@ struct world {
     std::string key() { return "setup-" + std::to_string(++keys); }
     std::string pledge(const customer& c, const std::string& project, std::int64_t minor) {
         return p.pledged(c, project, minor, key());
+    }
+    // Ben's payout request, waiting for staff; its id.
+    std::string payout() {
+        auto r = p.client.request("POST", "/v1/wallet/payouts", payout_body(100), auth_headers(ben.token, key()));
+        REQUIRE(r.status == 201);
+        return std::string(r.json().at("id").as_string());
     }
     std::string due_project(std::int64_t goal = 1'000) {
         std::string project = p.open_project(owner, {{"goal_minor", goal}, {"deadline", p.days_from_now(5)}});
@@ -152,6 +163,25 @@ std::map<std::string, std::function<call(world&)>> scenarios() {
         {"POST /v1/wallets/{user_id}/payouts",
          [](world& w) {
              return call{"/v1/wallets/" + w.ben.id + "/payouts", amount(100), w.p.staff, "", amount(101)};
+         }},
+        {"POST /v1/wallet/deposits",
+         [](world& w) {
+             return call{"/v1/wallet/deposits", amount(100), w.anna.token, "", amount(101)};
+         }},
+        {"POST /v1/wallet/payouts",
+         [](world& w) {
+             return call{"/v1/wallet/payouts", payout_body(100), w.anna.token, "", payout_body(101)};
+         }},
+        {"POST /v1/payouts/{id}/approve",
+         [](world& w) {
+             std::string a = w.payout(), b = w.payout();
+             return call{"/v1/payouts/" + a + "/approve", "", w.p.staff, "/v1/payouts/" + b + "/approve", ""};
+         }},
+        {"POST /v1/payouts/{id}/reject",
+         [](world& w) {
+             std::string a = w.payout();
+             return call{"/v1/payouts/" + a + "/reject", R"({"reason": "Konto unbekannt"})", w.p.staff, "",
+                         R"({"reason": "anders"})"};
          }},
         {"POST /v1/fund/deposits",
          [](world& w) {

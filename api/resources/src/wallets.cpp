@@ -7,6 +7,7 @@
 #include "base/crypto.hpp"
 #include "base/json.hpp"
 #include "base/money.hpp"
+#include "platform/payments.hpp"
 #include "platform/wallets.hpp"
 
 #include <boost/json/parse.hpp>
@@ -96,9 +97,10 @@ response staff_wallet(context& ctx) {
     return json_response(http::status::ok, to_json(wallets::of(ctx.tx(), owner, currency_param(ctx))));
 }
 
-response booked_response(const wallets::booked& done) {
-    response res =
-        json_response(http::status::created, {{"entry_id", done.entry.str()}, {"wallet", to_json(done.after)}});
+response booked_response(const wallets::booked& done, boost::json::object extra = {}) {
+    boost::json::object body{{"entry_id", done.entry.str()}, {"wallet", to_json(done.after)}};
+    for (auto& field : extra) body[field.key()] = std::move(field.value());
+    response res = json_response(http::status::created, body);
     if (done.replayed) res.headers.emplace_back("Idempotent-Replayed", "true");
     return res;
 }
@@ -166,11 +168,30 @@ void check_signature(const context& ctx) {
     }
 }
 
+// A deposit the customer started (POST /v1/wallet/deposits): the intent's
+// reference, and the amount and currency the provider collected, which must
+// be the intent's. Booked once, whatever the provider retries.
+response confirm_intent(context& ctx, json::object_reader& fields, const std::string& event) {
+    payments::confirmation c;
+    c.event_id = event;
+    std::string type = fields.required_string("type", 1, 20);
+    c.reference = fields.required_string("intent", 1, 100);
+    c.amount_minor = fields.required_int("amount_minor", 1, std::numeric_limits<std::int64_t>::max());
+    c.currency_code = fields.required_string("currency", 3, 3);
+    fields.reject_unknown();
+    if (type != "deposit") throw field_problem("type", "type must be deposit for a payment intent");
+    c.request_id = ctx.request_id;
+    auto done = payments::confirm_deposit(ctx.work(), c);
+    return booked_response(done.booking,
+                           {{"intent", {{"id", std::to_string(done.paid.id)}, {"state", done.paid.state}}}});
+}
+
 response payment_callback(context& ctx) {
     check_signature(ctx);
     auto body = ctx.json_body();
     json::object_reader fields(body);
     std::string event = fields.required_string("event_id", 1, 200);
+    if (body.contains("intent")) return confirm_intent(ctx, fields, event);
     std::string type = fields.required_string("type", 1, 20);
     auto owner = parse_int64(fields.required_string("user_id", 1, 20));
     wallets::movement m;

@@ -57,16 +57,29 @@ const db::query select_page{"audit.page",
                             "SELECT id, " SCHWARM_SQL_UTC_MICROS(
                                 "at") ", actor_id, action, subject, "
                                       "request_id, details::text FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2"};
-}
 
-std::vector<stored_record> list(pqxx::transaction_base& tx, std::int64_t after_id, int limit) {
+const db::query select_about_user{
+    "audit.about_user",
+    "SELECT id, " SCHWARM_SQL_UTC_MICROS("at") ", actor_id, action, subject, request_id, details::text FROM audit_log "
+                                               "WHERE actor_id = $1 OR subject = 'user:' || $1::text ORDER BY id"};
+
+std::vector<stored_record> records(const pqxx::result& rows) {
     std::vector<stored_record> out;
-    for (const auto& row : tx.exec_prepared(select_page.name, after_id, limit)) {
+    for (const auto& row : rows) {
         out.push_back({row[0].as<std::int64_t>(), row[1].as<std::string>(), db::nullable<std::int64_t>(row[2]),
                        row[3].as<std::string>(), row[4].as<std::string>(), row[5].as<std::string>(),
                        row[6].as<std::string>()});
     }
     return out;
+}
+} // namespace
+
+std::vector<stored_record> list(pqxx::transaction_base& tx, std::int64_t after_id, int limit) {
+    return records(tx.exec_prepared(select_page.name, after_id, limit));
+}
+
+std::vector<stored_record> about_user(pqxx::transaction_base& tx, std::int64_t user_id) {
+    return records(tx.exec_prepared(select_about_user.name, user_id));
 }
 
 } // namespace schwarm::audit

@@ -115,6 +115,10 @@ const std::vector<setting>& settings() {
         integer("SCHWARM_IDEMPOTENCY_RETENTION_S", &config::idempotency_retention_s, 3600, 400LL * 86'400),
         text("SCHWARM_PAYMENT_CALLBACK_SECRET", &config::payment_callback_secret),
         integer("SCHWARM_PAYMENT_CALLBACK_WINDOW_S", &config::payment_callback_window_s, 1, 86'400),
+        integer("SCHWARM_PAYMENT_INTENT_TTL_S", &config::payment_intent_ttl_s, 60, 30LL * 86'400),
+        integer("SCHWARM_PAYOUT_FOUR_EYES_ABOVE_MINOR", &config::payout_four_eyes_above_minor, 0,
+                std::numeric_limits<std::int64_t>::max()),
+        integer("SCHWARM_DEADLINE_EXTENSION_MAX_DAYS", &config::deadline_extension_max_days, 1, 365),
         // Risk.
         text("SCHWARM_RISK_PROVIDERS", &config::risk_providers),
         text("SCHWARM_RISK_BUREAU_URL", &config::risk_bureau_url),

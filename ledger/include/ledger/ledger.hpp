@@ -137,6 +137,8 @@ void validate(const entry_request& r);
 account create_account(pqxx::work& tx, const account_spec& spec, const who& by);
 std::optional<account> find_account(pqxx::transaction_base& tx, account_id id);
 std::optional<account_id> find_account_by_code(pqxx::transaction_base& tx, const std::string& code);
+// The ids of the accounts a user owns (their wallets), oldest first.
+std::vector<account_id> accounts_owned_by(pqxx::transaction_base& tx, user_id owner);
 // Many codes at once: the ids of those that exist, by code.
 std::map<std::string, account_id> find_accounts_by_code(pqxx::transaction_base& tx,
                                                         const std::vector<std::string>& codes);

@@ -237,4 +237,9 @@ boost::json::array list_sophistication_requests(pqxx::transaction_base& tx, std:
 boost::json::object decide_sophistication(pqxx::work& tx, std::int64_t request_id_, bool approved,
                                           const std::string& reason, const projects::actor& by);
 
+// Everything risk holds about `who`, for their data export: investor
+// profile, knowledge tests, sophistication requests, relationships recorded
+// with staff, and the credit applications and checks of their loans.
+boost::json::object personal_data(pqxx::transaction_base& tx, user_id who);
+
 } // namespace schwarm::risk

@@ -48,5 +48,8 @@ std::vector<route> risk_routes();
 std::vector<route> ideas_routes();
 std::vector<route> prototypes_routes();
 std::vector<route> feed_routes();
+std::vector<route> payments_routes();
+std::vector<route> data_rights_routes();
+std::vector<route> deadlines_routes();
 
 } // namespace schwarm::api

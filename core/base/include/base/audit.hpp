@@ -67,5 +67,8 @@ struct stored_record {
 
 // Records after `after_id` (keyset), oldest first, at most `limit`.
 std::vector<stored_record> list(pqxx::transaction_base& tx, std::int64_t after_id, int limit);
+// Every record a user made or that is about them (subject "user:<id>"),
+// oldest first: their part of the log, for their data export.
+std::vector<stored_record> about_user(pqxx::transaction_base& tx, std::int64_t user_id);
 
 } // namespace schwarm::audit

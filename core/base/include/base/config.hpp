@@ -70,8 +70,11 @@ struct config {
     int settlement_chunk = 5000;                          // holds settled per transaction
     std::int64_t settlement_interval_ms = 1000;           // how often the job looks for campaigns due
     std::int64_t idempotency_retention_s = 30LL * 86'400; // how long a money request's answer is replayed
-    std::string payment_callback_secret; // HMAC key shared with the payment provider; empty: callbacks off
-    int payment_callback_window_s = 300; // how old a signed callback may be
+    std::string payment_callback_secret;      // HMAC key shared with the payment provider; empty: callbacks off
+    int payment_callback_window_s = 300;      // how old a signed callback may be
+    std::int64_t payment_intent_ttl_s = 3600; // a customer's deposit intent waits this long for its callback
+    std::int64_t payout_four_eyes_above_minor = 1'000'000; // payouts above this need two staff approvals
+    int deadline_extension_max_days = 30;                  // how far staff may extend a campaign's deadline, once
     // Risk (risk/; README.md, Configuration). Credit-check providers, comma-separated.
     std::string risk_providers = "scorecard"; // scorecard | webhook | scorecard,webhook
     std::string risk_bureau_url;              // https://host:port/path of the external bureau
