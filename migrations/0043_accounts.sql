@@ -18,7 +18,8 @@ ALTER TABLE sessions ALTER COLUMN last_used_at SET NOT NULL;
 ALTER TABLE sessions ALTER COLUMN last_used_at SET DEFAULT schwarm_now();
 
 -- Granting staff or admin takes two admins: one asks, another confirms. One
--- pending grant per user at a time.
+-- pending grant per user at a time; a role given at once in the meantime
+-- withdraws it, so that no stale grant waits to be confirmed later.
 CREATE TABLE role_grants (
     id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     user_id       bigint      NOT NULL REFERENCES users (id),
@@ -27,10 +28,13 @@ CREATE TABLE role_grants (
     requested_at  timestamptz NOT NULL DEFAULT schwarm_now(),
     confirmed_by  bigint      REFERENCES users (id),
     confirmed_at  timestamptz,
+    withdrawn_at  timestamptz,
+    CHECK (confirmed_at IS NULL OR withdrawn_at IS NULL),
     CHECK (confirmed_by IS DISTINCT FROM requested_by),
     CHECK ((confirmed_by IS NULL) = (confirmed_at IS NULL))
 );
-CREATE UNIQUE INDEX role_grants_one_pending ON role_grants (user_id) WHERE confirmed_at IS NULL;
+CREATE UNIQUE INDEX role_grants_one_pending ON role_grants (user_id)
+    WHERE confirmed_at IS NULL AND withdrawn_at IS NULL;
 
 -- Messages to people, written in the transaction that made them; `sent_at`
 -- is set by whoever delivered one (`schwarm outbox sent ID`).

@@ -46,7 +46,7 @@ std::string token_from_outbox(const database& db, std::string& output) {
 
 } // namespace
 
-TEST_CASE("accounts: an admin lists and searches users, paged; nobody else may", "[e2e][accounts]") {
+TEST_CASE("accounts: an admin lists and searches users in pages and nobody else may", "[e2e][accounts]") {
     database db;
     server srv(db.url());
     https_client client(srv.port());
@@ -81,9 +81,10 @@ TEST_CASE("accounts: an admin lists and searches users, paged; nobody else may",
         auto r = client.request("GET", "/v1/users?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor), {},
                                 auth_headers(admin));
         REQUIRE(r.status == 200);
-        for (const auto& item : r.json().at("items").as_array()) seen.emplace_back(item.at("id").as_string());
-        if (r.json().at("next_cursor").is_null()) break;
-        cursor = std::string(r.json().at("next_cursor").as_string());
+        json::value page_json = r.json(); // the items below live in it
+        for (const auto& item : page_json.at("items").as_array()) seen.emplace_back(item.at("id").as_string());
+        if (page_json.at("next_cursor").is_null()) break;
+        cursor = std::string(page_json.at("next_cursor").as_string());
     }
     CHECK(seen.size() == 5);
     CHECK(std::is_sorted(seen.begin(), seen.end(),
@@ -180,6 +181,16 @@ TEST_CASE("accounts: roles change at once, staff and admin only with a second ad
     auto twice = client.request("POST", "/v1/role-grants/" + grant + "/confirm", {}, auth_headers(root));
     CHECK(twice.status == 409);
     CHECK(client.request("GET", "/v1/role-grants", {}, auth_headers(second)).json().at("items").as_array().empty());
+
+    // A role given at once withdraws a pending grant: it cannot be confirmed later.
+    auto admin_asked = client.request("PUT", "/v1/users/" + cara + "/role", role_body("admin"), auth_headers(root));
+    REQUIRE(admin_asked.status == 202);
+    std::string stale(admin_asked.json().at("id").as_string());
+    REQUIRE(client.request("PUT", "/v1/users/" + cara + "/role", role_body("customer"), auth_headers(second)).status ==
+            200);
+    auto withdrawn = client.request("POST", "/v1/role-grants/" + stale + "/confirm", {}, auth_headers(second));
+    CHECK(withdrawn.status == 409);
+    CHECK(db.scalar("SELECT role FROM users WHERE id = " + cara) == "customer");
 }
 
 TEST_CASE("accounts: the last admin can neither be demoted nor disabled", "[e2e][accounts]") {

@@ -46,9 +46,14 @@ const db::query insert_grant{
     "role_grants.insert", "INSERT INTO role_grants AS g (user_id, role, requested_by) VALUES ($1, $2::user_role, $3) "
                           "ON CONFLICT DO NOTHING RETURNING " GRANT_COLUMNS};
 const db::query select_pending_grants{"role_grants.pending", "SELECT " GRANT_COLUMNS " FROM role_grants g "
-                                                             "WHERE g.confirmed_at IS NULL ORDER BY g.id LIMIT 1000"};
+                                                             "WHERE g.confirmed_at IS NULL AND g.withdrawn_at IS NULL "
+                                                             "ORDER BY g.id LIMIT 1000"};
 const db::query select_grant_locked{"role_grants.select_locked",
-                                    "SELECT " GRANT_COLUMNS " FROM role_grants g WHERE g.id = $1 FOR UPDATE"};
+                                    "SELECT " GRANT_COLUMNS ", g.withdrawn_at IS NOT NULL FROM role_grants g "
+                                    "WHERE g.id = $1 FOR UPDATE"};
+const db::query withdraw_grants{"role_grants.withdraw",
+                                "UPDATE role_grants SET withdrawn_at = schwarm_now() WHERE user_id = $1 "
+                                "AND confirmed_at IS NULL AND withdrawn_at IS NULL"};
 const db::query update_grant_confirmed{"role_grants.confirm",
                                        "UPDATE role_grants SET confirmed_by = $2, confirmed_at = schwarm_now() "
                                        "WHERE id = $1 RETURNING " SCHWARM_SQL_UTC_SECONDS("confirmed_at")};
@@ -203,8 +208,11 @@ role_change change_role(pqxx::work& tx, user_id target, role r, user_id admin, c
     }
     if (current.account.role_ == role::admin) keep_an_admin(admins, target);
     tx.exec_prepared(update_role.name, target.value, std::string(to_string(r)));
-    audit::write(tx, {admin, "user.role_change", "user:" + target.str(), request_id,
-                      json_text({{"from", to_string(current.account.role_)}, {"to", to_string(r)}})});
+    auto withdrawn = tx.exec_prepared(withdraw_grants.name, target.value).affected_rows();
+    audit::write(
+        tx, {admin, "user.role_change", "user:" + target.str(), request_id,
+             json_text(
+                 {{"from", to_string(current.account.role_)}, {"to", to_string(r)}, {"grants_withdrawn", withdrawn}})});
     current.account.role_ = r;
     return {std::nullopt, current};
 }
@@ -221,6 +229,9 @@ role_grant confirm_grant(pqxx::work& tx, std::int64_t grant_id, user_id admin, c
     if (rows.empty()) throw problem(problems::not_found, "No such role grant");
     role_grant grant = grant_from(rows[0]);
     if (grant.confirmed_at) throw problem(problems::conflict, "This role grant was confirmed already");
+    if (rows[0][7].as<bool>()) {
+        throw problem(problems::conflict, "This role grant was withdrawn: the user's role was changed since");
+    }
     if (grant.requested_by == admin) {
         throw problem(grant_own, "You asked for this grant; another admin must confirm it");
     }
