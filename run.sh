@@ -159,6 +159,16 @@ main() {
     export SCHWARM_BALLOT_KEY
     say "ballot key: $var/ballot.key"
   fi
+  if [ -z "${SCHWARM_METRICS_TOKEN:-}" ]; then
+    # /metrics answers only to this bearer token (Prometheus' bearer_token_file).
+    mkdir -p "$var"
+    if [ ! -s "$var/metrics.token" ]; then
+      (umask 077 && head -c 32 /dev/urandom | base64 | tr -d '\n=+/' >"$var/metrics.token")
+    fi
+    SCHWARM_METRICS_TOKEN=$(cat "$var/metrics.token")
+    export SCHWARM_METRICS_TOKEN
+    say "metrics token: $var/metrics.token"
+  fi
 
   say "serving https://localhost:${SCHWARM_PORT:-8443}/ (Ctrl-C stops)"
   local status=0

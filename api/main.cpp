@@ -1,5 +1,6 @@
 // schwarm: the HTTPS server and its command line. The only place that wires
 // the modules together.
+#include "base/audit.hpp"
 #include "base/crypto.hpp"
 #include "base/log.hpp"
 #include "base/migrate.hpp"
@@ -62,6 +63,8 @@ constexpr const char* usage =
     "       schwarm ledger export --format csv|jsonl|hledger|gobd [--from T] [--to T] [--output FILE]\n"
     "       schwarm ledger verify                recompute balances (exit status 1 on a discrepancy)\n"
     "       schwarm ledger trial-balance [--as-of T]\n"
+    "       schwarm outbox [--all] [--limit N]   messages to people waiting to be delivered (--all: sent too)\n"
+    "       schwarm outbox sent ID               mark a message delivered\n"
     "       schwarm clock [travel --to T]        the platform clock; travel only on a test cluster\n"
     "       schwarm routes [--money]             print the route table (--money: the routes that move money)\n"
     "Configuration comes from the environment; see README.md.\n";
@@ -313,6 +316,48 @@ int ledger_command(const config& cfg, int argc, char** argv) {
     throw std::invalid_argument("ledger export|verify|trial-balance");
 }
 
+// The outbox of messages to people (password resets, …): there is no mail
+// server; an operator or a mailer reads the pending ones and marks each sent.
+int outbox_command(const config& cfg, int argc, char** argv) {
+    std::string what = argc > 2 ? argv[2] : "";
+    auto connection = db::connect(cfg.database_url);
+    if (what == "sent") {
+        if (argc != 4) throw std::invalid_argument("outbox sent ID");
+        auto id = api::parse_int64(argv[3]);
+        if (!id || *id <= 0) throw std::invalid_argument("outbox sent takes a message id");
+        pqxx::work tx(*connection);
+        if (!users::mark_sent(tx, *id)) throw std::runtime_error("no pending message " + std::to_string(*id));
+        audit::write(tx,
+                     {std::nullopt, "outbox.sent", "message:" + std::to_string(*id), "cli-" + crypto::random_hex(8)});
+        tx.commit();
+        std::printf("message %lld marked sent\n", static_cast<long long>(*id));
+        return 0;
+    }
+    bool all = false;
+    int limit = 100;
+    for (int i = 2; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--all") {
+            all = true;
+        } else if (arg == "--limit" && i + 1 < argc) {
+            auto n = api::parse_int64(argv[++i]);
+            if (!n || *n < 1 || *n > 10'000) throw std::invalid_argument("--limit takes 1 to 10000");
+            limit = static_cast<int>(*n);
+        } else {
+            throw std::invalid_argument("outbox [--all] [--limit N] | outbox sent ID");
+        }
+    }
+    pqxx::read_transaction tx(*connection);
+    auto messages = users::outbox(tx, !all, limit);
+    for (const auto& m : messages) {
+        std::printf("message %lld (%s) %s\nTo: %s\nSubject: %s\nState: %s\n\n%s\n", static_cast<long long>(m.id),
+                    m.kind.c_str(), m.created_at.c_str(), m.recipient.c_str(), m.subject.c_str(),
+                    m.sent_at ? ("sent " + *m.sent_at).c_str() : "pending", m.body.c_str());
+    }
+    std::printf("%zu message(s)%s\n", messages.size(), all ? "" : " pending");
+    return 0;
+}
+
 // The platform clock (docs/time.md): what it says, and on a test cluster
 // (schwarm.test_clock = on) a move to another time. Production refuses.
 int clock_command(const config& cfg, int argc, char** argv) {
@@ -367,6 +412,7 @@ int main(int argc, char** argv) {
         if (command == "serve") return serve(load_or_exit());
         if (command == "migrate") return migrate(load_or_exit());
         if (command == "clock") return clock_command(load_or_exit(), argc, argv);
+        if (command == "outbox") return outbox_command(load_or_exit(), argc, argv);
         if (command == "user" && argc > 2 && std::string(argv[2]) == "create")
             return create_user(load_or_exit(), argc, argv);
         if (command == "--help" || command == "-h" || command == "help") {

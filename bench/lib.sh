@@ -4,6 +4,8 @@ bench() { printf 'bench: %s\n' "$*" >&2; }
 
 # SCHWARM_BALLOT_KEY of the benchmarks' servers (serve requires one).
 bench_ballot_key=bench-ballot-key-not-secret-0123456789abcdef
+# /metrics answers only to this token (SCHWARM_METRICS_TOKEN).
+bench_metrics_token=bench-metrics-token-not-secret-0123456789
 
 # bench_build DIR: the Release server binary, unless BENCH_SKIP_BUILD=1.
 bench_build() {
@@ -65,7 +67,7 @@ bench_database() {
 bench_serve() {
   local url=$1; shift
   env DATABASE_URL="$url" SCHWARM_PORT="$port" SCHWARM_LISTEN_ADDRESS=127.0.0.1 SCHWARM_TLS_CERT="$tmp/tls/cert.pem" \
-    SCHWARM_TLS_KEY="$tmp/tls/key.pem" SCHWARM_BALLOT_KEY="$bench_ballot_key" "$@" "$binary" serve 2>>"$tmp/schwarm.log" &
+    SCHWARM_TLS_KEY="$tmp/tls/key.pem" SCHWARM_BALLOT_KEY="$bench_ballot_key" SCHWARM_METRICS_TOKEN="$bench_metrics_token" "$@" "$binary" serve 2>>"$tmp/schwarm.log" &
   server_pid=$!
   bench_pids+=("$server_pid")
   local _

@@ -86,7 +86,7 @@ for config in primary replica; do
     bench "$config: ${paths[$name]}"
     measure "$config" "$name"
   done
-  reads=$(curl -sk "$base/metrics" | awk '/^schwarm_reads_total/ { printf "%s ", $0 }')
+  reads=$(curl -sk -H "Authorization: Bearer $bench_metrics_token" "$base/metrics" | awk '/^schwarm_reads_total/ { printf "%s ", $0 }')
   bench "$config: $reads"
   [ "$config" = primary ] || grep -q 'from="replica"' <<<"$reads" || { bench "no read was served by the replica"; exit 1; }
   bench_stop_server

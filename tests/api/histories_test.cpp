@@ -276,11 +276,12 @@ public:
         };
         if (cluster_.legacy()) {
             // An older build: it serves as the database's owner and knows
-            // neither the migration role, the ballot key nor a settlement
-            // interval (its job settles every tick).
+            // neither the migration role, the ballot key, the metrics token
+            // nor a settlement interval (its job settles every tick).
             env["DATABASE_URL"] = url_;
             env["SCHWARM_MIGRATION_DATABASE_URL"] = server::unset;
             env["SCHWARM_BALLOT_KEY"] = server::unset;
+            env["SCHWARM_METRICS_TOKEN"] = server::unset;
         } else {
             env["SCHWARM_SETTLEMENT_INTERVAL_MS"] = cfg_.settlement_job ? "100" : "86400000";
         }

@@ -24,7 +24,7 @@ std::string replica_url(const std::string& primary_url, const std::string& role)
 }
 
 double metric(https_client& c, const std::string& name) {
-    auto text = c.request("GET", "/metrics").body;
+    auto text = c.request("GET", "/metrics", {}, auth_headers(test_metrics_token)).body;
     auto at = text.find("\n" + name + " ");
     if (at == std::string::npos) return -1;
     return std::stod(text.substr(at + name.size() + 2));

@@ -278,6 +278,7 @@ server::server(const std::string& database_url, std::map<std::string, std::strin
         {"SCHWARM_TLS_CERT", required_env("SCHWARM_TEST_TLS_CERT")},
         {"SCHWARM_TLS_KEY", required_env("SCHWARM_TEST_TLS_KEY")},
         {"SCHWARM_BALLOT_KEY", test_ballot_key},
+        {"SCHWARM_METRICS_TOKEN", test_metrics_token},
         {"SCHWARM_PORT", "0"},
         {"SCHWARM_DB_WORKERS", "4"},
     };

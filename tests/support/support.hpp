@@ -121,6 +121,8 @@ private:
 
 // SCHWARM_BALLOT_KEY of every test server (`server` sets it).
 inline constexpr const char* test_ballot_key = "test-ballot-key-0123456789abcdefghijklmnop";
+// SCHWARM_METRICS_TOKEN of every test server: /metrics answers only to it.
+inline constexpr const char* test_metrics_token = "test-metrics-token-0123456789abcdefghij";
 
 // The same database as the serving role schwarm_app (test.sh creates it),
 // for a URL of the test cluster's owner; other URLs as they are.

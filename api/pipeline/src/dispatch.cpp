@@ -156,6 +156,19 @@ void require_audited(pqxx::work& tx, const route& r, const audit::scope& audited
 
 namespace {
 
+// The session's last use, after the request committed: a statement of its
+// own that never waits, so no request holds a session row while it works
+// (which a disable or password change would wait for). It may fail without
+// failing the request, which has committed.
+void touch_session(pqxx::connection& connection, const context& ctx) {
+    try {
+        pqxx::nontransaction tx(connection);
+        users::touch_session(tx, ctx.bearer_token);
+    } catch (const pqxx::failure& e) {
+        log::error("session touch failed", {{"request_id", ctx.request_id}, {"error", e.what()}});
+    }
+}
+
 response run_in_transaction(const route& r, context& ctx, pqxx::connection& connection) {
     if (r.db == db_use::read) {
         pqxx::nontransaction tx(connection);
@@ -189,6 +202,7 @@ response run_in_transaction(const route& r, context& ctx, pqxx::connection& conn
     tx.commit();
     // Where this write is in the WAL, for the client's next read from a replica.
     if (ctx.app.replicas) result.headers.emplace_back("Schwarm-LSN", wal_position(connection));
+    if (ctx.principal) touch_session(connection, ctx);
     return result;
 }
 

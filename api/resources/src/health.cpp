@@ -1,6 +1,7 @@
 // Operational endpoints: liveness, readiness, metrics, the API description.
 #include "resources/resources.hpp"
 
+#include "base/crypto.hpp"
 #include "base/migrate.hpp"
 
 namespace schwarm::api {
@@ -34,7 +35,18 @@ response readyz(context& ctx) {
     return json_response(http::status::ok, {{"status", "ready"}});
 }
 
+// /metrics tells about load and capacity: only to who holds the configured
+// token (Prometheus' bearer_token), and not at all without one.
+void check_metrics_token(const context& ctx) {
+    const std::string& expected = ctx.app.cfg.metrics_token;
+    if (expected.empty()) throw problem(problems::not_found, "Metrics are off: set SCHWARM_METRICS_TOKEN");
+    if (!crypto::equal_constant_time(ctx.bearer_token, expected)) {
+        throw problem(problems::unauthorized, "Send the metrics token: Authorization: Bearer …");
+    }
+}
+
 response metrics_text(context& ctx) {
+    check_metrics_token(ctx);
     const service& app = ctx.app;
     db::pool_stats pool = app.pool.stats();
     std::map<std::string, double> gauges{

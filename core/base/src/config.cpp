@@ -97,6 +97,16 @@ const std::vector<setting>& settings() {
         integer("SCHWARM_LOGIN_WINDOW_S", &config::login_window_s, 1, 86'400),
         integer("SCHWARM_LOGIN_PER_CLIENT_PER_MIN", &config::login_per_client_per_min, 1, 100'000),
         integer("SCHWARM_SESSION_TTL_S", &config::session_ttl_s, 60, 90LL * 86'400),
+        integer("SCHWARM_PASSWORD_RESET_TTL_S", &config::password_reset_ttl_s, 60, 7LL * 86'400),
+        {"SCHWARM_METRICS_TOKEN",
+         [](config& c, const std::string& value) {
+             bool plain =
+                 std::all_of(value.begin(), value.end(), [](unsigned char ch) { return ch > 0x20 && ch < 0x7f; });
+             if (value.size() < 32 || !plain) {
+                 throw config_error("SCHWARM_METRICS_TOKEN must be at least 32 visible characters");
+             }
+             c.metrics_token = value;
+         }},
         {"SCHWARM_TIME_ZONE",
          [](config& c, const std::string& value) {
              // An IANA name such as Europe/Berlin; whether PostgreSQL knows it is

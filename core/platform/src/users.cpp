@@ -25,8 +25,9 @@ const db::query insert_user{
 
 const db::query select_user{"users.select", "SELECT " USER_COLUMNS " FROM users u WHERE u.id = $1"};
 
-const db::query select_credentials{"users.select_credentials",
-                                   "SELECT id, password_hash FROM users WHERE lower(email) = lower($1)"};
+const db::query select_credentials{
+    "users.select_credentials",
+    "SELECT id, password_hash, disabled_at IS NOT NULL FROM users WHERE lower(email) = lower($1)"};
 
 // The account's failures from this client and from every client (the row
 // with an empty client), each with the seconds left in its window.
@@ -55,21 +56,24 @@ const db::query clear_client_failures{
 const db::query clear_all_failures{"users.clear_all_failures",
                                    "DELETE FROM login_failures WHERE email_hash = decode($1, 'hex')"};
 
-const db::query insert_session{"sessions.insert",
-                               "INSERT INTO sessions (token_hash, user_id, expires_at) "
-                               "VALUES (decode($1, 'hex'), $2, schwarm_now() + make_interval(secs => $3)) "
-                               "RETURNING " SCHWARM_SQL_UTC_SECONDS("expires_at")};
+const db::query insert_session{
+    "sessions.insert",
+    "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, client_address, last_used_at) "
+    "VALUES (decode($1, 'hex'), $2, schwarm_now(), schwarm_now() + make_interval(secs => $3), "
+    "NULLIF($4, ''), schwarm_now()) "
+    "RETURNING " SCHWARM_SQL_UTC_SECONDS("expires_at")};
 
 const db::query select_session{
     "sessions.authenticate",
     "SELECT " USER_COLUMNS " FROM sessions s JOIN users u ON u.id = s.user_id "
-    "WHERE s.token_hash = decode($1, 'hex') AND s.revoked_at IS NULL AND s.expires_at > schwarm_now()"};
+    "WHERE s.token_hash = decode($1, 'hex') AND s.revoked_at IS NULL AND s.expires_at > schwarm_now() "
+    "AND u.disabled_at IS NULL"};
 
 const db::query select_sessions{"sessions.authenticate_many",
                                 "SELECT " USER_COLUMNS
                                 ", encode(s.token_hash, 'hex') FROM sessions s JOIN users u ON u.id = s.user_id "
                                 "WHERE s.token_hash = ANY(ARRAY(SELECT decode(h, 'hex') FROM unnest($1::text[]) AS h)) "
-                                "AND s.revoked_at IS NULL AND s.expires_at > schwarm_now()"};
+                                "AND s.revoked_at IS NULL AND s.expires_at > schwarm_now() AND u.disabled_at IS NULL"};
 
 const db::query update_member{"users.update_member", "UPDATE users SET member = $2 WHERE id = $1"};
 
@@ -242,9 +246,15 @@ std::variant<session, login_refusal> login(pqxx::work& tx, std::string_view emai
 
     user_id id{rows[0][0].as<std::int64_t>()};
     tx.exec_prepared(clear_client_failures.name, key, client_hash);
+    if (rows[0][2].as<bool>()) {
+        // Only to the one who knows the password: the account exists and is off.
+        audit::write(tx, {std::nullopt, "session.login_disabled", "user:" + id.str(), request_id});
+        return login_refusal{problem(account_disabled, "This account is disabled; ask the bank to enable it")};
+    }
     std::string token = crypto::random_token(32);
-    pqxx::result created = tx.exec_prepared(insert_session.name, crypto::sha256_hex(token), id.value,
-                                            static_cast<double>(limits.session_ttl.count()));
+    pqxx::result created =
+        tx.exec_prepared(insert_session.name, crypto::sha256_hex(token), id.value,
+                         static_cast<double>(limits.session_ttl.count()), std::string(client.substr(0, 64)));
     audit::write(tx, {id, "session.create", "user:" + id.str(), request_id});
     return session{std::move(token), created[0][0].as<std::string>(), id};
 }

@@ -60,6 +60,9 @@ struct config {
     int login_per_client_per_min = 30;
 
     std::int64_t session_ttl_s = 24 * 3600;
+    std::int64_t password_reset_ttl_s = 3600; // how long a password reset token is good for (once)
+    // The bearer token /metrics requires (at least 32 characters); empty: /metrics answers 404.
+    std::string metrics_token;
     // The bank's time zone (IANA name): due dates and calendar days live in
     // it (docs/time.md). Checked against PostgreSQL's zone table at start-up.
     std::string time_zone = "Europe/Berlin";
