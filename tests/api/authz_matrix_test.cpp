@@ -115,6 +115,10 @@ const std::map<std::string, unsigned>& rules() {
         {"POST /v1/rounds/{id}/allocate", staff},
         {"GET /v1/rounds/{id}/ballots", anyone},
         {"GET /v1/rounds/{id}/pabulib", anyone},
+        {"POST /v1/rounds/{id}/paper-batches", staff},
+        {"GET /v1/rounds/{id}/paper-batches", staff},
+        {"POST /v1/rounds/{id}/paper-batches/{batch}/confirm", staff},
+        {"POST /v1/rounds/{id}/paper-batches/{batch}/reject", staff},
         {"PUT /v1/risk/applications/{id}", a_customer},
         {"GET /v1/risk/applications/{id}", a_customer | staff},
         {"GET /v1/risk/reviews", staff},
@@ -205,7 +209,7 @@ std::vector<std::pair<std::string, std::string>> server_routes() {
 // told there is no such thing (or that the body is wrong), never 401/403.
 std::string with_unknown_ids(std::string pattern) {
     for (std::string param : {"{id}", "{user_id}", "{comment_id}", "{provider}", "{application_id}", "{check_id}",
-                              "{feedback_id}", "{name}"}) {
+                              "{feedback_id}", "{name}", "{batch}"}) {
         for (auto at = pattern.find(param); at != std::string::npos; at = pattern.find(param)) {
             pattern.replace(at, param.size(), "987654321");
         }
