@@ -145,11 +145,24 @@ TEST_CASE("data rights: a customer's export, and an erasure that keeps the books
     REQUIRE(
         p.client.request("POST", "/v1/payouts/" + payout_id + "/approve", {}, auth_headers(p.staff, "ok-1")).status ==
         200);
+    // A password reset she asked for waits in the outbox with her address.
+    REQUIRE(
+        p.client.request("POST", "/v1/password-resets", json::serialize(json::object{{"email", erika_email}})).status ==
+        202);
+    REQUIRE(p.db.scalar("SELECT count(*) FROM mail_outbox WHERE recipient = '" + erika_email + "'") == "1");
     auto erased = erase(erika.id);
     INFO(erased.body);
     REQUIRE(erased.status == 200);
     CHECK(erased.json().at("erased_at").is_string());
     CHECK(problem_slug(erase(erika.id)) == "user-erased");
+
+    // The outbox no longer names her, her reset token is spent, her sessions keep no address.
+    CHECK(p.db.scalar("SELECT count(*) FROM mail_outbox WHERE recipient = '" + erika_email + "' OR body LIKE '%" +
+                      erika_name + "%'") == "0");
+    CHECK(p.db.scalar("SELECT count(*) FROM password_resets WHERE user_id = " + erika.id + " AND used_at IS NULL") ==
+          "0");
+    CHECK(p.db.scalar("SELECT count(*) FROM sessions WHERE user_id = " + erika.id +
+                      " AND (client_address IS NOT NULL OR revoked_at IS NULL)") == "0");
 
     // She cannot log in, her sessions are over.
     CHECK(p.client.request("GET", "/v1/users/me", {}, auth_headers(erika.token)).status == 401);
