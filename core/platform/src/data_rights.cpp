@@ -4,6 +4,7 @@
 #include "base/crypto.hpp"
 #include "base/db.hpp"
 #include "ledger/ledger.hpp"
+#include "platform/users.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -86,14 +87,7 @@ const db::query pseudonymise_user{"data_rights.pseudonymise_user",
 const db::query end_sessions{
     "data_rights.end_sessions",
     "UPDATE sessions SET revoked_at = coalesce(revoked_at, schwarm_now()), client_address = NULL WHERE user_id = $1"};
-// Messages to the person (password resets) lose address and text; a reset
-// token not used yet can no longer be.
-const db::query blank_mail{"data_rights.blank_mail",
-                           "UPDATE mail_outbox SET recipient = 'erased-' || user_id || '@erased.invalid', "
-                           "subject = 'Erased', body = 'Erased', sent_at = coalesce(sent_at, schwarm_now()) "
-                           "WHERE user_id = $1"};
-const db::query end_resets{"data_rights.end_resets",
-                           "UPDATE password_resets SET used_at = schwarm_now() WHERE user_id = $1 AND used_at IS NULL"};
+
 const db::query remove_webhooks{"data_rights.remove_webhooks",
                                 "UPDATE webhooks SET url = 'https://erased.invalid/', secret = $2, "
                                 "removed_at = coalesce(removed_at, schwarm_now()) WHERE user_id = $1"};
@@ -215,8 +209,7 @@ void erase(pqxx::work& tx, user_id who, user_id admin, const std::string& reason
     }
     tx.exec_prepared(pseudonymise_user.name, who.value);
     tx.exec_prepared(end_sessions.name, who.value);
-    tx.exec_prepared(blank_mail.name, who.value);
-    tx.exec_prepared(end_resets.name, who.value);
+    users::forget_messages(tx, who);
     tx.exec_prepared(remove_webhooks.name, who.value, crypto::random_hex(32));
     tx.exec_prepared(delete_follows.name, who.value);
     tx.exec_prepared(delete_bank_account.name, who.value);

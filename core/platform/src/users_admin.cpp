@@ -102,6 +102,10 @@ const db::query select_reset_locked{
 const db::query clear_account_failures{"users.clear_account_failures",
                                        "DELETE FROM login_failures WHERE email_hash = decode($1, 'hex')"};
 
+const db::query blank_messages{"mail_outbox.blank",
+                               "UPDATE mail_outbox SET recipient = 'erased-' || user_id || '@erased.invalid', "
+                               "subject = 'Erased', body = 'Erased', sent_at = coalesce(sent_at, schwarm_now()) "
+                               "WHERE user_id = $1"};
 const db::query insert_message{"mail_outbox.insert",
                                "INSERT INTO mail_outbox (recipient, kind, subject, body, user_id) "
                                "VALUES ($1, $2, $3, $4, $5) RETURNING id"};
@@ -362,5 +366,10 @@ std::vector<outbox_message> outbox(pqxx::transaction_base& tx, bool pending_only
 }
 
 bool mark_sent(pqxx::work& tx, std::int64_t id) { return tx.exec_prepared(update_sent.name, id).affected_rows() == 1; }
+
+void forget_messages(pqxx::work& tx, user_id who) {
+    tx.exec_prepared(blank_messages.name, who.value);
+    tx.exec_prepared(spend_resets.name, who.value);
+}
 
 } // namespace schwarm::users

@@ -217,5 +217,8 @@ struct outbox_message {
 std::vector<outbox_message> outbox(pqxx::transaction_base& tx, bool pending_only, int limit);
 // Marks a message delivered; false when there is no such pending message.
 bool mark_sent(pqxx::work& tx, std::int64_t id);
+// For an erasure: the person's messages lose address and text (marked sent),
+// and a reset token not used yet can no longer be.
+void forget_messages(pqxx::work& tx, user_id who);
 
 } // namespace schwarm::users
