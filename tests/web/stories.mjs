@@ -250,7 +250,12 @@ const stories = {
     await ack.check();
     await page.getByRole('button', { name: 'Unterstützen' }).click();
     await page.locator('#pledge-done').getByText(/Sie haben 2\.500,00\s€ zugesagt\./).waitFor();
-    assert.equal(await page.locator('.project-funding [role=progressbar]').getAttribute('aria-valuenow'), '50');
+    // The bar is drawn again once the page has read the project back, after
+    // the confirmation: wait for it (up to 10 s), then check what it says.
+    const bar = '.project-funding [role=progressbar]';
+    await page.waitForFunction((selector) => document.querySelector(selector)?.getAttribute('aria-valuenow') === '50',
+      bar, { timeout: 10_000 }).catch(() => {});
+    assert.equal(await page.locator(bar).getAttribute('aria-valuenow'), '50');
     return {};
   },
 
